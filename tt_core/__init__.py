@@ -1,0 +1,1 @@
+"""timetable studio core package."""

@@ -1,0 +1,477 @@
+"""The problem model: an immutable, numpy-backed ``Problem`` and a ``Timetable`` of assignments.
+
+Everything is an integer id: courses, teachers, rooms, curricula, periods (``day * periods_per_day
++ slot``) and lectures (each course owns ``n_lectures`` consecutive lecture ids). Names are kept
+only for I/O and explanations. ITC2007 CB-CTT is the exact subset; the extension arrays (room
+suitability, lecture length, teacher preferences, loads, time-of-day penalties, departments,
+categories) are neutral on ITC instances.
+
+A lecture of length ``L`` placed at start period ``p`` occupies ``p .. p+L-1`` of the same day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .errors import ValidationError
+
+CATEGORIES = ("core", "elective", "open")
+
+
+def _frozen(a, dtype) -> np.ndarray:
+    arr = np.ascontiguousarray(np.asarray(a, dtype=dtype))
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """An instance: time grid, courses, teachers, rooms, curricula and constraints.
+
+    Build it with :meth:`Problem.create`, which fills neutral extension arrays and validates.
+    All arrays are read-only.
+    """
+
+    name: str
+    days: int
+    periods_per_day: int
+    course_names: tuple[str, ...]
+    teacher_names: tuple[str, ...]
+    room_names: tuple[str, ...]
+    curriculum_names: tuple[str, ...]
+    # courses
+    course_teacher: np.ndarray          # int32 [C]
+    course_lectures: np.ndarray         # int32 [C] lectures per week
+    course_min_days: np.ndarray         # int32 [C]
+    course_students: np.ndarray         # int32 [C]
+    course_length: np.ndarray           # int32 [C] periods per lecture (1 in ITC)
+    course_department: np.ndarray       # int32 [C] index into department_names, -1 = none
+    course_category: np.ndarray         # int8  [C] index into CATEGORIES
+    course_unavailable: np.ndarray      # bool  [C, P]
+    # rooms
+    room_capacity: np.ndarray           # int32 [R]
+    room_building: np.ndarray           # int32 [R]
+    suitable: np.ndarray                # bool  [C, R] course may use room (type/features)
+    # curricula (CSR)
+    curriculum_ptr: np.ndarray          # int32 [Q+1]
+    curriculum_courses: np.ndarray      # int32 [nnz]
+    curriculum_max_per_day: np.ndarray  # int32 [Q] 0 = no limit
+    # teachers
+    teacher_unavailable: np.ndarray     # bool  [T, P]
+    teacher_undesired: np.ndarray       # bool  [T, P] soft preference
+    teacher_max_per_day: np.ndarray     # int32 [T] 0 = no limit
+    # time grid
+    period_penalty: np.ndarray          # int32 [P] time-of-day penalty units
+    period_labels: tuple[str, ...]
+    department_names: tuple[str, ...] = ()
+    room_types: tuple[str, ...] = ()
+    room_type: np.ndarray = field(default=None)  # int32 [R] index into room_types, -1 = generic
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def create(
+        cls,
+        *,
+        name: str,
+        days: int,
+        periods_per_day: int,
+        courses: Sequence[str],
+        course_teacher: Sequence[str],
+        course_lectures: Sequence[int],
+        course_min_days: Sequence[int],
+        course_students: Sequence[int],
+        rooms: Sequence[str],
+        room_capacity: Sequence[int],
+        curricula: Sequence[tuple[str, Sequence[str]]] = (),
+        unavailable: Iterable[tuple[str, int]] = (),
+        course_length: Sequence[int] | None = None,
+        course_department: Sequence[str | None] | None = None,
+        course_category: Sequence[str] | None = None,
+        room_building: Sequence[int] | None = None,
+        room_type: Sequence[str | None] | None = None,
+        suitable: np.ndarray | None = None,
+        curriculum_max_per_day: Sequence[int] | None = None,
+        teacher_unavailable: Iterable[tuple[str, int]] = (),
+        teacher_undesired: Iterable[tuple[str, int]] = (),
+        teacher_max_per_day: dict[str, int] | None = None,
+        period_penalty: Sequence[int] | None = None,
+        period_labels: Sequence[str] | None = None,
+    ) -> "Problem":
+        """Build a validated problem from names and plain sequences.
+
+        ``unavailable`` / ``teacher_*`` take ``(name, period)`` pairs. Raises
+        :class:`~tt_core.errors.ValidationError` listing every inconsistency.
+        """
+        errors: list[str] = []
+        C, R = len(courses), len(rooms)
+        P = days * periods_per_day
+        if days < 1 or periods_per_day < 1:
+            errors.append(f"the time grid needs at least one day and one period (got {days} x {periods_per_day})")
+            P = max(P, 0)
+        _dupes("course", courses, errors)
+        _dupes("room", rooms, errors)
+        _dupes("curriculum", [q for q, _ in curricula], errors)
+        course_index = {c: i for i, c in enumerate(courses)}
+        teacher_names = tuple(dict.fromkeys(course_teacher))
+        teacher_index = {t: i for i, t in enumerate(teacher_names)}
+        for label, seq in (("lectures", course_lectures), ("min working days", course_min_days),
+                           ("students", course_students)):
+            if len(seq) != C:
+                errors.append(f"{label}: {len(seq)} values for {C} courses")
+        for i, c in enumerate(courses):
+            if i < len(course_lectures) and course_lectures[i] < 0:
+                errors.append(f"course {c}: negative number of lectures {course_lectures[i]}")
+            if i < len(course_students) and course_students[i] < 0:
+                errors.append(f"course {c}: negative number of students {course_students[i]}")
+            if i < len(course_min_days) and course_min_days[i] < 0:
+                errors.append(f"course {c}: negative minimum working days {course_min_days[i]}")
+        for i, r in enumerate(rooms):
+            if room_capacity[i] < 0:
+                errors.append(f"room {r}: negative capacity {room_capacity[i]}")
+        length = np.ones(C, np.int32) if course_length is None else np.asarray(course_length, np.int32)
+        for i in np.flatnonzero((length < 1) | (length > periods_per_day)):
+            errors.append(f"course {courses[i]}: lecture length {length[i]} must be between 1 and "
+                          f"{periods_per_day} periods")
+        ptr = [0]
+        members: list[int] = []
+        for q, cs in curricula:
+            seen = set()
+            for c in cs:
+                if c not in course_index:
+                    errors.append(f"curriculum {q}: unknown course {c}")
+                elif c in seen:
+                    errors.append(f"curriculum {q}: course {c} listed twice")
+                else:
+                    seen.add(c)
+                    members.append(course_index[c])
+            ptr.append(len(members))
+        c_unav = np.zeros((C, P), np.bool_)
+        for c, p in unavailable:
+            if c not in course_index:
+                errors.append(f"unavailability: unknown course {c}")
+            elif not 0 <= p < P:
+                errors.append(f"unavailability of {c}: period {p} outside 0..{P - 1}")
+            else:
+                c_unav[course_index[c], p] = True
+        T = len(teacher_names)
+        t_unav = np.zeros((T, P), np.bool_)
+        t_und = np.zeros((T, P), np.bool_)
+        for target, pairs, what in ((t_unav, teacher_unavailable, "unavailability"),
+                                    (t_und, teacher_undesired, "preference")):
+            for t, p in pairs:
+                if t not in teacher_index:
+                    errors.append(f"teacher {what}: unknown teacher {t}")
+                elif not 0 <= p < P:
+                    errors.append(f"teacher {what} of {t}: period {p} outside 0..{P - 1}")
+                else:
+                    target[teacher_index[t], p] = True
+        t_max = np.zeros(T, np.int32)
+        for t, m in (teacher_max_per_day or {}).items():
+            if t not in teacher_index:
+                errors.append(f"teacher daily maximum: unknown teacher {t}")
+            else:
+                t_max[teacher_index[t]] = m
+        dept_names: tuple[str, ...] = ()
+        dept = np.full(C, -1, np.int32)
+        if course_department is not None:
+            dept_names = tuple(dict.fromkeys(d for d in course_department if d))
+            di = {d: i for i, d in enumerate(dept_names)}
+            dept = np.array([di[d] if d else -1 for d in course_department], np.int32)
+        cat = np.zeros(C, np.int8)
+        if course_category is not None:
+            for i, k in enumerate(course_category):
+                if k not in CATEGORIES:
+                    errors.append(f"course {courses[i]}: category {k!r} is not one of {', '.join(CATEGORIES)}")
+                else:
+                    cat[i] = CATEGORIES.index(k)
+        types: tuple[str, ...] = ()
+        rtype = np.full(R, -1, np.int32)
+        if room_type is not None:
+            types = tuple(dict.fromkeys(t for t in room_type if t))
+            ti = {t: i for i, t in enumerate(types)}
+            rtype = np.array([ti[t] if t else -1 for t in room_type], np.int32)
+        suit = np.ones((C, R), np.bool_) if suitable is None else np.asarray(suitable, np.bool_)
+        if suit.shape != (C, R):
+            errors.append(f"suitability matrix has shape {suit.shape}, expected {(C, R)}")
+        if period_labels is None:
+            period_labels = tuple(f"day {d} period {s}" for d in range(days) for s in range(periods_per_day))
+        elif len(period_labels) != P:
+            errors.append(f"{len(period_labels)} period labels for {P} periods")
+        if errors:
+            raise ValidationError(errors, title=f"problem {name!r} is inconsistent")
+        return cls(
+            name=name,
+            days=int(days),
+            periods_per_day=int(periods_per_day),
+            course_names=tuple(courses),
+            teacher_names=teacher_names,
+            room_names=tuple(rooms),
+            curriculum_names=tuple(q for q, _ in curricula),
+            course_teacher=_frozen([teacher_index[t] for t in course_teacher], np.int32),
+            course_lectures=_frozen(course_lectures, np.int32),
+            course_min_days=_frozen(course_min_days, np.int32),
+            course_students=_frozen(course_students, np.int32),
+            course_length=_frozen(length, np.int32),
+            course_department=_frozen(dept, np.int32),
+            course_category=_frozen(cat, np.int8),
+            course_unavailable=_frozen(c_unav, np.bool_),
+            room_capacity=_frozen(room_capacity, np.int32),
+            room_building=_frozen(np.zeros(R) if room_building is None else room_building, np.int32),
+            suitable=_frozen(suit, np.bool_),
+            curriculum_ptr=_frozen(ptr, np.int32),
+            curriculum_courses=_frozen(members, np.int32),
+            curriculum_max_per_day=_frozen(np.zeros(len(curricula)) if curriculum_max_per_day is None
+                                           else curriculum_max_per_day, np.int32),
+            teacher_unavailable=_frozen(t_unav, np.bool_),
+            teacher_undesired=_frozen(t_und, np.bool_),
+            teacher_max_per_day=_frozen(t_max, np.int32),
+            period_penalty=_frozen(np.zeros(P) if period_penalty is None else period_penalty, np.int32),
+            period_labels=tuple(period_labels),
+            department_names=dept_names,
+            room_types=types,
+            room_type=_frozen(rtype, np.int32),
+        )
+
+    def replace(self, **changes) -> "Problem":
+        """A copy with some fields changed (arrays are frozen again)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        for k, v in list(values.items()):
+            if isinstance(v, np.ndarray):
+                values[k] = _frozen(v, v.dtype)
+        return Problem(**values)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_courses(self) -> int:
+        return len(self.course_names)
+
+    @property
+    def n_rooms(self) -> int:
+        return len(self.room_names)
+
+    @property
+    def n_teachers(self) -> int:
+        return len(self.teacher_names)
+
+    @property
+    def n_curricula(self) -> int:
+        return len(self.curriculum_names)
+
+    @property
+    def n_periods(self) -> int:
+        return self.days * self.periods_per_day
+
+    @cached_property
+    def n_lectures(self) -> int:
+        return int(self.course_lectures.sum())
+
+    @property
+    def is_itc(self) -> bool:
+        """True when no extension data is present (pure ITC2007 CB-CTT)."""
+        return bool(
+            (self.course_length == 1).all() and self.suitable.all() and not self.teacher_unavailable.any()
+            and not self.teacher_undesired.any() and not self.teacher_max_per_day.any()
+            and not self.period_penalty.any() and not self.curriculum_max_per_day.any()
+        )
+
+    # ------------------------------------------------------------------ derived arrays (cached)
+    @cached_property
+    def lecture_course(self) -> np.ndarray:
+        """Course of each lecture (int32 [L]); a course's lectures are consecutive ids."""
+        return _frozen(np.repeat(np.arange(self.n_courses, dtype=np.int32), self.course_lectures), np.int32)
+
+    @cached_property
+    def course_lecture_ptr(self) -> np.ndarray:
+        """First lecture id of each course; lectures of course c are ``ptr[c]:ptr[c+1]``."""
+        return _frozen(np.concatenate([[0], np.cumsum(self.course_lectures)]), np.int32)
+
+    @cached_property
+    def unavailable(self) -> np.ndarray:
+        """Hard unavailability per course and period: the course's own or its teacher's."""
+        return _frozen(self.course_unavailable | self.teacher_unavailable[self.course_teacher], np.bool_)
+
+    @cached_property
+    def course_undesired(self) -> np.ndarray:
+        """Soft: the course's teacher marked the period as undesired (bool [C, P])."""
+        return _frozen(self.teacher_undesired[self.course_teacher], np.bool_)
+
+    @cached_property
+    def course_curricula(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR (ptr, idx) of curricula each course belongs to."""
+        C = self.n_courses
+        lists: list[list[int]] = [[] for _ in range(C)]
+        for q in range(self.n_curricula):
+            for c in self.curriculum_courses[self.curriculum_ptr[q]:self.curriculum_ptr[q + 1]]:
+                lists[int(c)].append(q)
+        ptr = np.zeros(C + 1, np.int32)
+        ptr[1:] = np.cumsum([len(x) for x in lists])
+        idx = np.array([q for x in lists for q in x], np.int32)
+        return _frozen(ptr, np.int32), _frozen(idx, np.int32)
+
+    @cached_property
+    def conflict(self) -> np.ndarray:
+        """bool [C, C]: courses sharing a curriculum or a teacher (diagonal False)."""
+        C = self.n_courses
+        m = np.zeros((C, C), np.bool_)
+        for q in range(self.n_curricula):
+            cs = self.curriculum_courses[self.curriculum_ptr[q]:self.curriculum_ptr[q + 1]]
+            m[np.ix_(cs, cs)] = True
+        m |= self.course_teacher[:, None] == self.course_teacher[None, :]
+        np.fill_diagonal(m, False)
+        return _frozen(m, np.bool_)
+
+    @cached_property
+    def conflict_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR (ptr, idx) of each course's conflicting courses."""
+        rows, cols = np.nonzero(self.conflict)
+        ptr = np.zeros(self.n_courses + 1, np.int32)
+        np.add.at(ptr, rows + 1, 1)
+        return _frozen(np.cumsum(ptr), np.int32), _frozen(cols, np.int32)
+
+    def period_of(self, day: int, slot: int) -> int:
+        return day * self.periods_per_day + slot
+
+    def day_slot(self, period: int) -> tuple[int, int]:
+        return divmod(int(period), self.periods_per_day)
+
+    def course_index(self, name: str) -> int:
+        try:
+            return self._course_index[name]
+        except KeyError:
+            raise KeyError(f"unknown course {name!r}") from None
+
+    def room_index(self, name: str) -> int:
+        try:
+            return self._room_index[name]
+        except KeyError:
+            raise KeyError(f"unknown room {name!r}") from None
+
+    @cached_property
+    def _course_index(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.course_names)}
+
+    @cached_property
+    def _room_index(self) -> dict[str, int]:
+        return {r: i for i, r in enumerate(self.room_names)}
+
+    def summary(self) -> dict:
+        """Sizes and densities, as ``tt info`` prints them."""
+        P = self.n_periods
+        free = P * self.n_rooms
+        conflicts = int(self.conflict.sum()) // 2
+        C = self.n_courses
+        return {
+            "name": self.name,
+            "courses": C,
+            "lectures": self.n_lectures,
+            "teachers": self.n_teachers,
+            "rooms": self.n_rooms,
+            "curricula": self.n_curricula,
+            "days": self.days,
+            "periods_per_day": self.periods_per_day,
+            "periods": P,
+            "unavailability_constraints": int(self.course_unavailable.sum()),
+            "room_occupancy": round(self.n_lectures / free, 3) if free else 0.0,
+            "conflict_density": round(2 * conflicts / (C * (C - 1)), 3) if C > 1 else 0.0,
+            "availability": round(1 - float(self.unavailable.mean()), 3) if C and P else 1.0,
+            "departments": len(self.department_names),
+            "itc_mode": self.is_itc,
+        }
+
+
+def _dupes(what: str, names: Sequence[str], errors: list[str]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            errors.append(f"duplicate {what} name {n!r}")
+        seen.add(n)
+
+
+@dataclass(eq=False)
+class Timetable:
+    """Assignment of every lecture: ``period[l]`` (start period) and ``room[l]``; -1 = unplaced."""
+
+    period: np.ndarray
+    room: np.ndarray
+
+    def __post_init__(self):
+        self.period = np.ascontiguousarray(self.period, dtype=np.int32)
+        self.room = np.ascontiguousarray(self.room, dtype=np.int32)
+        if self.period.shape != self.room.shape or self.period.ndim != 1:
+            raise ValueError("period and room must be 1-d arrays of equal length")
+
+    @classmethod
+    def empty(cls, problem: Problem) -> "Timetable":
+        n = problem.n_lectures
+        return cls(np.full(n, -1, np.int32), np.full(n, -1, np.int32))
+
+    def copy(self) -> "Timetable":
+        return Timetable(self.period.copy(), self.room.copy())
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Timetable) and np.array_equal(self.period, other.period)
+                and np.array_equal(self.room, other.room))
+
+    @property
+    def n_unplaced(self) -> int:
+        return int(((self.period < 0) | (self.room < 0)).sum())
+
+    def check_shape(self, problem: Problem) -> None:
+        if len(self.period) != problem.n_lectures:
+            raise ValueError(f"timetable has {len(self.period)} lectures, problem {problem.name} has "
+                             f"{problem.n_lectures}")
+
+    # ------------------------------------------------------------------ rows
+    def to_rows(self, problem: Problem) -> list[dict]:
+        """One dict per placed lecture: course, lecture number, room, day, slot, period."""
+        self.check_shape(problem)
+        rows = []
+        lc = problem.lecture_course
+        ptr = problem.course_lecture_ptr
+        for l in range(problem.n_lectures):
+            p, r = int(self.period[l]), int(self.room[l])
+            if p < 0 or r < 0:
+                continue
+            c = int(lc[l])
+            d, s = divmod(p, problem.periods_per_day)
+            rows.append({"lecture": l, "course": problem.course_names[c], "number": l - int(ptr[c]),
+                         "room": problem.room_names[r], "day": d, "slot": s, "period": p})
+        return rows
+
+    @classmethod
+    def from_rows(cls, problem: Problem, rows: Iterable[dict | Sequence]) -> "Timetable":
+        """Rows of ``(course, room, day, slot)`` (dicts or tuples) → timetable.
+
+        Lectures of a course are filled in row order; raises ``ValueError`` naming the row on an
+        unknown course/room, a day/slot outside the grid, or more rows than a course has lectures.
+        """
+        tt = cls.empty(problem)
+        used = np.zeros(problem.n_courses, np.int64)
+        for i, row in enumerate(rows, start=1):
+            if isinstance(row, dict):
+                course, room, day, slot = row["course"], row["room"], row["day"], row["slot"]
+            else:
+                course, room, day, slot = row
+            if course not in problem._course_index:
+                raise ValueError(f"row {i}: unknown course {course!r}")
+            if room not in problem._room_index:
+                raise ValueError(f"row {i}: unknown room {room!r}")
+            day, slot = int(day), int(slot)
+            if not 0 <= day < problem.days:
+                raise ValueError(f"row {i}: day {day} outside 0..{problem.days - 1}")
+            if not 0 <= slot < problem.periods_per_day:
+                raise ValueError(f"row {i}: period {slot} outside 0..{problem.periods_per_day - 1}")
+            c = problem._course_index[course]
+            if used[c] >= problem.course_lectures[c]:
+                raise ValueError(f"row {i}: course {course} has only {problem.course_lectures[c]} "
+                                 "lectures, this row is one too many")
+            l = problem.course_lecture_ptr[c] + used[c]
+            used[c] += 1
+            tt.period[l] = day * problem.periods_per_day + slot
+            tt.room[l] = problem._room_index[room]
+        return tt

@@ -1,0 +1,104 @@
+"""What every solver shares: progress events, stopping criteria and the result type.
+
+Progress follows the callbacks pattern (PyVRP): a solver calls ``progress(event)`` at least every
+0.5 s; printing, the DuckDB writer, tqdm bars and apps are just subscribers. ``stop`` is any object
+with ``is_set()`` (a ``threading.Event``, a ``multiprocessing.Event``, a Dask ``Event`` wrapper …).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..model import Timetable
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One progress report of a running solve."""
+
+    stage: str            # e.g. "construct", "anneal", "stage 1: departments"
+    fraction: float       # 0..1 of the time budget used
+    best_cost: float      # weighted soft cost of the best timetable so far (inf if none yet)
+    hard_violations: int  # hard units of the best timetable so far
+    elapsed: float        # seconds since the solve started
+    eta: float            # seconds left (budget based)
+    message: str = ""
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class NeverStop:
+    """A stop flag that is never set (the default)."""
+
+    def is_set(self) -> bool:
+        return False
+
+
+@dataclass
+class Deadline:
+    """Wall-clock budget plus an optional user stop flag: ``done()`` polls both."""
+
+    time_limit: float
+    stop: StopFlag | None = None
+    start: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float:
+        return max(0.0, self.time_limit - self.elapsed())
+
+    def fraction(self) -> float:
+        return min(1.0, self.elapsed() / self.time_limit) if self.time_limit > 0 else 1.0
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def done(self) -> bool:
+        return self.stopped() or self.elapsed() >= self.time_limit
+
+    def event(self, stage: str, best_cost: float, hard: int, message: str = "") -> ProgressEvent:
+        el = self.elapsed()
+        return ProgressEvent(stage=stage, fraction=self.fraction(), best_cost=float(best_cost),
+                             hard_violations=int(hard), elapsed=el,
+                             eta=max(0.0, self.time_limit - el), message=message)
+
+
+@dataclass
+class SolveResult:
+    """The outcome of a solve: best timetable, its cost report, a trace and statistics."""
+
+    timetable: Timetable
+    report: "CostReport"  # noqa: F821  (tt_core.cost.CostReport)
+    strategy: str
+    seed: int
+    elapsed: float
+    trace: list[tuple[float, float, int]] = field(default_factory=list)  # (elapsed, soft cost, hard)
+    stats: dict = field(default_factory=dict)
+    stopped: bool = False  # True when a user's stop ended it early
+
+    @property
+    def cost(self) -> float:
+        return self.report.soft_cost
+
+    @property
+    def hard_violations(self) -> int:
+        return self.report.hard_violations
+
+    @property
+    def feasible(self) -> bool:
+        return self.report.hard_violations == 0
+
+
+def rng_from(seed: int | np.random.Generator) -> np.random.Generator:
+    """One seeded generator passed down explicitly (never module-level randomness)."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
