@@ -31,6 +31,8 @@ TEACHER_LOAD = 12       # each lecture of a teacher beyond their daily maximum
 
 N_CONSTRAINTS = 13
 N_HARD = 5
+# terms outside ITC2007 (zero units on ITC instances)
+EXTENSIONS = frozenset({ROOM_SUITABILITY, TEACHER_PREFERENCE, TIME_OF_DAY, CURRICULUM_LOAD, TEACHER_LOAD})
 
 
 @dataclass(frozen=True)

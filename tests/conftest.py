@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole test suite.
+
+The ITC2007 instances live beside the project in ``../shared/itc2007`` and are never copied into the
+repository; tests that need them are skipped (not failed) where that folder is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ITC_DIR = REPO_ROOT.parent / "shared" / "itc2007"
+
+
+@pytest.fixture(scope="session")
+def itc_dir() -> Path:
+    """The ITC2007 track 3 folder (``comp01.ctt`` … and ``solutions/``); skips when absent."""
+    if not ITC_DIR.is_dir():
+        pytest.skip(f"ITC2007 instances not found at {ITC_DIR}")
+    return ITC_DIR
+
+
+@pytest.fixture(scope="session")
+def itc_instance(itc_dir: Path) -> Callable[[str], Path]:
+    """A function ``name -> Path`` of an instance file: ``itc_instance("comp01")``.
+
+    The name may be given with or without ``.ctt``; a missing file skips the test.
+    """
+
+    def find(name: str) -> Path:
+        path = itc_dir / (name if name.endswith(".ctt") else f"{name}.ctt")
+        if not path.is_file():
+            pytest.skip(f"ITC2007 instance {path} not found")
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def itc_solution(itc_dir: Path) -> Callable[[str], tuple[Path, int]]:
+    """A function ``name -> (Path, cost)`` of the public solution of an instance.
+
+    Solution files are named ``<instance>_cost<N>.sol``; ``N`` is the total soft cost under the
+    competition's rules (0 hard violations). A missing file skips the test.
+    """
+
+    def find(name: str) -> tuple[Path, int]:
+        name = name.removesuffix(".ctt")
+        for path in sorted((itc_dir / "solutions").glob(f"{name}_cost*.sol")):
+            match = re.fullmatch(rf"{re.escape(name)}_cost(\d+)\.sol", path.name)
+            if match:
+                return path, int(match.group(1))
+        pytest.skip(f"no ITC2007 solution for {name} in {itc_dir / 'solutions'}")
+
+    return find
+
+
+@pytest.fixture
+def tmp_db(tmp_path: Path) -> Path:
+    """Path of a not-yet-existing DuckDB file inside the test's own temporary folder."""
+    return tmp_path / "test.duckdb"

@@ -1,0 +1,48 @@
+"""The ``tt`` command. Each group of sub-commands lives in ``tt_core/commands/<name>.py`` and exposes
+``register(subparsers)``; user errors (:class:`~tt_core.errors.TimetableError`, ``OSError`` on the
+user's files) are printed as one clear message with exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import TimetableError
+
+# Modules under tt_core/commands/, in the order their commands appear in ``tt --help``.
+COMMAND_MODULES = [
+    "instance",   # tt info, tt validate
+    "hardware",   # tt hardware
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tt", description="timetable studio: generate, tune, compare and publish course timetables")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"tt_core.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except TimetableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

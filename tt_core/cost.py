@@ -1,0 +1,288 @@
+"""The evaluator: the ground truth every solver reports its costs through.
+
+``evaluate(problem, timetable, weights)`` runs the numba full-evaluation kernel and returns a
+``CostReport``: units per named constraint (``tt_core.constraints``), the weight vector, hard and
+soft totals, and — on demand — an explanation of where every unit comes from, printed like the
+ITC2007 validator's output by ``tt validate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from . import constraints as K
+from .errors import TimetableError
+from .kernels.arrays import kernel_arrays
+from .kernels.full import batch_units, evaluate_units
+from .model import Problem, Timetable
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One explained cost item: ``units`` of ``constraint`` caused by the named items."""
+
+    constraint: int
+    units: int
+    text: str
+    course: str | None = None
+    curriculum: str | None = None
+    room: str | None = None
+    period: int | None = None
+
+    @property
+    def name(self) -> str:
+        return K.NAMES[self.constraint]
+
+    @property
+    def hard(self) -> bool:
+        return bool(K.HARD_MASK[self.constraint])
+
+
+@dataclass(eq=False)
+class CostReport:
+    """Units per constraint and their weighted totals for one timetable."""
+
+    problem: Problem = field(repr=False)
+    timetable: Timetable = field(repr=False)
+    units: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def hard_violations(self) -> int:
+        return int(self.units[K.HARD_MASK].sum())
+
+    @property
+    def soft_cost(self) -> float:
+        soft = ~K.HARD_MASK
+        value = float(np.dot(self.units[soft], self.weights[soft]))
+        return int(value) if value.is_integer() else value
+
+    @property
+    def feasible(self) -> bool:
+        return self.hard_violations == 0
+
+    def weighted(self) -> np.ndarray:
+        return self.units * self.weights
+
+    def by_constraint(self) -> dict[str, tuple[int, float]]:
+        """``{name: (units, weighted cost)}`` for every constraint, in catalogue order."""
+        w = self.weighted()
+        return {K.NAMES[i]: (int(self.units[i]), float(w[i])) for i in range(K.N_CONSTRAINTS)}
+
+    def __repr__(self) -> str:
+        return f"CostReport(hard={self.hard_violations}, soft={self.soft_cost})"
+
+    def explain(self) -> list["Violation"]:
+        return self._explanations
+
+    @cached_property
+    def _explanations(self) -> list["Violation"]:
+        items = explain(self.problem, self.timetable)
+        # the explanation is computed independently of the kernel: they must agree
+        got = np.zeros(K.N_CONSTRAINTS, np.int64)
+        for v in items:
+            got[v.constraint] += v.units
+        if not np.array_equal(got, self.units):  # pragma: no cover - a bug, never the user's fault
+            raise AssertionError(f"explanation units {got.tolist()} != kernel units {self.units.tolist()}")
+        return items
+
+    def format_validator(self, *, violations: bool = False) -> str:
+        """Text in the layout of the ITC2007 validator (plus extension lines when non-zero)."""
+        lines: list[str] = []
+        if violations:
+            lines += [("[H] " if v.hard else f"[S({v.units * self.weights[v.constraint]:g})] ") + v.text
+                      for v in self.explain()]
+            lines.append("")
+        for i, info in enumerate(K.CONSTRAINTS):
+            if i in K.EXTENSIONS and self.units[i] == 0:
+                continue  # extension terms are printed only when they cost something
+            kind = "hard" if info.hard else "soft"
+            what = "Violations of" if info.hard else "Cost of"
+            value = int(self.units[i]) if info.hard else _num(self.units[i] * self.weights[i])
+            lines.append(f"{what} {info.name} ({kind}) : {value}")
+        lines.append("")
+        hard = self.hard_violations
+        prefix = f"Violations = {hard}, " if hard else ""
+        lines.append(f"Summary: {prefix}Total Cost = {_num(self.soft_cost)}")
+        return "\n".join(lines)
+
+
+def _num(x) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+def resolve_weights(weights) -> np.ndarray:
+    """``None`` → ITC2007 weights; a mapping ``{name: weight}`` overrides them; an array is taken as is."""
+    if weights is None:
+        return K.itc_weights()
+    if isinstance(weights, dict):
+        w = K.itc_weights()
+        for name, value in weights.items():
+            try:
+                w[K.index_of(name)] = float(value)
+            except KeyError as exc:
+                raise TimetableError(str(exc.args[0])) from None
+        return w
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (K.N_CONSTRAINTS,):
+        raise TimetableError(f"a weight vector needs {K.N_CONSTRAINTS} values (one per constraint: "
+                             f"{', '.join(K.NAMES)}), got shape {w.shape}")
+    if (w < 0).any():
+        raise TimetableError("weights must not be negative: " + ", ".join(
+            f"{K.NAMES[i]}={w[i]:g}" for i in np.flatnonzero(w < 0)))
+    return w
+
+
+def check_timetable(problem: Problem, timetable: Timetable) -> None:
+    """Raise ``TimetableError`` if the timetable does not fit the problem (size, id ranges)."""
+    if len(timetable.period) != problem.n_lectures:
+        raise TimetableError(f"the timetable has {len(timetable.period)} lectures but {problem.name} has "
+                             f"{problem.n_lectures}")
+    if (timetable.period >= problem.n_periods).any() or (timetable.room >= problem.n_rooms).any():
+        bad = int(np.flatnonzero((timetable.period >= problem.n_periods) | (timetable.room >= problem.n_rooms))[0])
+        raise TimetableError(f"lecture {bad}: period {timetable.period[bad]} / room {timetable.room[bad]} "
+                             f"outside the grid ({problem.n_periods} periods, {problem.n_rooms} rooms)")
+
+
+def evaluate(problem: Problem, timetable: Timetable, weights=None) -> CostReport:
+    """Evaluate one timetable exactly (ITC2007 rules plus the extension terms)."""
+    check_timetable(problem, timetable)
+    units = evaluate_units(kernel_arrays(problem), timetable.period, timetable.room)
+    return CostReport(problem, timetable, units, resolve_weights(weights))
+
+
+def evaluate_batch(problem: Problem, periods: np.ndarray, rooms: np.ndarray, weights=None):
+    """Evaluate many timetables at once (rows of ``periods``/``rooms``, int32[n, L]).
+
+    Returns ``(units int64[n, N], hard int64[n], soft float64[n])``.
+    """
+    periods = np.ascontiguousarray(periods, np.int32)
+    rooms = np.ascontiguousarray(rooms, np.int32)
+    units = batch_units(kernel_arrays(problem), periods, rooms)
+    w = resolve_weights(weights)
+    hard = units[:, K.HARD_MASK].sum(axis=1)
+    soft = units[:, ~K.HARD_MASK] @ w[~K.HARD_MASK]
+    return units, hard, soft
+
+
+def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
+    """Every unit of cost with the course/curriculum/room/period it comes from (plain Python)."""
+    pb, tt = problem, timetable
+    ppd, P = pb.periods_per_day, pb.n_periods
+    C, R = pb.n_courses, pb.n_rooms
+    label = pb.period_labels
+    out: list[Violation] = []
+    taught = np.zeros((C, P), bool)
+    room_of: dict[tuple[int, int], int] = {}   # (course, start) -> room, taught lectures only
+    room_users: dict[tuple[int, int], list[int]] = {}
+    n_taught = np.zeros(C, int)
+    days = [set() for _ in range(C)]
+    rooms_used: list[list[int]] = [[] for _ in range(C)]
+    course_day = np.zeros((C, pb.days), int)
+
+    def where(q):
+        d, s = divmod(q, ppd)
+        return f"period {q} (day {d}, timeslot {s}, {label[q]})"
+
+    for l in range(pb.n_lectures):
+        p, r = int(tt.period[l]), int(tt.room[l])
+        if p < 0 or r < 0:
+            continue
+        c = int(pb.lecture_course[l])
+        cn = pb.course_names[c]
+        d = p // ppd
+        end = min(p + int(pb.course_length[c]), (d + 1) * ppd)
+        if taught[c, p:end].any():
+            continue
+        n_taught[c] += 1
+        taught[c, p:end] = True
+        spill = p + int(pb.course_length[c]) - end
+        if spill:
+            out.append(Violation(K.AVAILABILITY, spill, f"Course {cn} has a lecture at {where(p)} running "
+                                 f"{spill} period(s) past the end of the day", cn, period=p))
+        for q in range(p, end):
+            room_users.setdefault((r, q), []).append(c)
+            if pb.unavailable[c, q]:
+                who = "its teacher is" if pb.teacher_unavailable[pb.course_teacher[c], q] and not \
+                    pb.course_unavailable[c, q] else "it is"
+                out.append(Violation(K.AVAILABILITY, 1, f"Course {cn} has a lecture at unavailable "
+                                     f"{where(q)} ({who} unavailable)", cn, period=q))
+            if pb.course_undesired[c, q]:
+                out.append(Violation(K.TEACHER_PREFERENCE, 1, f"Course {cn}: teacher "
+                                     f"{pb.teacher_names[pb.course_teacher[c]]} prefers not to teach at "
+                                     f"{where(q)}", cn, period=q))
+            if pb.period_penalty[q]:
+                out.append(Violation(K.TIME_OF_DAY, int(pb.period_penalty[q]), f"Course {cn} has a "
+                                     f"lecture at {where(q)}, a penalised time of day", cn, period=q))
+        room_of[(c, p)] = r
+        if not pb.suitable[c, r]:
+            out.append(Violation(K.ROOM_SUITABILITY, 1, f"Room {pb.room_names[r]} is not suitable for course "
+                                 f"{cn} (type/features) at {where(p)}", cn, room=pb.room_names[r], period=p))
+        over = int(pb.course_students[c]) - int(pb.room_capacity[r])
+        if over > 0:
+            out.append(Violation(K.ROOM_CAPACITY, over, f"Room {pb.room_names[r]} too small for course {cn} "
+                                 f"the {where(p)}: {pb.course_students[c]} students, capacity "
+                                 f"{pb.room_capacity[r]}", cn, room=pb.room_names[r], period=p))
+        days[c].add(d)
+        course_day[c, d] += 1
+        if r not in rooms_used[c]:
+            rooms_used[c].append(r)
+    for c in range(C):
+        cn = pb.course_names[c]
+        diff = int(pb.course_lectures[c]) - int(n_taught[c])
+        if diff:
+            out.append(Violation(K.LECTURES, diff, f"Too few lectures for course {cn}: {n_taught[c]} of "
+                                 f"{pb.course_lectures[c]} scheduled in distinct periods", cn))
+        missing = int(pb.course_min_days[c]) - len(days[c])
+        if missing > 0:
+            out.append(Violation(K.MIN_WORKING_DAYS, missing, f"The course {cn} has only {len(days[c])} days "
+                                 f"of lecture (minimum {pb.course_min_days[c]})", cn))
+        if len(rooms_used[c]) > 1:
+            out.append(Violation(K.ROOM_STABILITY, len(rooms_used[c]) - 1, f"Course {cn} uses "
+                                 f"{len(rooms_used[c])} different rooms: "
+                                 + ", ".join(pb.room_names[r] for r in rooms_used[c]), cn))
+    for (r, q), users in sorted(room_users.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if len(users) > 1:
+            out.append(Violation(K.ROOM_OCCUPATION, len(users) - 1, f"{len(users)} lectures in room "
+                                 f"{pb.room_names[r]} the {where(q)}: "
+                                 + ", ".join(pb.course_names[c] for c in users), room=pb.room_names[r], period=q))
+    conflict = pb.conflict
+    for q in range(P):
+        here = np.flatnonzero(taught[:, q])
+        for i, a in enumerate(here):
+            for b in here[i + 1:]:
+                if conflict[a, b]:
+                    why = "same teacher" if pb.course_teacher[a] == pb.course_teacher[b] else "same curriculum"
+                    out.append(Violation(K.CONFLICTS, 1, f"Courses {pb.course_names[a]} and {pb.course_names[b]} "
+                                         f"have both a lecture at {where(q)} ({why})",
+                                         pb.course_names[a], period=q))
+    for g in range(pb.n_curricula):
+        gn = pb.curriculum_names[g]
+        members = pb.curriculum_courses[pb.curriculum_ptr[g]:pb.curriculum_ptr[g + 1]]
+        cnt = taught[members].sum(axis=0) if len(members) else np.zeros(P, int)
+        for q in range(P):
+            if cnt[q] == 0:
+                continue
+            s = q % ppd
+            if (s > 0 and cnt[q - 1] > 0) or (s < ppd - 1 and cnt[q + 1] > 0):
+                continue
+            out.append(Violation(K.COMPACTNESS, int(cnt[q]), f"Curriculum {gn} has an isolated lecture at "
+                                 f"{where(q)}", curriculum=gn, period=q))
+        m = int(pb.curriculum_max_per_day[g])
+        if m > 0 and len(members):
+            per_day = course_day[members].sum(axis=0)
+            for d in np.flatnonzero(per_day > m):
+                out.append(Violation(K.CURRICULUM_LOAD, int(per_day[d] - m), f"Curriculum {gn} has "
+                                     f"{per_day[d]} lectures on day {d} (maximum {m})", curriculum=gn))
+    for t in range(pb.n_teachers):
+        m = int(pb.teacher_max_per_day[t])
+        if m > 0:
+            per_day = course_day[pb.course_teacher == t].sum(axis=0)
+            for d in np.flatnonzero(per_day > m):
+                out.append(Violation(K.TEACHER_LOAD, int(per_day[d] - m), f"Teacher {pb.teacher_names[t]} "
+                                     f"has {per_day[d]} lectures on day {d} (maximum {m})"))
+    return out

@@ -1,0 +1,73 @@
+"""Flat arrays of a ``Problem`` in the form the numba kernels take (one NamedTuple, built once)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..model import Problem
+
+
+class KArrays(NamedTuple):
+    """Everything a kernel needs, as contiguous numpy arrays plus a few sizes."""
+
+    ppd: int
+    lecture_course: np.ndarray      # int32 [L]
+    course_teacher: np.ndarray      # int32 [C]
+    course_lectures: np.ndarray     # int32 [C]
+    course_ptr: np.ndarray          # int32 [C+1] lectures of course c are course_ptr[c]:course_ptr[c+1]
+    course_min_days: np.ndarray     # int32 [C]
+    course_students: np.ndarray     # int32 [C]
+    course_length: np.ndarray       # int32 [C]
+    unavailable: np.ndarray         # bool [C, P] course or teacher unavailable
+    undesired: np.ndarray           # bool [C, P] teacher prefers not
+    suitable: np.ndarray            # bool [C, R]
+    room_capacity: np.ndarray       # int32 [R]
+    cc_ptr: np.ndarray              # int32 [C+1] course -> curricula CSR
+    cc_idx: np.ndarray              # int32
+    conf_ptr: np.ndarray            # int32 [C+1] course -> conflicting courses CSR
+    conf_idx: np.ndarray            # int32
+    conflict: np.ndarray            # bool [C, C]
+    curriculum_max: np.ndarray      # int32 [Q] 0 = no limit
+    teacher_max: np.ndarray         # int32 [T] 0 = no limit
+    period_penalty: np.ndarray      # int32 [P]
+    n_days: int
+    n_curricula: int
+    n_teachers: int
+
+
+def kernel_arrays(problem: Problem) -> KArrays:
+    """Pack (and cache on the problem object) the arrays the kernels read."""
+    cached = problem.__dict__.get("_karrays")
+    if cached is not None:
+        return cached
+    cc_ptr, cc_idx = problem.course_curricula
+    conf_ptr, conf_idx = problem.conflict_csr
+    ka = KArrays(
+        ppd=int(problem.periods_per_day),
+        lecture_course=np.ascontiguousarray(problem.lecture_course, np.int32),
+        course_teacher=np.ascontiguousarray(problem.course_teacher, np.int32),
+        course_lectures=np.ascontiguousarray(problem.course_lectures, np.int32),
+        course_ptr=np.ascontiguousarray(problem.course_lecture_ptr, np.int32),
+        course_min_days=np.ascontiguousarray(problem.course_min_days, np.int32),
+        course_students=np.ascontiguousarray(problem.course_students, np.int32),
+        course_length=np.ascontiguousarray(problem.course_length, np.int32),
+        unavailable=np.ascontiguousarray(problem.unavailable, np.bool_),
+        undesired=np.ascontiguousarray(problem.course_undesired, np.bool_),
+        suitable=np.ascontiguousarray(problem.suitable, np.bool_),
+        room_capacity=np.ascontiguousarray(problem.room_capacity, np.int32),
+        cc_ptr=np.ascontiguousarray(cc_ptr, np.int32),
+        cc_idx=np.ascontiguousarray(cc_idx, np.int32),
+        conf_ptr=np.ascontiguousarray(conf_ptr, np.int32),
+        conf_idx=np.ascontiguousarray(conf_idx, np.int32),
+        conflict=np.ascontiguousarray(problem.conflict, np.bool_),
+        curriculum_max=np.ascontiguousarray(problem.curriculum_max_per_day, np.int32),
+        teacher_max=np.ascontiguousarray(problem.teacher_max_per_day, np.int32),
+        period_penalty=np.ascontiguousarray(problem.period_penalty, np.int32),
+        n_days=int(problem.days),
+        n_curricula=int(problem.n_curricula),
+        n_teachers=int(problem.n_teachers),
+    )
+    problem.__dict__["_karrays"] = ka  # frozen dataclass: cache like functools.cached_property does
+    return ka

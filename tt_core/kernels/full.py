@@ -1,0 +1,152 @@
+"""Full evaluation kernels: one timetable, or a batch (a GA population) in parallel.
+
+This is a direct, from-scratch computation written to mirror the ITC2007 validator (Di Gaspero &
+Schaerf, ``validator.cc``): lectures are read in id order and a lecture that overlaps a period its
+course already uses is *not taught* (the validator skips a repeated course/period entry), so it
+counts as a missing lecture and nothing else. The incremental kernels (``incremental.py``) are a
+second, independent implementation; tests check that both agree with a plain-Python oracle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..constraints import (
+    AVAILABILITY, COMPACTNESS, CONFLICTS, CURRICULUM_LOAD, LECTURES, MIN_WORKING_DAYS, N_CONSTRAINTS,
+    ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, TEACHER_LOAD, TEACHER_PREFERENCE,
+    TIME_OF_DAY,
+)
+from .arrays import KArrays
+
+
+@njit(cache=True, nogil=True)
+def full_units(ka: KArrays, period: np.ndarray, room: np.ndarray, units: np.ndarray) -> None:
+    """Write the units of every constraint for one timetable into ``units`` (int64[N])."""
+    C, P = ka.unavailable.shape
+    R = ka.room_capacity.shape[0]
+    D = ka.n_days
+    ppd = ka.ppd
+    for k in range(units.shape[0]):
+        units[k] = 0
+    taught = np.zeros((C, P), np.bool_)
+    room_cnt = np.zeros((R, P), np.int32)
+    course_day = np.zeros((C, D), np.int32)
+    course_room = np.zeros((C, R), np.bool_)
+    n_taught = np.zeros(C, np.int32)
+    for l in range(period.shape[0]):
+        p = period[l]
+        r = room[l]
+        if p < 0 or r < 0:
+            continue
+        c = ka.lecture_course[l]
+        d = p // ppd
+        day_end = (d + 1) * ppd
+        end = min(p + ka.course_length[c], day_end)
+        skip = False
+        for q in range(p, end):
+            if taught[c, q]:
+                skip = True
+        if skip:
+            continue  # a repeated entry of the course in a period: not taught
+        n_taught[c] += 1
+        units[AVAILABILITY] += p + ka.course_length[c] - end  # periods spilling past the day's end
+        for q in range(p, end):
+            taught[c, q] = True
+            room_cnt[r, q] += 1
+            if ka.unavailable[c, q]:
+                units[AVAILABILITY] += 1
+            if ka.undesired[c, q]:
+                units[TEACHER_PREFERENCE] += 1
+            units[TIME_OF_DAY] += ka.period_penalty[q]
+        if not ka.suitable[c, r]:
+            units[ROOM_SUITABILITY] += 1
+        over = ka.course_students[c] - ka.room_capacity[r]
+        if over > 0:
+            units[ROOM_CAPACITY] += over
+        course_day[c, d] += 1
+        course_room[c, r] = True
+    for c in range(C):
+        units[LECTURES] += ka.course_lectures[c] - n_taught[c]
+        days = 0
+        for d in range(D):
+            if course_day[c, d] > 0:
+                days += 1
+        if days < ka.course_min_days[c]:
+            units[MIN_WORKING_DAYS] += ka.course_min_days[c] - days
+        rooms = 0
+        for r in range(R):
+            if course_room[c, r]:
+                rooms += 1
+        if rooms > 1:
+            units[ROOM_STABILITY] += rooms - 1
+    for r in range(R):
+        for q in range(P):
+            if room_cnt[r, q] > 1:
+                units[ROOM_OCCUPATION] += room_cnt[r, q] - 1
+    # conflicts: per period, every conflicting pair of taught courses
+    here = np.empty(C, np.int32)
+    for q in range(P):
+        n = 0
+        for c in range(C):
+            if taught[c, q]:
+                here[n] = c
+                n += 1
+        for i in range(n):
+            for j in range(i + 1, n):
+                if ka.conflict[here[i], here[j]]:
+                    units[CONFLICTS] += 1
+    # curricula: compactness and daily load
+    Q = ka.n_curricula
+    curr_cnt = np.zeros((Q, P), np.int32)
+    curr_day = np.zeros((Q, D), np.int32)
+    for c in range(C):
+        for k in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
+            g = ka.cc_idx[k]
+            for q in range(P):
+                if taught[c, q]:
+                    curr_cnt[g, q] += 1
+            for d in range(D):
+                curr_day[g, d] += course_day[c, d]
+    for g in range(Q):
+        for q in range(P):
+            cnt = curr_cnt[g, q]
+            if cnt == 0:
+                continue
+            s = q % ppd
+            left = s > 0 and curr_cnt[g, q - 1] > 0
+            right = s < ppd - 1 and curr_cnt[g, q + 1] > 0
+            if not left and not right:
+                units[COMPACTNESS] += cnt
+        if ka.curriculum_max[g] > 0:
+            for d in range(D):
+                if curr_day[g, d] > ka.curriculum_max[g]:
+                    units[CURRICULUM_LOAD] += curr_day[g, d] - ka.curriculum_max[g]
+    T = ka.n_teachers
+    if T > 0:
+        teacher_day = np.zeros((T, D), np.int32)
+        for c in range(C):
+            for d in range(D):
+                teacher_day[ka.course_teacher[c], d] += course_day[c, d]
+        for t in range(T):
+            if ka.teacher_max[t] > 0:
+                for d in range(D):
+                    if teacher_day[t, d] > ka.teacher_max[t]:
+                        units[TEACHER_LOAD] += teacher_day[t, d] - ka.teacher_max[t]
+
+
+@njit(cache=True, parallel=True)
+def batch_units(ka: KArrays, periods: np.ndarray, rooms: np.ndarray) -> np.ndarray:
+    """Units for a population: ``periods``/``rooms`` are int32[n, L]; returns int64[n, N]."""
+    n = periods.shape[0]
+    out = np.zeros((n, N_CONSTRAINTS), np.int64)
+    for i in prange(n):
+        full_units(ka, periods[i], rooms[i], out[i])
+    return out
+
+
+def evaluate_units(ka: KArrays, period: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Units of one timetable (int64[N])."""
+    units = np.zeros(N_CONSTRAINTS, np.int64)
+    full_units(ka, np.ascontiguousarray(period, np.int32), np.ascontiguousarray(room, np.int32), units)
+    return units
