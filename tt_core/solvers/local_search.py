@@ -1,0 +1,369 @@
+"""Simulated annealing over lecture moves and swaps, on the incremental delta kernels.
+
+The method follows the simulated annealing that is state of the art for CB-CTT (Bellio, Ceschia,
+Di Gaspero, Schaerf & Urli, "Feature-based tuning of simulated annealing applied to the
+curriculum-based course timetabling problem", Computers & OR 2016): the search space contains
+infeasible timetables, hard violations are penalised by a weight ``hard_weight``, the neighbourhood
+is the union of MoveLecture (new period and/or room) and SwapLectures (exchange two lectures'
+period and room), and the temperature falls geometrically. Two changes for a fixed *wall-clock*
+budget: the temperature follows the clock (``T(t) = T0 * (Tmin/T0)^(t/T)``) so every budget gets a
+full schedule, and the search restarts from the best timetable with a reheat when it stagnates.
+
+Pinned lectures never move. With ``initial`` and ``perturbation_weight > 0`` every lecture away
+from its initial period/room costs that weight (minimal-perturbation re-timetabling, as an explicit
+penalty rather than only a hint).
+
+Same seed and same ``iterations`` → the same timetable. With only a time limit the schedule follows
+the clock, so the result also depends on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from numba import njit
+
+from .. import constraints as K
+from ..cost import evaluate, resolve_weights
+from ..errors import TimetableError
+from ..kernels.arrays import kernel_arrays
+from ..kernels.incremental import apply_move, apply_swap, delta_move, delta_swap, new_state
+from ..model import Problem, Timetable
+from .base import Deadline, SolveResult, rng_from
+
+
+@njit(cache=True)
+def _seed(seed):
+    np.random.seed(seed)
+
+
+@njit(cache=True, _nrt=False)
+def _weighted(du, w):
+    v = 0.0
+    for k in range(du.shape[0]):
+        v += du[k] * w[k]
+    return v
+
+
+@njit(cache=True, _nrt=False)
+def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
+            n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters):
+    """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved]."""
+    ppd = ka.ppd
+    n_days = ka.n_days
+    n_mov = movable.shape[0]
+    ratio = t_end / t_start
+    for it in range(n_iter):
+        temp = t_start * ratio ** (it / n_iter)
+        l = movable[np.random.randint(n_mov)]
+        c = ka.lecture_course[l]
+        length = ka.course_length[c]
+        p0 = st.period[l]
+        r0 = st.room[l]
+        # target period: a start where the lecture fits in the day
+        d = np.random.randint(n_days)
+        s = np.random.randint(ppd - length + 1)
+        p = d * ppd + s
+        if r0 >= 0 and np.random.random() < keep_room_rate:
+            r = r0
+        else:
+            r = suit_idx[suit_ptr[c] + np.random.randint(suit_ptr[c + 1] - suit_ptr[c])]
+        if p == p0 and r == r0:
+            continue
+        if st.all_cover[c, p] > 0 and p != p0:
+            continue  # the course already teaches then: a certain Lectures violation
+        l2 = -1
+        if st.room_cnt[r, p] == 1 and np.random.random() < swap_rate:
+            cand = st.room_lec[r, p]
+            if cand >= 0 and cand != l and st.period[cand] == p and st.room[cand] == r:
+                c2 = ka.lecture_course[cand]
+                if c2 != c and ka.course_length[c2] == length and movable_flag(movable, cand, init_p):
+                    l2 = cand
+        moved_delta = 0
+        if l2 >= 0:
+            delta_swap(ka, st, l, l2, du)
+            if pert_w > 0.0:
+                moved_delta = _moved(p, r, init_p[l], init_r[l]) - _moved(p0, r0, init_p[l], init_r[l]) \
+                    + _moved(p0, r0, init_p[l2], init_r[l2]) - _moved(p, r, init_p[l2], init_r[l2])
+        else:
+            delta_move(ka, st, l, p, r, du)
+            if pert_w > 0.0:
+                moved_delta = _moved(p, r, init_p[l], init_r[l]) - _moved(p0, r0, init_p[l], init_r[l])
+        dv = _weighted(du, w) + pert_w * moved_delta
+        counters[0] += 1
+        if dv <= 0.0 or np.random.random() < math.exp(-dv / temp):
+            if l2 >= 0:
+                apply_swap(ka, st, l, l2, du)
+            else:
+                apply_move(ka, st, l, p, r, du)
+            counters[1] += 1
+            hard = 0
+            for k in range(5):
+                hard += du[k]
+            cur[0] += dv
+            cur[1] += hard
+            cur[2] += moved_delta
+            if cur[1] < best[1] or (cur[1] == best[1] and cur[0] < best[0] - 1e-9):
+                best[0] = cur[0]
+                best[1] = cur[1]
+                best[2] = cur[2]
+                for k in range(best_p.shape[0]):
+                    best_p[k] = st.period[k]
+                    best_r[k] = st.room[k]
+                counters[2] += 1
+
+
+@njit(cache=True, inline="always")
+def _moved(p, r, ip, ir):
+    return 1 if (ip >= 0 and (p != ip or r != ir)) else 0
+
+
+@njit(cache=True, inline="always")
+def movable_flag(movable, l, init_p):
+    # pinned lectures are absent from ``movable``; the caller passes a sorted array
+    lo = 0
+    hi = movable.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if movable[mid] < l:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < movable.shape[0] and movable[lo] == l
+
+
+@njit(cache=True)
+def _construct(ka, st, order, suit_ptr, suit_idx, w, du):
+    """Greedy start: each lecture (hardest first) to the cheapest (period, room) by delta."""
+    ppd = ka.ppd
+    for i in range(order.shape[0]):
+        l = order[i]
+        c = ka.lecture_course[l]
+        length = ka.course_length[c]
+        best_v = 1e300
+        best_p = -1
+        best_r = -1
+        for d in range(ka.n_days):
+            for s in range(ppd - length + 1):
+                p = d * ppd + s
+                if st.all_cover[c, p] > 0:
+                    continue
+                # rooms are ordered tightest-fitting first: try the first free one, and a room
+                # the course already uses (room stability), not every room (large instances)
+                tried = 0
+                for k in range(suit_ptr[c], suit_ptr[c + 1]):
+                    r = suit_idx[k]
+                    if st.room_cnt[r, p] > 0:
+                        continue
+                    if tried > 0 and st.course_room[c, r] == 0:
+                        continue
+                    tried += 1
+                    delta_move(ka, st, l, p, r, du)
+                    v = _weighted(du, w)
+                    if v < best_v:
+                        best_v = v
+                        best_p = p
+                        best_r = r
+                    if tried >= 2:
+                        break
+        if best_p < 0:  # nowhere free: take any period and room
+            best_p = np.random.randint(ka.n_days) * ppd + np.random.randint(ppd - length + 1)
+            best_r = suit_idx[suit_ptr[c] + np.random.randint(suit_ptr[c + 1] - suit_ptr[c])]
+        apply_move(ka, st, l, best_p, best_r, du)
+
+
+def _suitable_csr(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    suit = problem.suitable
+    empty = np.flatnonzero(~suit.any(axis=1))
+    if len(empty):
+        raise TimetableError(f"course {problem.course_names[empty[0]]} has no suitable room (room type/"
+                             "features); fix its requirements or add a room")
+    # rooms ordered by capacity, so the construction tries tight rooms first
+    order = np.argsort(problem.room_capacity, kind="stable")
+    ptr = np.zeros(problem.n_courses + 1, np.int32)
+    idx = []
+    for c in range(problem.n_courses):
+        rooms = [int(r) for r in order if suit[c, r]]
+        fitting = [r for r in rooms if problem.room_capacity[r] >= problem.course_students[c]]
+        idx += fitting + [r for r in rooms if r not in fitting][::-1]
+        ptr[c + 1] = len(idx)
+    return ptr, np.asarray(idx, np.int32)
+
+
+def construct(problem: Problem, *, weights=None, seed: int = 0, pinned=None, initial=None,
+              hard_weight: float = 100.0) -> Timetable:
+    """Greedy construction (hardest lectures first, cheapest placement by exact delta)."""
+    ka = kernel_arrays(problem)
+    w = resolve_weights(weights).copy()
+    w[K.HARD_MASK] *= hard_weight
+    start = initial.copy() if initial is not None else Timetable.empty(problem)
+    if pinned is not None and initial is not None:
+        keep = np.asarray(pinned, bool)
+        start.period[~keep] = -1
+        start.room[~keep] = -1
+    elif initial is None:
+        pass
+    st = new_state(problem, start)
+    rng = rng_from(seed)
+    todo = np.flatnonzero(st.period < 0)
+    # difficulty: few available start periods and many conflicts first; ties broken at random
+    c_of = problem.lecture_course[todo]
+    avail = (~problem.unavailable).sum(axis=1)[c_of]
+    degree = problem.conflict.sum(axis=1)[c_of]
+    key = avail / (1.0 + degree) + rng.random(len(todo)) * 1e-3
+    order = todo[np.argsort(key, kind="stable")].astype(np.int32)
+    suit_ptr, suit_idx = _suitable_csr(problem)
+    _seed(int(rng.integers(2**31)))
+    _construct(ka, st, order, suit_ptr, suit_idx, w, np.zeros(K.N_CONSTRAINTS, np.int64))
+    return Timetable(st.period.copy(), st.room.copy())
+
+
+def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0, initial=None,
+                pinned=None, progress=None, stop=None, iterations: int | None = None,
+                hard_weight: float = 20.0, t0: float | None = None, t_min: float = 0.05,
+                swap_rate: float = 0.5, keep_room_rate: float = 0.4, perturbation_weight: float = 0.0,
+                stage: str = "anneal") -> SolveResult:
+    """Simulated annealing (see the module docstring). Returns within ~0.1 s of ``stop``.
+
+    ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
+    still caps it); otherwise the schedule spans ``time_limit``.
+    """
+    deadline = Deadline(time_limit, stop)
+    w_user = resolve_weights(weights)
+    w = w_user.copy()
+    w[K.HARD_MASK] *= hard_weight
+    rng = rng_from(seed)
+    L = problem.n_lectures
+    if pinned is not None:
+        pinned = np.asarray(pinned, bool)
+        if pinned.shape != (L,):
+            raise TimetableError(f"pinned must have one flag per lecture ({L}), got shape {pinned.shape}")
+        if pinned.any() and initial is None:
+            raise TimetableError("pinned lectures need an initial timetable that says where they are pinned")
+    else:
+        pinned = np.zeros(L, bool)
+    if initial is not None:
+        initial.check_shape(problem)
+    ka = kernel_arrays(problem)
+    trace: list[tuple[float, float, int]] = []
+
+    if initial is not None and initial.n_unplaced == 0:
+        start = initial.copy()
+    else:
+        start = construct(problem, weights=w_user, seed=rng, pinned=pinned if pinned.any() else None,
+                          initial=initial)
+    st = new_state(problem, start)
+    init_p = (initial.period if initial is not None else np.full(L, -1)).astype(np.int32)
+    init_r = (initial.room if initial is not None else np.full(L, -1)).astype(np.int32)
+    movable = np.flatnonzero(~pinned).astype(np.int32)
+    suit_ptr, suit_idx = _suitable_csr(problem)
+    du = np.zeros(K.N_CONSTRAINTS, np.int64)
+    moved0 = int(((init_p >= 0) & ((st.period != init_p) | (st.room != init_r))).sum())
+    cur = np.array([float(st.units @ w) + perturbation_weight * moved0, float(st.units[K.HARD_MASK].sum()),
+                    moved0], np.float64)
+    best = cur.copy()
+    best_p = st.period.copy()
+    best_r = st.room.copy()
+    counters = np.zeros(4, np.int64)  # evaluated, accepted, improvements
+
+    def soft_of(units):
+        return float(units[~K.HARD_MASK] @ w_user[~K.HARD_MASK])
+
+    def report(stage_name, message=""):
+        units = K_units(best_p, best_r)
+        ev = deadline.event(stage_name, soft_of(units), int(units[K.HARD_MASK].sum()), message)
+        trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
+        if progress is not None:
+            progress(ev)
+
+    def K_units(pp, rr):
+        from ..kernels.full import evaluate_units
+        return evaluate_units(ka, pp, rr)
+
+    if len(movable) == 0:
+        report(stage, "every lecture is pinned")
+    else:
+        if t0 is None:
+            # start hot enough to accept a typical uphill move half of the time
+            samples = []
+            for _ in range(200):
+                l = int(movable[rng.integers(len(movable))])
+                c = problem.lecture_course[l]
+                p = int(rng.integers(problem.days)) * problem.periods_per_day + int(
+                    rng.integers(problem.periods_per_day - problem.course_length[c] + 1))
+                r = int(suit_idx[suit_ptr[c] + rng.integers(suit_ptr[c + 1] - suit_ptr[c])])
+                delta_move(ka, st, l, p, r, du)
+                v = float(du[~K.HARD_MASK] @ w[~K.HARD_MASK])
+                if v > 0:
+                    samples.append(v)
+            t0 = max(1.0, float(np.median(samples)) / math.log(2)) if samples else 2.0
+            t0 = min(t0, 10.0)
+        _seed(int(rng.integers(2**31)))
+        chunk = 20_000
+        done_iters = 0
+        last_report = -1.0
+        last_best_change = 0.0
+        best_seen = (best[1], best[0])
+        restarts = 0
+        # reheat schedule: each cycle anneals from t_hi down to t_min; a stagnating cycle restarts
+        # from the best timetable with a lower starting temperature
+        cycle_start = 0.0
+        t_hi = t0
+        while True:
+            now = deadline.elapsed()
+            if deadline.stopped():
+                break
+            if iterations is not None:
+                if done_iters >= iterations or now >= time_limit:
+                    break
+                frac0 = done_iters / iterations
+                n = min(chunk, iterations - done_iters)
+                frac1 = (done_iters + n) / iterations
+            else:
+                if now >= time_limit:
+                    break
+                frac0 = now / time_limit
+                # chunk sized from the measured speed to last ~0.05 s
+                rate = counters[0] / now if now > 0.05 and counters[0] > 0 else 2e5
+                n = int(max(1000, min(rate * 0.05, 2_000_000)))
+                frac1 = min(1.0, (now + n / max(rate, 1.0)) / time_limit)
+            span = max(1e-9, 1.0 - cycle_start)
+            ta = t_hi * (t_min / t_hi) ** ((frac0 - cycle_start) / span)
+            tb = t_hi * (t_min / t_hi) ** (min(1.0, (frac1 - cycle_start) / span))
+            _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, float(perturbation_weight),
+                    float(swap_rate), float(keep_room_rate), n, max(ta, 1e-6), max(tb, 1e-6), best_p, best_r,
+                    cur, best, du, counters)
+            done_iters += n
+            now = deadline.elapsed()
+            if (best[1], best[0]) < best_seen:
+                best_seen = (best[1], best[0])
+                last_best_change = now
+            # stagnation: cold and nothing better for 15% of the budget -> reheat from the best
+            frac_now = (done_iters / iterations) if iterations is not None else now / time_limit
+            since = ((now - last_best_change) / time_limit) if iterations is None else 0.0
+            if iterations is None and since > 0.15 and frac_now < 0.85 and ta < t_hi * 0.2:
+                st = new_state(problem, Timetable(best_p.copy(), best_r.copy()))
+                cur[:] = best
+                restarts += 1
+                cycle_start = frac_now
+                t_hi = max(t_min * 4, t_hi * 0.5)
+                last_best_change = now
+            if now - last_report >= 0.25:
+                report(stage)
+                last_report = now
+    final = Timetable(best_p.copy(), best_r.copy())
+    rep = evaluate(problem, final, w_user)
+    ev = deadline.event(stage, rep.soft_cost, rep.hard_violations, "done")
+    trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
+    if progress is not None:
+        progress(ev)
+    moved = int(((init_p >= 0) & ((final.period != init_p) | (final.room != init_r))).sum())
+    return SolveResult(
+        timetable=final, report=rep, strategy="local", seed=int(seed) if not isinstance(seed, np.random.Generator) else -1,
+        elapsed=deadline.elapsed(), trace=trace, stopped=deadline.stopped(),
+        stats={"iterations": int(counters[0]), "accepted": int(counters[1]), "improvements": int(counters[2]),
+               "restarts": restarts, "t0": float(t0) if len(movable) else 0.0, "moved_lectures": moved,
+               "iterations_per_s": float(counters[0] / max(deadline.elapsed(), 1e-9))},
+    )
