@@ -1,0 +1,144 @@
+"""Mutation-free soft-cost delta of a move or swap inside the feasible space (numba).
+
+The simulated annealing spends most of its time rejecting moves. Inside the feasible region (all
+lectures taught, no clash — checked first in O(conflict degree)), the hard units cannot change and
+every soft term of a single-period lecture is a function of a few counters, so the weighted delta
+can be read off the state without touching it. ``incremental.delta_*`` stays the general, exact
+path (multi-period lectures, infeasible states); tests check both agree on random feasible moves.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ..constraints import (
+    COMPACTNESS, CURRICULUM_LOAD, MIN_WORKING_DAYS, ROOM_CAPACITY, ROOM_STABILITY, TEACHER_LOAD,
+    TEACHER_PREFERENCE, TIME_OF_DAY,
+)
+
+
+@njit(cache=True, inline="always")
+def _vcount(curr_cnt, g, q, q1, s1, q2, s2):
+    v = curr_cnt[g, q]
+    if q == q1:
+        v += s1
+    if q == q2:
+        v += s2
+    return v
+
+
+@njit(cache=True, inline="always")
+def _iso(curr_cnt, g, q, ppd, q1, s1, q2, s2):
+    v = _vcount(curr_cnt, g, q, q1, s1, q2, s2)
+    if v == 0:
+        return 0
+    s = q % ppd
+    if s > 0 and _vcount(curr_cnt, g, q - 1, q1, s1, q2, s2) > 0:
+        return 0
+    if s < ppd - 1 and _vcount(curr_cnt, g, q + 1, q1, s1, q2, s2) > 0:
+        return 0
+    return v
+
+
+@njit(cache=True, _nrt=False)
+def compact_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
+    """Change of curriculum ``g``'s isolated-lecture units when its count changes by ``s1`` at
+    ``q1`` and ``s2`` at ``q2``."""
+    total = 0
+    for k in range(6):
+        base = q1 if k < 3 else q2
+        off = (k % 3) - 1
+        q = base + off
+        if off == -1 and base % ppd == 0:
+            continue
+        if off == 1 and base % ppd == ppd - 1:
+            continue
+        # skip periods already counted
+        dup = False
+        for k2 in range(k):
+            b2 = q1 if k2 < 3 else q2
+            o2 = (k2 % 3) - 1
+            if b2 + o2 == q and not (o2 == -1 and b2 % ppd == 0) and not (o2 == 1 and b2 % ppd == ppd - 1):
+                dup = True
+        if dup:
+            continue
+        total += _iso(curr_cnt, g, q, ppd, q1, s1, q2, s2) - _iso(curr_cnt, g, q, ppd, -1, 0, -1, 0)
+    return total
+
+
+@njit(cache=True, inline="always")
+def _excess(v, m):
+    return v - m if v > m else 0
+
+
+@njit(cache=True, inline="always")
+def _in(idx, lo, hi, g):
+    for j in range(lo, hi):
+        if idx[j] == g:
+            return True
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
+    """Weighted delta of course ``c`` moving (p0, r0) -> (p, r); curricula it shares with course
+    ``other`` (moving op0 -> op, or -1) are handled jointly when ``other`` is the swap partner."""
+    ppd = ka.ppd
+    d0 = p0 // ppd
+    d = p // ppd
+    v = 0.0
+    st_c = ka.course_students[c]
+    cap0 = st_c - ka.room_capacity[r0]
+    cap1 = st_c - ka.room_capacity[r]
+    v += w[ROOM_CAPACITY] * ((cap1 if cap1 > 0 else 0) - (cap0 if cap0 > 0 else 0))
+    if d != d0:
+        nd = st.n_days[c]
+        na = nd - (1 if st.course_day[c, d0] == 1 else 0) + (1 if st.course_day[c, d] == 0 else 0)
+        m = ka.course_min_days[c]
+        v += w[MIN_WORKING_DAYS] * ((m - na if na < m else 0) - (m - nd if nd < m else 0))
+    if r != r0:
+        nr = st.n_rooms[c]
+        na = nr - (1 if st.course_room[c, r0] == 1 else 0) + (1 if st.course_room[c, r] == 0 else 0)
+        v += w[ROOM_STABILITY] * ((na - 1 if na > 1 else 0) - (nr - 1 if nr > 1 else 0))
+    v += w[TEACHER_PREFERENCE] * (int(ka.undesired[c, p]) - int(ka.undesired[c, p0]))
+    v += w[TIME_OF_DAY] * (ka.period_penalty[p] - ka.period_penalty[p0])
+    for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
+        g = ka.cc_idx[j]
+        shared = other >= 0 and _in(ka.cc_idx, ka.cc_ptr[other], ka.cc_ptr[other + 1], g)
+        if shared:
+            continue  # the partner moves the other way: counts unchanged for this curriculum
+        if p != p0:
+            v += w[COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
+        m = ka.curriculum_max[g]
+        if m > 0 and d != d0:
+            a = st.curr_day[g, d0]
+            b = st.curr_day[g, d]
+            v += w[CURRICULUM_LOAD] * (_excess(a - 1, m) - _excess(a, m) + _excess(b + 1, m) - _excess(b, m))
+    t = ka.course_teacher[c]
+    m = ka.teacher_max[t]
+    if m > 0 and d != d0 and not (other >= 0 and ka.course_teacher[other] == t):
+        a = st.teacher_day[t, d0]
+        b = st.teacher_day[t, d]
+        v += w[TEACHER_LOAD] * (_excess(a - 1, m) - _excess(a, m) + _excess(b + 1, m) - _excess(b, m))
+    return v
+
+
+@njit(cache=True, _nrt=False)
+def soft_delta_move(ka, st, l, p, r, w):
+    """Weighted soft delta of moving taught single-period lecture ``l`` to a free (p, r)."""
+    c = ka.lecture_course[l]
+    return _course_part(ka, st, w, c, st.period[l], st.room[l], p, r, -1, -1, -1)
+
+
+@njit(cache=True, _nrt=False)
+def soft_delta_swap(ka, st, l1, l2, w):
+    """Weighted soft delta of exchanging the (period, room) of two taught single-period lectures
+    of different courses."""
+    c1 = ka.lecture_course[l1]
+    c2 = ka.lecture_course[l2]
+    p1 = st.period[l1]
+    r1 = st.room[l1]
+    p2 = st.period[l2]
+    r2 = st.room[l2]
+    return (_course_part(ka, st, w, c1, p1, r1, p2, r2, c2, p2, p1)
+            + _course_part(ka, st, w, c2, p2, r2, p1, r1, c1, p1, p2))
