@@ -273,7 +273,7 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
                 pinned=None, progress=None, stop=None, iterations: int | None = None,
                 hard_weight: float = 20.0, t0: float | None = None, t_min: float = 0.1,
                 swap_rate: float = 1.0, keep_room_rate: float = 0.4, perturbation_weight: float = 0.0,
-                stage: str = "anneal") -> SolveResult:
+                use_cpsat: bool = True, stage: str = "anneal") -> SolveResult:
     """Simulated annealing (see the module docstring). Returns within ~0.1 s of ``stop``.
 
     ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
@@ -304,6 +304,19 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
         start = construct(problem, weights=w_user, seed=rng, pinned=pinned if pinned.any() else None,
                           initial=initial)
     st = new_state(problem, start)
+    if use_cpsat and st.units[K.HARD_MASK].sum() > 0 and not deadline.done():
+        # the greedy start is infeasible: CP-SAT without objective finds a feasible timetable
+        # quickly on tight instances (comp05: ~1 s) where annealing on penalties struggles
+        from .cpsat import solve_cpsat
+
+        budget = min(0.25 * deadline.remaining(), 60.0)
+        if budget >= 0.5:
+            cp = solve_cpsat(problem, time_limit=budget, seed=int(rng.integers(2**31)), initial=start,
+                             pinned=pinned if pinned.any() else None, stop=stop, workers=1,
+                             objective="feasibility")
+            if cp.hard_violations < int(st.units[K.HARD_MASK].sum()):
+                start = cp.timetable
+                st = new_state(problem, start)
     init_p = (initial.period if initial is not None else np.full(L, -1)).astype(np.int32)
     init_r = (initial.room if initial is not None else np.full(L, -1)).astype(np.int32)
     movable = np.flatnonzero(~pinned).astype(np.int32)
@@ -351,9 +364,39 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
             # the walk mobile without wasting the budget on random wandering (measured on comp02/07)
             t0 = float(np.clip(0.4 * np.median(samples), 0.5, 10.0)) if samples else 2.0
         _seed(int(rng.integers(2**31)))
-        chunk = 20_000
         done_iters = 0
         last_report = -1.0
+        if cur[1] > 0:
+            # phase 1, repair: anneal on the hard units alone (soft costs only break ties) until the
+            # timetable is feasible or 30% of the budget is spent; tight instances (comp05) need it
+            w_rep = w_user * 0.01
+            w_rep[K.HARD_MASK] = 1.0
+            rep_cur = np.array([float(st.units @ w_rep), cur[1], 0.0])
+            rep_best = rep_cur.copy()
+            rep_p, rep_r = st.period.copy(), st.room.copy()
+            while rep_best[1] > 0 and not deadline.stopped():
+                if iterations is not None and done_iters >= 0.3 * iterations:
+                    break
+                if iterations is None and deadline.elapsed() >= 0.3 * time_limit:
+                    break
+                _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w_rep, 0.0, float(swap_rate),
+                        float(keep_room_rate), 50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
+                done_iters += 50_000
+                if deadline.elapsed() - last_report >= 0.25:
+                    ev = deadline.event("repair", soft_of(st.units), int(rep_best[1]))
+                    trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
+                    if progress is not None:
+                        progress(ev)
+                    last_report = deadline.elapsed()
+            st = new_state(problem, Timetable(rep_p, rep_r))
+            moved = int(((init_p >= 0) & ((st.period != init_p) | (st.room != init_r))).sum())
+            cur[:] = [float(st.units @ w) + perturbation_weight * moved, float(st.units[K.HARD_MASK].sum()), moved]
+            if (cur[1], cur[0]) < (best[1], best[0]):
+                best[:] = cur
+                best_p[:] = st.period
+                best_r[:] = st.room
+            report("repair", f"{int(cur[1])} hard violation(s) left after repair")
+        chunk = 20_000
         last_best_change = 0.0
         best_seen = (best[1], best[0])
         restarts = 0
