@@ -14,6 +14,7 @@ from .errors import TimetableError
 # Modules under tt_core/commands/, in the order their commands appear in ``tt --help``.
 COMMAND_MODULES = [
     "instance",   # tt info, tt validate
+    "solve",      # tt solve, tt bench
     "hardware",   # tt hardware
 ]
 

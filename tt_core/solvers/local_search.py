@@ -383,7 +383,7 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
                         float(keep_room_rate), 50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
                 done_iters += 50_000
                 if deadline.elapsed() - last_report >= 0.25:
-                    ev = deadline.event("repair", soft_of(st.units), int(rep_best[1]))
+                    ev = deadline.event("repair", soft_of(K_units(rep_p, rep_r)), int(rep_best[1]))
                     trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
                     if progress is not None:
                         progress(ev)

@@ -1,0 +1,154 @@
+"""Simulated annealing: optimum on instances built to have a known optimum, pinned lectures,
+stop latency, progress monotonicity, determinism, minimal perturbation, and the fast soft delta."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from tt_core import constraints as K
+from tt_core.cost import evaluate
+from tt_core.kernels.incremental import IncrementalEvaluator
+from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap
+from tt_core.model import Problem, Timetable
+from tt_core.solvers import solve
+from tt_core.solvers.local_search import _keeps_feasible, construct, solve_local
+from tt_core.synth import Recipe, generate
+
+
+def known_optimum_problem() -> Problem:
+    """Two curricula sharing a course, one day of 4 periods, two rooms of 30 seats.
+
+    A timetable of cost 0 exists (each curriculum's lectures back to back in one room per course,
+    min working days 1) and every lecture placement that isolates a lecture costs 2, so the
+    optimum is exactly 0.
+    """
+    return Problem.create(
+        name="known-optimum", days=1, periods_per_day=4,
+        courses=["a", "b", "c"], course_teacher=["t1", "t2", "t3"],
+        course_lectures=[2, 2, 2], course_min_days=[1, 1, 1], course_students=[30, 30, 30],
+        rooms=["r1", "r2"], room_capacity=[30, 30],
+        curricula=[("q1", ["a", "b"]), ("q2", ["b", "c"])],
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return generate(Recipe.preset("tiny")).problem
+
+
+def test_reaches_known_optimum():
+    pb = known_optimum_problem()
+    res = solve_local(pb, time_limit=10, seed=3, iterations=200_000)
+    assert res.hard_violations == 0
+    assert res.cost == 0
+    assert evaluate(pb, res.timetable).soft_cost == 0
+
+
+def test_same_seed_same_result_with_fixed_iterations(tiny):
+    a = solve_local(tiny, time_limit=30, seed=7, iterations=100_000)
+    b = solve_local(tiny, time_limit=30, seed=7, iterations=100_000)
+    assert a.timetable == b.timetable
+    assert a.cost == b.cost
+
+
+def test_feasible_on_tiny_synth_and_reported_through_evaluator(tiny):
+    res = solve(tiny, strategy="local", time_limit=3, seed=1)
+    assert res.hard_violations == 0
+    rep = evaluate(tiny, res.timetable)
+    assert rep.soft_cost == res.cost
+    assert np.array_equal(rep.units, res.report.units)
+
+
+def test_pinned_lectures_never_move(tiny):
+    start = construct(tiny, seed=2)  # a greedy start leaves plenty to improve
+    rng = np.random.default_rng(0)
+    pinned = rng.random(tiny.n_lectures) < 0.3
+    res = solve_local(tiny, time_limit=5, seed=5, iterations=100_000, initial=start, pinned=pinned)
+    assert np.array_equal(res.timetable.period[pinned], start.period[pinned])
+    assert np.array_equal(res.timetable.room[pinned], start.room[pinned])
+    assert (res.timetable.period[~pinned] != start.period[~pinned]).any()
+    assert res.cost < evaluate(tiny, start).soft_cost
+
+
+def test_minimal_perturbation_keeps_most_lectures(tiny):
+    start = solve_local(tiny, time_limit=5, seed=2, iterations=50_000).timetable
+    free = solve_local(tiny, time_limit=5, seed=9, iterations=100_000, initial=start)
+    tight = solve_local(tiny, time_limit=5, seed=9, iterations=100_000, initial=start, perturbation_weight=50.0)
+    assert tight.stats["moved_lectures"] < free.stats["moved_lectures"]
+    assert tight.stats["moved_lectures"] <= 3
+
+
+def test_stop_returns_within_one_second(tiny):
+    stop = threading.Event()
+    out = {}
+
+    def run():
+        out["res"] = solve_local(tiny, time_limit=60, seed=1, stop=stop)
+
+    th = threading.Thread(target=run)
+    th.start()
+    time.sleep(1.5)
+    t = time.perf_counter()
+    stop.set()
+    th.join(timeout=5)
+    assert not th.is_alive()
+    assert time.perf_counter() - t < 1.0
+    assert out["res"].stopped
+    assert out["res"].timetable.n_unplaced == 0
+
+
+def test_progress_events_monotone(tiny):
+    events = []
+    solve_local(tiny, time_limit=2.0, seed=4, progress=events.append)
+    assert len(events) >= 4  # at least every 0.5 s over 2 s
+    times = [e.elapsed for e in events]
+    assert times == sorted(times)
+    gaps = np.diff([0.0] + times)
+    assert gaps.max() < 0.75
+    best = [(e.hard_violations, e.best_cost) for e in events]
+    assert all(b <= a for a, b in zip(best, best[1:])), best  # lexicographic: hard first, then cost
+
+
+def test_bad_pinned_shape_is_a_clear_error(tiny):
+    from tt_core.errors import TimetableError
+
+    with pytest.raises(TimetableError, match="one flag per lecture"):
+        solve_local(tiny, time_limit=1, pinned=np.zeros(3, bool), initial=Timetable.empty(tiny))
+
+
+@pytest.mark.parametrize("preset", ["tiny", "demo"])
+def test_soft_delta_equals_exact_delta_on_feasible_moves(preset):
+    u = generate(Recipe.preset(preset))
+    pb = u.problem
+    ev = IncrementalEvaluator(pb, u.hidden)
+    ka, st = ev.ka, ev.state
+    rng = np.random.default_rng(11)
+    w = K.itc_weights()
+    w[[K.TEACHER_PREFERENCE, K.TIME_OF_DAY, K.CURRICULUM_LOAD, K.TEACHER_LOAD]] = [1.5, 0.7, 2.0, 3.0]
+    checked = 0
+    while checked < 1500:
+        l = int(rng.integers(pb.n_lectures))
+        c = pb.lecture_course[l]
+        if pb.course_length[c] != 1:
+            continue
+        p, r = int(rng.integers(pb.n_periods)), int(rng.integers(pb.n_rooms))
+        if (st.all_cover[c, p] > 0 and p != st.period[l]) or (p == st.period[l] and r == st.room[l]):
+            continue
+        l2 = -1
+        if st.room_cnt[r, p] == 1:
+            l2 = int(st.room_lec[r, p])
+            if l2 == l or pb.lecture_course[l2] == c or pb.course_length[pb.lecture_course[l2]] != 1:
+                continue
+        if not _keeps_feasible(ka, st, l, c, p, r, l2):
+            continue
+        exact = ev.delta_swap(l, l2) if l2 >= 0 else ev.delta_move(l, p, r)
+        fast = soft_delta_swap(ka, st, l, l2, w) if l2 >= 0 else soft_delta_move(ka, st, l, p, r, w)
+        assert exact[K.HARD_MASK].sum() == 0
+        assert fast == pytest.approx(float(exact @ w), abs=1e-9)
+        checked += 1
+        if rng.random() < 0.3:
+            ev.apply_swap(l, l2) if l2 >= 0 else ev.apply_move(l, p, r)
