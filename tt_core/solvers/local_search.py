@@ -29,6 +29,7 @@ from .. import constraints as K
 from ..cost import evaluate, resolve_weights
 from ..errors import TimetableError
 from ..kernels.arrays import kernel_arrays
+from ..kernels.full import evaluate_units
 from ..kernels.incremental import apply_move, apply_swap, delta_move, delta_swap, new_state
 from ..kernels.soft_delta import soft_delta_move, soft_delta_swap
 from ..model import Problem, Timetable
@@ -276,8 +277,13 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
                 use_cpsat: bool = True, stage: str = "anneal") -> SolveResult:
     """Simulated annealing (see the module docstring). Returns within ~0.1 s of ``stop``.
 
+    Phases: greedy construction (unless ``initial`` is complete) → if infeasible, annealing on the
+    hard units alone (≤ 10% of the budget) → if still infeasible, CP-SAT without objective
+    (``use_cpsat``) → annealing on the weighted cost for the rest of the budget, in the feasible
+    space once a feasible timetable is reached.
+
     ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
-    still caps it); otherwise the schedule spans ``time_limit``.
+    still caps it); otherwise the temperature schedule spans ``time_limit``.
     """
     deadline = Deadline(time_limit, stop)
     w_user = resolve_weights(weights)
@@ -297,6 +303,28 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
         initial.check_shape(problem)
     ka = kernel_arrays(problem)
     trace: list[tuple[float, float, int]] = []
+    init_p = (initial.period if initial is not None else np.full(L, -1)).astype(np.int32)
+    init_r = (initial.room if initial is not None else np.full(L, -1)).astype(np.int32)
+    movable = np.flatnonzero(~pinned).astype(np.int32)
+    suit_ptr, suit_idx = _suitable_csr(problem)
+    du = np.zeros(K.N_CONSTRAINTS, np.int64)
+    counters = np.zeros(4, np.int64)  # evaluated, accepted, improvements, skipped as infeasible
+    anneal_args = (suit_ptr, suit_idx, init_p, init_r)
+
+    def units_of(pp, rr):
+        return evaluate_units(ka, pp, rr)
+
+    def soft_of(units):
+        return float(units[~K.HARD_MASK] @ w_user[~K.HARD_MASK])
+
+    def moved_of(period, room):
+        return int(((init_p >= 0) & ((period != init_p) | (room != init_r))).sum())
+
+    def emit(stage_name, units, message=""):
+        ev = deadline.event(stage_name, soft_of(units), int(units[K.HARD_MASK].sum()), message)
+        trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
+        if progress is not None:
+            progress(ev)
 
     if initial is not None and initial.n_unplaced == 0:
         start = initial.copy()
@@ -304,148 +332,103 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
         start = construct(problem, weights=w_user, seed=rng, pinned=pinned if pinned.any() else None,
                           initial=initial)
     st = new_state(problem, start)
-    if use_cpsat and st.units[K.HARD_MASK].sum() > 0 and not deadline.done():
-        # the greedy start is infeasible: CP-SAT without objective finds a feasible timetable
-        # quickly on tight instances (comp05: ~1 s) where annealing on penalties struggles
-        from .cpsat import solve_cpsat
+    _seed(int(rng.integers(2**31)))
+    done_iters = 0
+    last_report = -1.0
 
-        budget = min(0.25 * deadline.remaining(), 60.0)
-        if budget >= 0.5:
-            cp = solve_cpsat(problem, time_limit=budget, seed=int(rng.integers(2**31)), initial=start,
-                             pinned=pinned if pinned.any() else None, stop=stop, workers=1,
-                             objective="feasibility")
-            if cp.hard_violations < int(st.units[K.HARD_MASK].sum()):
-                start = cp.timetable
-                st = new_state(problem, start)
-    init_p = (initial.period if initial is not None else np.full(L, -1)).astype(np.int32)
-    init_r = (initial.room if initial is not None else np.full(L, -1)).astype(np.int32)
-    movable = np.flatnonzero(~pinned).astype(np.int32)
-    suit_ptr, suit_idx = _suitable_csr(problem)
-    du = np.zeros(K.N_CONSTRAINTS, np.int64)
-    moved0 = int(((init_p >= 0) & ((st.period != init_p) | (st.room != init_r))).sum())
+    if st.units[K.HARD_MASK].sum() > 0 and len(movable):
+        # phase 1, repair: anneal on the hard units alone (soft costs only break ties); the greedy
+        # start usually has a handful of clashes that this removes in well under a second
+        w_rep = w_user * 0.01
+        w_rep[K.HARD_MASK] = 1.0
+        rep_cur = np.array([float(st.units @ w_rep), float(st.units[K.HARD_MASK].sum()), 0.0])
+        rep_best = rep_cur.copy()
+        rep_p, rep_r = st.period.copy(), st.room.copy()
+        while rep_best[1] > 0 and not deadline.stopped():
+            if iterations is not None and done_iters >= 0.1 * iterations:
+                break
+            if iterations is None and deadline.elapsed() >= 0.1 * time_limit:
+                break
+            _anneal(ka, st, movable, *anneal_args, w_rep, 0.0, float(swap_rate), float(keep_room_rate),
+                    50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
+            done_iters += 50_000
+            if deadline.elapsed() - last_report >= 0.25:
+                emit("repair", units_of(rep_p, rep_r))
+                last_report = deadline.elapsed()
+        start = Timetable(rep_p, rep_r)
+        st = new_state(problem, start)
+        if use_cpsat and st.units[K.HARD_MASK].sum() > 0 and not deadline.done():
+            # still infeasible: CP-SAT without objective (comp05: feasible in ~1 s), hinted by the
+            # repaired timetable
+            from .cpsat import solve_cpsat
+
+            budget = min(0.25 * deadline.remaining(), 60.0)
+            if budget >= 0.5:
+                cp = solve_cpsat(problem, time_limit=budget, seed=int(rng.integers(2**31)), initial=start,
+                                 pinned=pinned if pinned.any() else None, stop=stop, workers=1,
+                                 objective="feasibility")
+                if cp.hard_violations < int(st.units[K.HARD_MASK].sum()):
+                    start = cp.timetable
+                    st = new_state(problem, start)
+        emit("repair", st.units, f"{int(st.units[K.HARD_MASK].sum())} hard violation(s) after repair")
+        last_report = deadline.elapsed()
+
+    moved0 = moved_of(st.period, st.room)
     cur = np.array([float(st.units @ w) + perturbation_weight * moved0, float(st.units[K.HARD_MASK].sum()),
                     moved0], np.float64)
     best = cur.copy()
     best_p = st.period.copy()
     best_r = st.room.copy()
-    counters = np.zeros(4, np.int64)  # evaluated, accepted, improvements, skipped as infeasible
-
-    def soft_of(units):
-        return float(units[~K.HARD_MASK] @ w_user[~K.HARD_MASK])
-
-    def report(stage_name, message=""):
-        units = K_units(best_p, best_r)
-        ev = deadline.event(stage_name, soft_of(units), int(units[K.HARD_MASK].sum()), message)
-        trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
-        if progress is not None:
-            progress(ev)
-
-    def K_units(pp, rr):
-        from ..kernels.full import evaluate_units
-        return evaluate_units(ka, pp, rr)
-
+    restarts = 0
     if len(movable) == 0:
-        report(stage, "every lecture is pinned")
+        emit(stage, st.units, "every lecture is pinned")
     else:
         if t0 is None:
-            # start hot enough to accept a typical uphill move half of the time
-            samples = []
-            for _ in range(200):
-                l = int(movable[rng.integers(len(movable))])
-                c = problem.lecture_course[l]
-                p = int(rng.integers(problem.days)) * problem.periods_per_day + int(
-                    rng.integers(problem.periods_per_day - problem.course_length[c] + 1))
-                r = int(suit_idx[suit_ptr[c] + rng.integers(suit_ptr[c + 1] - suit_ptr[c])])
-                delta_move(ka, st, l, p, r, du)
-                v = float(du[~K.HARD_MASK] @ w[~K.HARD_MASK])
-                if v > 0:
-                    samples.append(v)
-            # a start temperature of ~0.4 x the median uphill step (about 3 on ITC instances) keeps
-            # the walk mobile without wasting the budget on random wandering (measured on comp02/07)
-            t0 = float(np.clip(0.4 * np.median(samples), 0.5, 10.0)) if samples else 2.0
-        _seed(int(rng.integers(2**31)))
-        done_iters = 0
-        last_report = -1.0
-        if cur[1] > 0:
-            # phase 1, repair: anneal on the hard units alone (soft costs only break ties) until the
-            # timetable is feasible or 30% of the budget is spent; tight instances (comp05) need it
-            w_rep = w_user * 0.01
-            w_rep[K.HARD_MASK] = 1.0
-            rep_cur = np.array([float(st.units @ w_rep), cur[1], 0.0])
-            rep_best = rep_cur.copy()
-            rep_p, rep_r = st.period.copy(), st.room.copy()
-            while rep_best[1] > 0 and not deadline.stopped():
-                if iterations is not None and done_iters >= 0.3 * iterations:
-                    break
-                if iterations is None and deadline.elapsed() >= 0.3 * time_limit:
-                    break
-                _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w_rep, 0.0, float(swap_rate),
-                        float(keep_room_rate), 50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
-                done_iters += 50_000
-                if deadline.elapsed() - last_report >= 0.25:
-                    ev = deadline.event("repair", soft_of(K_units(rep_p, rep_r)), int(rep_best[1]))
-                    trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
-                    if progress is not None:
-                        progress(ev)
-                    last_report = deadline.elapsed()
-            st = new_state(problem, Timetable(rep_p, rep_r))
-            moved = int(((init_p >= 0) & ((st.period != init_p) | (st.room != init_r))).sum())
-            cur[:] = [float(st.units @ w) + perturbation_weight * moved, float(st.units[K.HARD_MASK].sum()), moved]
-            if (cur[1], cur[0]) < (best[1], best[0]):
-                best[:] = cur
-                best_p[:] = st.period
-                best_r[:] = st.room
-            report("repair", f"{int(cur[1])} hard violation(s) left after repair")
-        chunk = 20_000
-        last_best_change = 0.0
-        best_seen = (best[1], best[0])
-        restarts = 0
-        # reheat schedule: each cycle anneals from t_hi down to t_min; a stagnating cycle restarts
-        # from the best timetable with a lower starting temperature
+            t0 = _start_temperature(problem, ka, st, movable, suit_ptr, suit_idx, w, du, rng)
+        # Each cycle anneals from t_hi down to t_min over what is left of the budget; a cycle that
+        # stagnates while cold restarts from the best timetable with a lower starting temperature.
         cycle_start = 0.0
         t_hi = t0
         loop_start = deadline.elapsed()
-        while True:
+        last_best_change = loop_start
+        best_seen = (best[1], best[0])
+        while not deadline.stopped():
             now = deadline.elapsed()
-            if deadline.stopped():
-                break
             if iterations is not None:
                 if done_iters >= iterations or now >= time_limit:
                     break
                 frac0 = done_iters / iterations
-                n = min(chunk, iterations - done_iters)
+                n = min(20_000, iterations - done_iters)
                 frac1 = (done_iters + n) / iterations
             else:
                 if now >= time_limit:
                     break
                 frac0 = now / time_limit
-                # chunk sized from the measured speed to last ~0.05 s
+                # chunks of ~0.05 s at the measured speed: stop and progress stay responsive
                 rate = done_iters / max(now - loop_start, 1e-3) if done_iters > 0 else 2e5
                 n = int(max(1000, min(rate * 0.05, 2_000_000)))
                 frac1 = min(1.0, (now + n / max(rate, 1.0)) / time_limit)
             span = max(1e-9, 1.0 - cycle_start)
             ta = t_hi * (t_min / t_hi) ** ((frac0 - cycle_start) / span)
-            tb = t_hi * (t_min / t_hi) ** (min(1.0, (frac1 - cycle_start) / span))
-            _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, float(perturbation_weight),
-                    float(swap_rate), float(keep_room_rate), n, max(ta, 1e-6), max(tb, 1e-6), best_p, best_r,
-                    cur, best, du, counters)
+            tb = t_hi * (t_min / t_hi) ** min(1.0, (frac1 - cycle_start) / span)
+            _anneal(ka, st, movable, *anneal_args, w, float(perturbation_weight), float(swap_rate),
+                    float(keep_room_rate), n, max(ta, 1e-6), max(tb, 1e-6), best_p, best_r, cur, best, du,
+                    counters)
             done_iters += n
             now = deadline.elapsed()
             if (best[1], best[0]) < best_seen:
                 best_seen = (best[1], best[0])
                 last_best_change = now
-            # stagnation: cold and nothing better for 15% of the budget -> reheat from the best
-            frac_now = (done_iters / iterations) if iterations is not None else now / time_limit
-            since = ((now - last_best_change) / time_limit) if iterations is None else 0.0
-            if iterations is None and since > 0.15 and frac_now < 0.85 and ta < t_hi * 0.2:
+            if iterations is None and (now - last_best_change) > 0.15 * time_limit \
+                    and now < 0.85 * time_limit and ta < 0.2 * t_hi:
                 st = new_state(problem, Timetable(best_p.copy(), best_r.copy()))
                 cur[:] = best
                 restarts += 1
-                cycle_start = frac_now
+                cycle_start = now / time_limit
                 t_hi = max(t_min * 4, t_hi * 0.5)
                 last_best_change = now
             if now - last_report >= 0.25:
-                report(stage)
+                emit(stage, units_of(best_p, best_r))
                 last_report = now
     final = Timetable(best_p.copy(), best_r.copy())
     rep = evaluate(problem, final, w_user)
@@ -453,11 +436,29 @@ def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, see
     trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
     if progress is not None:
         progress(ev)
-    moved = int(((init_p >= 0) & ((final.period != init_p) | (final.room != init_r))).sum())
     return SolveResult(
-        timetable=final, report=rep, strategy="local", seed=int(seed) if not isinstance(seed, np.random.Generator) else -1,
+        timetable=final, report=rep, strategy="local",
+        seed=int(seed) if not isinstance(seed, np.random.Generator) else -1,
         elapsed=deadline.elapsed(), trace=trace, stopped=deadline.stopped(),
-        stats={"iterations": int(counters[0]), "skipped_infeasible": int(counters[3]), "accepted": int(counters[1]), "improvements": int(counters[2]),
-               "restarts": restarts, "t0": float(t0) if len(movable) else 0.0, "moved_lectures": moved,
+        stats={"iterations": int(counters[0]), "skipped_infeasible": int(counters[3]),
+               "accepted": int(counters[1]), "improvements": int(counters[2]), "restarts": restarts,
+               "t0": float(t0) if t0 is not None else 0.0, "moved_lectures": moved_of(final.period, final.room),
                "iterations_per_s": float(counters[0] / max(deadline.elapsed(), 1e-9))},
     )
+
+
+def _start_temperature(problem, ka, st, movable, suit_ptr, suit_idx, w, du, rng) -> float:
+    """~0.4 × the median uphill soft step of random moves (about 3 on ITC instances): mobile
+    enough to escape local optima without spending the budget on a random walk."""
+    samples = []
+    for _ in range(200):
+        l = int(movable[rng.integers(len(movable))])
+        c = problem.lecture_course[l]
+        p = int(rng.integers(problem.days)) * problem.periods_per_day + int(
+            rng.integers(problem.periods_per_day - problem.course_length[c] + 1))
+        r = int(suit_idx[suit_ptr[c] + rng.integers(suit_ptr[c + 1] - suit_ptr[c])])
+        delta_move(ka, st, l, p, r, du)
+        v = float(du[~K.HARD_MASK] @ w[~K.HARD_MASK])
+        if v > 0:
+            samples.append(v)
+    return float(np.clip(0.4 * np.median(samples), 0.5, 10.0)) if samples else 2.0
