@@ -84,7 +84,7 @@ def _isolated_around(curr_cnt, g, q, ppd):
     return total
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _teach(ka, st, l, p, r, s, du):
     """Add (s=+1) or remove (s=-1) taught lecture ``l`` at start ``p`` in room ``r``."""
     c = ka.lecture_course[l]
@@ -168,7 +168,7 @@ def _cover(ka, st, l, p, s):
         st.all_cover[c, q] += s
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _fits_untaught(ka, st, c, p):
     d, end, overflow = _span(ka, c, p)
     for q in range(p, end):
@@ -177,7 +177,7 @@ def _fits_untaught(ka, st, c, p):
     return True
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def relocate(ka, st, l, p, r, du):
     """Move lecture ``l`` to (``p``, ``r``) (``p < 0`` or ``r < 0`` unplaces it); adds to ``du``."""
     if p < 0 or r < 0:
@@ -241,7 +241,7 @@ def relocate(ka, st, l, p, r, du):
             st.taught[l2] = True
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def build(ka, st, periods, rooms, du):
     """Fill an all-zero state with the timetable ``periods``/``rooms`` (sets ``st.units``)."""
     n = st.period.shape[0]
@@ -260,7 +260,7 @@ def build(ka, st, periods, rooms, du):
         st.units[k] = du[k]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def apply_move(ka, st, l, p, r, du):
     """Move lecture ``l`` and keep it; ``du`` (zeroed here) receives the units delta."""
     for k in range(du.shape[0]):
@@ -270,7 +270,7 @@ def apply_move(ka, st, l, p, r, du):
         st.units[k] += du[k]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def delta_move(ka, st, l, p, r, du):
     """Units delta of moving lecture ``l`` to (``p``, ``r``); the state is left unchanged."""
     for k in range(du.shape[0]):
@@ -281,7 +281,7 @@ def delta_move(ka, st, l, p, r, du):
     relocate(ka, st, l, p0, r0, st.scratch)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def apply_swap(ka, st, l1, l2, du):
     """Exchange the (period, room) of two lectures and keep it; ``du`` receives the delta."""
     for k in range(du.shape[0]):
@@ -297,7 +297,7 @@ def apply_swap(ka, st, l1, l2, du):
         st.units[k] += du[k]
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def delta_swap(ka, st, l1, l2, du):
     """Units delta of exchanging the (period, room) of two lectures; state left unchanged."""
     p1 = st.period[l1]

@@ -40,7 +40,7 @@ def _iso(curr_cnt, g, q, ppd, q1, s1, q2, s2):
     return v
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def compact_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
     """Change of curriculum ``g``'s isolated-lecture units when its count changes by ``s1`` at
     ``q1`` and ``s2`` at ``q2``."""
@@ -79,7 +79,7 @@ def _in(idx, lo, hi, g):
     return False
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
     """Weighted delta of course ``c`` moving (p0, r0) -> (p, r); curricula it shares with course
     ``other`` (moving op0 -> op, or -1) are handled jointly when ``other`` is the swap partner."""
@@ -123,14 +123,14 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
     return v
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def soft_delta_move(ka, st, l, p, r, w):
     """Weighted soft delta of moving taught single-period lecture ``l`` to a free (p, r)."""
     c = ka.lecture_course[l]
     return _course_part(ka, st, w, c, st.period[l], st.room[l], p, r, -1, -1, -1)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def soft_delta_swap(ka, st, l1, l2, w):
     """Weighted soft delta of exchanging the (period, room) of two taught single-period lectures
     of different courses."""

@@ -19,8 +19,8 @@ the clock, so the result also depends on the machine's speed.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import time
 
 import numpy as np
 from numba import njit
@@ -36,12 +36,12 @@ from ..model import Problem, Timetable
 from .base import Deadline, SolveResult, rng_from
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _seed(seed):
     np.random.seed(seed)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _weighted(du, w):
     v = 0.0
     for k in range(du.shape[0]):
@@ -49,7 +49,7 @@ def _weighted(du, w):
     return v
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
             n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters):
     """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved]."""
@@ -129,7 +129,7 @@ def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap
                 counters[2] += 1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _keeps_feasible(ka, st, l, c, p, r, l2):
     """O(conflict degree) test that moving ``l`` to (p, r) — swapping with ``l2`` when ``l2 >= 0`` —
     adds no hard violation to a feasible timetable (no clash, unavailability, room or suitability)."""
@@ -184,7 +184,7 @@ def movable_flag(movable, l, init_p):
     return lo < movable.shape[0] and movable[lo] == l
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _construct(ka, st, order, suit_ptr, suit_idx, w, du):
     """Greedy start: each lecture (hardest first) to the cheapest (period, room) by delta."""
     ppd = ka.ppd
@@ -271,11 +271,52 @@ def construct(problem: Problem, *, weights=None, seed: int = 0, pinned=None, ini
 
 
 def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0, initial=None,
-                pinned=None, progress=None, stop=None, iterations: int | None = None,
-                hard_weight: float = 20.0, t0: float | None = None, t_min: float = 0.1,
-                swap_rate: float = 1.0, keep_room_rate: float = 0.4, perturbation_weight: float = 0.0,
-                use_cpsat: bool = True, stage: str = "anneal") -> SolveResult:
-    """Simulated annealing (see the module docstring). Returns within ~0.1 s of ``stop``.
+                pinned=None, progress=None, stop=None, workers: int = 1, **options) -> SolveResult:
+    """Simulated annealing (see the module docstring and :func:`anneal` for the options).
+
+    ``workers > 1`` runs that many independent annealers (seeds ``seed``, ``seed+1``, …) in threads
+    — the numba kernels release the GIL, so they use one core each — and returns the best: a
+    portfolio, which on this problem beats one longer run because results vary much from seed to
+    seed. Progress events report the best of all annealers.
+    """
+    workers = int(workers)
+    if workers <= 1:
+        return anneal(problem, weights=weights, time_limit=time_limit, seed=seed, initial=initial,
+                      pinned=pinned, progress=progress, stop=stop, **options)
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    lock = threading.Lock()
+    latest: dict[int, object] = {}
+    last_emit = [0.0]
+
+    def relay(k):
+        def on_event(ev):
+            with lock:
+                latest[k] = ev
+                best = min(latest.values(), key=lambda e: (e.hard_violations, e.best_cost))
+                if progress is not None and (ev.elapsed - last_emit[0] >= 0.2 or ev.message == "done"):
+                    last_emit[0] = ev.elapsed
+                    progress(dataclasses.replace(best, elapsed=ev.elapsed, fraction=ev.fraction, eta=ev.eta))
+        return on_event
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="anneal") as pool:
+        futures = [pool.submit(anneal, problem, weights=weights, time_limit=time_limit, seed=int(seed) + k,
+                               initial=initial, pinned=pinned, progress=relay(k), stop=stop, **options)
+                   for k in range(workers)]
+        results = [f.result() for f in futures]
+    best = min(results, key=lambda r: (r.hard_violations, r.cost))
+    best.stats = {**best.stats, "workers": workers, "portfolio_costs": [(r.hard_violations, r.cost) for r in results]}
+    best.seed = int(seed)
+    return best
+
+
+def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0, initial=None,
+           pinned=None, progress=None, stop=None, iterations: int | None = None,
+           hard_weight: float = 20.0, t0: float | None = None, t_min: float = 0.1,
+           swap_rate: float = 1.0, keep_room_rate: float = 0.4, perturbation_weight: float = 0.0,
+           use_cpsat: bool = True, stage: str = "anneal") -> SolveResult:
+    """One simulated-annealing run (single thread). Returns within ~0.1 s of ``stop``.
 
     Phases: greedy construction (unless ``initial`` is complete) → if infeasible, annealing on the
     hard units alone (≤ 10% of the budget) → if still infeasible, CP-SAT without objective
