@@ -1,0 +1,476 @@
+"""Why no timetable exists, in a planner's words.
+
+Two passes:
+
+1. ``precheck`` — pure counting, no search: a pin in an impossible place, two pins in one room or
+   of conflicting courses at one time, a course with more lectures than periods it can use, a
+   curriculum or teacher with more lecture periods than the week offers them, a room family with
+   more lecture periods than room-periods. Each finding is a proof of infeasibility on its own.
+2. ``diagnose`` — a CP-SAT feasibility model in which each constraint *group* (a course's number
+   of lectures, its unavailability, a curriculum's or a teacher's no-overlap, a room family's
+   capacity in one period, a pinned lecture) is switched on by its own enforcement literal. All
+   literals are passed as assumptions (this needs one worker and no objective, OR-tools #3102 /
+   #2563); ``SufficientAssumptionsForInfeasibility`` gives a core, which is shrunk by deletion
+   (drop a group, re-solve briefly, keep the drop if still infeasible) to a small set of groups
+   that cannot hold together. Each group is then phrased with its data.
+
+Rooms are modelled by Hall's conditions per room family (see ``instance``), which is exact for
+single-period lectures and a relaxation otherwise; a relaxation can only miss a conflict, never
+invent one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ...model import Problem, Timetable
+from .instance import Instance, PinnedSlot, lecture_label, periods_text, pinned_slots
+
+MAX_FINDINGS = 20  # a long list hides the point; the first ones are enough to act on
+
+
+# ====================================================================== pass 1: counting
+def precheck(problem: Problem, *, pins: list[PinnedSlot] = (), pinned=None,
+             initial: Timetable | None = None) -> list[str]:
+    """Obvious infeasibilities found by counting alone (empty when none).
+
+    Pins come either ready (``pins``) or as the solver's ``pinned`` mask plus ``initial``.
+    """
+    if not pins and pinned is not None:
+        pins = pinned_slots(problem, pinned, initial)
+    inst = Instance(problem, pins)
+    out: list[str] = []
+    for check in (_pin_findings, _course_findings, _clique_findings, _room_findings):
+        out.extend(check(inst))
+        if len(out) >= MAX_FINDINGS:
+            break
+    return out[:MAX_FINDINGS]
+
+
+def _unavailability_reasons(inst: Instance, c: int) -> str:
+    """'teacher t000 unavailable on all of Mon; course unavailable on Tue 2' (or '')."""
+    pb = inst.problem
+    t = int(pb.course_teacher[c])
+    parts = []
+    tmask = pb.teacher_unavailable[t]
+    if tmask.any():
+        parts.append(f"teacher {pb.teacher_names[t]} unavailable on {periods_text(pb, tmask)}")
+    cmask = pb.course_unavailable[c] & ~tmask
+    if cmask.any():
+        parts.append(f"course unavailable on {periods_text(pb, cmask)}")
+    return "; ".join(parts)
+
+
+def _max_lectures(inst: Instance, c: int) -> int:
+    """Most non-overlapping lectures of ``c`` its allowed starts admit (earliest-start greedy per day)."""
+    L = int(inst.length[c])
+    allowed = inst.allowed[c]
+    if L == 1:
+        return int(allowed.sum())
+    n = 0
+    for d in range(inst.problem.days):
+        free_from = d * inst.ppd
+        for p in range(d * inst.ppd, (d + 1) * inst.ppd):
+            if p >= free_from and allowed[p]:
+                n += 1
+                free_from = p + L
+    return n
+
+
+def _pin_findings(inst: Instance) -> list[str]:
+    pb = inst.problem
+    out = []
+    label = pb.period_labels
+    occupying: dict[int, list[PinnedSlot]] = defaultdict(list)
+    for s in inst.pins:
+        what = lecture_label(pb, s.lecture)
+        L = int(inst.length[s.course])
+        if not inst.fits[s.course, s.period]:
+            out.append(f"{what} is pinned to start in period {label[s.period]}, but its {L} periods run "
+                       "past the end of the day")
+            continue
+        if inst.blocked[s.course, s.period]:
+            span = np.zeros(inst.P, np.bool_)
+            span[s.period:s.period + L] = True
+            t = int(pb.course_teacher[s.course])
+            who = (f"teacher {pb.teacher_names[t]}" if (pb.teacher_unavailable[t] & span).any()
+                   else f"course {pb.course_names[s.course]}")
+            out.append(f"{what} is pinned to period {label[s.period]}, when {who} is unavailable")
+        if not pb.suitable[s.course, s.room]:
+            out.append(f"{what} is pinned to room {pb.room_names[s.room]}, which does not suit the course")
+        for q in range(s.period, s.period + L):
+            occupying[q].append(s)
+    for q, ss in sorted(occupying.items()):
+        by_room: dict[int, list[PinnedSlot]] = defaultdict(list)
+        by_course: dict[int, list[PinnedSlot]] = defaultdict(list)
+        for s in ss:
+            by_room[s.room].append(s)
+            by_course[s.course].append(s)
+        for r, group in by_room.items():
+            if len(group) > 1:
+                out.append(f"room {pb.room_names[r]} can hold one lecture at a time but {len(group)} lectures "
+                           f"are pinned to it in period {label[q]}: "
+                           + ", ".join(lecture_label(pb, s.lecture) for s in group))
+        for c, group in by_course.items():
+            if len(group) > 1:
+                out.append(f"course {pb.course_names[c]} has {len(group)} lectures pinned to period {label[q]} "
+                           "but can be taught only once at a time")
+        for a, b in combinations(sorted(by_course), 2):
+            why = _conflict_reason(inst, a, b)
+            if why:
+                out.append(f"courses {pb.course_names[a]} and {pb.course_names[b]} {why} but are both pinned "
+                           f"to period {label[q]}")
+    return out
+
+
+def _conflict_reason(inst: Instance, a: int, b: int) -> str:
+    """Why courses ``a`` and ``b`` may not overlap ('' when they may)."""
+    pb = inst.problem
+    if pb.course_teacher[a] == pb.course_teacher[b]:
+        return f"are both taught by teacher {pb.teacher_names[pb.course_teacher[a]]}"
+    ptr, idx = pb.course_curricula
+    shared = sorted(set(idx[ptr[a]:ptr[a + 1]].tolist()) & set(idx[ptr[b]:ptr[b + 1]].tolist()))
+    if shared:
+        return f"share curriculum {pb.curriculum_names[shared[0]]}"
+    return ""
+
+
+def _course_findings(inst: Instance) -> list[str]:
+    pb = inst.problem
+    out = []
+    for c in range(inst.C):
+        n = int(pb.course_lectures[c])
+        if n == 0:
+            continue
+        name = pb.course_names[c]
+        if not inst.has_room[c]:
+            out.append(f"course {name} needs {_n(n, 'lecture')} but no room suits it")
+            continue
+        most = _max_lectures(inst, c)
+        if n > most:
+            reasons = _unavailability_reasons(inst, c)
+            L = int(inst.length[c])
+            if L == 1:
+                text = (f"course {name} needs {_n(n, 'lecture')} but only {_n(most, 'period')} "
+                        f"{'is' if most == 1 else 'are'} available to it")
+            else:
+                text = (f"course {name} needs {_n(n, 'lecture')} of {L} periods but its available periods "
+                        f"fit only {most}")
+            out.append(text + (f" ({reasons})" if reasons else ""))
+    return out
+
+
+def _clique_findings(inst: Instance) -> list[str]:
+    pb = inst.problem
+    out = []
+    groups = [(f"curriculum {pb.curriculum_names[g]}",
+               pb.curriculum_courses[pb.curriculum_ptr[g]:pb.curriculum_ptr[g + 1]])
+              for g in range(pb.n_curricula)]
+    groups += [(f"teacher {pb.teacher_names[t]}", np.flatnonzero(pb.course_teacher == t))
+               for t in range(pb.n_teachers)]
+    seen: set[tuple[int, ...]] = set()
+    for what, courses in groups:
+        key = tuple(sorted(int(c) for c in courses))
+        if len(key) < 2 or key in seen:
+            continue
+        seen.add(key)
+        demand = int(sum(int(pb.course_lectures[c]) * int(inst.length[c]) for c in key))
+        usable = np.zeros(inst.P, np.bool_)
+        for c in key:
+            for p in np.flatnonzero(inst.allowed[c]):
+                usable[p:p + int(inst.length[c])] = True
+        supply = int(usable.sum())
+        if demand > supply:
+            where = (f"the week has {inst.P}" if supply == inst.P
+                     else f"its courses can be taught in only {supply} of the week's {inst.P} periods")
+            verb = "needs" if what.startswith("curriculum") else "teaches"
+            out.append(f"{what} {verb} {demand} lecture periods but {where}")
+    return out
+
+
+def _room_findings(inst: Instance) -> list[str]:
+    pb = inst.problem
+    out = []
+    for U, courses in zip(inst.families, inst.family_courses):
+        demand = int(sum(int(pb.course_lectures[c]) * int(inst.length[c]) for c in courses))
+        if demand == 0:
+            continue
+        inside = set(courses.tolist())
+        # pinned lectures of other courses in these rooms take room-periods as well
+        taken = sum(int(inst.length[s.course]) for s in inst.pins if s.room in U and s.course not in inside)
+        supply = len(U) * inst.P - taken
+        if demand > supply:
+            verb = "offers" if len(U) == 1 else "offer"
+            out.append(f"{inst.describe_rooms(U)} {verb} {supply} room-periods a week but the courses that "
+                       f"can only use them need {demand} lecture periods")
+    return out
+
+
+# ====================================================================== pass 2: CP-SAT core
+@dataclass(frozen=True)
+class Group:
+    """One switchable constraint group of the diagnosis model."""
+
+    kind: str   # "lectures", "availability", "curriculum", "teacher", "rooms", "pinned"
+    key: tuple  # course / curriculum ids / teacher / (family, period) / pin index
+
+
+# the deletion filter tries to drop these kinds first, so that what remains reads best:
+# pins and availability are concrete facts a planner recognises, room counts the least so
+_DROP_ORDER = {"rooms": 0, "teacher": 1, "curriculum": 2, "lectures": 3, "availability": 4, "pinned": 5}
+
+
+class DiagnosisModel:
+    """Feasibility model with one enforcement literal per constraint group (no objective)."""
+
+    def __init__(self, inst: Instance):
+        self.inst = inst
+        self.model = cp_model.CpModel()
+        self.groups: dict[int, Group] = {}   # literal index -> group
+        self.literals: dict[Group, cp_model.IntVar] = {}
+        self.y = self._start_vars()
+        for add in (self._lectures, self._availability, self._course_overlap, self._curricula,
+                    self._teachers, self._room_families, self._pinned):
+            add()
+
+    def _literal(self, group: Group) -> cp_model.IntVar:
+        lit = self.model.new_bool_var(f"{group.kind}{group.key}")
+        self.groups[lit.index] = group
+        self.literals[group] = lit
+        return lit
+
+    def _start_vars(self) -> list[dict[int, cp_model.IntVar]]:
+        """Start variables for every period where a lecture fits the day (available or not)."""
+        inst = self.inst
+        return [{int(p): self.model.new_bool_var(f"y{c}_{p}")
+                 for p in np.flatnonzero(inst.fits[c] & inst.has_room[c])}
+                if inst.problem.course_lectures[c] else {} for c in range(inst.C)]
+
+    def _occ(self, c: int, q: int) -> list[cp_model.IntVar]:
+        yc = self.y[c]
+        return [yc[p] for p in self.inst.covering(c, q) if p in yc]
+
+    def _lectures(self) -> None:
+        """Each course gets its number of lectures (never more, even when switched off)."""
+        pb = self.inst.problem
+        for c, yc in enumerate(self.y):
+            n = int(pb.course_lectures[c])
+            if n:
+                self.model.add(sum(yc.values()) <= n)
+                self.model.add(sum(yc.values()) >= n).only_enforce_if(self._literal(Group("lectures", (c,))))
+
+    def _availability(self) -> None:
+        """A course is not taught where it or its teacher is unavailable."""
+        for c, yc in enumerate(self.y):
+            blocked = [v for p, v in yc.items() if self.inst.blocked[c, p]]
+            if blocked:
+                lit = self._literal(Group("availability", (c,)))
+                for v in blocked:
+                    self.model.add_implication(lit, ~v)
+
+    def _course_overlap(self) -> None:
+        """Always on: lectures of one multi-period course never overlap."""
+        inst = self.inst
+        for c in range(inst.C):
+            if inst.length[c] > 1:
+                for q in range(inst.P):
+                    occ = self._occ(c, q)
+                    if len(occ) > 1:
+                        self.model.add_at_most_one(occ)
+
+    def _no_overlap(self, group: Group, courses) -> None:
+        lit = None
+        for q in range(self.inst.P):
+            occ = [v for c in courses for v in self._occ(int(c), q)]
+            if len(occ) > 1:
+                lit = lit if lit is not None else self._literal(group)
+                self.model.add(sum(occ) <= 1).only_enforce_if(lit)
+
+    def _curricula(self) -> None:
+        """Courses of one curriculum never share a period (one group per distinct course set)."""
+        pb = self.inst.problem
+        seen: set[tuple[int, ...]] = set()
+        for g in range(pb.n_curricula):
+            members = pb.curriculum_courses[pb.curriculum_ptr[g]:pb.curriculum_ptr[g + 1]]
+            key = tuple(sorted(int(c) for c in members))
+            if len(key) > 1 and key not in seen:
+                seen.add(key)
+                self._no_overlap(Group("curriculum", (g,)), key)
+
+    def _teachers(self) -> None:
+        """Courses of one teacher never share a period."""
+        pb = self.inst.problem
+        for t in range(pb.n_teachers):
+            courses = np.flatnonzero(pb.course_teacher == t)
+            if len(courses) > 1:
+                self._no_overlap(Group("teacher", (t,)), courses)
+
+    def _room_families(self) -> None:
+        """Per period, a room family holds at most as many lectures as it has rooms (Hall)."""
+        inst = self.inst
+        for f, (U, courses) in enumerate(zip(inst.families, inst.family_courses)):
+            inside = set(courses.tolist())
+            for q in range(inst.P):
+                occ = [v for c in courses for v in self._occ(int(c), q)]
+                # a pinned lecture of an outside course in these rooms occupies one of them; pins of
+                # inside courses are already in ``occ``
+                pins = [i for i, s in enumerate(inst.pins) if s.room in U and s.course not in inside
+                        and s.period <= q < s.period + int(inst.length[s.course])]
+                if len(occ) + len(pins) > len(U):
+                    lit = self._literal(Group("rooms", (f, q)))
+                    pin_lits = [self.literals[Group("pinned", (i,))] if Group("pinned", (i,)) in self.literals
+                                else self._pin_literal(i) for i in pins]
+                    self.model.add(sum(occ) + sum(pin_lits) <= len(U)).only_enforce_if(lit)
+
+    def _pin_literal(self, i: int) -> cp_model.IntVar:
+        return self._literal(Group("pinned", (i,)))
+
+    def _pinned(self) -> None:
+        """A pinned lecture takes place at its pinned period."""
+        for i, s in enumerate(self.inst.pins):
+            g = Group("pinned", (i,))
+            lit = self.literals[g] if g in self.literals else self._pin_literal(i)
+            v = self.y[s.course].get(s.period)
+            if v is None:  # cannot happen after precheck (the pin fits the day); stay safe
+                self.model.add_bool_or([~lit])
+            else:
+                self.model.add_implication(lit, v)
+
+    # ------------------------------------------------------------------ solving
+    def solve(self, groups: list[Group], time_limit: float) -> tuple[int, list[Group]]:
+        """Status with only ``groups`` switched on, and the core when infeasible."""
+        m = self.model
+        m.clear_assumptions()
+        m.add_assumptions([self.literals[g] for g in groups])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1  # assumptions cores need a single worker
+        solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+        status = solver.solve(m)
+        core = []
+        if status == cp_model.INFEASIBLE:
+            core = [self.groups[i] for i in solver.sufficient_assumptions_for_infeasibility()]
+        return status, core
+
+
+def diagnose(problem: Problem, *, time_limit: float = 30.0, pinned=None, initial: Timetable | None = None,
+             stop=None) -> list[str]:
+    """Explain why ``problem`` has no timetable: culprits in words, or ``[]`` if none was found.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    time_limit
+        Seconds for the whole diagnosis (the counting pass takes none of it to speak of).
+    pinned, initial
+        Pinned lectures and the timetable giving their placements, as for ``solve_cpsat``.
+    stop
+        Optional flag with ``is_set()``; the diagnosis then returns what it has.
+
+    Returns
+    -------
+    list[str]
+        One sentence per culprit. ``[]`` means no conflict was found: either a timetable exists
+        or (rarely) the conflict involves multi-period lectures sharing restricted rooms, which
+        the diagnosis model relaxes, or the time limit was too short to prove it.
+    """
+    start = time.perf_counter()
+    pins = pinned_slots(problem, pinned, initial)
+    found = precheck(problem, pins=pins)
+    if found:
+        return found
+    inst = Instance(problem, pins)
+    dm = DiagnosisModel(inst)
+
+    def left() -> float:
+        return time_limit - (time.perf_counter() - start)
+
+    status, core = dm.solve(list(dm.literals), left())
+    if status != cp_model.INFEASIBLE:
+        return []
+    if not core:  # infeasible without any group: only the always-on structure is to blame
+        return ["the lectures of multi-period courses cannot be arranged without overlapping"]
+    core = sorted(set(core), key=lambda g: (_DROP_ORDER[g.kind], g.key))
+    i = 0
+    while i < len(core) and left() > 0 and not (stop is not None and stop.is_set()):
+        trial = core[:i] + core[i + 1:]
+        budget = min(2.0, max(0.1, left() / max(1, len(core) - i)))
+        status, smaller = dm.solve(trial, budget)
+        if status == cp_model.INFEASIBLE:
+            # the solver's own core of the trial may be smaller still; keep the order
+            keep = set(smaller) if smaller else set(trial)
+            core = [g for g in core if g in keep]
+            # the dropped group is gone; stay at the same position
+        else:
+            i += 1
+    return phrase(inst, core)
+
+
+# ====================================================================== words
+def phrase(inst: Instance, core: list[Group]) -> list[str]:
+    """One sentence per group of a conflicting set, with the data that makes it bite."""
+    pb = inst.problem
+    label = pb.period_labels
+    core_pins = [inst.pins[g.key[0]] for g in core if g.kind == "pinned"]
+    lecture_courses = {g.key[0] for g in core if g.kind == "lectures"}
+    unavailable_courses = {g.key[0] for g in core if g.kind == "availability"}
+    out = []
+    for g in sorted(core, key=lambda g: (-_DROP_ORDER[g.kind], g.key)):
+        if g.kind == "lectures":
+            c = g.key[0]
+            n = int(pb.course_lectures[c])
+            avail = int(inst.allowed[c].sum())
+            text = f"course {pb.course_names[c]} needs {_n(n, 'lecture')}"
+            if c in unavailable_courses:
+                reasons = _unavailability_reasons(inst, c)
+                text += f" but only {_n(avail, 'period')} {'is' if avail == 1 else 'are'} available to it ({reasons})"
+            out.append(text)
+        elif g.kind == "availability":
+            if g.key[0] not in lecture_courses:  # otherwise said with the course's lectures
+                out.append(f"course {pb.course_names[g.key[0]]} cannot be taught when "
+                           + _unavailability_reasons(inst, g.key[0]))
+        elif g.kind == "curriculum":
+            q = g.key[0]
+            courses = pb.curriculum_courses[pb.curriculum_ptr[q]:pb.curriculum_ptr[q + 1]]
+            out.append(f"curriculum {pb.curriculum_names[q]} may not overlap: {_course_list(inst, courses)}")
+        elif g.kind == "teacher":
+            t = g.key[0]
+            courses = np.flatnonzero(pb.course_teacher == t)
+            out.append(f"teacher {pb.teacher_names[t]} teaches one lecture at a time: {_course_list(inst, courses)}")
+        elif g.kind == "rooms":
+            f, q = g.key
+            U = inst.families[f]
+            inside = set(inst.family_courses[f].tolist())
+            must = [f"{lecture_label(pb, s.lecture)} (pinned)" for s in core_pins
+                    if s.room in U and s.period <= q < s.period + int(inst.length[s.course])]
+            pinned_courses = {s.course for s in core_pins}
+            must += [f"a lecture of course {pb.course_names[c]}" for c in sorted(lecture_courses & inside)
+                     if c not in pinned_courses]
+            text = f"{inst.describe_rooms(U)} can hold at most {len(U)} lectures in period {label[q]}"
+            if len(must) > len(U):
+                text = (f"{inst.describe_rooms(U)} can hold at most {len(U)} lectures but {len(must)} must run "
+                        f"in period {label[q]}: " + ", ".join(must))
+            out.append(text)
+        elif g.kind == "pinned":
+            s = inst.pins[g.key[0]]
+            out.append(f"{lecture_label(pb, s.lecture)} is pinned to room {pb.room_names[s.room]} in period "
+                       f"{label[s.period]}")
+    return out
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _course_list(inst: Instance, courses) -> str:
+    pb = inst.problem
+    items = [f"{pb.course_names[c]} ×{int(pb.course_lectures[c])}" for c in courses]
+    total = int(sum(int(pb.course_lectures[c]) * int(inst.length[c]) for c in courses))
+    shown = ", ".join(items[:8]) + (", …" if len(items) > 8 else "")
+    return f"{shown} ({total} lecture periods)"

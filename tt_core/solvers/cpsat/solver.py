@@ -1,0 +1,337 @@
+"""The CP-SAT front door: build, solve with progress and stop, decode, evaluate, diagnose.
+
+Progress reaches the caller two ways: a ``CpSolverSolutionCallback`` on every improving solution,
+and a watcher thread that sends a heartbeat at least every 0.5 s (also while the model is being
+built) and calls ``StopSearch`` as soon as the user's stop flag is set. Everything inside either
+runs under ``try``: an exception escaping a CP-SAT callback can abort the interpreter when several
+workers run (docs/USERS.md), so errors are logged and the search goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ...cost import check_timetable, evaluate, resolve_weights
+from ...errors import InfeasibleError
+from ...model import Problem, Timetable
+from ..base import Deadline, ProgressCallback, SolveResult, StopFlag
+from .diagnosis import diagnose, precheck
+from .instance import Instance, pinned_slots
+from .model import TimetableModel, resolve_rooms
+
+log = logging.getLogger(__name__)
+
+STAGE = "cpsat"
+HEARTBEAT = 0.45  # seconds between heartbeats (the contract is "at least every 0.5 s")
+POLL = 0.05       # how often the watcher looks at the stop flag
+TWO_PHASE_STARTS = 30_000  # allowed (course, start) pairs above which soft solves start feasible
+
+
+class _Stopped(Exception):
+    """Raised inside the model build when the user's stop flag is set."""
+
+
+class _Monitor:
+    """Serialises progress events from the solver callback and the watcher thread.
+
+    Keeps the best cost reported so far and the trace; ``best_cost`` stays ``inf`` until a cost
+    that equals the evaluator's is known (exact rooms with the soft objective), so that the
+    reported best never rises when the evaluated final result arrives.
+    """
+
+    def __init__(self, deadline: Deadline, progress: ProgressCallback | None, n_lectures: int):
+        self.deadline = deadline
+        self.progress = progress
+        self.best = math.inf
+        self.hard = n_lectures  # nothing placed yet
+        self.message = "building the model"
+        self.trace: list[tuple[float, float, int]] = []
+        self.solutions = 0
+        self.progress_errors = 0
+        self.solver: cp_model.CpSolver | None = None
+        self._lock = threading.Lock()
+        self._last = -math.inf
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="cpsat-watch", daemon=True)
+
+    # ------------------------------------------------------------------ events
+    def emit(self, message: str | None = None) -> None:
+        """Send one event (never raises: a failing subscriber must not kill the solve)."""
+        with self._lock:
+            if message is not None:
+                self.message = message
+            self._last = time.perf_counter()
+            if self.progress is None:
+                return
+            try:
+                self.progress(self.deadline.event(STAGE, self.best, self.hard, self.message))
+            except Exception:  # noqa: BLE001 - see the module docstring
+                self.progress_errors += 1
+                log.exception("progress callback failed")
+
+    def solution(self, cost: float | None, objective: float | None) -> None:
+        """A new improving solution; ``cost`` is its exact soft cost when known."""
+        with self._lock:
+            self.solutions += 1
+            self.hard = 0
+            if cost is not None:
+                self.best = min(self.best, cost)
+                self.trace.append((self.deadline.elapsed(), self.best, 0))
+        text = f"solution {self.solutions}" + (f", objective {objective:g}" if objective is not None else "")
+        self.emit(text)
+
+    def final(self, cost: float, hard: int, message: str) -> None:
+        """The evaluated result: always the last trace entry and the last event."""
+        with self._lock:
+            self.best, self.hard = float(cost), int(hard)
+            self.trace.append((self.deadline.elapsed(), float(cost), int(hard)))
+        self.emit(message)
+
+    # ------------------------------------------------------------------ stop flag + heartbeat
+    def watch(self, solver: cp_model.CpSolver) -> None:
+        """Make ``solver`` the one the watcher stops when the user's flag is set."""
+        self.solver = solver
+
+    def check_stop(self) -> None:
+        if self.deadline.stopped():
+            raise _Stopped
+
+    def start(self) -> None:
+        self.emit()
+        self._thread.start()
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(POLL):
+            try:
+                if self.deadline.stopped() and self.solver is not None:
+                    # repeated on purpose: a StopSearch before Solve has started is lost
+                    self.solver.stop_search()
+                if time.perf_counter() - self._last >= HEARTBEAT:
+                    self.emit()
+            except Exception:  # noqa: BLE001 - a dead watcher would silently stop progress
+                log.exception("CP-SAT watcher failed")
+
+
+class _SolutionCallback(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution and honours the stop flag between solutions."""
+
+    def __init__(self, monitor: _Monitor, tm: TimetableModel):
+        super().__init__()
+        self.monitor = monitor
+        self.tm = tm
+
+    def on_solution_callback(self) -> None:
+        try:
+            objective = None
+            if self.tm.objective is not None:
+                # the objective re-computed on the (postsolved) solution: CP-SAT's own value
+                # comes from the presolved model, where dual reductions may leave it a little
+                # above the solution's true cost
+                objective = self.value(self.tm.objective_expr) / self.tm.scale
+            self.monitor.solution(objective if self.tm.objective_is_exact else None, objective)
+            if self.monitor.deadline.stopped():
+                self.stop_search()
+        except Exception:  # noqa: BLE001 - see the module docstring
+            log.exception("CP-SAT solution callback failed")
+
+
+def solve_cpsat(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0,
+                initial: Timetable | None = None, pinned=None, progress: ProgressCallback | None = None,
+                stop: StopFlag | None = None, workers: int = 2, objective: str = "soft",
+                rooms: str = "auto") -> SolveResult:
+    """Solve a timetabling problem with OR-tools CP-SAT.
+
+    Parameters
+    ----------
+    problem
+        The instance.
+    weights
+        ``None`` (ITC2007 weights), a ``{name: weight}`` mapping or a full weight vector.
+    time_limit
+        Wall-clock seconds for the whole call (model building included).
+    seed
+        CP-SAT ``random_seed``.
+    initial
+        A timetable used as the solution hint, and the source of pinned placements.
+    pinned
+        Bool array over lectures; those lectures keep their ``initial`` period and room.
+    progress
+        Receives a ``ProgressEvent`` (stage ``"cpsat"``) on every improving solution and at least
+        every 0.5 s.
+    stop
+        Any object with ``is_set()``; the search stops within a second of it being set and the
+        best timetable so far is returned.
+    workers
+        CP-SAT ``num_workers``.
+    objective
+        ``"soft"`` minimises the weighted soft cost; ``"feasibility"`` stops at the first
+        timetable that meets every hard constraint.
+    rooms
+        ``"auto"``, ``"exact"`` or ``"aggregated"`` room model (see ``cpsat.model``).
+
+    Returns
+    -------
+    SolveResult
+        The best timetable (lectures left unplaced when none was found in time), its evaluator
+        report, the (elapsed, cost, hard) trace and statistics (status, objective, bound, wall
+        time, model size).
+
+    Raises
+    ------
+    InfeasibleError
+        When the counting pre-check or the solver proves that no timetable exists; its
+        ``diagnosis`` names the conflicting requirements.
+    """
+    w = resolve_weights(weights)
+    if objective not in ("soft", "feasibility"):
+        raise ValueError(f"objective must be 'soft' or 'feasibility', got {objective!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    deadline = Deadline(float(time_limit), stop)
+    if initial is not None:
+        check_timetable(problem, initial)
+    pins = pinned_slots(problem, pinned, initial)
+    findings = precheck(problem, pins=pins)
+    if findings:
+        raise InfeasibleError(findings)
+
+    monitor = _Monitor(deadline, progress, problem.n_lectures)
+    stats: dict = {"workers": workers, "objective_mode": objective}
+    status = cp_model.UNKNOWN
+    best: tuple[TimetableModel, np.ndarray] | None = None  # model and solution to decode
+    tm: TimetableModel | None = None
+    fm: TimetableModel | None = None  # the feasibility model of the first of two phases
+    presolve = True
+
+    def build(mode: str, key: str) -> TimetableModel:
+        t0 = time.perf_counter()
+        built = TimetableModel(problem, weights=w, objective=mode, rooms=rooms, pins=pins,
+                               initial=initial, check=monitor.check_stop)
+        stats[key] = time.perf_counter() - t0
+        stats.update(built.stats())
+        return built
+
+    monitor.start()
+    try:
+        inst = Instance(problem, pins)
+        rooms = resolve_rooms(inst, rooms, objective)
+        starts = int(inst.allowed[problem.course_lectures > 0].sum())
+        # keep time for decoding: the room assignment of aggregated models grows with lectures x
+        # rooms (about 4 s for 7,233 lectures and 278 rooms, a tenth of a second for comp07)
+        work = 0.5 + 2e-6 * problem.n_lectures * problem.n_rooms if rooms == "aggregated" else 1.0
+        reserve = min(work, 0.1 * time_limit)
+        if objective == "soft" and initial is None and starts > TWO_PHASE_STARTS:
+            # Two phases on big models: a cold optimising search may find nothing at all (a
+            # 2,616-course synthetic university, 104k starts: no solution in 85 s) while the
+            # feasibility model finds one in about 10 s; its starts then hint the optimising
+            # model. Smaller models find first solutions cold within seconds (comp07: 2 s) and
+            # search better with presolve, so they stay cold.
+            fm = build("feasibility", "phase1_build_time")
+            monitor.emit(f"phase 1: first feasible timetable ({stats['n_variables']} variables)")
+            status, solver = _run(fm, monitor, deadline, workers, seed, reserve)
+            stats["phase1_status"] = stats["status"] = solver.status_name(status)
+            stats["phase1_time"] = solver.wall_time
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                best = fm, np.asarray(solver.response_proto.solution, dtype=np.int64)
+                status = cp_model.FEASIBLE  # the optimising phase may improve it
+                stats["status"] = "FEASIBLE"
+                if deadline.remaining() > reserve and not deadline.stopped():
+                    tm = build("soft", "build_time")
+                    tm.hint_starts(fm.start_values(best[1]))
+                    budget = min(15.0, deadline.remaining() - reserve)
+                    stats["hint_completed"] = tm.complete_hint(budget, on_solver=monitor.watch)
+                    # presolving the big optimising model took longer than the whole remaining
+                    # budget (60 s, no solution); without it the complete hint is the first
+                    # solution within seconds and LNS improves from there
+                    presolve = not stats["hint_completed"]
+        else:
+            tm = build(objective, "build_time")
+        if tm is not None and deadline.remaining() > reserve and not deadline.stopped():
+            monitor.emit(f"solving ({stats['n_variables']} variables, {tm.rooms_model} rooms)")
+            status2, solver = _run(tm, monitor, deadline, workers, seed, reserve, presolve=presolve)
+            if status2 != cp_model.UNKNOWN or best is None:
+                status = status2
+                stats.update(_solver_stats(solver, tm, status))
+                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    best = tm, np.asarray(solver.response_proto.solution, dtype=np.int64)
+    except _Stopped:
+        pass  # the user stopped during a model build: return what there is
+    except BaseException:
+        monitor.close()
+        raise
+
+    # the watcher keeps sending heartbeats through diagnosis, room assignment and evaluation
+    try:
+        if status == cp_model.INFEASIBLE:
+            monitor.emit("the hard constraints cannot all hold: diagnosing")
+            budget = min(30.0, max(5.0, deadline.remaining()))
+            found = diagnose(problem, time_limit=budget, pinned=pinned, initial=initial, stop=stop)
+            raise InfeasibleError(found or [
+                "the solver proved that the hard constraints cannot all hold, but no small set of "
+                "conflicting requirements was isolated within the diagnosis time; try "
+                "tt_core.solvers.cpsat.diagnose with a longer time limit"])
+        if status == cp_model.MODEL_INVALID:  # pragma: no cover - a bug in the model builder
+            raise RuntimeError(f"CP-SAT rejected the model: {(tm or fm).model.validate()}")
+        if best is not None:
+            monitor.emit("decoding the best timetable")
+            timetable = best[0].decode(best[1], initial, room_time_limit=max(1.0, deadline.remaining()))
+        else:
+            timetable = _pins_only(problem, pins)
+        report = evaluate(problem, timetable, w)
+    finally:
+        monitor.close()
+    stats["wall_time"] = deadline.elapsed()
+    stats["progress_errors"] = monitor.progress_errors
+    stats["solutions"] = monitor.solutions
+    done = "stopped by the user" if deadline.stopped() else stats.get("status", "not solved")
+    monitor.final(report.soft_cost, report.hard_violations, f"done: {done}")
+    return SolveResult(timetable=timetable, report=report, strategy="cpsat", seed=seed,
+                       elapsed=deadline.elapsed(), trace=monitor.trace, stats=stats,
+                       stopped=deadline.stopped())
+
+
+def _run(tm: TimetableModel, monitor: _Monitor, deadline: Deadline, workers: int, seed: int,
+         reserve: float, presolve: bool = True):
+    """One CP-SAT solve of ``tm`` under the deadline; the watcher can stop it."""
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.max_time_in_seconds = max(0.01, deadline.remaining() - reserve)
+    prm.num_workers = int(workers)
+    prm.random_seed = int(seed)
+    # probing dominates presolve on these models (6 of 8 s before the first comp07 solution);
+    # without it first solutions come 3-4x sooner and costs after 20 s are lower (comp01, comp07)
+    prm.cp_model_probing_level = 0
+    prm.cp_model_presolve = presolve
+    monitor.watch(solver)
+    if deadline.stopped():
+        return cp_model.UNKNOWN, solver
+    return solver.solve(tm.model, _SolutionCallback(monitor, tm)), solver
+
+
+def _solver_stats(solver: cp_model.CpSolver, tm: TimetableModel, status) -> dict:
+    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    out = {"status": solver.status_name(status), "solver_wall_time": solver.wall_time,
+           "objective_is_cost": tm.objective_is_exact,
+           "conflicts": solver.num_conflicts, "branches": solver.num_branches}
+    if tm.objective is not None and has_solution:
+        out["objective"] = solver.value(tm.objective_expr) / tm.scale
+        out["bound"] = solver.best_objective_bound / tm.scale
+    return out
+
+
+def _pins_only(problem: Problem, pins) -> Timetable:
+    """The fallback timetable when no solution was found: only pinned lectures placed."""
+    tt = Timetable.empty(problem)
+    for s in pins:
+        tt.period[s.lecture], tt.room[s.lecture] = s.period, s.room
+    return tt
