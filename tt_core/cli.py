@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "instance",   # tt info, tt validate
     "solve",      # tt solve, tt bench
     "hardware",   # tt hardware
+    "data",       # tt import, export, synth, scenarios, demo build
 ]
 
 
