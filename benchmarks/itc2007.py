@@ -27,7 +27,8 @@ def main(argv=None) -> int:
     ap.add_argument("--strategies", default="local", help="comma-separated, e.g. local,hierarchical,cpsat")
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--seeds", type=int, default=3, help="seeds 1..N")
-    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=2, help="solves at once (processes)")
+    ap.add_argument("--workers", type=int, default=1, help="threads per solve (local: a portfolio of annealers)")
     ap.add_argument("--csv", type=Path, default=None, help="default benchmarks/results/itc2007-<time>.csv")
     ap.add_argument("--out-dir", default=None, help="also write each .sol here")
     args = ap.parse_args(argv)
@@ -38,8 +39,10 @@ def main(argv=None) -> int:
         return 2
     strategies = [s for s in args.strategies.split(",") if s]
     seeds = list(range(1, args.seeds + 1))
-    print(f"{len(paths)} instance(s) x {strategies} x seeds {seeds} at {args.time_limit:g} s, {args.jobs} at a time")
-    records = run_all(paths, strategies, seeds, args.time_limit, jobs=args.jobs, out_dir=args.out_dir)
+    print(f"{len(paths)} instance(s) x {strategies} x seeds {seeds} at {args.time_limit:g} s, "
+          f"{args.jobs} at a time, {args.workers} thread(s) each")
+    records = run_all(paths, strategies, seeds, args.time_limit, jobs=args.jobs, out_dir=args.out_dir,
+                      workers=args.workers)
     print()
     print(summary_table(records))
     csv_path = args.csv or Path(__file__).parent / "results" / f"itc2007-{time.strftime('%Y%m%d-%H%M%S')}.csv"

@@ -152,3 +152,12 @@ def test_soft_delta_equals_exact_delta_on_feasible_moves(preset):
         checked += 1
         if rng.random() < 0.3:
             ev.apply_swap(l, l2) if l2 >= 0 else ev.apply_move(l, p, r)
+
+
+def test_portfolio_returns_the_best_of_its_annealers(tiny):
+    res = solve_local(tiny, time_limit=30, seed=3, workers=2, iterations=30_000)
+    costs = res.stats["portfolio_costs"]
+    assert len(costs) == 2
+    assert (res.hard_violations, res.cost) == min(costs)
+    single = [solve_local(tiny, time_limit=30, seed=3 + k, iterations=30_000) for k in range(2)]
+    assert sorted(costs) == sorted((r.hard_violations, r.cost) for r in single)  # same seeds, same runs

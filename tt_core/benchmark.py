@@ -71,7 +71,8 @@ def warm_up() -> None:
     solve_local(problem, time_limit=5.0, seed=0, iterations=2000)
 
 
-def run_one(path: str, strategy: str, seed: int, time_limit: float, out_dir: str | None = None) -> RunRecord:
+def run_one(path: str, strategy: str, seed: int, time_limit: float, out_dir: str | None = None,
+            workers: int = 1) -> RunRecord:
     """Solve one instance; the result is re-validated by the evaluator from its ``.sol`` text."""
     from .cost import evaluate
     from .io.itc2007 import format_sol, parse_sol, read_ctt
@@ -80,7 +81,8 @@ def run_one(path: str, strategy: str, seed: int, time_limit: float, out_dir: str
     warm_up()
     problem = read_ctt(path)
     t = time.perf_counter()
-    result = solve(problem, strategy=strategy, time_limit=time_limit, seed=seed)
+    options = {"workers": workers} if workers > 1 else {}
+    result = solve(problem, strategy=strategy, time_limit=time_limit, seed=seed, **options)
     elapsed = time.perf_counter() - t
     text = format_sol(problem, result.timetable)
     report = evaluate(problem, parse_sol(problem, text, source="<result>"))  # what a validator would read
@@ -90,15 +92,17 @@ def run_one(path: str, strategy: str, seed: int, time_limit: float, out_dir: str
     name = Path(path).stem
     best = BEST_KNOWN.get(name)
     first = next((e for e, _c, h in result.trace if h == 0), None)
-    return RunRecord(name, strategy, seed, time_limit, report.hard_violations, report.soft_cost, best,
+    label = strategy if workers <= 1 else f"{strategy}x{workers}"
+    return RunRecord(name, label, seed, time_limit, report.hard_violations, report.soft_cost, best,
                      round(report.soft_cost / best, 3) if best else None,
                      None if first is None else round(first, 2), round(elapsed, 2))
 
 
 def run_all(instances: list[Path], strategies: list[str], seeds: list[int], time_limit: float,
-            jobs: int = 1, out_dir: str | None = None, progress=print) -> list[RunRecord]:
-    """Every (instance, strategy, seed), ``jobs`` at a time in separate processes."""
-    tasks = [(str(p), s, k, time_limit, out_dir) for p in instances for s in strategies for k in seeds]
+            jobs: int = 1, out_dir: str | None = None, progress=print, workers: int = 1) -> list[RunRecord]:
+    """Every (instance, strategy, seed), ``jobs`` at a time in separate processes; ``workers``
+    threads per solve (keep ``jobs * workers`` at the number of cores)."""
+    tasks = [(str(p), s, k, time_limit, out_dir, workers) for p in instances for s in strategies for k in seeds]
     records: list[RunRecord] = []
     if jobs <= 1:
         for t in tasks:
