@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "solve",      # tt solve, tt bench
     "hardware",   # tt hardware
     "data",       # tt import, export, synth, scenarios, demo build
+    "jobs",       # tt jobs submit, run, list, show, watch, cancel, retry
 ]
 
 

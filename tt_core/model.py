@@ -236,6 +236,18 @@ class Problem:
             room_type=_frozen(rtype, np.int32),
         )
 
+    def __getstate__(self):
+        # pickle the data only; derived caches (conflict matrix, kernel arrays…) are rebuilt on
+        # demand, so a Problem sent to a Dask worker keeps read-only arrays and numba reuses the
+        # kernels compiled for read-only arrays instead of compiling a second version
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __setstate__(self, state):
+        for k, v in state.items():
+            if isinstance(v, np.ndarray):
+                v.setflags(write=False)
+            object.__setattr__(self, k, v)
+
     def replace(self, **changes) -> "Problem":
         """A copy with some fields changed (arrays are frozen again)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -27,6 +27,8 @@ class ProgressEvent:
     elapsed: float        # seconds since the solve started
     eta: float            # seconds left (budget based)
     message: str = ""
+    # the best timetable so far, when the solver has it at hand (the job runner checkpoints it)
+    timetable: Timetable | None = field(default=None, repr=False, compare=False)
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
@@ -66,11 +68,12 @@ class Deadline:
     def done(self) -> bool:
         return self.stopped() or self.elapsed() >= self.time_limit
 
-    def event(self, stage: str, best_cost: float, hard: int, message: str = "") -> ProgressEvent:
+    def event(self, stage: str, best_cost: float, hard: int, message: str = "",
+              timetable: Timetable | None = None) -> ProgressEvent:
         el = self.elapsed()
         return ProgressEvent(stage=stage, fraction=self.fraction(), best_cost=float(best_cost),
                              hard_violations=int(hard), elapsed=el,
-                             eta=max(0.0, self.time_limit - el), message=message)
+                             eta=max(0.0, self.time_limit - el), message=message, timetable=timetable)
 
 
 @dataclass

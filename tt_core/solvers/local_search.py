@@ -361,8 +361,9 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     def moved_of(period, room):
         return int(((init_p >= 0) & ((period != init_p) | (room != init_r))).sum())
 
-    def emit(stage_name, units, message=""):
-        ev = deadline.event(stage_name, soft_of(units), int(units[K.HARD_MASK].sum()), message)
+    def emit(stage_name, units, message="", period=None, room=None):
+        tt = Timetable(period.copy(), room.copy()) if period is not None else None
+        ev = deadline.event(stage_name, soft_of(units), int(units[K.HARD_MASK].sum()), message, tt)
         trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
         if progress is not None:
             progress(ev)
@@ -394,7 +395,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
                     50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
             done_iters += 50_000
             if deadline.elapsed() - last_report >= 0.25:
-                emit("repair", units_of(rep_p, rep_r))
+                emit("repair", units_of(rep_p, rep_r), period=rep_p, room=rep_r)
                 last_report = deadline.elapsed()
         start = Timetable(rep_p, rep_r)
         st = new_state(problem, start)
@@ -411,7 +412,8 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
                 if cp.hard_violations < int(st.units[K.HARD_MASK].sum()):
                     start = cp.timetable
                     st = new_state(problem, start)
-        emit("repair", st.units, f"{int(st.units[K.HARD_MASK].sum())} hard violation(s) after repair")
+        emit("repair", st.units, f"{int(st.units[K.HARD_MASK].sum())} hard violation(s) after repair",
+             period=st.period, room=st.room)
         last_report = deadline.elapsed()
 
     moved0 = moved_of(st.period, st.room)
@@ -469,11 +471,11 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
                 t_hi = max(t_min * 4, t_hi * 0.5)
                 last_best_change = now
             if now - last_report >= 0.25:
-                emit(stage, units_of(best_p, best_r))
+                emit(stage, units_of(best_p, best_r), period=best_p, room=best_r)
                 last_report = now
     final = Timetable(best_p.copy(), best_r.copy())
     rep = evaluate(problem, final, w_user)
-    ev = deadline.event(stage, rep.soft_cost, rep.hard_violations, "done")
+    ev = deadline.event(stage, rep.soft_cost, rep.hard_violations, "done", final.copy())
     trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
     if progress is not None:
         progress(ev)

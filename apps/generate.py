@@ -1,0 +1,389 @@
+"""Generate timetables: pick a scenario, a strategy, a time limit and constraint weights; start a job
+and watch its progress, stage, ETA and cost curve live; cancel it; browse past jobs.
+
+Jobs run in the process's job runner (Dask workers), never in the server: a per-session periodic
+callback reads the watched job's new events from DuckDB (``GenerateState.poll``). Several users
+can run jobs at once; each session watches the job it started or picked in the jobs table.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.parse
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:  # the server runs this file once per session
+    sys.path.insert(0, _HERE)
+
+import holoviews as hv  # noqa: E402
+import pandas as pd  # noqa: E402
+import panel as pn  # noqa: E402
+import param  # noqa: E402
+
+import _shared as S  # noqa: E402
+from tt_core import constraints as K  # noqa: E402
+from tt_core.services import default_weights, soft_constraints_by_dimension  # noqa: E402
+from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
+
+FINAL = ("succeeded", "failed", "cancelled", "interrupted")
+RESUMABLE = ("failed", "cancelled", "interrupted")
+POLL_MS = 500
+JOBS_REFRESH_S = 3.0
+_INFO = {c.name: c for c in K.CONSTRAINTS}
+
+
+class Weights(param.Parameterized):
+    """One weight per soft constraint (parameters are added below, named after the constraints)."""
+
+    def values(self) -> dict[str, float]:
+        return {n: float(getattr(self, n)) for n in default_weights()}
+
+    def set_values(self, weights: dict[str, float]) -> None:
+        self.param.update(**{n: float(w) for n, w in weights.items() if n in self.param})
+
+
+for _name, _w in default_weights().items():
+    Weights.param.add_parameter(_name, param.Number(
+        _w, bounds=(0, None), softbounds=(0, 20), step=0.5, label=_name,
+        doc=_INFO[_name].description))
+
+
+class GenerateState(param.Parameterized):
+    """Settings of a new job and the live state of the job this session watches."""
+
+    scenario = param.Selector(objects=[], doc="scenario to solve")
+    strategy = param.Selector(objects=sorted(STRATEGIES), default=DEFAULT_STRATEGY)
+    time_limit = param.Number(30.0, bounds=(1, 3600), step=1, label="Time limit (s)")
+    seed = param.Integer(0, bounds=(0, None))
+    job_name = param.String("", label="Job name (optional)")
+    profile = param.Selector(objects=[""], default="", label="Weight profile")
+    profile_name = param.String("", label="Save weights as")
+
+    job_id = param.Integer(None, allow_None=True, doc="the job this session watches")
+    status = param.String("")
+    stage = param.String("")
+    progress = param.Integer(0, bounds=(0, 100))
+    eta = param.Number(None, allow_None=True)
+    best_cost = param.Number(None, allow_None=True)
+    hard = param.Integer(None, allow_None=True)
+    job_message = param.String("")
+    job_scenario = param.String("", doc="scenario of the watched job")
+    variant_id = param.Integer(None, allow_None=True)
+    trace = param.DataFrame(pd.DataFrame({"elapsed": [], "best_cost": []}), doc="best cost over time")
+    jobs = param.DataFrame(pd.DataFrame(), doc="recent jobs of the scenario")
+    runner = param.String("", doc="job runner status text")
+    runner_ready = param.Boolean(False)
+    allowed = param.Boolean(True, doc="the user's role may start and cancel jobs")
+
+    def __init__(self, studio, runner_status=None, **params):
+        self.studio = studio
+        self.messages = S.Messages()
+        self.weights = Weights()
+        self._runner_status = runner_status or S.runner_status
+        self._after = 0
+        self._last_jobs = 0.0
+        super().__init__(**params)
+        names = studio.scenarios()
+        self.param.scenario.objects = names
+        if names and self.scenario not in names:
+            self.scenario = names[0]
+        if not names:
+            self.messages.error = "The database has no scenario yet: import one in the Data app."
+        self.refresh_profiles()
+        self.refresh_jobs()
+        self.check_runner()
+
+    # ------------------------------------------------------------------ settings
+    @param.depends("scenario", watch=True)
+    def _scenario_changed(self):
+        self.refresh_profiles()
+        self.refresh_jobs()
+
+    @S.guarded
+    def refresh_profiles(self) -> None:
+        names = [""] + (self.studio.weight_profiles(self.scenario) if self.scenario else [])
+        self.param.profile.objects = names
+        if self.profile not in names:
+            self.profile = ""
+
+    @S.guarded
+    def load_profile(self) -> None:
+        if not self.profile:
+            raise S.TimetableError("pick a saved weight profile first")
+        self.weights.set_values(self.studio.load_weight_profile(self.scenario, self.profile))
+        self.profile_name = self.profile
+        self.messages.ok(f"weights of profile {self.profile!r} loaded")
+
+    @S.guarded
+    def save_profile(self) -> None:
+        if not self.scenario:
+            raise S.TimetableError("pick a scenario first")
+        name = self.profile_name.strip()
+        self.studio.save_weight_profile(self.scenario, name, self.weights.values(), user=S.current_user())
+        self.refresh_profiles()
+        self.profile = name
+        self.messages.ok(f"weight profile {name!r} saved")
+
+    def reset_weights(self) -> None:
+        self.weights.set_values(default_weights())
+        self.messages.ok("weights reset to the ITC2007 defaults")
+
+    # ------------------------------------------------------------------ jobs
+    def check_runner(self) -> None:
+        state, text = self._runner_status()
+        self.runner_ready = state == "ready"
+        self.runner = "" if self.runner_ready else text
+
+    @S.guarded
+    def start(self) -> int | None:
+        """Submit a job with the current settings and watch it."""
+        if not self.allowed:
+            raise S.TimetableError("your role may look at jobs but not start them")
+        if not self.scenario:
+            raise S.TimetableError("pick a scenario first")
+        job_id = self.studio.submit(self.scenario, strategy=self.strategy, time_limit=float(self.time_limit),
+                                    seed=int(self.seed), weights=self.weights.values(),
+                                    name=self.job_name.strip() or None)
+        self.watch(job_id)
+        self.messages.ok(f"job {job_id} queued ({self.strategy}, {self.time_limit:g} s)")
+        return job_id
+
+    @S.guarded
+    def cancel(self) -> None:
+        if not self.allowed:
+            raise S.TimetableError("your role may look at jobs but not cancel them")
+        if self.job_id is None:
+            raise S.TimetableError("start a job or pick one in the jobs table first")
+        outcome = self.studio.cancel(self.job_id)
+        self.messages.ok(f"job {self.job_id}: {outcome}")
+        self.poll()
+
+    @S.guarded
+    def resume(self) -> None:
+        """Run a failed, cancelled or interrupted job again from its last checkpoint."""
+        if not self.allowed:
+            raise S.TimetableError("your role may look at jobs but not resume them")
+        if self.job_id is None:
+            raise S.TimetableError("pick a job in the jobs table first")
+        job_id = self.job_id
+        self.studio.retry(job_id)
+        self.watch(job_id)
+        self.messages.ok(f"job {job_id} queued again; it resumes from its last checkpoint")
+
+    @S.guarded
+    def watch(self, job_id: int | None) -> None:
+        """Show the progress of another job (its whole history is read again)."""
+        self._after = 0
+        self.param.update(job_id=job_id, status="", stage="", progress=0, eta=None, best_cost=None, hard=None,
+                          job_message="", job_scenario="", variant_id=None,
+                          trace=pd.DataFrame({"elapsed": [], "best_cost": []}))
+        if job_id is not None:
+            self.poll()
+
+    @S.guarded
+    def refresh_jobs(self) -> None:
+        import time
+
+        self._last_jobs = time.monotonic()
+        self.jobs = self.studio.jobs_frame(self.scenario) if self.scenario else pd.DataFrame()
+
+    @S.guarded
+    def poll(self) -> None:
+        """Read the watched job's new events and status (the periodic callback calls this)."""
+        import time
+
+        self.check_runner()
+        quiet = self.job_id is None or self.status in FINAL  # nothing live to follow
+        if quiet and time.monotonic() - self._last_jobs < JOBS_REFRESH_S:
+            return
+        if self.job_id is None:
+            self.refresh_jobs()
+            return
+        events = self.studio.job_events(self.job_id, after=self._after)
+        job = self.studio.job(self.job_id)
+        updates: dict = {}
+        points = []
+        for ev in events:
+            self._after = max(self._after, int(ev["seq"]))
+            if ev.get("fraction") is not None:
+                updates["progress"] = int(round(100 * float(ev["fraction"])))
+            if ev.get("stage"):
+                updates["stage"] = ev["stage"]
+            if ev.get("eta") is not None:
+                updates["eta"] = float(ev["eta"])
+            if ev.get("hard_violations") is not None and ev.get("kind") == "progress":
+                updates["hard"] = int(ev["hard_violations"])
+            if ev.get("best_cost") is not None:
+                updates["best_cost"] = float(ev["best_cost"])
+                points.append((float(ev["elapsed"] or 0.0), float(ev["best_cost"])))
+        status = job["status"]
+        if status == "succeeded":
+            updates.update(progress=100, eta=0.0)
+        elif status in FINAL:
+            updates["eta"] = 0.0
+        if points:
+            new = pd.DataFrame(points, columns=["elapsed", "best_cost"])
+            updates["trace"] = new if self.trace.empty else pd.concat([self.trace, new], ignore_index=True)
+        changed = status != self.status
+        updates.update(status=status, job_message=job.get("message") or "", variant_id=job.get("variant_id"),
+                       job_scenario=job.get("scenario") or "")
+        self.param.update(**updates)
+        if changed or time.monotonic() - self._last_jobs > JOBS_REFRESH_S:
+            self.refresh_jobs()
+        if changed and status in FINAL:
+            text = f"job {self.job_id} {status}: {self.job_message}"
+            if status == "failed":
+                self.messages.info, self.messages.error = "", text
+            else:
+                self.messages.ok(text)
+            kind = "success" if status == "succeeded" else ("warning" if status == "cancelled" else "error")
+            S.notify(text, kind)
+
+    def summary(self) -> str:
+        """One line about the watched job, e.g. ``Job 3 · running · 45 % · anneal · ETA 12 s``."""
+        if self.job_id is None:
+            return "No job watched: start one, or pick one in the table below."
+        bits = [f"**Job {self.job_id}**", self.status or "…", f"{self.progress} %"]
+        if self.stage:
+            bits.append(f"stage {self.stage}")
+        if self.eta is not None and self.status not in FINAL:
+            bits.append(f"ETA {self.eta:.0f} s")
+        if self.best_cost is not None:
+            bits.append(f"best cost {self.best_cost:g}")
+        if self.hard:
+            bits.append(f"{self.hard} hard violation(s)")
+        return " · ".join(bits)
+
+
+# ============================================================================ view
+def _cost_plot(state: GenerateState) -> pn.pane.HoloViews:
+    pipe = hv.streams.Pipe(data=state.trace)
+
+    def curve(data):
+        return hv.Curve(data, "elapsed", "best_cost").opts(
+            responsive=True, height=260, line_width=2, tools=["hover"], framewise=True,
+            xlabel="seconds", ylabel="best soft cost", title="Cost over time")
+
+    state.param.watch(lambda e: pipe.send(e.new), "trace")
+    return pn.pane.HoloViews(hv.DynamicMap(curve, streams=[pipe]), sizing_mode="stretch_width", height=280,
+                             css_classes=["tt-cost-plot"])
+
+
+def layout(state: GenerateState) -> pn.template.BaseTemplate:
+    w = pn.widgets
+    settings = pn.Param(state, parameters=["scenario", "strategy", "time_limit", "seed", "job_name"],
+                        widgets={"time_limit": {"type": w.FloatInput, "start": 1, "end": 3600, "step": 1},
+                                 "seed": {"type": w.IntInput, "start": 0}},
+                        show_name=False, sizing_mode="stretch_width")
+    start = w.Button(name="Start job", button_type="primary", css_classes=["tt-start"], sizing_mode="stretch_width")
+    start.on_click(lambda _: state.start())
+    start.disabled = not (state.runner_ready and state.allowed)
+    state.param.watch(lambda e: setattr(start, "disabled", not (state.runner_ready and state.allowed)),
+                      ["runner_ready", "allowed"])
+
+    cards = []
+    for dim, names in soft_constraints_by_dimension().items():
+        sliders = []
+        for n in names:
+            slider = w.FloatSlider.from_param(state.weights.param[n], start=0, end=max(20.0, getattr(state.weights, n)),
+                                              step=0.5, sizing_mode="stretch_width")
+            # a loaded profile may weigh more than the slider's end: widen it rather than clip the weight
+            state.weights.param.watch(lambda e, s=slider: setattr(s, "end", max(s.end, e.new)), n)
+            sliders.append(slider)
+        cards.append(pn.Card(*sliders, title=f"Weights: {dim}", sizing_mode="stretch_width"))
+    load = w.Button(name="Load", width=80)
+    load.on_click(lambda _: state.load_profile())
+    save = w.Button(name="Save", width=80, css_classes=["tt-save-profile"])
+    save.on_click(lambda _: state.save_profile())
+    reset = w.Button(name="Defaults", width=90)
+    reset.on_click(lambda _: state.reset_weights())
+    profiles = pn.Card(pn.Row(w.Select.from_param(state.param.profile, sizing_mode="stretch_width"), load),
+                       pn.Row(w.TextInput.from_param(state.param.profile_name, sizing_mode="stretch_width"), save),
+                       reset, title="Weight profiles", sizing_mode="stretch_width")
+
+    runner = pn.pane.Alert(state.runner, alert_type="warning", visible=bool(state.runner))
+
+    def show_runner(*_):
+        runner.object, runner.visible = state.runner, bool(state.runner)
+
+    state.param.watch(show_runner, "runner")
+
+    progress = pn.indicators.Progress(value=state.progress, max=100, sizing_mode="stretch_width",
+                                      css_classes=["tt-progress"], bar_color="primary")
+    summary = pn.pane.Markdown(state.summary(), css_classes=["tt-job-summary"], sizing_mode="stretch_width")
+    message = pn.pane.Markdown("", css_classes=["tt-job-message"], sizing_mode="stretch_width")
+
+    def show_job(*_):
+        progress.value = state.progress
+        progress.bar_color = {"failed": "danger", "cancelled": "warning", "interrupted": "warning",
+                              "succeeded": "success"}.get(state.status, "primary")
+        summary.object = state.summary()
+        text = state.job_message
+        if state.variant_id is not None:
+            scenario = urllib.parse.quote(state.job_scenario or state.scenario or "")
+            text += (f" — [compare it](./variants?scenario={scenario}) or "
+                     f"[open its timetable](./timetable?scenario={scenario}&variant={state.variant_id})")
+        message.object = text
+
+    state.param.watch(show_job, ["progress", "status", "stage", "eta", "best_cost", "hard", "job_id",
+                                 "job_message", "variant_id"])
+    show_job()
+    cancel = w.Button(name="Cancel job", button_type="danger", css_classes=["tt-cancel"], width=120)
+    cancel.on_click(lambda _: state.cancel())
+
+    resume = w.Button(name="Resume job", button_type="primary", button_style="outline", css_classes=["tt-resume"],
+                      width=120)
+    resume.on_click(lambda _: state.resume())
+
+    def cancellable(*_):
+        watched = state.allowed and state.job_id is not None
+        cancel.disabled = not (watched and state.status not in FINAL)
+        resume.visible = watched and state.status in RESUMABLE
+
+    state.param.watch(cancellable, ["job_id", "status", "allowed"])
+    cancellable()
+
+    jobs = w.Tabulator(state.jobs, disabled=True, selectable=1, show_index=False, pagination="local",
+                       page_size=10, sizing_mode="stretch_width", css_classes=["tt-jobs"],
+                       titles={"time_limit": "time limit (s)", "variant_id": "variant"})
+    state.param.watch(lambda e: setattr(jobs, "value", e.new), "jobs")
+
+    def pick(event):
+        if event.new:
+            row = jobs.value.iloc[event.new[0]]
+            state.watch(int(row["id"]))
+
+    jobs.param.watch(pick, "selection")
+    refresh = w.Button(name="Refresh", width=90)
+    refresh.on_click(lambda _: state.refresh_jobs())
+
+    main = [
+        S.message_alerts(state.messages), runner,
+        pn.Row(summary, resume, cancel, sizing_mode="stretch_width"), progress, message,
+        _cost_plot(state),
+        pn.Row(pn.pane.Markdown("### Jobs"), refresh), jobs,
+    ]
+    sidebar = [settings, start, profiles, *cards]
+    return S.page("Generate", "generate", *main, sidebar=sidebar)
+
+
+def app() -> pn.template.BaseTemplate:
+    try:
+        S.start_runner()
+        state = GenerateState(S.studio())
+    except Exception as exc:  # noqa: BLE001 - the database cannot be opened: say why
+        return S.unavailable("Generate", "generate", exc)
+    if not S.can_edit():
+        state.allowed = False
+        state.messages.error = "Your role may look at jobs but not start them."
+    callback = pn.state.add_periodic_callback(state.poll, period=POLL_MS)
+    pn.state.on_session_destroyed(lambda _ctx: callback.stop())
+    return layout(state)
+
+
+pn.extension("tabulator", notifications=True)
+hv.extension("bokeh", logo=False)
+
+if pn.state.served:
+    app().servable()

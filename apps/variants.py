@@ -1,0 +1,252 @@
+"""Compare variants: 2–4 timetables of a scenario side by side as day × period occupancy heatmaps
+(whole institution, a department, curriculum, teacher or room), their cost breakdown per
+constraint, the lectures that moved between two of them; mark one as the chosen variant.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:  # the server runs this file once per session
+    sys.path.insert(0, _HERE)
+
+import holoviews as hv  # noqa: E402
+import pandas as pd  # noqa: E402
+import panel as pn  # noqa: E402
+import param  # noqa: E402
+
+import _shared as S  # noqa: E402
+from tt_core import services  # noqa: E402
+
+MAX_VARIANTS = 4
+
+
+class VariantsState(param.Parameterized):
+    """Which variants are compared, through which view, and the derived tables."""
+
+    scenario = param.Selector(objects=[])
+    selected = param.ListSelector(default=[], objects=[], doc="variant ids compared (2-4)")
+    view = param.Selector(objects=list(services.VIEWS), default="institution")
+    key = param.Selector(objects=[], allow_None=True, doc="the department/curriculum/teacher/room shown")
+    diff_a = param.Selector(objects=[], allow_None=True, label="From variant")
+    diff_b = param.Selector(objects=[], allow_None=True, label="To variant")
+    to_choose = param.Selector(objects=[], allow_None=True, label="Variant")
+
+    options = param.Dict({}, doc="{label: id} of the scenario's variants")
+    heatmaps = param.List([], doc="[(label, occupancy frame)] of the selected variants")
+    metrics = param.DataFrame(pd.DataFrame())
+    moves = param.DataFrame(pd.DataFrame())
+    notes = param.String("", doc="warnings about variants that no longer fit the scenario")
+
+    def __init__(self, studio, **params):
+        self.studio = studio
+        self.messages = S.Messages()
+        self._problem = None
+        self._views: dict[int, services.VariantView] = {}
+        self._labels: dict[str, str] = {}
+        super().__init__(**params)
+        names = studio.scenarios()
+        self.param.scenario.objects = names
+        if not names:
+            self.messages.error = "The database has no scenario yet: import one in the Data app."
+        elif self.scenario not in names:
+            self.scenario = names[0]
+        else:
+            self._load_scenario()
+
+    # ------------------------------------------------------------------ loading
+    @param.depends("scenario", watch=True)
+    @S.guarded
+    def _load_scenario(self) -> None:
+        self._problem = self.studio.problem(self.scenario)
+        self._labels = self.studio.teacher_labels(self.scenario, self._problem)
+        self._views = {}
+        self.refresh_variants()
+        newest = list(self.options.values())[:2]
+        self.param.update(selected=newest)
+        self._keys()
+
+    def refresh_variants(self) -> None:
+        self.options = self.studio.variant_options(self.scenario)
+        ids = list(self.options.values())
+        self.param.selected.objects = ids
+        keep = [v for v in self.selected if v in ids]
+        if keep != self.selected:
+            self.selected = keep
+
+    @param.depends("view", watch=True)
+    def _keys(self) -> None:
+        keys = services.view_keys(self._problem, self.view) if self._problem is not None else []
+        # teachers are listed by full name; the value stays the teacher id
+        self.param.key.objects = {self.key_label(k): k for k in keys}
+        old = self.key
+        self.key = keys[0] if keys else None
+        if self.key == old:  # no change event: draw for the new view here
+            self._update()
+
+    def key_label(self, key: str) -> str:
+        return self._labels.get(key, key) if self.view == "teacher" else key
+
+    @param.depends("selected", "key", watch=True)
+    @S.guarded
+    def _update(self) -> None:
+        if self._problem is None:
+            return
+        if len(self.selected) > MAX_VARIANTS:
+            self.selected = self.selected[:MAX_VARIANTS]
+            raise S.TimetableError(f"compare at most {MAX_VARIANTS} variants at once")
+        missing = [v for v in self.selected if v not in self._views]
+        for view in self.studio.load_variants(self._problem, missing):
+            self._views[view.id] = view
+        views = [self._views[v] for v in self.selected]
+        fits = [v for v in views if v.fits]
+        self.notes = "; ".join(f"variant #{v.id} no longer fits the scenario (its data changed since it was made)"
+                               for v in views if not v.fits)
+        key = self.key if self.view != "institution" else None
+        if self.view != "institution" and key is None:
+            self.heatmaps = []
+        else:
+            self.heatmaps = [(v.label, services.occupancy_frame(self._problem, v.timetable, self.view, key))
+                             for v in fits]
+        self.metrics = self.studio.metrics_frame(self._problem, views)
+        ids = [v.id for v in views]
+        for p in (self.param.diff_a, self.param.diff_b, self.param.to_choose):
+            p.objects = ids
+        a = self.diff_a if self.diff_a in ids else (ids[0] if ids else None)
+        b = self.diff_b if self.diff_b in ids and self.diff_b != a else next((i for i in ids if i != a), None)
+        self.param.update(diff_a=a, diff_b=b, to_choose=self.to_choose if self.to_choose in ids else
+                          (ids[0] if ids else None))
+        self._diff()
+
+    @param.depends("diff_a", "diff_b", watch=True)
+    @S.guarded
+    def _diff(self) -> None:
+        va, vb = self._views.get(self.diff_a), self._views.get(self.diff_b)
+        if va is None or vb is None or va.id == vb.id or not (va.fits and vb.fits):
+            self.moves = pd.DataFrame(columns=["course", "teacher", "change", "from", "to"])
+            return
+        self.moves = services.lecture_moves(self._problem, va.timetable, vb.timetable, self._labels)
+
+    # ------------------------------------------------------------------ actions
+    @S.guarded
+    def choose(self) -> None:
+        if self.to_choose is None:
+            raise S.TimetableError("select the variant to mark as chosen")
+        if not S.can_edit():
+            raise S.TimetableError("your role may compare variants but not choose one")
+        self.studio.choose_variant(self.to_choose, user=S.current_user())
+        self._views = {}
+        self.refresh_variants()
+        self._update()
+        self.messages.ok(f"variant #{self.to_choose} is now the chosen timetable of {self.scenario}")
+
+    def label_of(self, vid: int) -> str:
+        return next((k for k, v in self.options.items() if v == vid), f"#{vid}")
+
+
+# ============================================================================ view
+def heatmap_panel(state: VariantsState) -> pn.Column:
+    row = pn.FlexBox(sizing_mode="stretch_width")
+
+    def draw(*_):
+        if not state.heatmaps:
+            row.objects = [pn.pane.Markdown("Select at least one variant (and an item for this view).")]
+            return
+        top = max(int(df["lectures"].max()) for _, df in state.heatmaps) or 1
+        panes = []
+        for label, df in state.heatmaps:
+            days = list(dict.fromkeys(df["day"]))
+            periods = list(dict.fromkeys(df["period"]))
+            plot = hv.HeatMap(df, ["day", "period"], "lectures").opts(
+                cmap="Blues", clim=(0, top), colorbar=True, tools=["hover"], width=360, height=300,
+                invert_yaxis=True, title=label, xlabel="", ylabel="", toolbar=None,
+                xticks=None, default_tools=[], fontsize={"title": 10})
+            plot = plot.redim.values(day=days, period=periods)
+            panes.append(pn.pane.HoloViews(plot, css_classes=["tt-heatmap"], margin=5))
+        row.objects = panes
+
+    state.param.watch(draw, "heatmaps")
+    draw()
+    return row
+
+
+def layout(state: VariantsState) -> pn.template.BaseTemplate:
+    w = pn.widgets
+    scenario = w.Select.from_param(state.param.scenario, sizing_mode="stretch_width")
+    pick = w.MultiChoice(name="Variants (2–4)", options=state.options, value=list(state.selected),
+                         max_items=MAX_VARIANTS, sizing_mode="stretch_width", css_classes=["tt-pick"])
+    state.param.watch(lambda e: setattr(pick, "options", e.new), "options")
+    state.param.watch(lambda e: setattr(pick, "value", list(e.new)) if pick.value != e.new else None, "selected")
+    pick.param.watch(lambda e: setattr(state, "selected", list(e.new)) if e.new != state.selected else None, "value")
+    view = w.Select.from_param(state.param.view, name="View", sizing_mode="stretch_width",
+                               css_classes=["tt-view"])
+    key = w.Select.from_param(state.param.key, name="Item", sizing_mode="stretch_width")
+    key.visible = state.view != "institution"
+    state.param.watch(lambda e: setattr(key, "visible", e.new != "institution"), "view")
+
+    notes = pn.pane.Alert(state.notes, alert_type="warning", visible=bool(state.notes))
+    state.param.watch(lambda e: notes.param.update(object=e.new, visible=bool(e.new)), "notes")
+
+    metrics = w.Tabulator(state.metrics, disabled=True, show_index=False, sizing_mode="stretch_width",
+                          css_classes=["tt-metrics"], layout="fit_data_table", hidden_columns=["hard"])
+    state.param.watch(lambda e: setattr(metrics, "value", e.new), "metrics")
+
+    def _variant_select(p):
+        sel = w.Select(name=p.label, options={state.label_of(i): i for i in p.objects}, value=getattr(state, p.name))
+
+        def sync_opts(*_):
+            sel.param.update(options={state.label_of(i): i for i in p.objects}, value=getattr(state, p.name))
+
+        state.param.watch(sync_opts, [p.name, "options", "selected"])
+        sel.param.watch(lambda e: setattr(state, p.name, e.new) if e.new != getattr(state, p.name) else None,
+                        "value")
+        return sel
+
+    moves = w.Tabulator(state.moves, disabled=True, show_index=False, sizing_mode="stretch_width",
+                        pagination="local", page_size=15, css_classes=["tt-moves"])
+    moves_title = pn.pane.Markdown("")
+
+    def show_moves(*_):
+        moves.value = state.moves
+        if state.diff_a is None or state.diff_b is None or state.diff_a == state.diff_b:
+            moves_title.object = "Pick two different variants to list the lectures that moved."
+        else:
+            moves_title.object = f"**{len(state.moves)} lecture(s) moved** from #{state.diff_a} to #{state.diff_b}"
+
+    state.param.watch(show_moves, "moves")
+    show_moves()
+
+    choose = w.Button(name="Mark as chosen", button_type="success", css_classes=["tt-choose"])
+    choose.on_click(lambda _: state.choose())
+
+    main = [
+        S.message_alerts(state.messages), notes,
+        pn.pane.Markdown("### Occupancy (lectures per period)"), heatmap_panel(state),
+        pn.pane.Markdown("### Cost per constraint"), metrics,
+        pn.pane.Markdown("### Lectures moved"),
+        pn.Row(_variant_select(state.param.diff_a), _variant_select(state.param.diff_b)), moves_title, moves,
+    ]
+    sidebar = [scenario, pick, view, key,
+               pn.layout.Divider(), pn.pane.Markdown("**Chosen timetable**"),
+               _variant_select(state.param.to_choose), choose]
+    return S.page("Compare variants", "variants", *main, sidebar=sidebar)
+
+
+def app() -> pn.template.BaseTemplate:
+    try:
+        state = VariantsState(S.studio())
+    except Exception as exc:  # noqa: BLE001
+        return S.unavailable("Compare variants", "variants", exc)
+    query = pn.state.location.query_params if pn.state.location else {}
+    if query.get("scenario") in state.param.scenario.objects:
+        state.scenario = query["scenario"]
+    return layout(state)
+
+
+pn.extension("tabulator", notifications=True)
+hv.extension("bokeh", logo=False)
+
+if pn.state.served:
+    app().servable()

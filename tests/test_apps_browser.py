@@ -1,0 +1,286 @@
+"""The Panel apps end to end: a real ``panel serve apps/*.py`` over a small database, driven by
+Chromium through Playwright.
+
+One server serves every test of this module (it takes seconds to start, and the job runner's Dask
+workers more). The database is built here from the synthetic ``tiny`` university with two stored
+variants. Screenshots of each app go to ``test-artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (make browser installs it)"),
+]
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright: the system Chromium, headless, no network chatter (docs/ENVIRONMENT.md)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A tall window, so the screenshots show whole apps."""
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1300}, "accept_downloads": True}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from tt_core.synth import Recipe, generate
+
+    return generate(Recipe.preset("tiny"))
+
+
+@pytest.fixture(scope="module")
+def server(tiny, tmp_path_factory):
+    """Serve the apps over a fresh database; yields the base URL; stops the server (and its Dask
+    workers) afterwards."""
+    from tt_core.commands.data import university_meta
+    from tt_core.cost import evaluate
+    from tt_core.store import Store
+
+    folder = tmp_path_factory.mktemp("apps-server")
+    db = folder / "apps.duckdb"
+    p = tiny.problem
+    other = tiny.hidden.copy()
+    l = int(np.flatnonzero(p.course_length[p.lecture_course] == 1)[0])
+    used = {(int(a), int(b)) for a, b in zip(other.period, other.room)}
+    other.period[l] = next(q for q in range(p.n_periods) if (q, int(other.room[l])) not in used)
+    with Store.open(db) as st:
+        st.import_problem(p, "tiny", meta=university_meta(tiny))
+        st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+        st.save_variant("tiny", other, evaluate(p, other), name="moved", problem=p)
+    port = _free_port()
+    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
+    env = dict(os.environ, TT_DB=str(db), TT_WORKERS="2", TT_MAX_JOBS="2")
+    log = open(folder / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", *apps, "--port", str(port), "--address", "127.0.0.1",
+         f"--allow-websocket-origin=127.0.0.1:{port}"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited ({proc.returncode}); see {folder / 'server.log'}")
+            try:
+                urllib.request.urlopen(base + "/", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("panel serve did not answer within 120 s") from None
+                time.sleep(0.5)
+        ARTIFACTS.mkdir(exist_ok=True)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)  # the server closes the job runner and its Dask cluster
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # anything of this server's session still alive
+        except ProcessLookupError:
+            pass
+        log.close()
+        if ARTIFACTS.is_dir():
+            shutil.copy(folder / "server.log", ARTIFACTS / "apps-server.log")
+
+
+def _goto(page, url: str, ready: str, timeout: float = 60_000):
+    """Open a page and wait until Bokeh has rendered ``ready`` (it renders after its websocket)."""
+    page.goto(url)
+    page.locator(ready).first.wait_for(timeout=timeout)
+
+
+def _start_job(page, base: str, seconds: int):
+    _goto(page, f"{base}/generate", ".tt-start button")
+    start = page.locator(".tt-start button")
+    expect(start).to_be_enabled(timeout=120_000)  # the job runner starts in the background
+    limit = page.get_by_label("Time limit (s)")
+    limit.fill(str(seconds))
+    limit.press("Enter")
+    start.click()
+
+
+def test_generate_job_reaches_100_percent_and_saves_a_variant(server, page):
+    _start_job(page, server, 3)
+    summary = page.locator(".tt-job-summary")
+    expect(summary).to_contain_text("Job 1", timeout=30_000)
+    expect(summary).to_contain_text("succeeded", timeout=120_000)
+    expect(summary).to_contain_text("100 %")
+    expect(page.locator(".tt-progress progress")).to_have_attribute("value", "100")
+    expect(page.locator(".tt-job-message")).to_contain_text("saved variant 3")
+    expect(page.locator(".tt-jobs")).to_contain_text("succeeded")
+    expect(page.locator(".tt-cost-plot canvas").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "generate.png"), full_page=True)
+    # the new variant is offered for comparison
+    _goto(page, f"{server}/variants?scenario=tiny", ".tt-heatmap")
+    expect(page.locator(".tt-pick")).to_contain_text("#3 job 1")
+
+
+def test_cancel_a_running_job_while_another_user_runs_one(server, page):
+    _start_job(page, server, 120)
+    summary = page.locator(".tt-job-summary")
+    expect(summary).to_contain_text("running", timeout=60_000)
+    expect(summary).to_contain_text("best cost", timeout=60_000)  # the solver reports progress
+    # a second user (another browser session) runs a short job meanwhile
+    other = page.context.browser.new_page()
+    try:
+        _start_job(other, server, 3)
+        expect(other.locator(".tt-job-summary")).to_contain_text("succeeded", timeout=90_000)
+        expect(summary).to_contain_text("running")  # the first job was not disturbed
+    finally:
+        other.close()
+    cancel = page.locator(".tt-cancel button")
+    expect(cancel).to_be_enabled()
+    cancel.click()
+    expect(summary).to_contain_text("cancelled", timeout=60_000)
+    expect(page.locator(".tt-job-message")).to_contain_text("partial")
+    expect(cancel).to_be_disabled()
+
+
+def test_compare_two_variants(server, page):
+    _goto(page, f"{server}/variants?scenario=tiny", ".tt-heatmap canvas")
+    heatmaps = page.locator(".tt-heatmap")
+    expect(heatmaps).to_have_count(2)
+    for i in range(2):
+        expect(heatmaps.nth(i).locator("canvas").first).to_be_visible()
+    metrics = page.locator(".tt-metrics")
+    expect(metrics).to_contain_text("CurriculumCompactness")
+    expect(metrics).to_contain_text("soft cost")
+    page.screenshot(path=str(ARTIFACTS / "variants.png"), full_page=True)
+
+
+def test_edit_a_room_capacity(server, page):
+    _goto(page, f"{server}/data?scenario=tiny&table=rooms", ".tt-editor .tabulator-cell[tabulator-field=capacity]")
+    cell = page.locator(".tt-editor .tabulator-row").first.locator(".tabulator-cell[tabulator-field=capacity]")
+    before = cell.inner_text()
+    cell.click()
+    cell.locator("input").fill("-3")
+    cell.locator("input").press("Enter")
+    expect(page.locator(".tt-error")).to_contain_text("must be at least 0, got -3")
+    expect(cell).to_have_text(before)
+    cell.click()
+    cell.locator("input").fill("321")
+    cell.locator("input").press("Enter")
+    expect(page.locator(".tt-info")).to_contain_text("capacity = 321 saved")
+    page.screenshot(path=str(ARTIFACTS / "data.png"), full_page=True)
+    # a new page reads the table from the database again
+    _goto(page, f"{server}/data?scenario=tiny&table=rooms", ".tt-editor .tabulator-cell[tabulator-field=capacity]")
+    first = page.locator(".tt-editor .tabulator-row").first.locator(".tabulator-cell[tabulator-field=capacity]")
+    expect(first).to_have_text("321")
+
+
+def test_teacher_timetable_and_ical_download(server, page, tiny):
+    import icalendar
+
+    p = tiny.problem
+    teacher = p.teacher_names[0]
+    _goto(page, f"{server}/timetable?scenario=tiny&variant=1&view=teacher&key={teacher}", ".tt-grid-pane")
+    expect(page.locator(".tt-title")).to_contain_text(f"({teacher})")
+    c = int(np.flatnonzero(p.course_teacher == 0)[0])
+    expect(page.locator(".tt-grid-pane")).to_contain_text(p.course_names[c])
+    # the whole view is written into the address, so the link can be shared
+    page.wait_for_function("() => location.search.includes('variant=1') && location.search.includes('view=teacher')"
+                           " && location.search.includes('scenario=tiny')", timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "timetable.png"), full_page=True)
+    with page.expect_download(timeout=60_000) as info:
+        page.locator(".tt-download-ical button").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".ics")
+    cal = icalendar.Calendar.from_ical(Path(download.path()).read_bytes())
+    events = list(cal.walk("VEVENT"))
+    mine = np.flatnonzero(p.course_teacher[p.lecture_course] == 0)
+    assert len(events) == len(mine)
+    assert sorted(str(e["summary"]) for e in events) == sorted(p.course_names[p.lecture_course[l]] for l in mine)
+    assert {str(e["location"]) for e in events} == {p.room_names[tiny.hidden.room[l]] for l in mine}
+
+
+def test_landing_page_links_every_app(server, page):
+    """``panel serve apps/*.py`` also serves the landing page (apps/main.py) at /main."""
+    _goto(page, f"{server}/main", "text=Compare variants")
+    for label in ("Generate", "Compare variants", "Timetables", "Data"):
+        expect(page.get_by_role("link", name=label).first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "main.png"))
+
+
+def test_folder_served_as_one_app(tiny, tmp_path, page):
+    """``panel serve apps/``: the folder is one app at /apps; ?app=NAME shows that app and the
+    navigation keeps working inside it."""
+    from tt_core.commands.data import university_meta
+    from tt_core.cost import evaluate
+    from tt_core.store import Store
+
+    db = tmp_path / "folder.duckdb"
+    with Store.open(db) as st:
+        st.import_problem(tiny.problem, "tiny", meta=university_meta(tiny))
+        st.save_variant("tiny", tiny.hidden, evaluate(tiny.problem, tiny.hidden), name="hidden",
+                        problem=tiny.problem)
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(port), "--address", "127.0.0.1",
+         f"--allow-websocket-origin=127.0.0.1:{port}"],
+        cwd=REPO, env=dict(os.environ, TT_DB=str(db), TT_WORKERS="1"), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    base = f"http://127.0.0.1:{port}/apps"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                urllib.request.urlopen(base, timeout=5).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "panel serve apps/ did not answer within 120 s"
+                time.sleep(0.5)
+        _goto(page, base, "text=Compare variants")
+        page.get_by_role("link", name="Timetables").first.click()
+        page.locator("text=Download iCal").first.wait_for(timeout=60_000)
+        assert "app=timetable" in page.url
+        page.get_by_role("link", name="Data").first.click()
+        page.wait_for_url("**app=data**", timeout=30_000)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        log.close()

@@ -1,0 +1,467 @@
+"""The apps' state classes and the services behind them, without a browser or a server.
+
+Each app module (``apps/<name>.py``) is imported from its file; its state class is driven the way
+its widgets drive it, over a real DuckDB store holding the synthetic ``tiny`` university.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tt_core import constraints as K
+from tt_core import services
+from tt_core.commands.data import university_meta
+from tt_core.cost import evaluate
+from tt_core.errors import TimetableError, ValidationError
+from tt_core.model import Problem, Timetable
+from tt_core.store import Store
+from tt_core.synth import Recipe, generate
+
+APPS = Path(__file__).resolve().parents[1] / "apps"
+
+
+def load_app(name: str):
+    """Import ``apps/<name>.py`` as a module (the apps folder is not a package)."""
+    key = f"tt_app_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, APPS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return generate(Recipe.preset("tiny"))
+
+
+@pytest.fixture(scope="module")
+def template_db(tiny, tmp_path_factory) -> Path:
+    """A database with scenario ``tiny`` and two variants: the hidden timetable and a changed copy."""
+    path = tmp_path_factory.mktemp("apps") / "template.duckdb"
+    p = tiny.problem
+    with Store.open(path) as db:
+        db.import_problem(p, "tiny", meta=university_meta(tiny))
+        db.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+        db.save_variant("tiny", moved_copy(p, tiny.hidden), evaluate(p, moved_copy(p, tiny.hidden)),
+                        name="moved", problem=p)
+    return path
+
+
+@pytest.fixture
+def store(template_db, tmp_path):
+    path = tmp_path / "db.duckdb"
+    shutil.copy(template_db, path)
+    with Store.open(path) as db:
+        yield db
+
+
+@pytest.fixture
+def studio(store):
+    return services.Studio(store)
+
+
+def moved_copy(problem: Problem, timetable: Timetable) -> Timetable:
+    """The timetable with the first single-period lecture moved to a free period of its room."""
+    tt = timetable.copy()
+    l = int(np.flatnonzero(problem.course_length[problem.lecture_course] == 1)[0])
+    busy = {(int(p), int(r)) for p, r in zip(tt.period, tt.room)}
+    for p in range(problem.n_periods):
+        if (p, int(tt.room[l])) not in busy and p != tt.period[l]:
+            tt.period[l] = p
+            return tt
+    raise AssertionError("no free period")  # pragma: no cover
+
+
+# ============================================================================ services (pure)
+def test_occupancy_counts_every_period_of_every_lecture(tiny):
+    p, tt = tiny.problem, tiny.hidden
+    grid = services.occupancy(p, tt)
+    assert grid.shape == (p.days, p.periods_per_day)
+    assert grid.sum() == int((p.course_lectures * p.course_length).sum())
+    # one room: at most one lecture per period in a feasible timetable
+    room = p.room_names[0]
+    assert services.occupancy(p, tt, "room", room).max() <= 1
+    # a department's grid is part of the institution's
+    dept = p.department_names[0]
+    assert (services.occupancy(p, tt, "department", dept) <= grid).all()
+    frame = services.occupancy_frame(p, tt, "curriculum", p.curriculum_names[0])
+    assert list(frame.columns) == ["day", "period", "lectures"]
+    assert list(dict.fromkeys(frame["day"])) == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    assert frame["period"].iloc[0] == "09:00"
+
+
+def test_views_refuse_unknown_items(tiny):
+    with pytest.raises(TimetableError, match="unknown teacher 'nobody'"):
+        services.occupancy(tiny.problem, tiny.hidden, "teacher", "nobody")
+    with pytest.raises(TimetableError, match="unknown view"):
+        services.view_keys(tiny.problem, "building")
+
+
+def test_weekly_grid_cells_name_course_room_and_teacher(tiny):
+    p, tt = tiny.problem, tiny.hidden
+    teacher = p.teacher_names[0]
+    grid = services.weekly_grid(p, tt, "teacher", teacher, {teacher: "Ada Abe (T0001)"})
+    texts = [x for col in grid.columns for cell in grid[col] for x in cell.split("\n") if x]
+    courses = np.flatnonzero(p.course_teacher == 0)
+    expected = sum(int(p.course_lectures[c] * p.course_length[c]) for c in courses)
+    assert len(texts) == expected
+    c = int(courses[0])
+    l = int(p.course_lecture_ptr[c])
+    d, s = divmod(int(tt.period[l]), p.periods_per_day)
+    assert f"{p.course_names[c]} · {p.room_names[tt.room[l]]} · Ada Abe (T0001)" in grid.iloc[s, d]
+    html = services.grid_html(grid)
+    assert html.count("<tr>") == p.periods_per_day + 1 and "Ada Abe (T0001)" in html
+
+
+def test_lecture_moves_lists_exactly_the_moved_lecture(tiny):
+    p = tiny.problem
+    a = tiny.hidden
+    b = moved_copy(p, a)
+    moves = services.lecture_moves(p, a, b)
+    assert len(moves) == 1
+    row = moves.iloc[0]
+    l = int(np.flatnonzero(a.period != b.period)[0])
+    assert row["course"] == p.course_names[p.lecture_course[l]]
+    assert row["change"] == "time"
+    assert row["from"].endswith(p.room_names[a.room[l]]) and row["to"].endswith(p.room_names[b.room[l]])
+    assert services.lecture_moves(p, a, a).empty
+    # renumbering the lectures of a course is not a move
+    c = int(np.flatnonzero(p.course_lectures >= 2)[0])
+    lo = int(p.course_lecture_ptr[c])
+    swapped = a.copy()
+    swapped.period[[lo, lo + 1]] = a.period[[lo + 1, lo]]
+    swapped.room[[lo, lo + 1]] = a.room[[lo + 1, lo]]
+    assert services.lecture_moves(p, a, swapped).empty
+
+
+def test_expand_weights_dimension_then_constraint():
+    w = services.expand_weights({"teacher": 3, "TeacherDailyLoad": 5})
+    assert w["TeacherPreference"] == 3 and w["TeacherDailyLoad"] == 5
+    assert w["MinWorkingDays"] == 5  # untouched ITC weight
+    assert set(w) == {c.name for c in K.CONSTRAINTS if not c.hard}
+    with pytest.raises(TimetableError, match="unknown constraint 'Bogus'"):
+        services.expand_weights({"Bogus": 1})
+
+
+def test_coerce_value_refuses_with_the_reason():
+    rooms = services.TABLES["rooms"]
+    assert services.coerce_value(rooms, "capacity", "42") == 42
+    assert services.coerce_value(rooms, "capacity", 42.0) == 42
+    with pytest.raises(ValidationError, match="must be at least 0, got -5"):
+        services.coerce_value(rooms, "capacity", -5)
+    with pytest.raises(ValidationError, match="expected a whole number, got 'many'"):
+        services.coerce_value(rooms, "capacity", "many")
+    with pytest.raises(ValidationError, match="a name cannot be empty"):
+        services.coerce_value(rooms, "name", "  ")
+    assert services.coerce_value(rooms, "room_type", "") is None
+    courses = services.TABLES["courses"]
+    assert services.coerce_value(courses, "room_types", "lab, seminar") == ["lab", "seminar"]
+    with pytest.raises(ValidationError, match="one of core, elective, open"):
+        services.coerce_value(courses, "category", "mandatory")
+    with pytest.raises(ValidationError, match="cannot be edited"):
+        services.coerce_value(courses, "explicit_rooms", True)
+
+
+# ============================================================================ Studio over a store
+def test_edit_cell_saves_valid_values_and_refuses_bad_ones(studio, store):
+    room = store.read("rooms", "tiny")["name"].iloc[0]
+    studio.edit_cell("tiny", "rooms", room, "capacity", 77)
+    assert int(store.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
+    with pytest.raises(ValidationError, match="must be at least 0"):
+        studio.edit_cell("tiny", "rooms", room, "capacity", -1)
+    assert int(store.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
+    # valid for the row, impossible for the scenario: a lecture longer than a day is undone
+    course = store.read("courses", "tiny")["name"].iloc[0]
+    with pytest.raises(ValidationError, match="lecture length 9 must be between 1 and 6"):
+        studio.edit_cell("tiny", "courses", course, "length", 9)
+    assert int(store.read("courses", "tiny").set_index("name").loc[course, "length"]) in (1, 2, 3)
+    studio.problem("tiny")  # still loads
+    # renaming a teacher keeps the courses pointing at them
+    teacher = store.read("teachers", "tiny")["name"].iloc[0]
+    studio.edit_cell("tiny", "teachers", teacher, "name", "T9999")
+    assert "T9999" in set(store.read("courses", "tiny")["teacher"])
+
+
+def test_link_rows_add_and_delete(studio, store):
+    teacher = studio.names("tiny", "teachers")[0]
+    before = len(store.read("teacher_preferences", "tiny"))
+    taken = set(store.read("teacher_preferences", "tiny").query("teacher == @teacher")["period"])
+    period = next(p for p in range(30) if p not in taken)
+    studio.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": period})
+    assert len(store.read("teacher_preferences", "tiny")) == before + 1
+    with pytest.raises(ValidationError, match="outside the time grid"):
+        studio.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": 999})
+    studio.delete_row("tiny", "teacher_preferences", (teacher, period))
+    assert len(store.read("teacher_preferences", "tiny")) == before
+
+
+def test_metrics_frame_matches_the_evaluator(studio, tiny):
+    p = studio.problem("tiny")
+    ids = [int(v["id"]) for v in studio.variants("tiny")]
+    views = studio.load_variants(p, ids)
+    m = studio.metrics_frame(p, views).set_index("constraint")
+    for v in views:
+        report = evaluate(p, v.timetable)
+        assert m.loc["soft cost", f"#{v.id} cost"] == report.soft_cost
+        for name, (units, cost) in report.by_constraint().items():
+            assert m.loc[name, f"#{v.id} units"] == units
+            assert m.loc[name, f"#{v.id} cost"] == cost
+
+
+def test_import_and_export_round_trip(studio, itc_instance):
+    path = itc_instance("comp01")
+    assert studio.import_file("comp01.ctt", path.read_bytes(), "itc one") == "itc one"
+    assert studio.problem("itc one").n_courses == 30
+    name, data = studio.export_data("itc one", "ctt")
+    assert name == "itc_one.ctt" and data.startswith(b"Name:")
+    name, data = studio.export_data("tiny", "zip")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert "tiny/courses.csv" in zf.namelist()
+    studio.import_file("tables.zip", data, "tiny again")
+    a, b = studio.problem("tiny"), studio.problem("tiny again")
+    assert a.course_names == b.course_names and np.array_equal(a.room_capacity, b.room_capacity)
+    name, data = studio.export_data("tiny", "xlsx")
+    studio.import_file(name, data, "tiny xlsx")
+    assert studio.problem("tiny xlsx").n_lectures == a.n_lectures
+
+
+def test_import_refuses_bad_uploads_naming_the_file(studio):
+    with pytest.raises(TimetableError, match="unknown file type"):
+        studio.import_file("notes.txt", b"hello", "x")
+    with pytest.raises(TimetableError, match="bad.ctt"):
+        studio.import_file("bad.ctt", b"Name: x\nCourses: zero\n", "x")
+    with pytest.raises(TimetableError, match="not a zip file"):
+        studio.import_file("t.zip", b"not a zip", "x")
+    with pytest.raises(TimetableError, match="already exists"):
+        studio.import_file("t.ctt", b"Name: x", "tiny")
+    assert studio.scenarios() == ["tiny"]
+
+
+def test_timetable_exports(studio, tiny):
+    import icalendar
+    from openpyxl import load_workbook
+
+    p = tiny.problem
+    vid = int(studio.variants("tiny")[0]["id"])
+    teacher = p.teacher_names[0]
+    name, data = studio.export_timetable("tiny", vid, "ical", "teacher", teacher, start_date=dt.date(2026, 9, 7),
+                                         weeks=10)
+    assert name.endswith(".ics")
+    cal = icalendar.Calendar.from_ical(data)
+    events = [e for e in cal.walk("VEVENT")]
+    mine = np.flatnonzero(p.course_teacher[p.lecture_course] == 0)
+    assert len(events) == len(mine)
+    assert {str(e["summary"]) for e in events} == {p.course_names[p.lecture_course[l]] for l in mine}
+    name, data = studio.export_timetable("tiny", vid, "xlsx")
+    wb = load_workbook(io.BytesIO(data))
+    assert "index" in wb.sheetnames and len(wb.sheetnames) > 3
+    name, data = studio.export_timetable("tiny", vid, "html", "room", p.room_names[0])
+    assert data.startswith(b"<!DOCTYPE html>") and p.room_names[0].encode() in data
+    with pytest.raises(TimetableError, match="one teacher, curriculum or room"):
+        studio.export_timetable("tiny", vid, "ical", "department", p.department_names[0])
+
+
+# ============================================================================ app state classes
+class FakeRunner:
+    """Stands in for the job runner: records what the state submits, queues the job in the store."""
+
+    def __init__(self, store):
+        self.store = store
+        self.submitted = []
+        self.cancelled = []
+
+    def submit(self, scenario, **kwargs):
+        self.submitted.append((scenario, kwargs))
+        return self.store.create_job(scenario, params={"time_limit": kwargs["time_limit"]},
+                                     strategy=kwargs["strategy"])
+
+    def cancel(self, job_id):
+        self.cancelled.append(job_id)
+        return "cancelling"
+
+    def retry(self, job_id):
+        self.store.update_job_status(job_id, "queued", message="retry requested")
+        return "queued"
+
+
+def test_generate_state_submits_settings_and_follows_progress(store):
+    gen = load_app("generate")
+    runner = FakeRunner(store)
+    state = gen.GenerateState(services.Studio(store, lambda: runner), runner_status=lambda: ("ready", ""))
+    assert state.scenario == "tiny" and state.runner_ready
+    state.weights.RoomCapacity = 4.0
+    state.param.update(time_limit=7, seed=3, strategy="local")
+    job = state.start()
+    (scenario, kw), = runner.submitted
+    assert scenario == "tiny" and kw["time_limit"] == 7 and kw["seed"] == 3 and kw["strategy"] == "local"
+    assert kw["weights"]["RoomCapacity"] == 4.0 and kw["weights"]["MinWorkingDays"] == 5.0
+    assert state.job_id == job and state.status == "queued" and state.progress == 0
+    # the runner writes progress to the store; a poll picks it up
+    store.start_job_attempt(job)
+    store.append_job_events(job, [
+        {"stage": "anneal", "fraction": 0.25, "best_cost": 30, "hard_violations": 0, "elapsed": 1.0, "eta": 6.0},
+        {"stage": "anneal", "fraction": 0.5, "best_cost": 12, "hard_violations": 0, "elapsed": 2.0, "eta": 4.0}])
+    state.poll()
+    assert (state.status, state.progress, state.stage, state.eta, state.best_cost) == ("running", 50, "anneal", 4.0, 12)
+    assert state.trace["best_cost"].tolist() == [30, 12]
+    assert "Job" in state.summary() and "50 %" in state.summary() and "ETA 4 s" in state.summary()
+    state.cancel()
+    assert runner.cancelled == [job]
+    store.append_job_events(job, [{"stage": "anneal", "fraction": 0.9, "best_cost": 9, "elapsed": 3.0, "eta": 1.0}])
+    store.update_job_status(job, "succeeded", message="saved variant 9")
+    state.poll()
+    assert state.status == "succeeded" and state.progress == 100 and state.eta == 0
+    assert state.trace["best_cost"].tolist() == [30, 12, 9]
+    assert state.jobs["status"].tolist() == ["succeeded"]
+    # watching another job reads its history from the start
+    state.watch(None)
+    assert state.trace.empty and state.job_id is None
+
+
+def test_generate_state_resumes_a_cancelled_job(store):
+    gen = load_app("generate")
+    runner = FakeRunner(store)
+    state = gen.GenerateState(services.Studio(store, lambda: runner), runner_status=lambda: ("ready", ""))
+    job = state.start()
+    store.start_job_attempt(job)
+    store.update_job_status(job, "cancelled", message="cancelled; kept its best timetable")
+    state.poll()
+    assert state.status == "cancelled" and "cancelled" in state.messages.info
+    state.resume()
+    assert state.status == "queued" and "resumes from its last checkpoint" in state.messages.info
+    state.watch(None)
+    state.resume()
+    assert "pick a job" in state.messages.error
+
+
+def test_generate_state_shows_errors_instead_of_raising(store):
+    gen = load_app("generate")
+    state = gen.GenerateState(services.Studio(store, None), runner_status=lambda: ("starting", "starting…"))
+    assert not state.runner_ready and state.runner == "starting…"
+    state.start()
+    assert "no job runner" in state.messages.error
+    state.cancel()
+    assert "start a job or pick one" in state.messages.error
+    state.time_limit = 5
+    state.profile_name = ""
+    state.save_profile()
+    assert "give the weight profile a name" in state.messages.error
+
+
+def test_generate_state_weight_profiles(store):
+    gen = load_app("generate")
+    state = gen.GenerateState(services.Studio(store), runner_status=lambda: ("ready", ""))
+    state.weights.TimeOfDay = 6.5
+    state.profile_name = "evening"
+    state.save_profile()
+    assert state.profile == "evening" and "evening" in state.param.profile.objects
+    state.reset_weights()
+    assert state.weights.TimeOfDay == 1.0
+    state.load_profile()
+    assert state.weights.TimeOfDay == 6.5 and not state.messages.error
+    assert store.weight_profile("tiny", "evening")["TimeOfDay"] == 6.5
+
+
+def test_variants_state_compares_and_chooses(store, tiny):
+    var = load_app("variants")
+    state = var.VariantsState(services.Studio(store))
+    assert len(state.selected) == 2
+    assert len(state.heatmaps) == 2
+    assert {f"#{v} cost" for v in state.selected} <= set(state.metrics.columns)
+    assert len(state.moves) == 1
+    state.view = "teacher"
+    assert state.key == tiny.problem.teacher_names[0]
+    (label, frame), _ = state.heatmaps
+    assert frame["lectures"].sum() == sum(
+        int(tiny.problem.course_lectures[c] * tiny.problem.course_length[c])
+        for c in np.flatnonzero(tiny.problem.course_teacher == 0))
+    state.to_choose = state.selected[1]
+    state.choose()
+    assert [v["id"] for v in store.list_variants("tiny") if v["chosen"]] == [state.selected[1]]
+    assert "chosen" in state.messages.info
+    state.selected = state.selected[:1]
+    assert len(state.heatmaps) == 1 and state.moves.empty
+
+
+def test_timetable_state_follows_the_link_and_falls_back(store, tiny):
+    tt = load_app("timetable")
+    p = tiny.problem
+    studio = services.Studio(store)
+    ids = [int(v["id"]) for v in store.list_variants("tiny")]
+    state = tt.TimetableState(studio, scenario="tiny", variant=str(ids[0]), view="room", key=p.room_names[1])
+    assert (state.scenario, state.variant, state.view, state.key) == ("tiny", ids[0], "room", p.room_names[1])
+    assert not state.messages.error
+    assert list(state.grid.columns) == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    assert p.room_names[1] in state.title
+    bad = tt.TimetableState(studio, scenario="nope", variant="999", view="teacher", key="ghost")
+    assert bad.scenario == "tiny" and bad.variant in ids and bad.key == p.teacher_names[0]
+    assert "no scenario 'nope'" in bad.messages.error
+    # changing a parameter (as the widgets and the URL do) redraws
+    state.view = "teacher"
+    assert state.key == p.teacher_names[0] and p.teacher_names[0] in state.title
+    state.key = p.teacher_names[1]
+    assert state.grid.to_numpy().tolist() != tt.TimetableState(studio, view="teacher").grid.to_numpy().tolist()
+    data = state.download("ical")
+    assert data is not None and b"BEGIN:VCALENDAR" in data.getvalue()
+    assert state.filename("ical").endswith(".ics")
+
+
+def test_data_state_edits_refuses_and_imports(store, itc_instance):
+    data_app = load_app("data")
+    state = data_app.DataState(services.Studio(store))
+    assert state.scenario == "tiny" and state.table == "rooms"
+    row = 0
+    room = state.frame.iloc[row]["name"]
+    state.edit(row, "capacity", state.frame.iloc[row]["capacity"], 123)
+    assert "saved" in state.messages.info
+    assert int(state.frame.iloc[row]["capacity"]) == 123
+    state.frame.loc[row, "capacity"] = -4  # what the table shows right after a bad edit
+    state.edit(row, "capacity", 123, -4)
+    assert "must be at least 0" in state.messages.error
+    assert int(state.frame.iloc[row]["capacity"]) == 123  # the stored value is shown again
+    assert int(store.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 123
+    # renaming: the key is the old value
+    state.frame.loc[row, "name"] = "NEW-ROOM"
+    state.edit(row, "name", room, "NEW-ROOM")
+    assert state.frame.iloc[row]["name"] == "NEW-ROOM"
+    state.table = "teacher_unavailability"
+    assert state.spec.addable and "teacher" in state.choices
+    n = len(state.frame)
+    state.delete([0])
+    assert len(state.frame) == n - 1
+    state.import_name = ""
+    assert state.import_upload("comp01.ctt", itc_instance("comp01").read_bytes()) == "comp01"
+    assert state.scenario == "comp01" and "comp01" in state.param.scenario.objects
+    state.import_upload("x.ctt", None)
+    assert "choose a .ctt" in state.messages.error
+    out = state.download("ctt")
+    assert out is not None and out.getvalue().startswith(b"Name: Fis0506-1")
+
+
+def test_download_button_sends_nothing_when_the_export_failed(store):
+    load_app("timetable")
+    import _shared as S
+
+    messages = S.Messages()
+
+    def failing():
+        messages.fail(TimetableError("pick a teacher first"))
+
+    ok = S.Download(callback=lambda: io.BytesIO(b"BEGIN:VCALENDAR"), filename="a.ics")
+    ok._clicks += 1  # what a click does
+    assert ok.data.startswith("data:") and ok.filename == "a.ics"
+    bad = S.Download(callback=failing, filename="b.ics")
+    bad._clicks += 1
+    assert bad.data is None and messages.error == "pick a teacher first"
