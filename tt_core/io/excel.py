@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
+from .atomic import save_atomic
 from ..errors import TimetableError
 from ..model import Problem, Timetable
 from .ical import grid_times
@@ -59,22 +59,9 @@ def sheet_title(name: str, used: set[str]) -> str:
 def save_workbook(wb, path: str | os.PathLike) -> Path:
     """Save an openpyxl workbook atomically (temporary file in the same folder, then rename)."""
     target = Path(path)
-    if not target.parent.is_dir():
-        raise TimetableError(f"cannot write {target}: the folder {target.parent} does not exist; create it first")
     if target.is_dir():
         raise TimetableError(f"{target} is a folder; give a file name ending in .xlsx")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    save_atomic(target, wb.save)
     return target
 
 

@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .atomic import write_atomic
 from ..errors import ProblemFormatError, TimetableError, ValidationError
 from ..model import Problem, Timetable
 
@@ -554,7 +554,7 @@ def write_ctt(problem: Problem, path: str | os.PathLike) -> None:
     TimetableError
         As :func:`format_ctt` (nothing is written then).
     """
-    _write_atomic(path, format_ctt(problem))
+    write_atomic(path, format_ctt(problem))
 
 
 def format_sol(problem: Problem, timetable: Timetable) -> str:
@@ -607,7 +607,7 @@ def write_sol(problem: Problem, timetable: Timetable, path: str | os.PathLike) -
     TimetableError
         As :func:`format_sol` (nothing is written then).
     """
-    _write_atomic(path, format_sol(problem, timetable))
+    write_atomic(path, format_sol(problem, timetable))
 
 
 # ====================================================================================== helpers
@@ -652,43 +652,6 @@ def _check_names(what: str, names: Sequence[str]) -> None:
         if not n or any(ch.isspace() for ch in n) or n in _KEYWORDS:
             raise TimetableError(f"{what} name {n!r} cannot be written to an ITC2007 file: names there are "
                                  "single words separated by spaces (and not a section keyword); rename it")
-
-
-def _write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise TimetableError(f"cannot write {target}: the folder {folder} does not exist; create it first")
-    try:  # keep the mode of a file being replaced; a new file gets the usual 0o666 minus umask
-        mode = target.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where ``/proc`` allows (os.umask is not thread safe)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o022
 
 
 def _plural(item: str) -> str:

@@ -741,7 +741,7 @@ def write_assignments_csv(problem: Problem, timetable: Timetable, path: str | os
     Columns: ``course, lecture`` (1-based within the course), ``day, period`` (0-based),
     ``label`` (the time grid's), ``room, teacher, curricula`` (separated by ``; ``), ``department``.
     """
-    from .itc2007 import _write_atomic
+    from .atomic import write_atomic
 
     if len(timetable.period) != problem.n_lectures:
         raise TimetableError(f"the timetable has {len(timetable.period)} lectures but {problem.name} has "
@@ -763,5 +763,5 @@ def write_assignments_csv(problem: Problem, timetable: Timetable, path: str | os
                          "; ".join(problem.curriculum_names[q] for q in c_idx[c_ptr[c]:c_ptr[c + 1]]),
                          problem.department_names[d] if d >= 0 else ""])
     target = Path(path)
-    _write_atomic(target, buf.getvalue())
+    write_atomic(target, buf.getvalue())
     return target
