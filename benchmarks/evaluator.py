@@ -12,6 +12,9 @@ each measurement runs for ``--seconds``:
 * delta: ``tt_core.kernels.incremental.delta_move`` on random moves (random lecture, period, room;
   unplacing excluded) from a numba loop, starting from the public solution of the instance (a good
   timetable, as during local search); the state is left unchanged by every delta;
+* SA moves: what the annealer does per candidate move on that feasible timetable — the
+  O(conflict degree) feasibility screen and, when it passes ("soft-delta share"), the exact
+  mutation-free soft delta (``tt_core.kernels.soft_delta``);
 * batch: ``tt_core.cost.evaluate_batch`` on a population of 1000 perturbed copies of that solution
   (numba ``prange`` over the population, ``NUMBA_NUM_THREADS`` threads).
 """
@@ -39,6 +42,8 @@ from tt_core.errors import TimetableError  # noqa: E402
 from tt_core.io.itc2007 import read_ctt, read_sol  # noqa: E402
 from tt_core.kernels.full import full_units  # noqa: E402
 from tt_core.kernels.incremental import IncrementalEvaluator, delta_move  # noqa: E402
+from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap  # noqa: E402
+from tt_core.solvers.local_search import _keeps_feasible  # noqa: E402
 from tt_core.model import Problem, Timetable  # noqa: E402
 
 POPULATION = 1000
@@ -52,6 +57,31 @@ def delta_loop(ka, st, lectures, periods, rooms, du):
         delta_move(ka, st, lectures[i], periods[i], rooms[i], du)
         for k in range(du.shape[0]):
             acc += du[k]
+    return acc
+
+
+@njit(cache=True)
+def sa_loop(ka, st, lectures, periods, rooms, w, counts):
+    """What the annealer does per candidate move on a feasible timetable: the O(degree) feasibility
+    screen, then (if it passes) the exact mutation-free soft delta. counts = [screened, soft deltas]."""
+    acc = 0.0
+    for i in range(lectures.shape[0]):
+        l = lectures[i]
+        c = ka.lecture_course[l]
+        p = periods[i]
+        r = rooms[i]
+        if (p == st.period[l] and r == st.room[l]) or (st.all_cover[c, p] > 0 and p != st.period[l]):
+            continue
+        l2 = -1
+        if st.room_cnt[r, p] == 1:
+            l2 = st.room_lec[r, p]
+            if l2 < 0 or ka.lecture_course[l2] == c:
+                continue
+        counts[0] += 1
+        if not _keeps_feasible(ka, st, l, c, p, r, l2):
+            continue
+        counts[1] += 1
+        acc += soft_delta_swap(ka, st, l, l2, w) if l2 >= 0 else soft_delta_move(ka, st, l, p, r, w)
     return acc
 
 
@@ -154,12 +184,29 @@ def measure(path: Path, itc_dir: Path, seconds: float, seed: int) -> dict:
         evaluate_batch(pb, pop_p, pop_r)
         return POPULATION
 
+    from tt_core.constraints import itc_weights
+
+    w = itc_weights()
+    counts = np.zeros(2, np.int64)
+    sa_loop(ev.ka, ev.state, lectures[:100], targets_p[:100], targets_r[:100], w, counts)
+
+    def sa_chunk():
+        i = counter["i"] % (n_moves // chunk)
+        counter["i"] += 1
+        s = slice(i * chunk, (i + 1) * chunk)
+        before = counts[0]
+        sa_loop(ev.ka, ev.state, lectures[s], targets_p[s], targets_r[s], w, counts)
+        return int(counts[0] - before)
+
     row = {"instance": path.stem, "lectures": pb.n_lectures}
     row["full"] = timed(one_full, seconds)
     row["kernel"] = timed(kernel_chunk, seconds)
     row["reference"] = timed(one_reference, seconds)
     row["delta"] = timed(delta_chunk, seconds)
     row["batch"] = timed(batch, seconds)
+    counts[:] = 0
+    row["sa"] = timed(sa_chunk, seconds)
+    row["sa_soft_share"] = counts[1] / max(counts[0], 1)
     if ev.units.tolist() != before.tolist() or ev.timetable() != start:
         raise AssertionError(f"{path.stem}: delta_move changed the state")  # never expected
     return row
@@ -167,10 +214,10 @@ def measure(path: Path, itc_dir: Path, seconds: float, seed: int) -> dict:
 
 def format_table(rows: list[dict]) -> str:
     head = ["instance", "lectures", "full/s numba", "kernel/s", "full/s reference", "ratio",
-            "delta/s", f"batch/s (pop {POPULATION})"]
+            "delta/s", "SA moves/s", "soft-delta share", f"batch/s (pop {POPULATION})"]
     body = [[r["instance"], str(r["lectures"]), f"{r['full']:,.0f}", f"{r['kernel']:,.0f}",
              f"{r['reference']:,.0f}", f"{r['full'] / r['reference']:,.0f}x", f"{r['delta']:,.0f}",
-             f"{r['batch']:,.0f}"] for r in rows]
+             f"{r['sa']:,.0f}", f"{r['sa_soft_share']:.0%}", f"{r['batch']:,.0f}"] for r in rows]
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
     lines = [" | ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))]
     lines.append("-+-".join("-" * w for w in widths))
