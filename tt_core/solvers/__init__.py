@@ -15,6 +15,7 @@ from .base import Deadline, NeverStop, ProgressEvent, SolveResult, StopFlag
 STRATEGIES: dict[str, tuple[str, str]] = {
     "local": ("tt_core.solvers.local_search", "solve_local"),
     "cpsat": ("tt_core.solvers.cpsat", "solve_cpsat"),
+    "hierarchical": ("tt_core.solvers.hierarchical", "solve_hierarchical"),
     "ga": ("tt_core.solvers.ga", "solve_ga"),
 }
 DEFAULT_STRATEGY = "local"
