@@ -201,12 +201,20 @@ def test_two_phase_solve_of_big_models(monkeypatch):
 
 def test_complete_hint_is_followed():
     pb = random_problem(7, courses=12, days=4, ppd=4, rooms=3)
-    first = solve_cpsat(pb, time_limit=10, objective="feasibility", seed=1, rooms="exact")
-    unhinted = solve_cpsat(pb, time_limit=10, objective="feasibility", seed=5, rooms="exact")
-    hinted = solve_cpsat(pb, time_limit=10, objective="feasibility", seed=5, initial=first.timetable,
-                         rooms="exact")
-    assert unhinted.timetable != first.timetable  # another seed alone finds another timetable
-    assert hinted.timetable == first.timetable    # the feasible hint is taken, lecture ids kept
+    # one worker: CP-SAT is then deterministic per seed
+    first = solve_cpsat(pb, time_limit=10, objective="feasibility", seed=1, rooms="exact", workers=1)
+    # another feasible timetable: two lectures of one period exchange their rooms
+    hint = first.timetable.copy()
+    periods, counts = np.unique(hint.period, return_counts=True)
+    p = periods[counts >= 2][0]
+    a, b = np.flatnonzero(hint.period == p)[:2]
+    hint.room[[a, b]] = hint.room[[b, a]]
+    assert evaluate(pb, hint).hard_violations == 0
+    unhinted = solve_cpsat(pb, time_limit=10, objective="feasibility", seed=5, rooms="exact", workers=1)
+    hinted = solve_cpsat(pb, time_limit=10, objective="feasibility", seed=5, initial=hint, rooms="exact",
+                         workers=1)
+    assert unhinted.timetable != hint  # left alone, the solver finds another timetable
+    assert hinted.timetable == hint    # the feasible hint is taken, lecture ids kept
 
 
 # ---------------------------------------------------------------------------- pins
