@@ -296,12 +296,32 @@ def test_registered_as_a_strategy(tiny):
     assert res.strategy == "hierarchical" and res.hard_violations == 0
 
 
-def test_groups_run_on_a_dask_client(tiny):
+@pytest.fixture(scope="module")
+def dask_client():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
                                   scheduler_kwargs={"dashboard_address": ":0"}) as cluster, \
             distributed.Client(cluster) as client:
-        res = solve_hierarchical(tiny, time_limit=4, seed=5, client=client)
+        yield client
+
+
+def test_groups_run_on_a_dask_client(tiny, dask_client):
+    res = solve_hierarchical(tiny, time_limit=4, seed=5, client=dask_client)
     assert res.hard_violations == 0
     assert res.stats["stages"][0]["mode"] == "dask"
     assert len(res.stats["groups"]) == len(tiny.department_names)
+
+
+def test_stop_while_groups_run_on_dask(demo, dask_client):
+    flag = threading.Event()
+    timer = threading.Timer(0.5, flag.set)
+    t0 = time.perf_counter()
+    timer.start()
+    try:
+        res = solve_hierarchical(demo, time_limit=60, seed=0, stop=flag, client=dask_client)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - t0 < 1.5
+    assert res.stopped and res.stats["stages"][0]["mode"] == "dask"
+    # the groups back before the stop are in the timetable, the others are not
+    assert len(res.stats["groups"]) < len(demo.department_names)

@@ -815,7 +815,9 @@ def solve_hierarchical(problem: Problem, *, weights=None, time_limit: float = 60
         _stage3(pipe, t0=t0 if t0 is not None else (DECOMPOSED_T0 if decomposed else None))
     finally:
         for closer in pipe.closers:
-            closer.join()
+            # after a stop the private cluster finishes closing on its own (seconds): the caller
+            # gets the result within the stop latency
+            closer.join(timeout=0 if deadline.stopped() else None)
         reporter.close()
     final = pipe.timetable
     rep = evaluate(pb, final, w)
