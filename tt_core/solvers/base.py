@@ -102,6 +102,25 @@ class SolveResult:
         return self.report.hard_violations == 0
 
 
+def check_pinned(problem, pinned, initial) -> np.ndarray:
+    """Validate ``pinned`` (a flag per lecture) and ``initial`` against ``problem``; returns the
+    flags as a bool array (all False when ``pinned`` is None)."""
+    from ..errors import TimetableError
+
+    L = problem.n_lectures
+    if pinned is None:
+        flags = np.zeros(L, bool)
+    else:
+        flags = np.asarray(pinned, bool)
+        if flags.shape != (L,):
+            raise TimetableError(f"pinned must have one flag per lecture ({L}), got shape {flags.shape}")
+        if flags.any() and initial is None:
+            raise TimetableError("pinned lectures need an initial timetable that says where they are pinned")
+    if initial is not None:
+        initial.check_shape(problem)
+    return flags
+
+
 def rng_from(seed: int | np.random.Generator) -> np.random.Generator:
     """One seeded generator passed down explicitly (never module-level randomness)."""
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

@@ -50,7 +50,7 @@ import numpy as np
 from ..cost import evaluate, resolve_weights
 from ..errors import InfeasibleError, TimetableError
 from ..model import Problem, Timetable
-from .base import Deadline, ProgressEvent, SolveResult, rng_from
+from .base import Deadline, ProgressEvent, SolveResult, check_pinned, rng_from
 
 STAGE_1 = "stage 1: departments"
 STAGE_2 = "stage 2: electives"
@@ -785,16 +785,8 @@ def solve_hierarchical(problem: Problem, *, weights=None, time_limit: float = 60
     deadline = Deadline(float(time_limit), stop)
     pb = problem
     L = pb.n_lectures
-    if pinned is not None:
-        pinned = np.asarray(pinned, bool)
-        if pinned.shape != (L,):
-            raise TimetableError(f"pinned must have one flag per lecture ({L}), got shape {pinned.shape}")
-        if pinned.any() and initial is None:
-            raise TimetableError("pinned lectures need an initial timetable that says where they are pinned")
-    else:
-        pinned = np.zeros(L, bool)
+    pinned = check_pinned(pb, pinned, initial)
     if initial is not None:
-        initial.check_shape(pb)
         placed0 = (initial.period >= 0) & (initial.room >= 0)
         if (pinned & ~placed0).any():
             raise TimetableError("a pinned lecture is not placed in the initial timetable")

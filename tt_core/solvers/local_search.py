@@ -33,7 +33,7 @@ from ..kernels.full import evaluate_units
 from ..kernels.incremental import apply_move, apply_swap, delta_move, delta_swap, new_state
 from ..kernels.soft_delta import soft_delta_move, soft_delta_swap
 from ..model import Problem, Timetable
-from .base import Deadline, SolveResult, rng_from
+from .base import Deadline, SolveResult, check_pinned, rng_from
 
 
 @njit(cache=True, nogil=True)
@@ -332,16 +332,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     w[K.HARD_MASK] *= hard_weight
     rng = rng_from(seed)
     L = problem.n_lectures
-    if pinned is not None:
-        pinned = np.asarray(pinned, bool)
-        if pinned.shape != (L,):
-            raise TimetableError(f"pinned must have one flag per lecture ({L}), got shape {pinned.shape}")
-        if pinned.any() and initial is None:
-            raise TimetableError("pinned lectures need an initial timetable that says where they are pinned")
-    else:
-        pinned = np.zeros(L, bool)
-    if initial is not None:
-        initial.check_shape(problem)
+    pinned = check_pinned(problem, pinned, initial)
     ka = kernel_arrays(problem)
     trace: list[tuple[float, float, int]] = []
     init_p = (initial.period if initial is not None else np.full(L, -1)).astype(np.int32)
