@@ -755,8 +755,10 @@ def solve_hierarchical(problem: Problem, *, weights=None, time_limit: float = 60
         Run the stage-1 groups on this client's workers.
     parallel : bool
         Without a ``client``: start a private ``LocalCluster`` (``hardware.recommended_workers()``
-        single-threaded workers) for stage 1 and close it afterwards. Otherwise stage 1 runs in
-        this process, group after group.
+        single-threaded workers) for stage 1 and close it in the background while stages 2-3
+        run (a close still under way at the time limit completes after the return). Otherwise
+        stage 1 runs in this process, group after group. Groups not back from the workers by
+        the stage-1 budget plus 10% of the time limit get their greedy start in this process.
     shares : (float, float)
         Upper bounds of the budget shares of stages 1 and 2 (see the module docstring); stage 3
         gets the rest.
@@ -807,9 +809,9 @@ def solve_hierarchical(problem: Problem, *, weights=None, time_limit: float = 60
         _stage3(pipe, t0=t0 if t0 is not None else (DECOMPOSED_T0 if decomposed else None))
     finally:
         for closer in pipe.closers:
-            # after a stop the private cluster finishes closing on its own (seconds): the caller
-            # gets the result within the stop latency
-            closer.join(timeout=0 if deadline.stopped() else None)
+            # a private cluster closes within the time left; past it (or after a stop) it finishes
+            # closing on its own (seconds) and the caller gets the result in time
+            closer.join(timeout=0 if deadline.stopped() else deadline.remaining())
         reporter.close()
     final = pipe.timetable
     rep = evaluate(pb, final, w)
@@ -1052,9 +1054,20 @@ def _run_groups(pipe: _Pipeline, tasks: list[GroupTask], *, client, parallel: bo
         results: list[GroupResult | None] = [None] * len(tasks)
         pending = dict(enumerate(futures))
         hard_done = 0
+        late = budget_end + 0.1 * d.time_limit  # past this, groups not back are built here
         while pending:
             if d.stopped():
                 client.cancel(list(pending.values()))
+                break
+            if d.elapsed() > late:
+                # workers slower than planned (start-up, a loaded machine): the greedy start of the
+                # groups not back yet, built here in milliseconds, keeps the time limit
+                client.cancel(list(pending.values()))
+                for i in pending:
+                    t = tasks[i]
+                    t.time_limit, t.anneal, t.cpsat = 0.0, False, False
+                    results[i] = solve_group(t)
+                extra["groups_built_here"] = len(pending)
                 break
             for i, f in list(pending.items()):
                 if f.status == "finished":
@@ -1109,7 +1122,7 @@ def _stage2(pipe: _Pipeline, *, share: float, perturbation_weight: float) -> Non
         return
     # 1 s + 5 ms per lecture to insert at most (~3 s for medium's 387 elective lectures): a longer
     # stage 2 only polishes a timetable that stage 3 re-anneals anyway
-    end = t_start + min(share * d.time_limit, 1.0 + 0.005 * sum(n_new.values()))
+    end = min(t_start + min(share * d.time_limit, 1.0 + 0.005 * sum(n_new.values())), d.time_limit)
     steps_done = []
     for k, label in steps:
         if not n_new[k] or d.stopped():
