@@ -3,10 +3,11 @@
 #
 #   make test    environment + Chromium (when root), then the test suite
 #   make demo    environment + demo database, then the Panel apps on http://localhost:$(PORT)/
+#                (sign in as admin, planner, viewer, teacher, head or registrar; password "demo")
 #   make bench   quick benchmarks
 #   make clean   remove the environment, caches, databases and test artifacts
 #
-# Variables (make VAR=value): VENV, EXTRAS, PYTHON, PORT, DEMO_DB, PYTEST_ARGS.
+# Variables (make VAR=value): VENV, EXTRAS, PYTHON, PORT, DEMO_DB, DEMO_CREDENTIALS, PYTEST_ARGS.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -21,6 +22,8 @@ VENV ?= .venv
 EXTRAS ?= dev
 PORT ?= 5006
 DEMO_DB ?= data/demo.duckdb
+# Panel --basic-auth credentials of the demo accounts (one per role, password "demo"; git-ignored data/)
+DEMO_CREDENTIALS ?= data/demo-credentials.json
 PYTEST_ARGS ?=
 
 # uv: the one on PATH, else a private copy installed from PyPI into build/tools/uv.
@@ -74,10 +77,17 @@ $(DEMO_DB): | $(SYNC_STAMP)
 	mkdir -p $(@D)
 	$(VENV)/bin/tt demo build --out $@
 
-demo: $(SYNC_STAMP) $(DEMO_DB)
+$(DEMO_CREDENTIALS): $(DEMO_DB)
+	$(VENV)/bin/tt users demo --db $(DEMO_DB) --credentials $@
+
+# Signed in (apps/_setup.py refuses unsafe settings); a new cookie secret per run signs everyone out.
+demo: $(SYNC_STAMP) $(DEMO_DB) $(DEMO_CREDENTIALS)
 	if [[ -z "$(APPS)" ]]; then echo "error: no apps to serve in apps/*.py" >&2; exit 1; fi
+	echo "demo login: admin, planner, viewer, teacher, head or registrar; password: demo"
 	TT_DB=$(DEMO_DB) $(VENV)/bin/panel serve $(APPS) --port $(PORT) \
-	  --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT)
+	  --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT) \
+	  --setup apps/_setup.py --basic-auth $(DEMO_CREDENTIALS) \
+	  --cookie-secret "$$($(VENV)/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
 
 bench: $(SYNC_STAMP)
 	$(VENV)/bin/python benchmarks/evaluator.py
@@ -85,5 +95,5 @@ bench: $(SYNC_STAMP)
 clean:
 	$(if $(strip $(VENV)),,$(error VENV is empty))
 	rm -rf -- $(VENV) $(UV_TOOLS) .pytest_cache .hypothesis test-artifacts dask-worker-space
-	rm -f -- data/*.duckdb data/*.duckdb.wal
+	rm -f -- data/*.duckdb data/*.duckdb.wal $(DEMO_CREDENTIALS)
 	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf -- {} +

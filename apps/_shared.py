@@ -10,8 +10,11 @@ session waits for it; sessions poll :func:`runner_status`.
 from __future__ import annotations
 
 import atexit
+import html
+import io
 import logging
 import os
+import re
 import threading
 import traceback
 from functools import wraps
@@ -20,6 +23,7 @@ from typing import Callable
 import panel as pn
 import param
 
+from tt_core import auth
 from tt_core import store as tt_store
 from tt_core.errors import TimetableError, ValidationError
 from tt_core.services import Studio
@@ -27,7 +31,12 @@ from tt_core.services import Studio
 log = logging.getLogger("tt_core.apps")
 
 APPS = (("generate", "Generate"), ("variants", "Compare variants"), ("timetable", "Timetables"),
-        ("data", "Data"))
+        ("workflow", "Approval & substitution"), ("data", "Data"), ("availability", "My availability"),
+        ("access", "Users & audit"))
+
+#: app -> the :mod:`tt_core.auth` action a user needs to open it (every other app: ``"view"``);
+#: checked by :func:`authorize` (the server's ``authorize_callback``) and by the app itself
+APP_ACTIONS = {"availability": "edit_own_availability", "access": "view_audit"}
 
 _lock = threading.Lock()
 _stores: dict[str, tt_store.Store] = {}
@@ -103,8 +112,9 @@ def get_runner():
 
 
 def studio() -> Studio:
-    """A :class:`~tt_core.services.Studio` over the process's store and runner."""
-    return Studio(get_store(), get_runner)
+    """A :class:`~tt_core.services.Studio` over the process's store and runner, acting for the
+    session's signed-in user (its methods refuse what the user's role may not do)."""
+    return Studio(get_store(), get_runner, user=current_user())
 
 
 def _close_runner(path: str) -> None:
@@ -133,20 +143,107 @@ def _close_stores() -> None:
 
 
 # ----------------------------------------------------------------------------- users
+#: the name used when sign-in is on but the session has no user (never registered: refused)
+NOBODY = "(not signed in)"
+
+
+def auth_enabled() -> bool:
+    """Whether this server signs users in (``--basic-auth`` or ``--oauth-provider``)."""
+    return bool(pn.config.basic_auth or pn.config.oauth_provider)
+
+
 def current_user() -> str | None:
-    """The signed-in user (``pn.state.user``) or None when the server has no authentication."""
+    """The signed-in user (``pn.state.user``); None only when the server has no sign-in at all
+    (local mode, every right: see :mod:`tt_core.auth`). With sign-in on, a session without a
+    user gets :data:`NOBODY`, which no role check lets through."""
     user = getattr(pn.state, "user", None)
-    return user or None
+    if user:
+        return str(user)
+    return NOBODY if auth_enabled() else None
+
+
+def read_only() -> bool:
+    """True when the page was opened through a read-only share link (``?readonly=1``)."""
+    loc = pn.state.location
+    return bool(loc and str(loc.query_params.get("readonly", "")).lower() in ("1", "true", "yes"))
+
+
+def can(action: str, **scope) -> bool:
+    """Whether the current user may ``action`` (:func:`tt_core.auth.allowed`), for showing or hiding
+    controls; a read-only share link allows only viewing. The services enforce the same rule."""
+    if read_only() and action not in ("view", "export"):
+        return False
+    return auth.allowed(get_store(), current_user(), action, **scope)
+
+
+def may_open(app: str) -> bool:
+    """Whether the current user's role may use app ``app`` at all (:data:`APP_ACTIONS`; a teacher
+    may open "My availability" though it edits only their own teacher)."""
+    try:
+        return auth.role_may(get_store(), current_user(), APP_ACTIONS.get(app, "view"))
+    except Exception:  # noqa: BLE001 - the database cannot be read: offer the plain apps, which say why
+        return app not in APP_ACTIONS
 
 
 def can_edit() -> bool:
-    """Whether the current user may change data: no authentication (a local single-user server),
-    or a user whose role in the ``users`` table is planner or admin."""
-    user = current_user()
-    if user is None:
-        return True
-    row = get_store().get_user(user)
-    return row is not None and row["role"] in ("planner", "admin")
+    """Whether the current user may change the timetabling data (planner, admin, or local mode)."""
+    return can("edit_data")
+
+
+def authorize(user_info: dict | None, path: str) -> bool:
+    """The server's ``authorize_callback`` (installed by ``apps/_setup.py``): only users in the
+    ``users`` table get in, and an app that needs more than viewing (:data:`APP_ACTIONS`) only
+    for the roles allowed to use it. Any failure refuses (never lets in)."""
+    if not auth_enabled():
+        return True  # no sign-in configured: local mode, like the apps without --setup
+    user = getattr(pn.state, "user", None) or (user_info or {}).get("user")
+    if not user:
+        return False
+    app = path.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return auth.role_may(get_store(), str(user), APP_ACTIONS.get(app, "view"))
+    except Exception:  # noqa: BLE001 - an unreadable database must not let anyone in
+        log.exception("authorize: could not check user %r", user)
+        return False
+
+
+def sign_in_problems(argv: list[str], environ: dict[str, str]) -> list[str]:
+    """What is wrong with a server's sign-in settings (``panel serve`` arguments), in words.
+
+    Refused: ``--basic-auth`` with a single password (Panel then accepts *any* user name, so
+    anyone knowing the password could sign in as an admin) or with a credentials file that does
+    not exist (Panel would silently take the mistyped path as the password); basic auth or OAuth
+    without a cookie secret.
+    """
+    def value(flag: str, env: str) -> str | None:
+        for i, a in enumerate(argv):
+            if a == flag and i + 1 < len(argv):
+                return argv[i + 1]
+            if a.startswith(flag + "="):
+                return a.split("=", 1)[1]
+        return environ.get(env)
+
+    basic = value("--basic-auth", "PANEL_BASIC_AUTH")
+    oauth = value("--oauth-provider", "PANEL_OAUTH_PROVIDER")
+    problems = []
+    if basic is not None:
+        if not os.path.isfile(basic):
+            looks_like_path = basic.endswith(".json") or os.sep in basic
+            problems.append(
+                f"--basic-auth {basic}: no such credentials file" if looks_like_path else
+                "--basic-auth with a single password lets anyone who knows it sign in under any user name; "
+                "give a credentials file instead (`tt users add NAME --role ROLE --credentials FILE`)")
+        else:
+            try:
+                if not auth.read_credentials(basic):
+                    problems.append(f"--basic-auth {basic}: the credentials file has no users yet "
+                                    "(`tt users add NAME --role admin --credentials FILE`)")
+            except TimetableError as exc:
+                problems.append(str(exc))
+    if (basic is not None or oauth is not None) and not value("--cookie-secret", "PANEL_COOKIE_SECRET"):
+        problems.append("sign-in needs --cookie-secret (a long random string, e.g. "
+                        "`python -c 'import secrets; print(secrets.token_hex(32))'`); change it when passwords change")
+    return problems
 
 
 # ----------------------------------------------------------------------------- messages
@@ -211,8 +308,9 @@ def message_alerts(messages: Messages) -> pn.Column:
                          sizing_mode="stretch_width")
 
     def show(*_):
-        error.object, error.visible = messages.error, bool(messages.error)
-        info.object, info.visible = messages.info, bool(messages.info)
+        # an Alert renders Markdown (and HTML): names in messages are user data, shown as text
+        error.object, error.visible = safe(messages.error), bool(messages.error)
+        info.object, info.visible = safe(messages.info), bool(messages.info)
 
     messages.param.watch(show, ["error", "info"])
     show()
@@ -227,6 +325,58 @@ class Download(pn.widgets.FileDownload):
         if fileobj is None:
             return
         super()._sync_data(fileobj)
+
+
+def safe(text: str) -> str:
+    """User data (names, messages) for a Markdown pane: HTML escaped, so a name such as
+    ``<script>…`` or ``<img onerror=…>`` is shown as typed and never runs."""
+    return html.escape(str(text), quote=False)
+
+
+def safe_md(text: str) -> str:
+    """Like :func:`safe`, and Markdown markers escaped too (for headings and titles built from
+    names: ``*a*`` stays ``*a*``)."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|~-])", r"\\\1", safe(text))
+
+
+def standalone_html(title: str, *objects) -> bytes:
+    """A view as one HTML file that opens without a server (Bokeh and Panel inlined).
+
+    ``objects`` must be fresh (static) panes: plots, ``pn.pane.DataFrame`` tables, Markdown;
+    widgets would render but not work without the server.
+    """
+    from bokeh.resources import INLINE
+
+    buf = io.StringIO()
+    pn.Column(pn.pane.Markdown(f"# {safe_md(title)}"), *objects, sizing_mode="stretch_width").save(
+        buf, title=title, resources=INLINE)
+    return buf.getvalue().encode("utf-8")
+
+
+def share_link(extra: Callable[[], dict] | None = None, depends=()) -> pn.widgets.TextInput:
+    """A read-only copy of this page's address with ``readonly=1`` (and the query values ``extra()``
+    returns; ``depends``: ``(parameterized, [names])`` pairs whose changes update the link): whoever
+    opens it (after signing in) sees this view without editing controls."""
+    box = pn.widgets.TextInput(name="Read-only share link", disabled=True, sizing_mode="stretch_width",
+                               css_classes=["tt-share-link"])
+    loc = pn.state.location
+
+    def update(*_):
+        if loc is None:
+            return
+        from urllib.parse import urlencode
+
+        query = ({k: v for k, v in loc.query_params.items() if k != "readonly"} | (extra() if extra else {})
+                 | {"readonly": "1"})
+        base = (loc.href or "").split("#", 1)[0].split("?", 1)[0] or loc.pathname
+        box.value = f"{base}?{urlencode(query)}"
+
+    if loc is not None:
+        loc.param.watch(update, ["search", "pathname", "href"])
+    for obj, names in depends:
+        obj.param.watch(update, list(names))
+    pn.state.onload(update)
+    return box
 
 
 # ----------------------------------------------------------------------------- page frame
@@ -246,20 +396,56 @@ def app_link(name: str) -> str:
 
 def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplate:
     """The common page: a title bar with links to the other apps, the body and a sidebar."""
-    links = " · ".join(f"**{label}**" if name == current else f"[{label}]({app_link(name)})" for name, label in APPS)
+    try:
+        shown = [(n, l) for n, l in APPS if n == current or n not in APP_ACTIONS or may_open(n)]
+    except Exception:  # noqa: BLE001 - the database cannot be read: the page says so itself
+        shown = [(n, l) for n, l in APPS if n not in APP_ACTIONS]
+    links = " · ".join(f"**{label}**" if name == current else f"[{label}]({app_link(name)})" for name, label in shown)
     header = pn.pane.Markdown(links, margin=(0, 10), css_classes=["tt-nav"],
                               stylesheets=[":host, a, strong { color: white !important; font-size: 15px; }"])
+    user = current_user()
+    if user is not None:
+        try:
+            role = auth.role_of(get_store(), user) or "not registered"
+        except Exception:  # noqa: BLE001
+            role = "?"
+        ro = " · read-only link" if read_only() else ""
+        header = pn.Row(header, pn.pane.HTML(
+            f"{safe(user)} ({safe(role)}){ro} · <a href='{logout_url()}'>Sign out</a>", css_classes=["tt-user"],
+            margin=(0, 10), stylesheets=[":host, a { color: white !important; font-size: 14px; }"]),
+            sizing_mode="stretch_width")
     tmpl = pn.template.BootstrapTemplate(title=f"Timetable studio · {title}", header=[header],
                                          sidebar=list(sidebar), main=list(body), sidebar_width=340)
     return tmpl
 
 
+def logout_url() -> str:
+    """Panel's sign-out page (``/logout`` under the server's root path)."""
+    root = (pn.state.base_url or "/").rstrip("/")
+    return f"{root}/logout"
+
+
+def refused(title: str, current: str, action: str) -> pn.template.BaseTemplate | None:
+    """The page shown instead of an app the user's role may not use (None when allowed)."""
+    if auth.role_may(get_store(), current_user(), action):
+        return None
+    text = auth.ACTION_WORDS.get(action, action)
+    who = " or ".join(auth.roles_for(action))
+    return page(title, current, pn.pane.Alert(f"Your account may not {text} (only: {who}). Ask an admin for the "
+                                              "role, or sign in with another account.", alert_type="warning",
+                                              css_classes=["tt-error"]))
+
+
 def unavailable(title: str, current: str, exc: BaseException) -> pn.template.BaseTemplate:
     """The page shown when the database cannot be used (missing folder, held by another process…)."""
-    return page(title, current, pn.pane.Alert(f"The database {db_path()} cannot be used: {message_of(exc)}",
+    if isinstance(exc, auth.PermissionDenied):
+        return page(title, current, pn.pane.Alert(f"Access refused: {safe(message_of(exc))}",
+                                                  alert_type="danger", css_classes=["tt-error"]))
+    return page(title, current, pn.pane.Alert(f"The database {safe(db_path())} cannot be used: {safe(message_of(exc))}",
                                               alert_type="danger", css_classes=["tt-error"]))
 
 
 __all__ = ["TimetableError", "ValidationError", "db_path", "get_store", "get_runner", "start_runner", "runner_status",
-           "studio", "current_user", "can_edit", "message_of", "notify", "Messages", "guarded", "message_alerts",
+           "studio", "current_user", "can_edit", "can", "may_open", "read_only", "auth_enabled", "authorize", "sign_in_problems",
+           "safe", "safe_md", "standalone_html", "share_link", "refused", "logout_url", "APP_ACTIONS", "message_of", "notify", "Messages", "guarded", "message_alerts",
            "page", "unavailable", "Download", "routed", "app_link", "APPS"]

@@ -171,7 +171,7 @@ def _add_form(state: DataState) -> pn.Column:
     box = pn.Column(sizing_mode="stretch_width")
 
     def build(*_):
-        if not state.spec.addable:
+        if not state.spec.addable or not state.editable:
             box.objects = []
             return
         inputs = {}
@@ -196,9 +196,14 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
                       sizing_mode="stretch_width", css_classes=["tt-table-select"])
     tables.param.watch(lambda e: setattr(state, "table", e.new), "value")
 
+    # a role that may not edit sees a read-only table and no add, delete or import controls
+    # (DataState.edit and the services refuse a crafted edit anyway)
+    def selectable():
+        return "checkbox" if state.spec.addable and state.editable else False
+
     editor = w.Tabulator(state.frame, show_index=False, sizing_mode="stretch_width", pagination="local",
                          page_size=20, editors=_editors(state), css_classes=["tt-editor"],
-                         selectable="checkbox" if state.spec.addable else False, height=620)
+                         selectable=selectable(), height=620, disabled=not state.editable)
 
     def on_edit(event):
         state.edit(event.row, event.column, event.old, event.value)
@@ -206,9 +211,8 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
     editor.on_edit(on_edit)
 
     def show(*_):
-        editor.param.update(value=state.frame, editors=_editors(state),
-                            selectable="checkbox" if state.spec.addable else False)
-        delete.visible = state.spec.addable
+        editor.param.update(value=state.frame, editors=_editors(state), selectable=selectable())
+        delete.visible = state.spec.addable and state.editable
         heading.object = f"### {state.spec.title}" + ("" if state.spec.rows_editable else
                                                       " (add or delete rows; cells are not edited)")
 
@@ -233,9 +237,11 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
 
     show()
     main = [S.message_alerts(state.messages), heading, _add_form(state), editor, delete]
-    sidebar = [scenario, tables, pn.layout.Divider(),
-               pn.pane.Markdown("**Import a scenario** (.ctt, .xlsx tables, .zip of CSV tables)"),
-               upload, name, do_import, pn.layout.Divider(), pn.pane.Markdown("**Export this scenario**"),
+    importing = [pn.layout.Divider(),
+                 pn.pane.Markdown("**Import a scenario** (.ctt, .xlsx tables, .zip of CSV tables; "
+                                  f"at most {services.max_upload_bytes() / 2**20:g} MB)"),
+                 upload, name, do_import] if state.editable else []
+    sidebar = [scenario, tables, *importing, pn.layout.Divider(), pn.pane.Markdown("**Export this scenario**"),
                *downloads]
     return S.page("Data", "data", *main, sidebar=sidebar)
 

@@ -75,6 +75,9 @@ class GenerateState(param.Parameterized):
     runner = param.String("", doc="job runner status text")
     runner_ready = param.Boolean(False)
     allowed = param.Boolean(True, doc="the user's role may start and cancel jobs")
+    check_summary = param.String("", doc="one line about the data checks of the scenario")
+    findings = param.DataFrame(pd.DataFrame(), doc="what the data checks found (tt_core.checks)")
+    loads = param.DataFrame(pd.DataFrame(), doc="lecture periods required vs available, tightest first")
 
     def __init__(self, studio, runner_status=None, **params):
         self.studio = studio
@@ -93,12 +96,33 @@ class GenerateState(param.Parameterized):
         self.refresh_profiles()
         self.refresh_jobs()
         self.check_runner()
+        self.run_checks()
 
     # ------------------------------------------------------------------ settings
     @param.depends("scenario", watch=True)
     def _scenario_changed(self):
         self.refresh_profiles()
         self.refresh_jobs()
+        self.run_checks()
+
+    @S.guarded
+    def run_checks(self) -> None:
+        """Count what makes the scenario's data impossible (or a cost unavoidable) before solving."""
+        if not self.scenario:
+            return
+        found, loads = self.studio.check(self.scenario)
+        errors = sum(f.severity == "error" for f in found)
+        warnings = len(found) - errors
+        if errors:
+            self.check_summary = (f"{errors} error(s): no timetable can meet the hard constraints until the data "
+                                  f"below is fixed (Data app); {warnings} warning(s)")
+        else:
+            self.check_summary = ("no error in the data" + (f"; {warnings} warning(s) (soft costs every timetable pays)"
+                                                            if warnings else " and no warning"))
+        self.findings = pd.DataFrame([{"severity": f.severity, "item": f.item, "name": f.name, "finding": f.text,
+                                       "fix": f.fix} for f in found],
+                                     columns=["severity", "item", "name", "finding", "fix"])
+        self.loads = loads.head(15)
 
     @S.guarded
     def refresh_profiles(self) -> None:
@@ -137,9 +161,8 @@ class GenerateState(param.Parameterized):
 
     @S.guarded
     def start(self) -> int | None:
-        """Submit a job with the current settings and watch it."""
-        if not self.allowed:
-            raise S.TimetableError("your role may look at jobs but not start them")
+        """Submit a job with the current settings and watch it (the Studio refuses a role that may
+        not: the buttons are hidden from such roles, but a hidden button can still be clicked)."""
         if not self.scenario:
             raise S.TimetableError("pick a scenario first")
         job_id = self.studio.submit(self.scenario, strategy=self.strategy, time_limit=float(self.time_limit),
@@ -151,8 +174,6 @@ class GenerateState(param.Parameterized):
 
     @S.guarded
     def cancel(self) -> None:
-        if not self.allowed:
-            raise S.TimetableError("your role may look at jobs but not cancel them")
         if self.job_id is None:
             raise S.TimetableError("start a job or pick one in the jobs table first")
         outcome = self.studio.cancel(self.job_id)
@@ -162,8 +183,6 @@ class GenerateState(param.Parameterized):
     @S.guarded
     def resume(self) -> None:
         """Run a failed, cancelled or interrupted job again from its last checkpoint."""
-        if not self.allowed:
-            raise S.TimetableError("your role may look at jobs but not resume them")
         if self.job_id is None:
             raise S.TimetableError("pick a job in the jobs table first")
         job_id = self.job_id
@@ -270,6 +289,32 @@ def _cost_plot(state: GenerateState) -> pn.pane.HoloViews:
                              css_classes=["tt-cost-plot"])
 
 
+def _checks_card(state: GenerateState) -> pn.Card:
+    """The pre-solve checks of the scenario: a summary line, the findings, the tightest loads."""
+    summary = pn.pane.Markdown("", css_classes=["tt-check-summary"], sizing_mode="stretch_width")
+    findings = pn.widgets.Tabulator(state.findings, disabled=True, show_index=False, sizing_mode="stretch_width",
+                                    css_classes=["tt-checks"], layout="fit_data_stretch", pagination="local",
+                                    page_size=10)
+    loads = pn.widgets.Tabulator(state.loads, disabled=True, show_index=False, css_classes=["tt-loads"],
+                                 layout="fit_data_table")
+    again = pn.widgets.Button(name="Check again", width=110, css_classes=["tt-check-again"])
+    again.on_click(lambda _: state.run_checks())
+
+    def show(*_):
+        summary.object = S.safe(state.check_summary)
+        findings.value = state.findings
+        findings.visible = not state.findings.empty
+        loads.value = state.loads
+
+    state.param.watch(show, ["check_summary", "findings", "loads"])
+    show()
+    tight = pn.Card(pn.pane.Markdown("Lecture periods each curriculum, teacher and room family needs against "
+                                     "those its courses can be taught in, tightest first."), loads,
+                    title="Required vs available", collapsed=True, sizing_mode="stretch_width")
+    return pn.Card(pn.Row(summary, again, sizing_mode="stretch_width"), findings, tight, title="Data checks",
+                   sizing_mode="stretch_width", css_classes=["tt-checks-card"])
+
+
 def layout(state: GenerateState) -> pn.template.BaseTemplate:
     w = pn.widgets
     settings = pn.Param(state, parameters=["scenario", "strategy", "time_limit", "seed", "job_name"],
@@ -279,6 +324,7 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
     start = w.Button(name="Start job", button_type="primary", css_classes=["tt-start"], sizing_mode="stretch_width")
     start.on_click(lambda _: state.start())
     start.disabled = not (state.runner_ready and state.allowed)
+    start.visible = state.allowed  # a viewer sees no start, cancel or save controls (the services refuse anyway)
     state.param.watch(lambda e: setattr(start, "disabled", not (state.runner_ready and state.allowed)),
                       ["runner_ready", "allowed"])
 
@@ -294,7 +340,7 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
         cards.append(pn.Card(*sliders, title=f"Weights: {dim}", sizing_mode="stretch_width"))
     load = w.Button(name="Load", width=80)
     load.on_click(lambda _: state.load_profile())
-    save = w.Button(name="Save", width=80, css_classes=["tt-save-profile"])
+    save = w.Button(name="Save", width=80, css_classes=["tt-save-profile"], visible=state.allowed)
     save.on_click(lambda _: state.save_profile())
     reset = w.Button(name="Defaults", width=90)
     reset.on_click(lambda _: state.reset_weights())
@@ -339,6 +385,7 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
     def cancellable(*_):
         watched = state.allowed and state.job_id is not None
         cancel.disabled = not (watched and state.status not in FINAL)
+        cancel.visible = state.allowed
         resume.visible = watched and state.status in RESUMABLE
 
     state.param.watch(cancellable, ["job_id", "status", "allowed"])
@@ -359,7 +406,7 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
     refresh.on_click(lambda _: state.refresh_jobs())
 
     main = [
-        S.message_alerts(state.messages), runner,
+        S.message_alerts(state.messages), runner, _checks_card(state),
         pn.Row(summary, resume, cancel, sizing_mode="stretch_width"), progress, message,
         _cost_plot(state),
         pn.Row(pn.pane.Markdown("### Jobs"), refresh), jobs,
@@ -374,7 +421,7 @@ def app() -> pn.template.BaseTemplate:
         state = GenerateState(S.studio())
     except Exception as exc:  # noqa: BLE001 - the database cannot be opened: say why
         return S.unavailable("Generate", "generate", exc)
-    if not S.can_edit():
+    if not S.can("run_jobs"):
         state.allowed = False
         state.messages.error = "Your role may look at jobs but not start them."
     callback = pn.state.add_periodic_callback(state.poll, period=POLL_MS)

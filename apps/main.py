@@ -29,14 +29,18 @@ DESCRIPTIONS = {
                  "a link that reopens the same view.",
     "data": "Edit departments, curricula, courses, teachers, rooms, the time grid and unavailability; "
             "import ITC2007 / Excel / CSV, export.",
+    "availability": "Teachers: mark the periods you cannot teach or would rather not teach.",
+    "access": "Who may sign in with which role; the audit log of who changed what and when.",
+    "workflow": "Submit, approve (each department's head) and publish variants; substitutes for an absent "
+                "teacher, ranked and explained, applied as dated overlays and rolled back.",
 }
 
 
 def landing() -> pn.template.BaseTemplate:
     cards = [
-        pn.pane.Markdown(f"### [{label}]({S.app_link(name)})\n{DESCRIPTIONS[name]}",
+        pn.pane.Markdown(f"### [{label}]({S.app_link(name)})\n{DESCRIPTIONS.get(name, '')}",
                          css_classes=["tt-app-card"], sizing_mode="stretch_width")
-        for name, label in S.APPS
+        for name, label in S.APPS if S.may_open(name)
     ]
     intro = pn.pane.Markdown(
         f"Scheduling data: `{S.db_path()}`. Generate timetables, compare variants, publish the chosen one.")

@@ -1,5 +1,9 @@
-"""Timetables: the weekly grid of one curriculum, teacher, room or department for a variant
-(cells: course · room · teacher), with iCal, Excel and HTML downloads.
+"""Timetables: the weekly grid of one curriculum, teacher, room, department or student (their own
+week, from their enrolments) for a variant
+(cells: course · room · teacher), with iCal, Excel and HTML downloads; manual edits of the variant
+with live cost feedback, undo/redo and "where could this lecture go?", saved as a new variant; and
+heatmaps of the free teachers, rooms and curricula per period (``_editing.py``). It opens on the
+scenario's published variant; with a "week of" date the grid shows that week's substitutions.
 
 The view lives in the URL (``?scenario=…&variant=…&view=teacher&key=T0001``), so a link opens
 the same timetable.
@@ -7,6 +11,7 @@ the same timetable.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import sys
@@ -19,10 +24,11 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
+import _editing as E  # noqa: E402
 import _shared as S  # noqa: E402
 from tt_core import services  # noqa: E402
 
-VIEWS = ("curriculum", "teacher", "room", "department")
+VIEWS = ("curriculum", "teacher", "room", "department", "student")
 URL = {"scenario": "scenario", "variant": "variant", "view": "view", "key": "key"}
 
 
@@ -41,6 +47,7 @@ class TimetableState(param.Parameterized):
     title = param.String("")
     weeks = param.Integer(12, bounds=(1, 60), label="Teaching weeks (iCal)")
     start_date = param.CalendarDate(None, allow_None=True, label="Term start (iCal)")
+    week = param.CalendarDate(None, allow_None=True, label="Week of (shows its substitutions)")
 
     def __init__(self, studio, **params):
         self.studio = studio
@@ -48,10 +55,17 @@ class TimetableState(param.Parameterized):
         self._problem = None
         self._labels: dict[str, str] = {}
         self._timetable = None
+        self._loaded: int | None = None  # the variant whose timetable _timetable is
+        self._entries = None  # the grid's entries when they are not the timetable's own (a week's substitutions)
         self._variant_rows: list[dict] = []
         self._busy = False
         wanted = {k: params.pop(k) for k in list(URL) if k in params}
         super().__init__(**params)
+        self.editor = E.EditorState(studio, self.messages)
+        self.free = E.FreeState(self.messages)
+        # an edit redraws at once; while apply() runs it draws once at its end (view and key settled)
+        self.editor.param.watch(lambda _e: None if self._busy else self._draw(), "version")
+        self.editor.param.watch(self._saved, "saved")
         self.scenarios = studio.scenarios()
         if not self.scenarios:
             self.messages.error = "The database has no scenario yet: import one in the Data app."
@@ -89,6 +103,8 @@ class TimetableState(param.Parameterized):
             self._timetable = None
             if variant is None:
                 variant = self._default_variant()
+        elif variant is None:  # another view or item of the same scenario: keep the variant on screen
+            variant = self.variant
         ids = list(self.variant_options.values())
         if variant is not None:
             try:
@@ -100,19 +116,27 @@ class TimetableState(param.Parameterized):
             if variant is not None:
                 notes.append(f"scenario {scenario!r} has no variant #{variant}")
             variant = self._default_variant()
-        if variant != self.variant or self._timetable is None:
+        # compare with the variant loaded, not self.variant: a widget or the URL has already set that
+        if variant != self._loaded or self._timetable is None:
             self._timetable = None
+            self._loaded = variant
             if variant is not None:
                 (v,) = self.studio.load_variants(self._problem, [variant])
                 if not v.fits:
                     notes.append(f"variant #{variant} no longer fits the scenario (its data changed since)")
                 else:
                     self._timetable = v.timetable
+            # a fresh edit session on every variant shown (unsaved edits of the previous one are dropped)
+            self.editor.load(scenario, self._problem, variant if self._timetable is not None else None,
+                             self._timetable, None if self._timetable is None else self.studio.variant_weights(v.info))
         view = self.view if view is None else view
         if view not in VIEWS:
             notes.append(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
             view = "curriculum"
         keys = services.view_keys(self._problem, view)
+        if view == "student" and not keys:
+            notes.append(f"scenario {scenario!r} has no students; import students and enrolments (Data app) "
+                         "to see a student's week")
         labels = {(self._labels.get(k, k) if view == "teacher" else k): k for k in keys}
         explicit_key = key is not None
         key = self.key if key is None else str(key)
@@ -128,28 +152,67 @@ class TimetableState(param.Parameterized):
             self.messages.clear()
 
     def _default_variant(self) -> int | None:
-        """The chosen variant of the scenario, else the newest."""
+        """The published variant of the scenario (what viewers, exports and share links show by
+        default, :mod:`tt_core.workflow`), else the chosen one, else the newest."""
+        published = [int(r["id"]) for r in self._variant_rows if r.get("status") == "published"]
+        if published:
+            return published[-1]
         chosen = [int(r["id"]) for r in self._variant_rows if r.get("chosen")]
         if chosen:
             return chosen[0]
         ids = list(self.variant_options.values())
         return ids[0] if ids else None
 
+    def _saved(self, event) -> None:
+        """An edited timetable was saved as a new variant: list it and show it."""
+        if event.new is None:
+            return
+        self._variant_rows = self.studio.variants(self.scenario)
+        self.variant_options = {self.studio.variant_label(r): int(r["id"]) for r in reversed(self._variant_rows)}
+        self.variant = int(event.new)
+
+    def grid_markup(self) -> str:
+        """The grid on screen as HTML with lecture ids and periods, for the drag-and-drop grid."""
+        shown = self.editor.timetable if self.editor.session is not None else self._timetable
+        if shown is None or not self.key or self.grid.empty:
+            return ""
+        moved = self.editor.session.moved() if self.editor.session is not None else ()
+        return E.grid_markup(self._problem, shown, self.view, self.key, self._labels, moved, entries=self._entries)
+
     def _draw(self) -> None:
-        if self._timetable is None or not self.key:
+        shown = self.editor.timetable if self.editor.session is not None else self._timetable
+        self.free.show(self._problem, shown)
+        if shown is None or not self.key:
             self.grid = pd.DataFrame()
             self.title = "No variant to show: generate one in the Generate app." if self.variant is None else ""
+            self.editor.show_lectures([])
             return
-        self.grid = services.weekly_grid(self._problem, self._timetable, self.view, self.key, self._labels)
+        entries = None
+        if self.week is not None and not self.editor.edited:  # that week's substitutions (dated overlays)
+            entries = self.studio.week_entries(self.scenario, self._problem, shown, self.variant, self.view, self.key,
+                                               self.week, self._labels)
+        self.grid = services.weekly_grid(self._problem, shown, self.view, self.key, self._labels, entries=entries)
+        self._entries = entries
+        self.editor.show_lectures(services.view_lectures(self._problem, shown, self.view, self.key))
         label = next((k for k, v in self.variant_options.items() if v == self.variant), f"#{self.variant}")
         self.title = f"{services.view_title(self.view, self.key, self._labels)} — {label}"
+        if self.editor.edited:
+            self.title += " · edited, not saved"
+        elif entries is not None:
+            self.title += f" · week of {self.week - dt.timedelta(days=self.week.weekday()):%Y-%m-%d}"
+
+    @param.depends("week", watch=True)
+    @S.guarded
+    def _week_changed(self) -> None:
+        if self._problem is not None:
+            self._draw()
 
     # ------------------------------------------------------------------ exports
     def export(self, fmt: str) -> tuple[str, bytes]:
         if self.variant is None:
             raise S.TimetableError("no variant to export")
         return self.studio.export_timetable(self.scenario, self.variant, fmt, self.view, self.key or None,
-                                            start_date=self.start_date, weeks=int(self.weeks))
+                                            start_date=self.start_date, weeks=int(self.weeks), week=self.week)
 
     def download(self, fmt: str) -> io.BytesIO | None:
         """For a FileDownload callback: the file, or None with the reason in ``messages``."""
@@ -192,13 +255,13 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
                                css_classes=["tt-view"])
     key = _select(state, "key", "key_options", "Show", sizing_mode="stretch_width", css_classes=["tt-key"])
 
-    title = pn.pane.Markdown(f"### {state.title}", css_classes=["tt-title"])
-    grid = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["tt-grid-pane"],
-                        stylesheets=[services.GRID_CSS])
+    title = pn.pane.Markdown(f"### {S.safe_md(state.title)}", css_classes=["tt-title"])
+    # the weekly grid; a lecture dragged onto another period is moved there (EditorState.move_to)
+    grid = E.drag_grid(state.editor.move_to)
 
     def draw(*_):
-        title.object = f"### {state.title}" if state.title else ""
-        grid.object = services.grid_html(state.grid) if not state.grid.empty else ""
+        title.object = f"### {S.safe_md(state.title)}" if state.title else ""  # names are user data
+        grid.markup = state.grid_markup()
 
     state.param.watch(draw, ["grid", "title"])
     draw()
@@ -214,9 +277,14 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
     ical_opts = pn.Param(state, parameters=["start_date", "weeks"], show_name=False,
                          widgets={"start_date": w.DatePicker, "weeks": w.IntInput}, sizing_mode="stretch_width")
 
-    main = [S.message_alerts(state.messages), title, grid]
-    sidebar = [scenario, variant, view, key, pn.layout.Divider(),
-               pn.pane.Markdown("**Export**"), *downloads, ical_opts]
+    editor = pn.Card(E.editor_panel(state.editor, can_save=S.can("choose_variant")), title="Edit",
+                     collapsed=False, sizing_mode="stretch_width", css_classes=["tt-edit-card"])
+    tabs = pn.Tabs(("Timetable", pn.Column(grid, editor, sizing_mode="stretch_width")),
+                   ("Free resources", E.free_panel(state.free)), sizing_mode="stretch_width", dynamic=False)
+    main = [S.message_alerts(state.messages), title, tabs]
+    week = w.DatePicker.from_param(state.param.week, sizing_mode="stretch_width", css_classes=["tt-week"])
+    sidebar = [scenario, variant, view, key, week, pn.layout.Divider(),
+               pn.pane.Markdown("**Export**"), *downloads, ical_opts, S.share_link()]
     return S.page("Timetables", "timetable", *main, sidebar=sidebar)
 
 
@@ -237,7 +305,8 @@ def app() -> pn.template.BaseTemplate:
     return layout(state)
 
 
-pn.extension(notifications=True)
+pn.extension("tabulator", notifications=True)
+E.hv.extension("bokeh", logo=False)
 
 if pn.state.served:
     app().servable()

@@ -1,10 +1,17 @@
 """Compare variants: 2–4 timetables of a scenario side by side as day × period occupancy heatmaps
 (whole institution, a department, curriculum, teacher or room), their cost breakdown per
-constraint, the lectures that moved between two of them; mark one as the chosen variant.
+constraint, the lectures that moved between any two variants with the cost change per constraint,
+the scenario's history (each variant with its parent); mark one as the chosen variant; move a
+variant through the approval workflow (submit, approve or reject with a reason, publish: only the
+buttons the signed-in user's role may use, ``_workflow_ui.py``).
+
+The comparison can be saved as one HTML file that opens without a server, and shared as a
+read-only link (``?scenario=…&variants=1,2&view=…&key=…&readonly=1``).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -18,6 +25,7 @@ import panel as pn  # noqa: E402
 import param  # noqa: E402
 
 import _shared as S  # noqa: E402
+import _workflow_ui as WF  # noqa: E402
 from tt_core import services  # noqa: E402
 
 MAX_VARIANTS = 4
@@ -38,6 +46,9 @@ class VariantsState(param.Parameterized):
     heatmaps = param.List([], doc="[(label, occupancy frame)] of the selected variants")
     metrics = param.DataFrame(pd.DataFrame())
     moves = param.DataFrame(pd.DataFrame())
+    diff_costs = param.DataFrame(pd.DataFrame(), doc="constraints whose units changed from diff_a to diff_b")
+    diff_summary = param.String("", doc="moved / added / removed lectures and the cost change, in one line")
+    history = param.DataFrame(pd.DataFrame(), doc="every variant of the scenario with its parent")
     notes = param.String("", doc="warnings about variants that no longer fit the scenario")
 
     def __init__(self, studio, **params):
@@ -72,6 +83,9 @@ class VariantsState(param.Parameterized):
         self.options = self.studio.variant_options(self.scenario)
         ids = list(self.options.values())
         self.param.selected.objects = ids
+        # a diff may compare any two variants of the scenario, not only those compared above
+        self.param.diff_a.objects = self.param.diff_b.objects = ids
+        self.history = self.studio.variant_history(self.scenario)
         keep = [v for v in self.selected if v in ids]
         if keep != self.selected:
             self.selected = keep
@@ -112,10 +126,10 @@ class VariantsState(param.Parameterized):
                              for v in fits]
         self.metrics = self.studio.metrics_frame(self._problem, views)
         ids = [v.id for v in views]
-        for p in (self.param.diff_a, self.param.diff_b, self.param.to_choose):
-            p.objects = ids
-        a = self.diff_a if self.diff_a in ids else (ids[0] if ids else None)
-        b = self.diff_b if self.diff_b in ids and self.diff_b != a else next((i for i in ids if i != a), None)
+        self.param.to_choose.objects = ids
+        every = list(self.options.values())
+        a = self.diff_a if self.diff_a in every else (ids[0] if ids else None)
+        b = self.diff_b if self.diff_b in every and self.diff_b != a else next((i for i in ids if i != a), None)
         self.param.update(diff_a=a, diff_b=b, to_choose=self.to_choose if self.to_choose in ids else
                           (ids[0] if ids else None))
         self._diff()
@@ -123,11 +137,17 @@ class VariantsState(param.Parameterized):
     @param.depends("diff_a", "diff_b", watch=True)
     @S.guarded
     def _diff(self) -> None:
+        missing = [v for v in (self.diff_a, self.diff_b) if v is not None and v not in self._views]
+        for view in self.studio.load_variants(self._problem, missing):
+            self._views[view.id] = view
         va, vb = self._views.get(self.diff_a), self._views.get(self.diff_b)
         if va is None or vb is None or va.id == vb.id or not (va.fits and vb.fits):
-            self.moves = pd.DataFrame(columns=["course", "teacher", "change", "from", "to"])
+            self.param.update(moves=pd.DataFrame(columns=["course", "teacher", "change", "from", "to"]),
+                              diff_costs=pd.DataFrame(), diff_summary="")
             return
-        self.moves = services.lecture_moves(self._problem, va.timetable, vb.timetable, self._labels)
+        d = self.studio.diff_views(self._problem, va, vb, teacher_labels=self._labels)
+        self.param.update(moves=d.moves, diff_costs=d.changed_costs().drop(columns=["hard"]),
+                          diff_summary=d.summary())
 
     # ------------------------------------------------------------------ actions
     @S.guarded
@@ -147,6 +167,43 @@ class VariantsState(param.Parameterized):
 
 
 # ============================================================================ view
+def heatmap_plots(state: VariantsState) -> list:
+    """One HoloViews heatmap per selected variant, on one colour scale."""
+    if not state.heatmaps:
+        return []
+    top = max(int(df["lectures"].max()) for _, df in state.heatmaps) or 1
+    plots = []
+    for label, df in state.heatmaps:
+        days = list(dict.fromkeys(df["day"]))
+        periods = list(dict.fromkeys(df["period"]))
+        plot = hv.HeatMap(df, ["day", "period"], "lectures").opts(
+            cmap="Blues", clim=(0, top), colorbar=True, tools=["hover"], width=360, height=300,
+            invert_yaxis=True, title=label, xlabel="", ylabel="", toolbar=None,
+            xticks=None, default_tools=[], fontsize={"title": 10})
+        plots.append(plot.redim.values(day=days, period=periods))
+    return plots
+
+
+def standalone(state: VariantsState) -> io.BytesIO | None:
+    """The comparison shown now as one HTML file that opens without a server (for a FileDownload)."""
+    try:
+        if not state.heatmaps:
+            raise S.TimetableError("select the variants to compare first")
+        title = f"{state.scenario} · " + " vs ".join(label for label, _ in state.heatmaps)
+        where = services.view_title(state.view, state.key, state._labels)
+        data = S.standalone_html(
+            title, pn.pane.Markdown(f"Occupancy (lectures per period): {S.safe_md(where)}"),
+            pn.FlexBox(*[pn.pane.HoloViews(p, margin=5) for p in heatmap_plots(state)]),
+            pn.pane.Markdown("## Cost per constraint"),
+            pn.pane.DataFrame(state.metrics.drop(columns=["hard"], errors="ignore"), index=False),
+            pn.pane.Markdown("## Lectures moved"), pn.pane.DataFrame(state.moves, index=False))
+    except Exception as exc:  # noqa: BLE001 - shown in the page
+        state.messages.fail(exc)
+        return None
+    state.messages.ok("the comparison was saved as a standalone HTML file")
+    return io.BytesIO(data)
+
+
 def heatmap_panel(state: VariantsState) -> pn.Column:
     row = pn.FlexBox(sizing_mode="stretch_width")
 
@@ -154,18 +211,7 @@ def heatmap_panel(state: VariantsState) -> pn.Column:
         if not state.heatmaps:
             row.objects = [pn.pane.Markdown("Select at least one variant (and an item for this view).")]
             return
-        top = max(int(df["lectures"].max()) for _, df in state.heatmaps) or 1
-        panes = []
-        for label, df in state.heatmaps:
-            days = list(dict.fromkeys(df["day"]))
-            periods = list(dict.fromkeys(df["period"]))
-            plot = hv.HeatMap(df, ["day", "period"], "lectures").opts(
-                cmap="Blues", clim=(0, top), colorbar=True, tools=["hover"], width=360, height=300,
-                invert_yaxis=True, title=label, xlabel="", ylabel="", toolbar=None,
-                xticks=None, default_tools=[], fontsize={"title": 10})
-            plot = plot.redim.values(day=days, period=periods)
-            panes.append(pn.pane.HoloViews(plot, css_classes=["tt-heatmap"], margin=5))
-        row.objects = panes
+        row.objects = [pn.pane.HoloViews(plot, css_classes=["tt-heatmap"], margin=5) for plot in heatmap_plots(state)]
 
     state.param.watch(draw, "heatmaps")
     draw()
@@ -208,18 +254,36 @@ def layout(state: VariantsState) -> pn.template.BaseTemplate:
                         pagination="local", page_size=15, css_classes=["tt-moves"])
     moves_title = pn.pane.Markdown("")
 
+    diff_costs = w.Tabulator(state.diff_costs, disabled=True, show_index=False, css_classes=["tt-diff-costs"],
+                             layout="fit_data_table")
+    history = w.Tabulator(state.history, disabled=True, show_index=False, sizing_mode="stretch_width",
+                          pagination="local", page_size=10, css_classes=["tt-history"], layout="fit_data_table")
+    state.param.watch(lambda e: setattr(history, "value", e.new), "history")
+
     def show_moves(*_):
         moves.value = state.moves
+        diff_costs.value = state.diff_costs
+        diff_costs.visible = not state.diff_costs.empty
         if state.diff_a is None or state.diff_b is None or state.diff_a == state.diff_b:
             moves_title.object = "Pick two different variants to list the lectures that moved."
         else:
-            moves_title.object = f"**{len(state.moves)} lecture(s) moved** from #{state.diff_a} to #{state.diff_b}"
+            moves_title.object = f"**{S.safe(state.diff_summary)}**" if state.diff_summary else \
+                f"**{len(state.moves)} lecture(s) moved** from #{state.diff_a} to #{state.diff_b}"
 
-    state.param.watch(show_moves, "moves")
+    state.param.watch(show_moves, ["moves", "diff_costs", "diff_summary"])
     show_moves()
 
     choose = w.Button(name="Mark as chosen", button_type="success", css_classes=["tt-choose"])
     choose.on_click(lambda _: state.choose())
+    # roles that may not choose see no choose control (VariantsState.choose and the services refuse anyway)
+    choosing = [pn.layout.Divider(), pn.pane.Markdown("**Chosen timetable**"),
+                _variant_select(state.param.to_choose), choose] if S.can("choose_variant") else []
+    save_html = S.Download(callback=lambda: standalone(state), filename=f"{services.file_stem(state.scenario or 'variants')}"
+                           "-comparison.html", label="Save view as HTML", button_type="primary",
+                           button_style="outline", css_classes=["tt-save-html"], sizing_mode="stretch_width")
+    share = S.share_link(lambda: {"scenario": state.scenario or "", "variants": ",".join(map(str, state.selected)),
+                                  "view": state.view, "key": state.key or ""},
+                         depends=[(state, ["scenario", "selected", "view", "key"])])
 
     main = [
         S.message_alerts(state.messages), notes,
@@ -227,10 +291,13 @@ def layout(state: VariantsState) -> pn.template.BaseTemplate:
         pn.pane.Markdown("### Cost per constraint"), metrics,
         pn.pane.Markdown("### Lectures moved"),
         pn.Row(_variant_select(state.param.diff_a), _variant_select(state.param.diff_b)), moves_title, moves,
+        pn.pane.Markdown("Cost change per constraint (only those that changed):"), diff_costs,
+        pn.pane.Markdown("### History (each variant with the one it was derived from)"), history,
     ]
-    sidebar = [scenario, pick, view, key,
-               pn.layout.Divider(), pn.pane.Markdown("**Chosen timetable**"),
-               _variant_select(state.param.to_choose), choose]
+    # the approval workflow of any variant of the scenario: only the buttons the user's role may use
+    approval = WF.variant_workflow(WF.WorkflowState(state.studio, state.messages), state)
+    sidebar = [scenario, pick, view, key, *choosing, pn.layout.Divider(), approval,
+               pn.layout.Divider(), pn.pane.Markdown("**Share**"), save_html, share]
     return S.page("Compare variants", "variants", *main, sidebar=sidebar)
 
 
@@ -242,6 +309,13 @@ def app() -> pn.template.BaseTemplate:
     query = pn.state.location.query_params if pn.state.location else {}
     if query.get("scenario") in state.param.scenario.objects:
         state.scenario = query["scenario"]
+    if query.get("view") in services.VIEWS:
+        state.view = query["view"]
+    if query.get("key") and query["key"] in state.param.key.objects:
+        state.key = query["key"]
+    wanted = [int(v) for v in str(query.get("variants", "")).split(",") if v.strip().isdigit()]
+    if wanted and all(v in state.param.selected.objects for v in wanted):
+        state.selected = wanted[:MAX_VARIANTS]
     return layout(state)
 
 

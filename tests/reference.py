@@ -13,14 +13,17 @@ Rules, as the validator applies them:
   counts one ``Lectures`` unit and nothing else (no room, no capacity, no stability …).
 * A lecture of length ``L`` starting at ``p`` occupies ``p .. min(p + L, end of its day) - 1``;
   each period cut off at the day's end is one ``Availability`` unit.
+* ``StudentClashes`` (enrolments) is counted per *student*: in every period, a student with ``k``
+  of their courses taught then has ``k(k-1)/2`` clashing pairs — the kernels count the same thing
+  per *course pair* (weighted by the students the two share), so this is an independent check.
 """
 
 from __future__ import annotations
 
 from tt_core.constraints import (
     AVAILABILITY, COMPACTNESS, CONFLICTS, CURRICULUM_LOAD, LECTURES, MIN_WORKING_DAYS, N_CONSTRAINTS,
-    N_HARD, ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, TEACHER_LOAD, TEACHER_PREFERENCE,
-    TIME_OF_DAY,
+    N_HARD, ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, STUDENT_CLASHES, TEACHER_LOAD,
+    TEACHER_PREFERENCE, TIME_OF_DAY,
 )
 
 
@@ -78,6 +81,15 @@ def curricula_members(problem) -> list[list[int]]:
     return [courses[ptr[g]:ptr[g + 1]] for g in range(len(ptr) - 1)]
 
 
+def student_enrolments(problem) -> list[list[int]]:
+    """The courses of every student (from the CSR arrays; none without enrolments)."""
+    if problem.student_ptr is None:
+        return []
+    ptr = [int(x) for x in problem.student_ptr]
+    courses = [int(x) for x in problem.student_courses]
+    return [courses[ptr[s]:ptr[s + 1]] for s in range(len(ptr) - 1)]
+
+
 def reference_units(problem, timetable) -> list[int]:
     """Units of every constraint (a list indexed by ``tt_core.constraints``) for one timetable."""
     units = [0] * N_CONSTRAINTS
@@ -107,6 +119,13 @@ def reference_units(problem, timetable) -> list[int]:
             for b in here[i + 1:]:
                 if (min(a, b), max(a, b)) in pairs:
                     units[CONFLICTS] += 1
+
+    # --- StudentClashes: per student and period, the pairs of their own courses taught then
+    for courses in student_enrolments(problem):
+        mine = set(courses)
+        for q, here in courses_at.items():
+            k = sum(1 for c in here if c in mine)
+            units[STUDENT_CLASHES] += k * (k - 1) // 2
 
     # --- Availability: unavailable occupied periods (course or teacher) plus spilled periods
     for t in taught:
@@ -196,7 +215,7 @@ def reference_units(problem, timetable) -> list[int]:
 
 
 def reference_cost(units: list[int], weights) -> tuple[int, float]:
-    """``(hard violations, weighted soft cost)`` of a units list (hard terms are indices 0..4)."""
+    """``(hard violations, weighted soft cost)`` of a units list (hard terms are the first N_HARD)."""
     hard = sum(units[:N_HARD])
     soft = sum(u * float(w) for u, w in zip(units[N_HARD:], list(weights)[N_HARD:]))
     return hard, soft

@@ -203,6 +203,40 @@ def test_edit_a_room_capacity(server, page):
     expect(first).to_have_text("321")
 
 
+def test_move_and_undo_a_lecture_in_the_timetable(server, page, tiny):
+    """Edit a variant by hand: move a lecture with the pickers, see the change, undo it; then drag a
+    lecture onto another period of the grid and undo that too. Nothing is saved."""
+    p = tiny.problem
+    teacher = p.teacher_names[0]
+    _goto(page, f"{server}/timetable?scenario=tiny&variant=1&view=teacher&key={teacher}",
+          ".tt-grid-pane .tt-lecture[data-lecture]")
+    status = page.locator(".tt-edit-status")
+    expect(status).to_contain_text("soft cost")
+    # the lecture picker starts on the teacher's first lecture
+    first = int(np.flatnonzero(p.course_teacher[p.lecture_course] == 0)[0])
+    course = p.course_names[p.lecture_course[first]]
+    now = int(tiny.hidden.period[first])
+    length = int(p.course_length[p.lecture_course[first]])
+    target = next(q for q in range(p.n_periods) if q != now and q % p.periods_per_day + length <= p.periods_per_day)
+    page.locator(".tt-edit-period select").select_option(label=p.period_labels[target])
+    expect(page.locator(".tt-edit-preview")).to_contain_text(f"Moving it to {p.period_labels[target]}")
+    page.locator(".tt-edit-move button").click()
+    expect(page.locator(".tt-info")).to_contain_text(f"moved lecture 1 of course {course}")
+    expect(status).to_contain_text("1 lecture(s) moved in 1 edit(s), not saved")
+    expect(page.locator(".tt-grid-pane .tt-moved").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "timetable-edit.png"), full_page=True)
+    page.locator(".tt-edit-undo button").click()
+    expect(page.locator(".tt-info")).to_contain_text(f"undone: lecture 1 of course {course}")
+    expect(status).not_to_contain_text("not saved")
+    expect(page.locator(".tt-grid-pane .tt-moved")).to_have_count(0)
+    # drag and drop: a lecture onto the first period of the week
+    page.locator(".tt-grid-pane .tt-lecture[data-lecture]").first.drag_to(
+        page.locator(".tt-grid-pane td[data-period='0']"))
+    expect(status).to_contain_text("not saved")
+    page.locator(".tt-edit-undo button").click()
+    expect(status).not_to_contain_text("not saved")
+
+
 def test_teacher_timetable_and_ical_download(server, page, tiny):
     import icalendar
 

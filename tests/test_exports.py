@@ -122,7 +122,7 @@ def test_ical_errors(tmp_path):
     with pytest.raises(TimetableError, match="unknown time zone 'Mars/Olympus'"):
         export_ical(p, tt, tmp_path, start_date="2025-09-01", weeks=3, tz="Mars/Olympus")
     with pytest.raises(TimetableError, match="unknown calendar view"):
-        export_ical(p, tt, tmp_path, start_date="2025-09-01", weeks=3, views=["students"])
+        export_ical(p, tt, tmp_path, start_date="2025-09-01", weeks=3, views=["parents"])
     with pytest.raises(TimetableError, match="run past midnight"):
         export_ical(p, tt, tmp_path, start_date="2025-09-01", weeks=3, day_start="22:00")
     (tmp_path / "file").write_text("")

@@ -7,6 +7,8 @@
   a state built from scratch;
 * ``evaluate_batch`` equals ``evaluate`` row by row.
 
+About half of the problems carry students' enrolments (``StudentClashes``), the rest none.
+
 Problems are tiny on purpose (few periods and rooms), so repeated periods, shared rooms,
 conflicts and multi-period lectures running past the day's end happen often.
 """
@@ -64,6 +66,12 @@ def problems(draw) -> Problem:
             curriculum_max_per_day=draw(st.lists(st.integers(0, 2), min_size=n_curricula,
                                                  max_size=n_curricula)),
         )
+    if draw(st.booleans()):
+        # students enrolled in random course subsets: StudentClashes, weighted by shared students
+        n_students = draw(st.integers(1, 8))
+        kw["enrolments"] = [(f"s{i}", [courses[j] for j in draw(st.lists(st.integers(0, C - 1), unique=True,
+                                                                        max_size=C))])
+                            for i in range(n_students)]
     return Problem.create(**kw)
 
 
@@ -195,7 +203,7 @@ def test_evaluate_batch_equals_looped_evaluate(case):
     periods = np.stack([t.period for t in tts])
     rooms = np.stack([t.room for t in tts])
     weights = K.itc_weights()
-    weights[sorted(K.EXTENSIONS)] = [0.5, 2.0, 1.5, 3.0, 0.25]
+    weights[sorted(K.EXTENSIONS)] = [0.5, 4.0, 2.0, 1.5, 3.0, 0.25]
     units, hard, soft = evaluate_batch(pb, periods, rooms, weights)
     for i, tt in enumerate(tts):
         rep = evaluate(pb, tt, weights)

@@ -96,7 +96,7 @@ def test_written_bundle_has_every_table_and_verbatim_names(bundle_dir):
     assert sorted(p.stem for p in bundle_dir.glob("*.csv")) == sorted(TABLES)
     courses = read_csv(bundle_dir / "courses.csv")
     assert courses[0] == ["name", "teacher", "lectures", "min_days", "students", "length", "department", "category",
-                          "room_types"]
+                          "room_types", "offering"]
     assert [r[0] for r in courses[1:]] == list(COURSES)
     assert courses[2][8] == "lecture hall" and courses[3][8] == "lab" and courses[4][8] == ""
     assert read_csv(bundle_dir / "course_rooms.csv")[1:] == [[COURSES[3], ROOMS[0]], [COURSES[3], ROOMS[3]]]

@@ -18,6 +18,10 @@ COMMAND_MODULES = [
     "hardware",   # tt hardware
     "data",       # tt import, export, synth, scenarios, demo build
     "jobs",       # tt jobs submit, run, list, show, watch, cancel, retry
+    "users",      # tt users list, add, role, remove, demo; tt audit
+    "planning",   # tt check, tt diff
+    "workflow",   # tt workflow submit, approve, reject, publish…; tt substitute propose, apply, cover, rollback
+    "students",   # tt students, tt section
 ]
 
 

@@ -169,6 +169,61 @@ def evaluate_batch(problem: Problem, periods: np.ndarray, rooms: np.ndarray, wei
     return units, hard, soft
 
 
+def _student_clashes(pb: Problem, taught: np.ndarray, where) -> list[Violation]:
+    """StudentClashes items: per period, each pair of taught courses sharing enrolled students."""
+    a, b, n = pb.shared_students
+    if not len(a):
+        return []
+    both = taught[a] & taught[b]                      # [pairs, P]; pairs are few compared to C x C
+    pair, q = np.nonzero(both)
+    order = np.lexsort((pair, q))
+    out = []
+    for k in order:
+        i, t = int(pair[k]), int(q[k])
+        ca, cb, m = pb.course_names[a[i]], pb.course_names[b[i]], int(n[i])
+        out.append(Violation(K.STUDENT_CLASHES, m, f"Courses {ca} and {cb} have both a lecture at {where(t)}: "
+                             f"{m} student{'s' if m != 1 else ''} enrolled in both", ca, period=t))
+    return out
+
+
+def student_clash_list(problem: Problem, timetable: Timetable) -> list[dict]:
+    """Every student with a clash: ``student``, ``period`` (label), ``courses`` (the clashing ones).
+
+    The per-student reading of ``StudentClashes`` (a student with ``k`` courses at one period has
+    ``k(k-1)/2`` clashing pairs there). Built from each student's own courses, so it costs
+    O(enrolments x periods per course), never O(students x periods).
+    """
+    check_timetable(problem, timetable)
+    pb = problem
+    if pb.n_enrolments == 0:
+        return []
+    P, ppd = pb.n_periods, pb.periods_per_day
+    taught_at: list[list[int]] = [[] for _ in range(pb.n_courses)]
+    used = np.zeros((pb.n_courses, P), bool)
+    for l in range(pb.n_lectures):
+        p, r = int(timetable.period[l]), int(timetable.room[l])
+        if p < 0 or r < 0:
+            continue
+        c = int(pb.lecture_course[l])
+        end = min(p + int(pb.course_length[c]), (p // ppd + 1) * ppd)
+        if used[c, p:end].any():
+            continue  # not taught (validator semantics)
+        used[c, p:end] = True
+        taught_at[c].extend(range(p, end))
+    out = []
+    for s in range(pb.n_students):
+        by_period: dict[int, list[int]] = {}
+        for c in pb.student_course_ids(s):
+            for q in taught_at[int(c)]:
+                by_period.setdefault(q, []).append(int(c))
+        for q in sorted(by_period):
+            cs = by_period[q]
+            if len(cs) > 1:
+                out.append({"student": pb.student_names[s], "period": pb.period_labels[q],
+                            "courses": ", ".join(pb.course_names[c] for c in cs)})
+    return out
+
+
 def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
     """Every unit of cost with the course/curriculum/room/period it comes from (plain Python)."""
     pb, tt = problem, timetable
@@ -250,7 +305,7 @@ def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
             out.append(Violation(K.ROOM_OCCUPATION, len(users) - 1, f"{len(users)} lectures in room "
                                  f"{pb.room_names[r]} the {where(q)}: "
                                  + ", ".join(pb.course_names[c] for c in users), room=pb.room_names[r], period=q))
-    conflict = pb.conflict
+    conflict = pb.group_conflict
     for q in range(P):
         here = np.flatnonzero(taught[:, q])
         for i, a in enumerate(here):
@@ -260,6 +315,7 @@ def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
                     out.append(Violation(K.CONFLICTS, 1, f"Courses {pb.course_names[a]} and {pb.course_names[b]} "
                                          f"have both a lecture at {where(q)} ({why})",
                                          pb.course_names[a], period=q))
+    out += _student_clashes(pb, taught, where)
     for g in range(pb.n_curricula):
         gn = pb.curriculum_names[g]
         members = pb.curriculum_courses[pb.curriculum_ptr[g]:pb.curriculum_ptr[g + 1]]

@@ -4,7 +4,9 @@ Everything is an integer id: courses, teachers, rooms, curricula, periods (``day
 + slot``) and lectures (each course owns ``n_lectures`` consecutive lecture ids). Names are kept
 only for I/O and explanations. ITC2007 CB-CTT is the exact subset; the extension arrays (room
 suitability, lecture length, teacher preferences, loads, time-of-day penalties, departments,
-categories) are neutral on ITC instances.
+categories) are neutral on ITC instances. Students are optional: enrolments (student -> courses)
+are the general form of curricula; two courses sharing a student may not overlap, and a large
+offering may be split into sections (separate courses, see :mod:`tt_core.sectioning`).
 
 A lecture of length ``L`` placed at start period ``p`` occupies ``p .. p+L-1`` of the same day.
 """
@@ -70,6 +72,12 @@ class Problem:
     department_names: tuple[str, ...] = ()
     room_types: tuple[str, ...] = ()
     room_type: np.ndarray = field(default=None)  # int32 [R] index into room_types, -1 = generic
+    # students (optional): who takes which course, CSR student -> courses (ascending ids). The
+    # general form of curricula: two courses sharing a student may not overlap (StudentClashes).
+    student_names: tuple[str, ...] = ()
+    student_ptr: np.ndarray = field(default=None)       # int32 [S+1], None = no students
+    student_courses: np.ndarray = field(default=None)   # int32 [nnz]
+    course_offering: tuple[str, ...] = ()   # per course: the offering it is a section of; () = no sections
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -100,11 +108,16 @@ class Problem:
         teacher_max_per_day: dict[str, int] | None = None,
         period_penalty: Sequence[int] | None = None,
         period_labels: Sequence[str] | None = None,
+        enrolments: Sequence[tuple[str, Sequence[str]]] = (),
+        course_offering: Sequence[str] | None = None,
     ) -> "Problem":
         """Build a validated problem from names and plain sequences.
 
-        ``unavailable`` / ``teacher_*`` take ``(name, period)`` pairs. Raises
-        :class:`~tt_core.errors.ValidationError` listing every inconsistency.
+        ``unavailable`` / ``teacher_*`` take ``(name, period)`` pairs. ``enrolments`` takes
+        ``(student, courses)`` pairs: every course a student takes (a section, when the offering is
+        split). ``course_offering`` names, per course, the offering it is a section of (its own
+        name when it is not a section); a student may take one section of an offering only.
+        Raises :class:`~tt_core.errors.ValidationError` listing every inconsistency.
         """
         errors: list[str] = []
         C, R = len(courses), len(rooms)
@@ -197,6 +210,13 @@ class Problem:
         suit = np.ones((C, R), np.bool_) if suitable is None else np.asarray(suitable, np.bool_)
         if suit.shape != (C, R):
             errors.append(f"suitability matrix has shape {suit.shape}, expected {(C, R)}")
+        offering: tuple[str, ...] = ()
+        if course_offering is not None:
+            if len(course_offering) != C:
+                errors.append(f"course offerings: {len(course_offering)} values for {C} courses")
+            else:
+                offering = tuple(o if o else c for o, c in zip(course_offering, courses))
+        s_ptr, s_courses, s_names = _enrolment_csr(enrolments, course_index, offering, errors)
         if period_labels is None:
             period_labels = tuple(f"day {d} period {s}" for d in range(days) for s in range(periods_per_day))
         elif len(period_labels) != P:
@@ -234,6 +254,10 @@ class Problem:
             department_names=dept_names,
             room_types=types,
             room_type=_frozen(rtype, np.int32),
+            student_names=s_names,
+            student_ptr=_frozen(s_ptr, np.int32) if s_names else None,
+            student_courses=_frozen(s_courses, np.int32) if s_names else None,
+            course_offering=offering if offering != tuple(courses) else (),
         )
 
     def __getstate__(self):
@@ -283,12 +307,21 @@ class Problem:
         return int(self.course_lectures.sum())
 
     @property
+    def n_students(self) -> int:
+        return len(self.student_names)
+
+    @property
+    def n_enrolments(self) -> int:
+        return 0 if self.student_courses is None else len(self.student_courses)
+
+    @property
     def is_itc(self) -> bool:
         """True when no extension data is present (pure ITC2007 CB-CTT)."""
         return bool(
             (self.course_length == 1).all() and self.suitable.all() and not self.teacher_unavailable.any()
             and not self.teacher_undesired.any() and not self.teacher_max_per_day.any()
             and not self.period_penalty.any() and not self.curriculum_max_per_day.any()
+            and self.n_enrolments == 0
         )
 
     # ------------------------------------------------------------------ derived arrays (cached)
@@ -326,8 +359,9 @@ class Problem:
         return _frozen(ptr, np.int32), _frozen(idx, np.int32)
 
     @cached_property
-    def conflict(self) -> np.ndarray:
-        """bool [C, C]: courses sharing a curriculum or a teacher (diagonal False)."""
+    def group_conflict(self) -> np.ndarray:
+        """bool [C, C]: courses sharing a curriculum or a teacher (diagonal False) — the pairs the
+        ``Conflicts`` constraint counts (ITC2007)."""
         C = self.n_courses
         m = np.zeros((C, C), np.bool_)
         for q in range(self.n_curricula):
@@ -338,12 +372,130 @@ class Problem:
         return _frozen(m, np.bool_)
 
     @cached_property
+    def shared_students(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Course pairs with enrolled students in common: ``(a, b, n)`` int32 arrays, ``a < b``,
+        sorted by ``(a, b)``; ``n`` students take both. Empty without enrolments.
+
+        Derived once from the student -> courses CSR: each student's ``k`` courses give their
+        ``k(k-1)/2`` pairs (students with equal ``k`` at once, as a ``[students, k]`` block), and
+        equal pairs are counted. Memory is O(pairs), never O(students x courses).
+        """
+        C = self.n_courses
+        empty = _frozen(np.zeros(0), np.int32)
+        if self.n_enrolments == 0 or C < 2:
+            return empty, empty, empty
+        ptr, idx = self.student_ptr, self.student_courses
+        deg = np.diff(ptr)
+        keys = []
+        for k in np.unique(deg):
+            if k < 2:
+                continue
+            rows = np.flatnonzero(deg == k)
+            block = idx[ptr[rows][:, None] + np.arange(k)[None, :]].astype(np.int64)  # ascending per row
+            i, j = np.triu_indices(int(k), 1)
+            keys.append((block[:, i] * C + block[:, j]).ravel())
+        if not keys:
+            return empty, empty, empty
+        uniq, counts = np.unique(np.concatenate(keys), return_counts=True)
+        return _frozen(uniq // C, np.int32), _frozen(uniq % C, np.int32), _frozen(counts, np.int32)
+
+    @cached_property
+    def conflict(self) -> np.ndarray:
+        """bool [C, C]: courses that may not overlap — sharing a curriculum, a teacher or an enrolled
+        student (diagonal False). Solvers and screens read this union; the cost splits it into
+        ``Conflicts`` (:attr:`group_conflict`) and ``StudentClashes`` (:attr:`shared_students`)."""
+        a, b, _ = self.shared_students
+        if not len(a):
+            return self.group_conflict
+        m = self.group_conflict.copy()
+        m[a, b] = True
+        m[b, a] = True
+        return _frozen(m, np.bool_)
+
+    @cached_property
     def conflict_csr(self) -> tuple[np.ndarray, np.ndarray]:
         """CSR (ptr, idx) of each course's conflicting courses."""
         rows, cols = np.nonzero(self.conflict)
         ptr = np.zeros(self.n_courses + 1, np.int32)
         np.add.at(ptr, rows + 1, 1)
         return _frozen(np.cumsum(ptr), np.int32), _frozen(cols, np.int32)
+
+    @cached_property
+    def conflict_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry of :attr:`conflict_csr`: ``(group, students)`` int32 arrays — 1 when the pair
+        counts for ``Conflicts`` (curriculum or teacher), and the number of students both courses
+        share (their ``StudentClashes`` units per period of overlap)."""
+        ptr, cols = self.conflict_csr
+        C = self.n_courses
+        rows = np.repeat(np.arange(C, dtype=np.int64), np.diff(ptr))
+        group = self.group_conflict[rows, cols].astype(np.int32)
+        students = np.zeros(len(cols), np.int32)
+        a, b, n = self.shared_students
+        if len(a):
+            pair = a.astype(np.int64) * C + b
+            key = np.minimum(rows, cols) * C + np.maximum(rows, cols)
+            pos = np.minimum(np.searchsorted(pair, key), len(pair) - 1)
+            hit = pair[pos] == key
+            students[hit] = n[pos[hit]]
+        return _frozen(group, np.int32), _frozen(students, np.int32)
+
+    @cached_property
+    def course_student_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR (ptr, idx) of the students enrolled in each course (ascending student ids)."""
+        C = self.n_courses
+        if self.n_enrolments == 0:
+            return _frozen(np.zeros(C + 1), np.int32), _frozen(np.zeros(0), np.int32)
+        student = np.repeat(np.arange(self.n_students, dtype=np.int32), np.diff(self.student_ptr))
+        order = np.argsort(self.student_courses, kind="stable")
+        ptr = np.zeros(C + 1, np.int64)
+        ptr[1:] = np.cumsum(np.bincount(self.student_courses, minlength=C))
+        return _frozen(ptr, np.int32), _frozen(student[order], np.int32)
+
+    def student_course_ids(self, student: int) -> np.ndarray:
+        """Course ids student ``student`` (an index) is enrolled in."""
+        if self.n_enrolments == 0:
+            return np.zeros(0, np.int32)
+        return self.student_courses[self.student_ptr[student]:self.student_ptr[student + 1]]
+
+    def student_index(self, name: str) -> int:
+        try:
+            return self._student_index[name]
+        except KeyError:
+            raise KeyError(f"unknown student {name!r}") from None
+
+    @cached_property
+    def _student_index(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.student_names)}
+
+    def offering_of(self, course: int) -> str:
+        """The offering course ``course`` is a section of (its own name when it is not a section)."""
+        return self.course_offering[course] if self.course_offering else self.course_names[course]
+
+    def student_fields(self, courses: Sequence[int], extra_courses: Sequence[str] = ()) -> dict:
+        """The student fields of a problem made of ``courses`` (ids here, in that order) followed by
+        courses ``extra_courses`` (names) no student takes — for :meth:`replace` when cutting a
+        sub-problem. Students keep their courses among ``courses``; those left with none are dropped."""
+        courses = np.asarray(courses, np.int64)
+        extra = tuple(extra_courses)
+        offering = ()
+        if self.course_offering:
+            offering = tuple(self.course_offering[int(c)] for c in courses) + extra
+        if self.n_enrolments == 0:
+            return dict(student_names=(), student_ptr=None, student_courses=None, course_offering=offering)
+        pos = np.full(self.n_courses, -1, np.int64)
+        pos[courses] = np.arange(len(courses))
+        new = pos[self.student_courses]
+        owner = np.repeat(np.arange(self.n_students), np.diff(self.student_ptr))
+        keep = new >= 0
+        owner, new = owner[keep], new[keep]
+        order = np.lexsort((new, owner))
+        owner, new = owner[order], new[order]
+        students, counts = np.unique(owner, return_counts=True)
+        ptr = np.zeros(len(students) + 1, np.int64)
+        ptr[1:] = np.cumsum(counts)
+        return dict(student_names=tuple(self.student_names[int(s)] for s in students),
+                    student_ptr=ptr.astype(np.int32), student_courses=new.astype(np.int32),
+                    course_offering=offering)
 
     def period_of(self, day: int, slot: int) -> int:
         return day * self.periods_per_day + slot
@@ -393,6 +545,11 @@ class Problem:
             "availability": round(1 - float(self.unavailable.mean()), 3) if C and P else 1.0,
             "departments": len(self.department_names),
             "itc_mode": self.is_itc,
+            **({"students": self.n_students, "enrolments": self.n_enrolments,
+                "student_conflict_pairs": len(self.shared_students[0]),
+                "sectioned_offerings": len(set(o for c, o in enumerate(self.course_offering)
+                                               if o != self.course_names[c]))}
+               if self.n_students else {}),
         }
 
 
@@ -402,6 +559,45 @@ def _dupes(what: str, names: Sequence[str], errors: list[str]) -> None:
         if n in seen:
             errors.append(f"duplicate {what} name {n!r}")
         seen.add(n)
+
+
+def _enrolment_csr(enrolments, course_index: dict[str, int], offering: tuple[str, ...],
+                   errors: list[str]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """(ptr, courses, names) of the students' enrolments; each student's course ids ascending."""
+    names: list[str] = []
+    ptr = [0]
+    members: list[int] = []
+    seen_students: set[str] = set()
+    for student, cs in enrolments:
+        if not isinstance(student, str) or not student:
+            errors.append(f"enrolments: a student needs a non-empty name, got {student!r}")
+            continue
+        if student in seen_students:
+            errors.append(f"duplicate student name {student!r}")
+            continue
+        seen_students.add(student)
+        ids: set[int] = set()
+        of_offering: dict[str, str] = {}
+        for c in cs:
+            if c not in course_index:
+                errors.append(f"student {student}: unknown course {c}")
+                continue
+            i = course_index[c]
+            if i in ids:
+                errors.append(f"student {student}: course {c} listed twice")
+                continue
+            if offering:
+                o = offering[i]
+                if o in of_offering:
+                    errors.append(f"student {student}: in two sections of offering {o} ({of_offering[o]} and {c}); "
+                                  "a student attends one section")
+                    continue
+                of_offering[o] = c
+            ids.add(i)
+        names.append(student)
+        members.extend(sorted(ids))
+        ptr.append(len(members))
+    return np.asarray(ptr, np.int32), np.asarray(members, np.int32), tuple(names)
 
 
 @dataclass(eq=False)

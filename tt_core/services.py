@@ -30,12 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import auth
 from . import constraints as K
 from .errors import TimetableError, ValidationError
 from .model import Problem, Timetable
 
-# What a heatmap or a weekly grid can be drawn for.
-VIEWS = ("institution", "department", "curriculum", "teacher", "room")
+# What a heatmap or a weekly grid can be drawn for (a student: the courses they are enrolled in).
+VIEWS = ("institution", "department", "curriculum", "teacher", "room", "student")
 
 
 # ----------------------------------------------------------------------------- the time grid
@@ -70,7 +71,7 @@ def slot_names(problem: Problem) -> list[str]:
 
 # ----------------------------------------------------------------------------- selections
 def view_keys(problem: Problem, view: str) -> list[str]:
-    """The items one can pick for ``view`` (department, curriculum, teacher or room names)."""
+    """The items one can pick for ``view`` (department, curriculum, teacher, room or student names)."""
     if view == "institution":
         return []
     if view == "department":
@@ -81,11 +82,14 @@ def view_keys(problem: Problem, view: str) -> list[str]:
         return list(problem.teacher_names)
     if view == "room":
         return list(problem.room_names)
+    if view == "student":
+        return list(problem.student_names)
     raise TimetableError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
 
 
 def course_mask(problem: Problem, view: str, key: str | None) -> np.ndarray:
-    """Courses shown by a view: all (institution, room), a department's, a curriculum's or a teacher's."""
+    """Courses shown by a view: all (institution, room), a department's, a curriculum's, a teacher's
+    or a student's (their own week, from their enrolments)."""
     C = problem.n_courses
     if view in ("institution", "room"):
         return np.ones(C, bool)
@@ -99,6 +103,10 @@ def course_mask(problem: Problem, view: str, key: str | None) -> np.ndarray:
         return problem.course_department == i
     if view == "teacher":
         return problem.course_teacher == i
+    if view == "student":
+        mask = np.zeros(C, bool)
+        mask[problem.student_course_ids(i)] = True
+        return mask
     mask = np.zeros(C, bool)
     mask[problem.curriculum_courses[problem.curriculum_ptr[i]:problem.curriculum_ptr[i + 1]]] = True
     return mask
@@ -118,6 +126,17 @@ def _placed(problem: Problem, timetable: Timetable, view: str, key: str | None):
         keep &= timetable.room == problem.room_index(key)
     ids = np.flatnonzero(keep)
     return ids, lc[ids], timetable.period[ids], timetable.room[ids]
+
+
+def view_lectures(problem: Problem, timetable: Timetable, view: str, key: str | None) -> np.ndarray:
+    """Lecture ids a view is about (to pick one to edit): the placed ones it shows, plus the
+    unplaced lectures of its courses (a room view: only the lectures in that room)."""
+    ids = _placed(problem, timetable, view, key)[0]
+    if view == "room":
+        return ids
+    unplaced = (timetable.period < 0) | (timetable.room < 0)
+    more = np.flatnonzero(unplaced & course_mask(problem, view, key)[problem.lecture_course])
+    return np.union1d(ids, more)
 
 
 # ----------------------------------------------------------------------------- occupancy
@@ -146,6 +165,61 @@ def occupancy_frame(problem: Problem, timetable: Timetable, view: str = "institu
         "day": [days[d] for d in range(problem.days) for _ in range(problem.periods_per_day)],
         "period": [slots[s] for _ in range(problem.days) for s in range(problem.periods_per_day)],
         "lectures": grid.ravel(),
+    })
+
+
+# ----------------------------------------------------------------------------- free resources
+FREE_KINDS = ("teachers", "rooms", "curricula")
+
+
+def free_resources(problem: Problem, timetable: Timetable, kind: str) -> tuple[np.ndarray, list[list[str]]]:
+    """Who or what is free in each period: ``(counts int [days, periods_per_day], names per period)``.
+
+    ``kind`` is ``"teachers"`` (available — not marked unavailable — and not teaching),
+    ``"rooms"`` (no lecture in it) or ``"curricula"`` (none of its courses taught). Planners read
+    it as "when can I put an extra lecture, a meeting, a make-up class?" (``docs/USERS.md``).
+    A lecture of length ``L`` occupies each of its periods (clipped at the day's end).
+    """
+    if kind not in FREE_KINDS:
+        raise TimetableError(f"unknown kind {kind!r}; one of {', '.join(FREE_KINDS)}")
+    timetable.check_shape(problem)
+    P, ppd = problem.n_periods, problem.periods_per_day
+    taught = np.zeros((problem.n_courses, P), bool)    # course c in progress in period q
+    used = np.zeros((problem.n_rooms, P), bool)
+    for l in np.flatnonzero((timetable.period >= 0) & (timetable.room >= 0)):
+        c, p, r = int(problem.lecture_course[l]), int(timetable.period[l]), int(timetable.room[l])
+        end = min(p + int(problem.course_length[c]), (p // ppd + 1) * ppd)
+        taught[c, p:end] = True
+        used[r, p:end] = True
+    if kind == "rooms":
+        free, names = ~used, problem.room_names
+    elif kind == "teachers":
+        busy = np.zeros((problem.n_teachers, P), bool)
+        np.logical_or.at(busy, problem.course_teacher, taught)
+        free, names = ~busy & ~problem.teacher_unavailable, problem.teacher_names
+    else:
+        free = np.ones((problem.n_curricula, P), bool)
+        for g in range(problem.n_curricula):
+            members = problem.curriculum_courses[problem.curriculum_ptr[g]:problem.curriculum_ptr[g + 1]]
+            free[g] = ~taught[members].any(axis=0)
+        names = problem.curriculum_names
+    who = [[names[i] for i in np.flatnonzero(free[:, q])] for q in range(P)]
+    return free.sum(axis=0).reshape(problem.days, ppd), who
+
+
+def free_resources_frame(problem: Problem, timetable: Timetable, kind: str, shown: int = 12) -> pd.DataFrame:
+    """:func:`free_resources` as a long table ``day, period, free, total, names`` (grid order);
+    ``names`` lists the first ``shown`` free ones (for a heatmap's hover)."""
+    counts, who = free_resources(problem, timetable, kind)
+    total = {"teachers": problem.n_teachers, "rooms": problem.n_rooms, "curricula": problem.n_curricula}[kind]
+    days, slots = day_names(problem), slot_names(problem)
+    ppd = problem.periods_per_day
+    return pd.DataFrame({
+        "day": [days[d] for d in range(problem.days) for _ in range(ppd)],
+        "period": [slots[s] for _ in range(problem.days) for s in range(ppd)],
+        "free": counts.ravel(),
+        "total": total,
+        "names": [", ".join(w[:shown]) + (f" … (+{len(w) - shown})" if len(w) > shown else "") for w in who],
     })
 
 
@@ -183,14 +257,16 @@ def weekly_entries(problem: Problem, timetable: Timetable, view: str, key: str |
 
 
 def weekly_grid(problem: Problem, timetable: Timetable, view: str, key: str | None,
-                teacher_labels: dict[str, str] | None = None) -> pd.DataFrame:
+                teacher_labels: dict[str, str] | None = None, entries: list[Entry] | None = None) -> pd.DataFrame:
     """A period × day table of cell texts (``course · room · teacher``, one line per lecture).
 
     Multi-period lectures appear in every period they occupy (marked ``(cont.)`` after the first).
+    ``entries`` replaces the view's :func:`weekly_entries` (e.g. one week with its substitutions,
+    :func:`tt_core.substitution.overlay_entries`).
     """
     days, slots = day_names(problem), slot_names(problem)
     cells = [["" for _ in days] for _ in slots]
-    for e in weekly_entries(problem, timetable, view, key, teacher_labels):
+    for e in (entries if entries is not None else weekly_entries(problem, timetable, view, key, teacher_labels)):
         for k in range(e.length):
             s = e.slot + k
             if s >= problem.periods_per_day:
@@ -324,6 +400,9 @@ class TableSpec:
     addable: bool = False         # rows can be added / deleted
 
 
+#: the tables a teacher edits for themself (self-service; ``edit_own_availability``)
+TEACHER_TABLES = ("teacher_unavailability", "teacher_preferences")
+
 TABLES: dict[str, TableSpec] = {t.entity: t for t in (
     TableSpec("departments", "Departments", ("name",), (Column("name"), Column("code"))),
     TableSpec("curricula", "Curricula", ("name",), (
@@ -438,8 +517,28 @@ class VariantView:
     fits: bool
 
 
+def max_upload_bytes() -> int:
+    """The largest import accepted: ``$TT_MAX_UPLOAD_MB`` megabytes (default 10).
+
+    A browser upload travels base64-encoded (a third larger) in one websocket message, which
+    Bokeh caps at 20 MB (``panel serve --websocket-max-message-size``): keep the cap above
+    1.4 × this limit, so an oversized file reaches the server and gets this message instead of
+    a dropped connection."""
+    try:
+        mb = float(os.environ.get("TT_MAX_UPLOAD_MB", "10"))
+    except ValueError:
+        raise TimetableError(f"TT_MAX_UPLOAD_MB must be a number of megabytes, got "
+                             f"{os.environ['TT_MAX_UPLOAD_MB']!r}") from None
+    return int(mb * 1024 * 1024)
+
+
 class Studio:
     """What the apps do, as calls on one :class:`~tt_core.store.Store` (and a job runner).
+
+    Every method that changes something checks the caller's rights with :func:`tt_core.auth.require`
+    (the apps hide what a role may not use, but this is where it is enforced). The user is the
+    method's ``user=`` argument, else the Studio's own ``user`` (an app session's signed-in user);
+    ``None`` for both is local mode (CLI, notebooks, an app served without sign-in): every right.
 
     Parameters
     ----------
@@ -448,11 +547,40 @@ class Studio:
     runner : callable, optional
         Returns the process's :class:`~tt_core.jobs.runner.JobRunner` (created lazily by the
         caller); needed only to submit and cancel jobs.
+    user : str, optional
+        The signed-in user of this session; must be registered (any role may read).
+
+    Raises
+    ------
+    tt_core.auth.PermissionDenied
+        ``user`` is not in the ``users`` table.
     """
 
-    def __init__(self, store, runner=None):
+    def __init__(self, store, runner=None, user: str | None = None):
         self.store = store
         self._runner = runner
+        self.user = user
+        if user is not None:
+            auth.require(store, user, "view")
+
+    # ------------------------------------------------------------------ rights
+    def who(self, user: str | None = None) -> str | None:
+        """The acting user: ``user`` when given, else the session's (never widens a session's rights)."""
+        return user if user is not None else self.user
+
+    def require(self, action: str, user: str | None = None, **scope) -> str | None:
+        """:func:`tt_core.auth.require` for the acting user; returns that user (for the audit log)."""
+        who = self.who(user)
+        auth.require(self.store, who, action, **scope)
+        return who
+
+    def allowed(self, action: str, user: str | None = None, **scope) -> bool:
+        """Whether the acting user may ``action`` (to show or hide a control)."""
+        return auth.allowed(self.store, self.who(user), action, **scope)
+
+    def role(self, user: str | None = None) -> str | None:
+        """The acting user's role (:data:`tt_core.auth.LOCAL` in local mode)."""
+        return auth.role_of(self.store, self.who(user))
 
     # ------------------------------------------------------------------ scenarios
     def scenarios(self) -> list[str]:
@@ -485,6 +613,8 @@ class Studio:
             bits.append(f"{row['hard_violations']} hard")
         if row.get("chosen"):
             bits.append("chosen")
+        if row.get("status") not in (None, "draft"):
+            bits.append(row["status"])
         return " · ".join(bits)
 
     def variant_options(self, scenario: str) -> dict[str, int]:
@@ -542,7 +672,95 @@ class Studio:
         return df
 
     def choose_variant(self, variant_id: int, user: str | None = None) -> None:
+        user = self.require("choose_variant", user)
         self.store.choose_variant(int(variant_id), user=user)
+
+    # ------------------------------------------------------------------ checks, manual edits, history
+    def check(self, scenario: str) -> tuple[list, pd.DataFrame]:
+        """Pre-solve checks of a scenario (:mod:`tt_core.checks`): the findings, and the table of
+        lecture periods required against available per curriculum, teacher and room family
+        (``kind, name, required, available, use``; tightest first)."""
+        from . import checks
+
+        problem = self.problem(scenario)
+        rows = [{"kind": x.kind, "name": x.name, "required": x.required, "available": x.available,
+                 "use": f"{x.share:.0%}" if x.share != float("inf") else "∞"} for x in checks.loads(problem)]
+        return checks.check(problem), pd.DataFrame(rows, columns=["kind", "name", "required", "available", "use"])
+
+    def edit_session(self, scenario: str, variant_id: int):
+        """An :class:`~tt_core.editing.EditSession` on a stored variant, with the weights it was
+        optimised for; saving it (:meth:`save_edited`) makes a child variant."""
+        from .editing import EditSession
+
+        problem = self.problem(scenario)
+        (v,) = self.load_variants(problem, [variant_id])
+        if not v.fits:
+            raise TimetableError(f"variant #{variant_id} no longer fits scenario {scenario!r} (its data changed "
+                                 "since); generate a new variant to edit")
+        return EditSession(problem, v.timetable, self.variant_weights(v.info), source=int(variant_id))
+
+    def save_edited(self, scenario: str, session, name: str | None = None, user: str | None = None) -> int:
+        """Store an edit session's timetable as a new variant whose parent is the edited one.
+
+        The costs are evaluated again from scratch (the stored numbers never rest on the
+        incremental state alone). Returns the new variant's id.
+        """
+        from .cost import evaluate
+
+        user = self.require("choose_variant", user)
+        if not session.edited:
+            raise TimetableError("nothing was changed: move a lecture before saving a new variant")
+        report = evaluate(session.problem, session.timetable, session.weights)
+        name = (name or "").strip() or (f"edit of #{session.source}" if session.source is not None else None)
+        meta = {"edited_from": session.source, "moved_lectures": int(len(session.moved())),
+                "edits": [e.text for e in session.history]}
+        return self.store.save_variant(scenario, session.timetable, report, meta, name=name, parent=session.source,
+                                       problem=session.problem, user=user)
+
+    def diff(self, scenario: str, a: int, b: int, weights=None):
+        """What changed from variant ``a`` to variant ``b`` (:func:`tt_core.history.diff`).
+
+        Both costs are counted with ``weights``, by default the weights ``b`` was made with (else
+        ``a``'s, else ITC2007), so the change is the timetable's and not the weights'.
+        """
+        problem = self.problem(scenario)
+        va, vb = self.load_variants(problem, [a, b])
+        for v in (va, vb):
+            if v.info.get("scenario") != scenario:
+                raise TimetableError(f"variant #{v.id} belongs to scenario {v.info.get('scenario')!r}, "
+                                     f"not {scenario!r}")
+        return self.diff_views(problem, va, vb, weights, teacher_labels=self.teacher_labels(scenario, problem))
+
+    def diff_views(self, problem: Problem, va: VariantView, vb: VariantView, weights=None,
+                   teacher_labels: dict[str, str] | None = None):
+        """:meth:`diff` of two variants already loaded (:meth:`load_variants`)."""
+        from .history import diff
+
+        for v in (va, vb):
+            if not v.fits:
+                raise TimetableError(f"variant #{v.id} no longer fits scenario {problem.name!r} (its data "
+                                     "changed since)")
+        if weights is None:
+            weights = self.variant_weights(vb.info) or self.variant_weights(va.info)
+        return diff(problem, va.timetable, vb.timetable, weights, a_label=f"#{va.id}", b_label=f"#{vb.id}",
+                    teacher_labels=teacher_labels)
+
+    def variant_history(self, scenario: str) -> pd.DataFrame:
+        """The scenario's variants with their parents, newest first: id, name, parent, origin
+        (job, edit or import), soft cost, hard violations, chosen, created."""
+        rows = []
+        for r in reversed(self.variants(scenario)):
+            parent = r.get("parent_variant_id")
+            origin = (f"job {r['job_id']}" if r.get("job_id") is not None
+                      else "edit" if parent is not None else "saved")
+            rows.append({"id": int(r["id"]), "name": r["name"],
+                         "parent": None if parent is None else int(parent), "origin": origin,
+                         "soft cost": r.get("soft_cost"), "hard": r.get("hard_violations"),
+                         "chosen": bool(r.get("chosen")),
+                         "created": r["created_at"].strftime("%Y-%m-%d %H:%M") if r.get("created_at") else ""})
+        df = pd.DataFrame(rows, columns=["id", "name", "parent", "origin", "soft cost", "hard", "chosen", "created"])
+        df["parent"] = df["parent"].astype("Int64")
+        return df
 
     # ------------------------------------------------------------------ weight profiles
     def weight_profiles(self, scenario: str) -> list[str]:
@@ -553,6 +771,7 @@ class Studio:
 
     def save_weight_profile(self, scenario: str, name: str, weights: dict[str, float],
                             user: str | None = None) -> None:
+        user = self.require("edit_data", user)
         name = (name or "").strip()
         if not name:
             raise TimetableError("give the weight profile a name before saving it")
@@ -566,16 +785,25 @@ class Studio:
         return self._runner()
 
     def submit(self, scenario: str, *, strategy: str, time_limit: float, seed: int = 0,
-               weights: dict[str, float] | None = None, name: str | None = None) -> int:
+               weights: dict[str, float] | None = None, name: str | None = None, user: str | None = None) -> int:
+        """Queue a generation job (planner or admin); the job row and the audit log keep who asked."""
+        user = self.require("run_jobs", user)
         return self.runner.submit(scenario, strategy=strategy, weights=weights, time_limit=time_limit,
-                                  seed=seed, name=name)
+                                  seed=seed, name=name, user=user)
 
-    def cancel(self, job_id: int) -> str:
-        return self.runner.cancel(int(job_id))
+    def cancel(self, job_id: int, user: str | None = None) -> str:
+        """Cancel a queued or running job (planner or admin); audited."""
+        user = self.require("cancel_jobs", user)
+        outcome = self.runner.cancel(int(job_id))
+        self.store.audit("cancel job", f"job {int(job_id)}", {"outcome": outcome}, user=user)
+        return outcome
 
-    def retry(self, job_id: int) -> str:
+    def retry(self, job_id: int, user: str | None = None) -> str:
         """Queue a failed, cancelled or interrupted job again; it resumes from its checkpoint."""
-        return self.runner.retry(int(job_id))
+        user = self.require("run_jobs", user)
+        outcome = self.runner.retry(int(job_id))
+        self.store.audit("retry job", f"job {int(job_id)}", {"outcome": outcome}, user=user)
+        return outcome
 
     def job(self, job_id: int) -> dict:
         job = self.store.get_job(int(job_id))
@@ -616,6 +844,8 @@ class Studio:
         """
         spec = TABLES[entity]
         new = coerce_value(spec, column, value)
+        teachers = [key[0] if isinstance(key, tuple) else key] + ([new] if column == "teacher" else [])
+        user = self._require_edit(entity, teachers, user)
         before = self.store.read(entity, scenario)
         old = _display(before, spec)
         key_cols = list(spec.key)
@@ -644,6 +874,7 @@ class Studio:
         if not spec.addable:
             raise TimetableError(f"rows cannot be added to {spec.title} here")
         clean = {k: coerce_value(spec, k, values.get(k), new_row=True) for k in spec.key}
+        user = self._require_edit(entity, [clean.get("teacher")], user)
         self.store.create(entity, scenario, user=user, **clean)
         return f"{spec.title}: added {', '.join(f'{k} {v}' for k, v in clean.items())}"
 
@@ -651,16 +882,131 @@ class Studio:
         spec = TABLES[entity]
         if not spec.addable:
             raise TimetableError(f"rows cannot be deleted from {spec.title} here")
+        user = self._require_edit(entity, [key[0] if isinstance(key, tuple) else key], user)
         self.store.delete(entity, scenario, key, user=user)
         return f"{spec.title}: deleted {key}"
+
+    def _require_edit(self, entity: str, teachers, user: str | None) -> str | None:
+        """The right to change rows of ``entity``: a teacher's own availability and preferences
+        (:data:`TEACHER_TABLES`) need ``edit_own_availability`` for every teacher involved (a
+        ``teacher`` user only for their own), every other table ``edit_data``. Returns the user."""
+        if entity in TEACHER_TABLES:
+            who = self.who(user)
+            for t in teachers:
+                auth.require(self.store, who, "edit_own_availability", teacher=t)
+            return who
+        return self.require("edit_data", user)
+
+    # ------------------------------------------------------------------ instructor self-service
+    def my_teacher(self, user: str | None = None) -> str | None:
+        """The teacher a ``teacher`` user is linked to (None for every other role)."""
+        row = auth.user_record(self.store, self.who(user))
+        return row["teacher"] if row is not None and row["role"] == "teacher" else None
+
+    def teacher_periods(self, scenario: str, teacher: str) -> dict[str, list[int]]:
+        """A teacher's periods: ``{"teacher_unavailability": [...], "teacher_preferences": [...]}``."""
+        if teacher not in self.names(scenario, "teachers"):
+            raise TimetableError(f"no teacher {teacher!r} in scenario {scenario!r}")
+        out = {}
+        for entity in TEACHER_TABLES:
+            df = self.store.read(entity, scenario)
+            out[entity] = sorted(int(q) for q in df.loc[df["teacher"] == teacher, "period"])
+        return out
+
+    def save_teacher_periods(self, scenario: str, teacher: str, unavailable, undesired,
+                             user: str | None = None) -> str:
+        """Replace a teacher's unavailable and undesired periods (the self-service form).
+
+        A ``teacher`` user may do this only for their own teacher; planners and admins for anyone.
+        Each list is saved in one transaction with one audit entry (periods added and removed),
+        so planners see who changed whose availability. A period both unavailable and undesired
+        is refused (unavailable already forbids it).
+
+        Returns
+        -------
+        str
+            A confirmation naming what changed.
+        """
+        user = self.require("edit_own_availability", user, teacher=teacher)
+        unavailable, undesired = sorted({int(q) for q in unavailable}), sorted({int(q) for q in undesired})
+        both = sorted(set(unavailable) & set(undesired))
+        if both:
+            labels = self.problem(scenario).period_labels
+            raise TimetableError(f"teacher {teacher!r}: {', '.join(labels[q] for q in both[:5])} "
+                                 "marked both unavailable and undesired; pick one per period")
+        changes = []
+        for entity, periods in (("teacher_unavailability", unavailable), ("teacher_preferences", undesired)):
+            added, removed = self.store.set_teacher_periods(scenario, teacher, entity, periods, user=user)
+            if added or removed:
+                changes.append(f"{TABLES[entity].title.lower()}: +{len(added)} −{len(removed)}")
+        return f"teacher {teacher}: " + ("; ".join(changes) + " saved" if changes else "nothing changed")
+
+    # ------------------------------------------------------------------ users and the audit log
+    def users(self, user: str | None = None) -> pd.DataFrame:
+        """Every user and role (admins only)."""
+        self.require("manage_users", user)
+        return self.store.users()
+
+    def add_user(self, name: str, role: str, teacher: str | None = None, department: str | None = None,
+                 user: str | None = None) -> str:
+        """Register a user with a role (admins only); audited."""
+        user = self.require("manage_users", user)
+        name = (name or "").strip()
+        if not name:
+            raise TimetableError("give the new user's sign-in name")
+        if self.store.get_user(name) is not None:
+            raise TimetableError(f"user {name!r} already exists; change their role instead")
+        self.store.add_user(name, role, teacher or None, department=department or None, user=user)
+        return f"user {name} added as {role}"
+
+    def set_user_role(self, name: str, role: str, teacher: str | None = None, department: str | None = None,
+                      user: str | None = None) -> str:
+        """Change a user's role (admins only); an admin cannot take away the last admin's rights."""
+        user = self.require("manage_users", user)
+        self._keep_an_admin(name, role)
+        self.store.set_user_role(name, role, teacher or None, department=department or None, user=user)
+        return f"user {name} is now {role}"
+
+    def remove_user(self, name: str, user: str | None = None) -> str:
+        """Remove a user (admins only); the audit log keeps their name on what they did."""
+        user = self.require("manage_users", user)
+        if self.store.get_user(name) is None:
+            raise TimetableError(f"no user {name!r}")
+        self._keep_an_admin(name, None)
+        self.store.delete("users", None, name, user=user)
+        return f"user {name} removed"
+
+    def _keep_an_admin(self, name: str, new_role: str | None) -> None:
+        users = self.store.users()
+        admins = set(users.loc[users["role"] == "admin", "name"])
+        if name in admins and new_role != "admin" and len(admins) == 1:
+            raise TimetableError(f"{name!r} is the only admin; make another user admin first, or nobody "
+                                 "could manage users any more")
+
+    def audit_frame(self, limit: int = 200, user: str | None = None) -> pd.DataFrame:
+        """The latest ``limit`` audit entries (planners and admins): when, who, action, target, detail."""
+        self.require("view_audit", user)
+        df = self.store.audit_log(limit)
+        out = pd.DataFrame({"when": df["logged_at"].dt.strftime("%Y-%m-%d %H:%M:%S") if len(df) else [],
+                            "who": df["user_name"].fillna("(local)"), "action": df["action"],
+                            "target": df["target"],
+                            "detail": [", ".join(f"{k}={v}" for k, v in (d or {}).items()) for d in df["detail"]]})
+        return out
 
     # ------------------------------------------------------------------ import / export
     def import_file(self, filename: str, data: bytes, scenario_name: str, user: str | None = None) -> str:
         """Import an uploaded file as a new scenario (one transaction); returns the scenario's name.
 
         ``.ctt``: an ITC2007 instance; ``.xlsx``: a workbook of tables; ``.zip``: a folder of CSV
-        tables (:mod:`tt_core.io.tables`). Every problem in the file is reported at once.
+        tables (:mod:`tt_core.io.tables`). Every problem in the file is reported at once. Files
+        over :func:`max_upload_bytes` are refused before they are read.
         """
+        user = self.require("edit_data", user)
+        limit = max_upload_bytes()
+        if data is not None and len(data) > limit:
+            raise TimetableError(f"{os.path.basename(filename or '') or 'the upload'} is {len(data) / 2**20:.1f} MB; "
+                                 f"imports are limited to {limit / 2**20:.3g} MB (TT_MAX_UPLOAD_MB); split the data "
+                                 "or import it with `tt import` on the server")
         name = (scenario_name or "").strip()
         if not name:
             raise TimetableError("give the new scenario a name")
@@ -726,12 +1072,14 @@ class Studio:
         raise TimetableError(f"unknown export format {fmt!r}; one of ctt, xlsx, zip")
 
     def export_timetable(self, scenario: str, variant_id: int, fmt: str, view: str = "teacher",
-                         key: str | None = None, *, start_date=None, weeks: int = 12) -> tuple[str, bytes]:
+                         key: str | None = None, *, start_date=None, weeks: int = 12, week=None) -> tuple[str, bytes]:
         """A variant's timetable as ``(file name, bytes)``.
 
-        ``"ical"``: the calendar of one teacher, curriculum or room (weekly events over ``weeks``
-        weeks from ``start_date``, default next Monday); ``"xlsx"``: every curriculum, teacher and
-        room grid (:mod:`tt_core.io.excel`); ``"html"``: the weekly grid of the view as a page.
+        ``"ical"``: the calendar of one teacher, curriculum, room or student (weekly events over ``weeks``
+        weeks from ``start_date``, default next Monday), with the variant's substitutions on their
+        dates; ``"xlsx"``: every curriculum, teacher and room grid (:mod:`tt_core.io.excel`);
+        ``"html"``: the weekly grid of the view as a page (of the week of the date ``week`` with its
+        substitutions, when given).
         """
         problem = self.problem(scenario)
         (v,) = self.load_variants(problem, [variant_id])
@@ -742,6 +1090,13 @@ class Studio:
         full = self.store.scenario_meta(scenario).get("teacher_full_names")
         stem = file_stem(f"{scenario}-v{variant_id}" + (f"-{view}-{key}" if key else ""))
         if fmt == "ical":
+            overlays = self.overlays(scenario, problem, variant_id)
+            if overlays:
+                from .substitution import ical_with_substitutions
+
+                return f"{stem}.ics", ical_with_substitutions(
+                    problem, v.timetable, view, key, overlays, start_date=start_date, weeks=weeks,
+                    teacher_full_names=full, calendar_name=scenario)
             return f"{stem}.ics", ical_for(problem, v.timetable, view, key, start_date=start_date, weeks=weeks,
                                           teacher_full_names=full, calendar_name=scenario)
         if fmt == "xlsx":
@@ -752,10 +1107,189 @@ class Studio:
                                                 teacher_full_names=full, title=f"{scenario} · {v.info['name']}")
                 return path.name, path.read_bytes()
         if fmt == "html":
-            grid = weekly_grid(problem, v.timetable, view, key, labels)
+            entries = None if week is None else self.week_entries(scenario, problem, v.timetable, variant_id, view,
+                                                                   key, week, labels)
+            grid = weekly_grid(problem, v.timetable, view, key, labels, entries=entries)
             title = f"{scenario} · {v.info['name']} · {view_title(view, key, labels)}"
+            if week is not None:
+                from .substitution import week_of
+
+                title += " · week of {:%Y-%m-%d}".format(week_of(week)[0])
             return f"{stem}.html", grid_html_page(grid, title).encode()
         raise TimetableError(f"unknown export format {fmt!r}; one of ical, xlsx, html")
+
+    # ------------------------------------------------------------------ approval workflow
+    def review(self, variant_id: int):
+        """The variant's :class:`tt_core.workflow.Review` (status, departments, decisions)."""
+        from . import workflow
+
+        return workflow.review(self.store, int(variant_id))
+
+    def workflow_actions(self, variant_id: int, user: str | None = None) -> list[str]:
+        """The workflow actions the acting user may take on the variant now (the buttons to show)."""
+        from . import workflow
+
+        return workflow.allowed_actions(self.store, self.review(variant_id), self.who(user))
+
+    def workflow_step(self, variant_id: int, action: str, *, user: str | None = None, department: str | None = None,
+                      reason: str | None = None) -> str:
+        """Run a workflow action (submit, withdraw, approve, reject, publish, archive); returns the
+        new state in words. Refusals (wrong status or role) raise with the reason."""
+        from . import workflow
+
+        before = self.store.published_variant(self.review(variant_id).scenario)
+        r = workflow.transition(self.store, int(variant_id), action, user=self.who(user), department=department,
+                                reason=reason)
+        text = r.summary()
+        if action == "publish" and before is not None and before != r.variant_id:
+            text += f"; variant #{before} was archived"
+        return text
+
+    def published_variant(self, scenario: str) -> int | None:
+        return self.store.published_variant(scenario)
+
+    def workflow_history(self, variant_id: int) -> pd.DataFrame:
+        """Every department decision on the variant (all review rounds), oldest first."""
+        rows = self.store.variant_decisions(int(variant_id))
+        cols = ["review_round", "department", "decision", "user_name", "reason", "decided_at"]
+        df = pd.DataFrame(rows, columns=cols)
+        df["decided_at"] = [t.strftime("%Y-%m-%d %H:%M") if t is not None else "" for t in df["decided_at"]]
+        return df
+
+    # ------------------------------------------------------------------ substitutions
+    def overlays(self, scenario: str, problem: Problem, variant_id: int, *, date_from=None, date_to=None) -> list:
+        """The variant's active substitutions (:class:`tt_core.substitution.Overlay`)."""
+        from .substitution import overlays_of
+
+        return overlays_of(self.store, problem, scenario, int(variant_id), date_from=date_from, date_to=date_to)[0]
+
+    def week_entries(self, scenario: str, problem: Problem, timetable: Timetable, variant_id: int, view: str,
+                     key: str | None, week, labels: dict[str, str] | None = None) -> list[Entry]:
+        """A view's weekly entries for the week of the date ``week``, with that week's substitutions."""
+        from .substitution import overlay_entries, week_of
+
+        monday, sunday = week_of(week)
+        overlays = self.overlays(scenario, problem, variant_id, date_from=monday, date_to=sunday)
+        entries = weekly_entries(problem, timetable, view, key, labels)
+        return overlay_entries(problem, entries, overlays, view, key, timetable, labels)
+
+    def propose_substitutes(self, scenario: str, teacher: str, dates, *, limit: int | None = 5,
+                            user: str | None = None):
+        """Ranked substitutes for each lecture of ``teacher`` on ``dates`` in the published timetable
+        (:func:`tt_core.substitution.propose`)."""
+        from . import substitution
+
+        return substitution.propose(self.store, scenario, teacher, dates, limit=limit,
+                                    labels=self.teacher_labels(scenario), user=self.who(user))
+
+    def apply_substitution(self, scenario: str, on_date, lecture: int, substitute: str, *, note: str = "",
+                           replaces: int | None = None, user: str | None = None) -> str:
+        from . import substitution
+
+        sid = substitution.apply(self.store, scenario, on_date, int(lecture), substitute, note=note,
+                                 replaces=replaces, user=self.who(user))
+        return f"substitution {sid}: {substitute} takes lecture {lecture} on {on_date}"
+
+    def apply_best_substitutes(self, scenario: str, teacher: str, dates, *, note: str = "",
+                               user: str | None = None) -> str:
+        from . import substitution
+
+        ids, left = substitution.apply_best(self.store, scenario, teacher, dates, note=note, user=self.who(user))
+        text = f"{len(ids)} substitution(s) recorded" + (f" ({', '.join(map(str, ids))})" if ids else "")
+        return text + ("; uncovered: " + "; ".join(left) if left else "")
+
+    def rollback_substitutions(self, ids, *, user: str | None = None) -> str:
+        from . import substitution
+
+        ids = [int(i) for i in ids]
+        substitution.rollback(self.store, ids, user=self.who(user))
+        return f"rolled back substitution(s) {', '.join(map(str, ids))}"
+
+    def substitutions_frame(self, scenario: str, *, active_only: bool = True) -> pd.DataFrame:
+        """The scenario's substitutions, by date: id, variant, date, lecture, course, absent, substitute…"""
+        cols = ["id", "variant_id", "on_date", "lecture", "course", "absent_teacher", "substitute", "note",
+                "created_by", "rolled_back_at"]
+        rows = self.store.substitutions(scenario, active_only=active_only)
+        df = pd.DataFrame(rows, columns=cols + ["created_at", "rolled_back_by"])[cols]
+        df["on_date"] = [d.isoformat() for d in df["on_date"]]
+        df["lecture"] = df["lecture"].astype("Int64")
+        df["course"] = [c if isinstance(c, str) else "(absent that day)" for c in df["course"]]
+        df["substitute"] = [t if isinstance(t, str) else ("" if pd.isna(l) else "(nobody: uncovered)")
+                            for t, l in zip(df["substitute"], df["lecture"])]
+        df["note"] = df["note"].fillna("")
+        df["created_by"] = df["created_by"].fillna("")
+        df["rolled_back_at"] = [t.strftime("%Y-%m-%d %H:%M") if t is not None and t == t else ""
+                                for t in df["rolled_back_at"].astype(object)]
+        return df
+
+    # ------------------------------------------------------------------ students
+    def students_frame(self, scenario: str) -> pd.DataFrame:
+        """The scenario's students: name, programme, year, department, courses (enrolled)."""
+        return self.store.students(scenario)
+
+    def student_clashes(self, scenario: str, variant_id: int) -> pd.DataFrame:
+        """Every clash of a variant per student: ``student, period, courses`` (empty when none)."""
+        from .cost import student_clash_list
+
+        problem = self.problem(scenario)
+        (v,) = self.load_variants(problem, [variant_id])
+        if not v.fits:
+            raise TimetableError(f"variant #{variant_id} no longer fits scenario {scenario!r} (its data changed "
+                                 "since); generate a new variant")
+        return pd.DataFrame(student_clash_list(problem, v.timetable), columns=["student", "period", "courses"])
+
+    def section_scenario(self, scenario: str, new_name: str, *, section_size: int | None = None,
+                         method: str = "affinity", user: str | None = None) -> dict:
+        """Split the scenario's large offerings into sections (:func:`tt_core.sectioning.split_sections`)
+        and store the result as the new scenario ``new_name``; returns the plan's summary and notes.
+
+        A sectioned scenario is sectioned again from its offerings (sections merged back, their
+        teachers kept as the offering's teaching team)."""
+        from .sectioning import merge_sections, split_sections
+
+        user = self.require("edit_data", user)
+        name = (new_name or "").strip()
+        if not name:
+            raise TimetableError("give the sectioned scenario a name")
+        if name in self.scenarios():
+            raise TimetableError(f"a scenario named {name!r} already exists; choose another name")
+        original = self.problem(scenario)
+        problem, teams = merge_sections(original)
+        plan = split_sections(problem, section_size=section_size, teams=teams, method=method)
+        info = self.store.get_scenario(scenario)
+        meta = self.store.scenario_meta(scenario)
+        full = dict(zip(original.teacher_names, meta.get("teacher_full_names") or []))
+        meta["teacher_full_names"] = [full.get(t, "") for t in plan.problem.teacher_names]  # new course order
+        self.store.import_problem(plan.problem, name, institution=info["institution"], term=info["term"],
+                                  description=f"{scenario} split into sections of at most "
+                                              f"{section_size or 'the largest room'} students",
+                                  meta=meta, user=user)
+        return {**plan.summary(), "notes": plan.notes}
+
+    def reassign_sections(self, scenario: str, variant_id: int, user: str | None = None) -> dict:
+        """After solving: move students between sections of the same offering to lower their clashes in
+        the variant (:func:`tt_core.sectioning.reassign_sections`), store the new enrolments and save
+        the same timetable, re-evaluated, as a new variant. Returns the moves and clashes before/after
+        and ``variant`` (the new id; None when nobody moved)."""
+        from .cost import evaluate
+        from .sectioning import reassign_sections
+
+        user = self.require("edit_data", user)
+        problem = self.problem(scenario)
+        (v,) = self.load_variants(problem, [variant_id])
+        if not v.fits:
+            raise TimetableError(f"variant #{variant_id} no longer fits scenario {scenario!r}; generate a new variant")
+        new, stats = reassign_sections(problem, v.timetable)
+        if not stats["moved"]:
+            return {**stats, "variant": None}
+        self.store.replace_enrolments(scenario, [(new.student_names[s], [new.course_names[c] for c in
+                                                                         new.student_course_ids(s)])
+                                                 for s in range(new.n_students)],
+                                      user=user, reason=f"students re-sectioned for variant #{variant_id}")
+        report = evaluate(new, v.timetable, self.variant_weights(v.info))
+        vid = self.store.save_variant(scenario, v.timetable, report, meta={"re_sectioned_from": int(variant_id)},
+                                      name=f"{v.info['name']} (re-sectioned)", parent=int(variant_id), user=user)
+        return {**stats, "variant": vid}
 
 
 # ----------------------------------------------------------------------------- files
@@ -811,18 +1345,19 @@ def lectures_of(problem: Problem, timetable: Timetable, view: str, key: str | No
 
 def ical_for(problem: Problem, timetable: Timetable, view: str, key: str | None, *, start_date=None,
              weeks: int = 12, teacher_full_names=None, calendar_name: str | None = None) -> bytes:
-    """The iCalendar file of one teacher, curriculum or room (see :func:`tt_core.io.ical.export_ical`)."""
+    """The iCalendar file of one teacher, curriculum, room or student (see :func:`tt_core.io.ical.export_ical`)."""
     import datetime as dt
 
     from .io.ical import export_ical
 
-    plural = {"teacher": "teachers", "curriculum": "curricula", "room": "rooms"}
+    plural = {"teacher": "teachers", "curriculum": "curricula", "room": "rooms", "student": "students"}
     if view not in plural or key is None:
-        raise TimetableError("a calendar is made for one teacher, curriculum or room; pick one first")
+        raise TimetableError("a calendar is made for one teacher, curriculum, room or student; pick one first")
     if start_date is None:
         today = dt.date.today()
         start_date = today + dt.timedelta(days=(7 - today.weekday()) % 7)
-    names = {"teacher": problem.teacher_names, "curriculum": problem.curriculum_names, "room": problem.room_names}
+    names = {"teacher": problem.teacher_names, "curriculum": problem.curriculum_names, "room": problem.room_names,
+             "student": problem.student_names}
     index = list(names[view]).index(key) if key in names[view] else None
     if index is None:
         raise TimetableError(f"unknown {view} {key!r}")
@@ -831,10 +1366,10 @@ def ical_for(problem: Problem, timetable: Timetable, view: str, key: str | None,
         raise TimetableError(f"{view_title(view, key)} has no lecture in this timetable; there is nothing to export")
     with tempfile.TemporaryDirectory(prefix="tt-ical-") as tmp:
         files = export_ical(problem, subset, tmp, start_date=start_date, weeks=weeks, views=(plural[view],),
-                            teacher_full_names=teacher_full_names, calendar_name=calendar_name)
+                            teacher_full_names=teacher_full_names, calendar_name=calendar_name, items=[key])
         import icalendar
 
-        word = {"teacher": "teacher", "curriculum": "curriculum", "room": "room"}[view]
+        word = {"teacher": "teacher", "curriculum": "curriculum", "room": "room", "student": "student"}[view]
         for f in files:
             data = f.read_bytes()
             name = str(icalendar.Calendar.from_ical(data).get("x-wr-calname", ""))

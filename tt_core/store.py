@@ -42,10 +42,23 @@ job_events                  job_id, seq, logged_at, kind, stage, fraction, best_
 job_checkpoints             job_id, saved_at, period[], room[], soft_cost, hard_violations, elapsed
 variants                    scenario, name, parent_variant_id, job_id, status, chosen, partial,
                             soft_cost, hard_violations, units (JSON), weights (JSON),
-                            problem_hash, meta (JSON)
+                            problem_hash, meta (JSON), review_round (version 5; status is
+                            draft/submitted/approved/rejected/published/archived since then)
 assignments                 variant_id, lecture, course_id, period, room_id (NULL = unplaced)
-users                       name, role (viewer/planner/admin/teacher), teacher (name)
+users (rebuilt in version 3) name, role (viewer/teacher/head/registrar/planner/admin, see
+                            :mod:`tt_core.auth`), teacher (name, for a teacher), department
+                            (name, for a department head)
 audit_log (version 2)       logged_at, user_name, action, target, detail
+students (version 4)        name, programme, year, department (name; descriptive), position
+enrolments (version 4)      student_id, course_id (a course, or one section of a split offering)
+course_sections (v. 4)      course_id, offering (name), section (1, 2, …): the course is that
+                            section of the offering (see :mod:`tt_core.sectioning`)
+variant_approvals (v. 5)    variant_id, review_round, department (name), decision
+                            (approved/rejected), user_name, reason, decided_at
+substitutions (version 5)   variant_id, on_date, lecture, course_id, absent/substitute_teacher_id,
+                            replaces_id, note, created_by/at, rolled_back_at/by (NULL = active):
+                            dated overlays on a variant, never changing its assignments (no
+                            lecture: the teacher is absent that day; no substitute: uncovered)
 ==========================  ==================================================================
 
 Periods are global ids ``day * periods_per_day + slot``; timestamps are UTC.
@@ -94,6 +107,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from . import auth as _auth
 from . import constraints as K
 from .errors import TimetableError, ValidationError
 from .model import CATEGORIES, Problem, Timetable
@@ -105,8 +119,11 @@ __all__ = [
 ]
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
-VARIANT_STATUSES = ("draft", "review", "approved", "published", "archived")
-ROLES = ("viewer", "planner", "admin", "teacher")
+#: a variant's life cycle (the approval workflow of :mod:`tt_core.workflow`; statuses before version 5
+#: of the schema: draft, review, approved, published, archived — ``review`` became ``submitted``)
+VARIANT_STATUSES = ("draft", "submitted", "approved", "rejected", "published", "archived")
+#: user roles (the permission map lives in :mod:`tt_core.auth`; version 3 of the schema allows them all)
+ROLES = _auth.ROLES
 
 # job status -> statuses it may move to (the runner's life cycle; retry puts an ended job back)
 _TRANSITIONS = {
@@ -127,6 +144,9 @@ META_LISTS = {
     "department_codes": "departments",    # short code per department
     "curriculum_programme": "curricula",  # programme name (or None) per curriculum
     "curriculum_year": "curricula",       # year of study (or None) per curriculum
+    "student_programme": "students",      # programme name (or None) per student
+    "student_year": "students",           # year of study (or None) per student
+    "student_department": "students",     # department name (or None) per student
 }
 
 # ====================================================================================== schema
@@ -347,10 +367,138 @@ CREATE INDEX courses_scenario_idx ON courses (scenario_id);
 CREATE INDEX variants_scenario_idx ON variants (scenario_id);
 """
 
+# Version 3: roles for the approval workflow and self-service (tt_core.auth). DuckDB cannot change a
+# CHECK constraint, so ``users`` is rebuilt with the same ids and rows plus ``department`` (the
+# department a ``head`` heads); nothing has a foreign key to ``users`` (the audit log keeps names).
+_V3 = """
+CREATE TABLE users_v3 (
+    id INTEGER PRIMARY KEY DEFAULT nextval('users_id_seq'),
+    name VARCHAR NOT NULL UNIQUE CHECK (length(name) > 0),
+    role VARCHAR NOT NULL CHECK (role IN ('viewer', 'teacher', 'head', 'registrar', 'planner', 'admin')),
+    teacher VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    department VARCHAR,
+    CHECK (role <> 'teacher' OR teacher IS NOT NULL),
+    CHECK (role <> 'head' OR department IS NOT NULL)
+);
+INSERT INTO users_v3 (id, name, role, teacher, created_at) SELECT id, name, role, teacher, created_at FROM users;
+DROP TABLE users;
+ALTER TABLE users_v3 RENAME TO users;
+"""
+
+# Version 5: the approval workflow (tt_core.workflow) and substitution overlays (tt_core.substitution).
+# DuckDB cannot change a CHECK constraint, so ``variants`` is rebuilt: same columns, ids and rows
+# (``review`` becomes ``submitted``) plus ``review_round``, the current round of approvals. Nothing
+# has a foreign key to ``variants``, so it can be dropped; the rows wait in a plain copy meanwhile
+# (renaming a new table into place instead would leave DuckDB's foreign-key bookkeeping of
+# ``scenarios`` and ``jobs`` pointing at the old name, and deleting a scenario would then fail).
+_V5 = """
+CREATE TEMP TABLE variants_before_v5 AS SELECT * FROM variants;
+DROP TABLE variants;
+CREATE TABLE variants (
+    id INTEGER PRIMARY KEY DEFAULT nextval('variants_id_seq'),
+    scenario_id INTEGER NOT NULL REFERENCES scenarios (id),
+    name VARCHAR NOT NULL CHECK (length(name) > 0),
+    parent_variant_id INTEGER,
+    job_id INTEGER REFERENCES jobs (id),
+    status VARCHAR NOT NULL DEFAULT 'draft'
+        CHECK (status IN ('draft', 'submitted', 'approved', 'rejected', 'published', 'archived')),
+    chosen BOOLEAN NOT NULL DEFAULT FALSE,
+    partial BOOLEAN NOT NULL DEFAULT FALSE,
+    soft_cost DOUBLE,
+    hard_violations INTEGER CHECK (hard_violations >= 0),
+    units JSON,
+    weights JSON,
+    problem_hash VARCHAR NOT NULL,
+    n_lectures INTEGER NOT NULL CHECK (n_lectures >= 0),
+    meta JSON NOT NULL DEFAULT '{}',
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    review_round INTEGER NOT NULL DEFAULT 0 CHECK (review_round >= 0)
+);
+INSERT INTO variants (id, scenario_id, name, parent_variant_id, job_id, status, chosen, partial, soft_cost,
+                      hard_violations, units, weights, problem_hash, n_lectures, meta, created_at, updated_at,
+                      review_round)
+    SELECT id, scenario_id, name, parent_variant_id, job_id,
+           CASE status WHEN 'review' THEN 'submitted' ELSE status END, chosen, partial, soft_cost,
+           hard_violations, units, weights, problem_hash, n_lectures, meta, created_at, updated_at,
+           CASE WHEN status IN ('review', 'approved', 'published') THEN 1 ELSE 0 END
+    FROM variants_before_v5;
+DROP TABLE variants_before_v5;
+CREATE INDEX variants_scenario_idx ON variants (scenario_id);
+CREATE SEQUENCE variant_approvals_id_seq;
+CREATE TABLE variant_approvals (
+    id BIGINT PRIMARY KEY DEFAULT nextval('variant_approvals_id_seq'),
+    variant_id INTEGER NOT NULL,
+    review_round INTEGER NOT NULL CHECK (review_round >= 1),
+    department VARCHAR NOT NULL,
+    decision VARCHAR NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    user_name VARCHAR,
+    reason VARCHAR NOT NULL DEFAULT '',
+    decided_at TIMESTAMP NOT NULL,
+    UNIQUE (variant_id, review_round, department),
+    CHECK (decision = 'approved' OR length(trim(reason)) > 0)
+);
+CREATE SEQUENCE substitutions_id_seq;
+CREATE TABLE substitutions (
+    id INTEGER PRIMARY KEY DEFAULT nextval('substitutions_id_seq'),
+    scenario_id INTEGER NOT NULL REFERENCES scenarios (id),
+    variant_id INTEGER NOT NULL,
+    on_date DATE NOT NULL,
+    lecture INTEGER CHECK (lecture >= 0),
+    course_id INTEGER,
+    absent_teacher_id INTEGER NOT NULL,
+    substitute_teacher_id INTEGER,
+    replaces_id INTEGER,
+    note VARCHAR NOT NULL DEFAULT '',
+    created_by VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    rolled_back_at TIMESTAMP,
+    rolled_back_by VARCHAR,
+    CHECK (absent_teacher_id <> substitute_teacher_id),
+    CHECK (lecture IS NOT NULL OR substitute_teacher_id IS NULL),
+    CHECK ((lecture IS NULL) = (course_id IS NULL))
+);
+CREATE INDEX substitutions_variant_idx ON substitutions (variant_id, on_date);
+"""
+
+# Version 4: students and their enrolments (the general form of curricula: two courses sharing a
+# student may not overlap), and which courses are sections of a split offering. Enrolment and
+# section rows are deleted with their course or student, so they carry no foreign key to them.
+_V4 = """
+CREATE SEQUENCE students_id_seq;
+CREATE TABLE students (
+    id INTEGER PRIMARY KEY DEFAULT nextval('students_id_seq'),
+    scenario_id INTEGER NOT NULL REFERENCES scenarios (id),
+    name VARCHAR NOT NULL CHECK (length(name) > 0),
+    programme VARCHAR,
+    year INTEGER CHECK (year >= 1),
+    department VARCHAR,
+    position INTEGER NOT NULL
+);
+CREATE TABLE enrolments (
+    scenario_id INTEGER NOT NULL REFERENCES scenarios (id),
+    student_id INTEGER NOT NULL,
+    course_id INTEGER NOT NULL,
+    PRIMARY KEY (student_id, course_id)
+);
+CREATE TABLE course_sections (
+    scenario_id INTEGER NOT NULL REFERENCES scenarios (id),
+    course_id INTEGER PRIMARY KEY,
+    offering VARCHAR NOT NULL CHECK (length(offering) > 0),
+    section INTEGER NOT NULL CHECK (section >= 1)
+);
+CREATE INDEX students_scenario_idx ON students (scenario_id);
+CREATE INDEX enrolments_scenario_idx ON enrolments (scenario_id);
+"""
+
 #: forward migrations ``(version, description, sql)``; a database at version ``v`` gets every later step
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "scenarios, timetabling data, jobs, variants, users", _V1),
     (2, "audit log and lookup indexes", _V2),
+    (3, "user roles head and registrar, users.department", _V3),
+    (4, "students, enrolments and course sections", _V4),
+    (5, "approval workflow (variant statuses, approvals) and substitution overlays", _V5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -366,9 +514,12 @@ _PURGE_LEVELS: tuple[tuple[tuple[str, str], ...], ...] = (
      ("curriculum_courses", "scenario_id = ?"), ("course_unavailability", "scenario_id = ?"),
      ("course_room_suitability", "scenario_id = ?"), ("teacher_unavailability", "scenario_id = ?"),
      ("teacher_preferences", "scenario_id = ?"), ("time_grid", "scenario_id = ?"),
-     ("weight_profiles", "scenario_id = ?")),
+     ("weight_profiles", "scenario_id = ?"),
+     ("variant_approvals", "variant_id IN (SELECT id FROM variants WHERE scenario_id = ?)"),
+     ("substitutions", "scenario_id = ?"), ("enrolments", "scenario_id = ?"),
+     ("course_sections", "scenario_id = ?")),
     (("variants", "scenario_id = ?"), ("courses", "scenario_id = ?"), ("rooms", "scenario_id = ?"),
-     ("curricula", "scenario_id = ?")),
+     ("curricula", "scenario_id = ?"), ("students", "scenario_id = ?")),
     (("jobs", "scenario_id = ?"), ("teachers", "scenario_id = ?"), ("departments", "scenario_id = ?"),
      ("buildings", "scenario_id = ?")),
     (("scenarios", "id = ?"),),
@@ -481,7 +632,8 @@ _ENTITY_LIST = (
                   _Ref("department", "department_id", "departments", required=False)),
             named=True, ordered=True,
             children=(("curriculum_courses", "course_id"), ("course_unavailability", "course_id"),
-                      ("course_room_suitability", "course_id")),
+                      ("course_room_suitability", "course_id"), ("enrolments", "course_id"),
+                      ("course_sections", "course_id")),
             select="SELECT c.id, c.name, t.name AS teacher, d.name AS department, c.category, c.lectures, "
                    "c.min_days, c.students, c.length, c.room_types, c.explicit_rooms, c.position "
                    "FROM courses c JOIN teachers t ON t.id = c.teacher_id "
@@ -522,8 +674,8 @@ _ENTITY_LIST = (
     _Entity("weight_profiles", ("name",), ("weights", "description"),
             select="SELECT id, name, weights, description, created_at FROM weight_profiles "
                    "WHERE scenario_id = ? ORDER BY name"),
-    _Entity("users", ("name",), ("role", "teacher"), scoped=False,
-            select="SELECT id, name, role, teacher, created_at FROM users ORDER BY name"),
+    _Entity("users", ("name",), ("role", "teacher", "department"), scoped=False,
+            select="SELECT id, name, role, teacher, department, created_at FROM users ORDER BY name"),
 )
 #: the tables the generic :meth:`Store.read` / ``create`` / ``update`` / ``delete`` accept
 ENTITIES: dict[str, _Entity] = {e.table: e for e in _ENTITY_LIST}
@@ -532,9 +684,9 @@ _INT_COLUMNS = {"lectures": 0, "min_days": 0, "students": 0, "length": 1, "capac
                 "year": 1, "penalty": 0}
 # text columns -> whether NULL is allowed
 _TEXT_COLUMNS = {"code": False, "full_name": False, "features": False, "label": False, "description": False,
-                 "programme": True, "room_type": True, "teacher": True}
+                 "programme": True, "room_type": True, "teacher": True, "department": True}
 _SINGULAR = {"departments": "department", "buildings": "building", "teachers": "teacher", "rooms": "room",
-             "courses": "course", "curricula": "curriculum", "weight_profiles": "weight profile",
+             "courses": "course", "curricula": "curriculum", "weight_profiles": "weight profile", "students": "student",
              "users": "user"}
 
 
@@ -557,6 +709,13 @@ def problem_fingerprint(problem: Problem) -> str:
         h.update(name.encode())
         h.update(str(a.shape).encode())
         h.update(a.astype(np.int64).tobytes())
+    if problem.n_enrolments:
+        # students decide StudentClashes; hashed only when present, so older fingerprints stay valid
+        for name in ("student_ptr", "student_courses"):
+            a = np.ascontiguousarray(getattr(problem, name))
+            h.update(name.encode())
+            h.update(str(a.shape).encode())
+            h.update(a.astype(np.int64).tobytes())
     return h.hexdigest()
 
 
@@ -771,20 +930,25 @@ class Store:
         target = SCHEMA_VERSION if target is None else target
         with self._reading() as cur:
             version = self._version(cur)
+            # steps recorded; a step added below the newest one after the database was made (two
+            # features developed side by side) is applied too, not skipped
+            applied = {r[0] for r in cur.execute("SELECT version FROM schema_version").fetchall()} \
+                if version > 0 else set()
+        missing = [m for m in MIGRATIONS if m[0] <= min(version, target) and m[0] not in applied]
         if version == -1:
             raise TimetableError(f"{self.path} is a DuckDB database but not a timetable studio one (it has no "
                                  "schema_version table); give another file name")
         if version > SCHEMA_VERSION:
             raise TimetableError(f"{self.path} has schema version {version}, made by a newer timetable studio "
                                  f"(this one knows up to {SCHEMA_VERSION}); upgrade the software")
-        if version >= target:
+        if version >= target and not missing:
             return
         if self.read_only:
             raise TimetableError(f"{self.path} has schema version {version} and needs upgrading to {target}; "
                                  "open it once without read-only (e.g. `tt scenarios --db ...`)")
         with self._lock:
             for step, description, sql in MIGRATIONS:
-                if version < step <= target:
+                if version < step <= target or (step, description, sql) in missing:
                     cur = self._cursor()
                     try:
                         cur.begin()
@@ -992,6 +1156,7 @@ class Store:
                 self._insert_rooms(cur, problem, ids, lists)
                 self._insert_courses(cur, problem, ids)
                 self._insert_curricula(cur, problem, ids, lists)
+                self._insert_students(cur, problem, ids, lists)
                 self._insert_time_data(cur, problem, ids)
                 self._audit(cur, user, "import scenario", f"scenario {sid}",
                             {"name": scenario_name, "instance": problem.name, "courses": problem.n_courses})
@@ -1001,7 +1166,7 @@ class Store:
 
     @staticmethod
     def _meta_lists(problem: Problem, meta: dict) -> dict[str, list]:
-        sizes = {"rooms": problem.n_rooms, "teachers": problem.n_teachers,
+        sizes = {"rooms": problem.n_rooms, "teachers": problem.n_teachers, "students": problem.n_students,
                  "departments": len(problem.department_names), "curricula": problem.n_curricula,
                  "buildings": int(problem.room_building.max()) + 1 if problem.n_rooms else 0}
         out = {}
@@ -1011,7 +1176,7 @@ class Store:
                 continue
             values = list(meta[key])
             need = sizes[what]
-            if key == "curriculum_year":
+            if key in ("curriculum_year", "student_year"):
                 bad = [v for v in values if v is not None and (isinstance(v, bool) or not isinstance(
                     v, (int, np.integer)) or v < 1)]
             elif key == "building_names":
@@ -1115,6 +1280,34 @@ class Store:
                                                "curriculum_id": [qids[q] for q in q_of],
                                                "course_id": [ids["courses"][c] for c in members], "position": pos})
 
+    def _insert_students(self, cur, problem, ids, lists) -> None:
+        """Students, their enrolments and the courses that are sections of an offering."""
+        n = problem.n_students
+        sid = ids["scenario"]
+        cids = ids["courses"]
+        if problem.course_offering:
+            number: dict[str, int] = {}
+            rows = []
+            for c, o in enumerate(problem.course_offering):
+                if o != problem.course_names[c]:
+                    number[o] = number.get(o, 0) + 1
+                    rows.append((cids[c], o, number[o]))
+            self._bulk(cur, "course_sections", {"scenario_id": [sid] * len(rows), "course_id": [r[0] for r in rows],
+                                                "offering": [r[1] for r in rows], "section": [r[2] for r in rows]})
+        if not n:
+            return
+        stids = self._next_ids(cur, "students", n)
+        year = lists.get("student_year") or [None] * n
+        self._bulk(cur, "students", {
+            "id": stids, "scenario_id": [sid] * n, "name": list(problem.student_names),
+            "programme": lists.get("student_programme") or [None] * n,
+            "year": pd.array([None if y is None else int(y) for y in year], dtype="Int32"),
+            "department": lists.get("student_department") or [None] * n, "position": range(n)})
+        owner = np.repeat(np.arange(n), np.diff(problem.student_ptr))
+        self._bulk(cur, "enrolments", {"scenario_id": np.full(len(owner), sid, np.int64),
+                                       "student_id": np.asarray(stids, np.int64)[owner],
+                                       "course_id": np.asarray(cids, np.int64)[problem.student_courses]})
+
     def _insert_time_data(self, cur, problem, ids) -> None:
         sid = ids["scenario"]
         P, S = problem.n_periods, problem.periods_per_day
@@ -1166,6 +1359,12 @@ class Store:
                                [sid]).fetchall()
             grid = cur.execute("SELECT period, label, penalty FROM time_grid WHERE scenario_id = ? ORDER BY period",
                                [sid]).fetchall()
+            students = cur.execute("SELECT id, name FROM students WHERE scenario_id = ? ORDER BY position",
+                                   [sid]).fetchall()
+            enrolled = cur.execute("SELECT e.student_id, c.name FROM enrolments e JOIN courses c ON c.id = e.course_id "
+                                   "WHERE e.scenario_id = ? ORDER BY e.student_id, c.position", [sid]).fetchall()
+            sections = dict(cur.execute("SELECT course_id, offering FROM course_sections WHERE scenario_id = ?",
+                                        [sid]).fetchall())
         P = sc["days"] * sc["periods_per_day"]
         if [g[0] for g in grid] != list(range(P)):
             raise ValidationError([f"the time grid has {len(grid)} periods, expected {P} ({sc['days']} days x "
@@ -1187,6 +1386,9 @@ class Store:
         by_q: dict[int, list[str]] = {}
         for qid, cname in members:
             by_q.setdefault(qid, []).append(cname)
+        by_student: dict[int, list[str]] = {}
+        for st, cname in enrolled:
+            by_student.setdefault(st, []).append(cname)
         # the membership order inside a curriculum is its position; rows came sorted by (id, position)
         try:
             return Problem.create(
@@ -1205,9 +1407,51 @@ class Store:
                 teacher_undesired=[(t, p) for t, p in t_pairs["teacher_preferences"] if t in taught],
                 teacher_max_per_day={t["name"]: t["max_per_day"] for t in teachers if t["name"] in taught},
                 period_penalty=[g[2] for g in grid], period_labels=[g[1] for g in grid],
+                enrolments=[(name, by_student.get(st, [])) for st, name in students],
+                course_offering=[sections.get(c["id"], c["name"]) for c in courses] if sections else None,
             )
         except ValidationError as exc:
             raise ValidationError(exc.problems, title=f"scenario {sc['name']!r} is inconsistent") from None
+
+    # ------------------------------------------------------------------ students
+    def students(self, scenario: int | str) -> pd.DataFrame:
+        """The scenario's students: ``name, programme, year, department, courses`` (enrolled), in order."""
+        with self._reading() as cur:
+            sid = self._scenario_id(cur, scenario)
+        return self._frame(
+            "SELECT s.name, s.programme, s.year, s.department, count(e.course_id) AS courses FROM students s "
+            "LEFT JOIN enrolments e ON e.student_id = s.id WHERE s.scenario_id = ? "
+            "GROUP BY s.id, s.name, s.programme, s.year, s.department, s.position ORDER BY s.position", [sid])
+
+    def replace_enrolments(self, scenario: int | str, enrolments: Sequence[tuple[str, Sequence[str]]], *,
+                           user: str | None = None, reason: str = "") -> int:
+        """Replace every enrolment of the scenario's students by ``(student, courses)`` (names), in one
+        transaction (e.g. students moved between sections after solving). Returns the enrolments written.
+
+        Raises
+        ------
+        TimetableError
+            An unknown student or course: nothing is changed then.
+        """
+        with self._writing() as cur:
+            sid = self._scenario_id(cur, scenario)
+            st = dict(cur.execute("SELECT name, id FROM students WHERE scenario_id = ?", [sid]).fetchall())
+            co = dict(cur.execute("SELECT name, id FROM courses WHERE scenario_id = ?", [sid]).fetchall())
+            s_ids, c_ids = [], []
+            for name, courses in enrolments:
+                if name not in st:
+                    raise TimetableError(f"unknown student {name!r} in scenario {scenario!r}")
+                for c in dict.fromkeys(courses):
+                    if c not in co:
+                        raise TimetableError(f"student {name}: unknown course {c!r} in scenario {scenario!r}")
+                    s_ids.append(st[name])
+                    c_ids.append(co[c])
+            cur.execute("DELETE FROM enrolments WHERE scenario_id = ? AND student_id IN (SELECT unnest(?))",
+                        [sid, sorted(st[n] for n, _ in enrolments)])
+            self._bulk(cur, "enrolments", {"scenario_id": [sid] * len(s_ids), "student_id": s_ids, "course_id": c_ids})
+            self._audit(cur, user, "replace enrolments", f"scenario {sid}",
+                        {"students": len(enrolments), "enrolments": len(s_ids), "reason": reason})
+        return len(s_ids)
 
     def scenario_meta(self, scenario: int | str) -> dict:
         """The descriptive data of a scenario in the ``meta`` form :meth:`import_problem` takes.
@@ -1236,6 +1480,11 @@ class Store:
                 curriculum_programme=col("SELECT programme FROM curricula WHERE scenario_id = ? ORDER BY position"),
                 curriculum_year=col("SELECT year FROM curricula WHERE scenario_id = ? ORDER BY position"),
             )
+            students = cur.execute("SELECT programme, year, department FROM students WHERE scenario_id = ? "
+                                   "ORDER BY position", [sid]).fetchall()
+            if students:
+                out.update(student_programme=[r[0] for r in students], student_year=[r[1] for r in students],
+                           student_department=[r[2] for r in students])
         return out
 
     # ------------------------------------------------------------------ generic CRUD
@@ -1538,7 +1787,10 @@ class Store:
                                           ("course_room_suitability", "course_id", "courses"),
                                           ("course_room_suitability", "room_id", "rooms"),
                                           ("teacher_unavailability", "teacher_id", "teachers"),
-                                          ("teacher_preferences", "teacher_id", "teachers")):
+                                          ("teacher_preferences", "teacher_id", "teachers"),
+                                          ("enrolments", "student_id", "students"),
+                                          ("enrolments", "course_id", "courses"),
+                                          ("course_sections", "course_id", "courses")):
                 n = _first(cur.execute(f"SELECT count(*) FROM {_ident(table)} x WHERE x.scenario_id = ? AND NOT EXISTS "
                                 f"(SELECT 1 FROM {_ident(parent)} p WHERE p.id = x.{_ident(column)} "
                                 "AND p.scenario_id = x.scenario_id)", [sid]))[0]
@@ -1583,20 +1835,83 @@ class Store:
                                      f"{', '.join(map(repr, names)) or 'none'}")
         return json.loads(row[0])
 
-    def add_user(self, name: str, role: str, teacher: str | None = None, *, user: str | None = None) -> int:
-        """Add a user with a role (viewer, planner, admin, or teacher linked to a teacher name)."""
+    def add_user(self, name: str, role: str, teacher: str | None = None, *, department: str | None = None,
+                 user: str | None = None) -> int:
+        """Add a user with a role (see :mod:`tt_core.auth`): a ``teacher`` needs the teacher's name,
+        a ``head`` the department's name."""
+        problems = self._user_problems(name, role, teacher, department)
+        if problems:
+            raise ValidationError(problems, title="the user was refused")
+        return self.create("users", None, user=user, name=name, role=role, teacher=teacher, department=department)
+
+    @staticmethod
+    def _user_problems(name, role, teacher, department) -> list[str]:
         if role not in ROLES:
-            raise ValidationError([f"user {name!r}: role {role!r} is not one of {', '.join(ROLES)}"],
-                                  title="the user was refused")
+            return [f"user {name!r}: role {role!r} is not one of {', '.join(ROLES)}"]
         if role == "teacher" and not teacher:
-            raise ValidationError([f"user {name!r}: a teacher account needs the teacher's name (teacher=...)"],
-                                  title="the user was refused")
-        return self.create("users", None, user=user, name=name, role=role, teacher=teacher)
+            return [f"user {name!r}: a teacher account needs the teacher's name (teacher=..., `--teacher`)"]
+        if role == "head" and not department:
+            return [f"user {name!r}: a department head needs the department's name (department=..., `--department`)"]
+        return []
+
+    def set_user_role(self, name: str, role: str, teacher: str | None = None, *, department: str | None = None,
+                      user: str | None = None) -> None:
+        """Change a user's role (and the teacher or department it is linked to); audited."""
+        problems = self._user_problems(name, role, teacher, department)
+        if problems:
+            raise ValidationError(problems, title="the change was refused")
+        if self.get_user(name) is None:
+            raise TimetableError(f"no user {name!r}; add it first (`tt users add {name} --role {role}`)")
+        self.update("users", None, name, user=user, role=role, teacher=teacher, department=department)
 
     def get_user(self, name: str) -> dict | None:
-        """The user's row, or None."""
-        rows = self._query("SELECT id, name, role, teacher, created_at FROM users WHERE name = ?", [name])
+        """The user's row (id, name, role, teacher, department, created_at), or None."""
+        rows = self._query("SELECT id, name, role, teacher, department, created_at FROM users WHERE name = ?", [name])
         return rows[0] if rows else None
+
+    def users(self) -> pd.DataFrame:
+        """Every user: name, role, teacher, department, created_at (by name)."""
+        return self.read("users")
+
+    def set_teacher_periods(self, scenario: int | str, teacher: str, entity: str, periods: Iterable[int], *,
+                            user: str | None = None) -> tuple[list[int], list[int]]:
+        """Make ``periods`` the teacher's whole list in ``teacher_unavailability`` or ``teacher_preferences``.
+
+        One transaction and one audit entry (``"set teacher_unavailability"`` with the periods added
+        and removed), so a planner sees who changed whose availability. Returns ``(added, removed)``.
+
+        Raises
+        ------
+        ValidationError
+            Unknown teacher, or a period outside the scenario's time grid.
+        """
+        if entity not in ("teacher_unavailability", "teacher_preferences"):
+            raise TimetableError(f"{entity} is not a teacher's period list; use teacher_unavailability or "
+                                 "teacher_preferences")
+        with self._writing() as cur:
+            sc = self._scenario_row(cur, scenario)
+            sid, P = sc["id"], sc["days"] * sc["periods_per_day"]
+            tid = self._resolve(cur, sid, "teachers", teacher)
+            wanted, bad = set(), []
+            for q in periods:
+                if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or not 0 <= q < P:
+                    bad.append(f"{entity} of teacher {teacher!r}: period {q!r} is outside the time grid 0..{P - 1}")
+                else:
+                    wanted.add(int(q))
+            if bad:
+                raise ValidationError(bad, title="the change was refused")
+            table = _ident(entity)
+            have = {r[0] for r in cur.execute(f"SELECT period FROM {table} WHERE teacher_id = ?", [tid]).fetchall()}
+            added, removed = sorted(wanted - have), sorted(have - wanted)
+            for q in removed:
+                cur.execute(f"DELETE FROM {table} WHERE teacher_id = ? AND period = ?", [tid, q])
+            if added:
+                cur.executemany(f"INSERT INTO {table} (scenario_id, teacher_id, period) VALUES (?, ?, ?)",
+                                [[sid, tid, q] for q in added])
+            if added or removed:
+                self._audit(cur, user, f"set {entity}", f"teacher {teacher!r}",
+                            {"scenario_id": sid, "added": added, "removed": removed})
+        return added, removed
 
     # ------------------------------------------------------------------ variants
     def _course_and_room_ids(self, cur, sid) -> tuple[list[int], list[int], list[int]]:
@@ -1739,7 +2054,7 @@ class Store:
         with self._reading() as cur:
             sid = self._scenario_id(cur, scenario)
             rows = self._rows(cur, "SELECT id, name, parent_variant_id, job_id, status, chosen, partial, soft_cost, "
-                                   "hard_violations, units, n_lectures, created_at, updated_at FROM variants "
+                                   "hard_violations, units, n_lectures, review_round, created_at, updated_at FROM variants "
                                    "WHERE scenario_id = ? AND (? OR NOT partial) ORDER BY id", [sid, include_partial])
         for r in rows:
             r["units"] = _loads(r["units"])
@@ -1747,7 +2062,12 @@ class Store:
 
     def update_variant(self, variant_id: int, *, name: str | None = None, status: str | None = None,
                        meta: dict | None = None, user: str | None = None) -> None:
-        """Rename a variant, change its status (draft → review → approved → published, or archived) or meta."""
+        """Rename a variant or change its meta.
+
+        Its status changes only through the approval workflow (:mod:`tt_core.workflow`, which calls
+        :meth:`change_variant_status`): a status given here is refused, so no caller can publish a
+        variant that nobody approved.
+        """
         sets, params = [], []
         if name is not None:
             if not isinstance(name, str) or not name:
@@ -1757,8 +2077,8 @@ class Store:
         if status is not None:
             if status not in VARIANT_STATUSES:
                 raise TimetableError(f"variant status {status!r} is not one of {', '.join(VARIANT_STATUSES)}")
-            sets.append("status = ?")
-            params.append(status)
+            raise TimetableError(f"variant {variant_id}: the status changes only through the approval workflow "
+                                 "(submit, approve or reject, publish); use `tt workflow` or the variants app")
         if meta is not None:
             sets.append("meta = ?")
             params.append(_json(meta, "variant meta"))
@@ -1786,14 +2106,281 @@ class Store:
             self._audit(cur, user, "choose variant", f"variant {variant_id}", {"scenario_id": sid})
 
     def delete_variant(self, variant_id: int, *, user: str | None = None) -> None:
-        """Delete a variant and its assignments; variants derived from it keep no parent."""
+        """Delete a variant, its assignments, approvals and substitutions; variants derived from it
+        keep no parent. A variant under review, approved or published is kept (archive it first), so
+        the timetable people follow cannot vanish."""
         with self._writing() as cur:
             self._variant_scenario(cur, variant_id)
+            status = _first(cur.execute("SELECT status FROM variants WHERE id = ?", [int(variant_id)]))[0]
+            if status in ("submitted", "approved", "published"):
+                raise TimetableError(f"variant {variant_id} is {status}; archive it before deleting it "
+                                     f"(`tt workflow archive {variant_id}`)")
+            cur.execute("DELETE FROM variant_approvals WHERE variant_id = ?", [int(variant_id)])
+            cur.execute("DELETE FROM substitutions WHERE variant_id = ?", [int(variant_id)])
             cur.execute("DELETE FROM assignments WHERE variant_id = ?", [int(variant_id)])
             cur.execute("UPDATE variants SET parent_variant_id = NULL WHERE parent_variant_id = ?", [int(variant_id)])
             cur.execute("UPDATE jobs SET variant_id = NULL WHERE variant_id = ?", [int(variant_id)])
             cur.execute("DELETE FROM variants WHERE id = ?", [int(variant_id)])
             self._audit(cur, user, "delete variant", f"variant {variant_id}")
+
+    # ------------------------------------------------------------------ approval workflow
+    def variant_review(self, variant_id: int) -> dict:
+        """A variant's workflow state, read in one snapshot (the rules are in :mod:`tt_core.workflow`).
+
+        Returns
+        -------
+        dict
+            ``id, scenario_id, scenario, name, status, review_round, partial, hard_violations,
+            problem_hash``; ``departments``: the names of the departments with at least one lecture
+            in the variant (in department order); ``undepartmented``: lectures of courses without a
+            department; ``decisions``: this round's decisions (``department, decision, user_name,
+            reason, decided_at``); ``published``: the id of the scenario's published variant or None.
+        """
+        with self._reading() as cur:
+            rows = self._rows(cur, "SELECT v.id, v.scenario_id, s.name AS scenario, v.name, v.status, v.review_round, "
+                                   "v.partial, v.hard_violations, v.problem_hash FROM variants v JOIN scenarios s "
+                                   "ON s.id = v.scenario_id WHERE v.id = ? AND s.deleted_at IS NULL", [int(variant_id)])
+            if not rows:
+                raise TimetableError(f"no variant {variant_id} in {self.path}")
+            info = rows[0]
+            info["departments"] = [r[0] for r in cur.execute(
+                "SELECT d.name FROM assignments a JOIN courses c ON c.id = a.course_id JOIN departments d "
+                "ON d.id = c.department_id WHERE a.variant_id = ? GROUP BY d.name ORDER BY min(d.position)",
+                [int(variant_id)]).fetchall()]
+            info["undepartmented"] = int(_first(cur.execute(
+                "SELECT count(*) FROM assignments a JOIN courses c ON c.id = a.course_id "
+                "WHERE a.variant_id = ? AND c.department_id IS NULL", [int(variant_id)]))[0])
+            info["decisions"] = self._rows(cur, "SELECT department, decision, user_name, reason, decided_at "
+                                                "FROM variant_approvals WHERE variant_id = ? AND review_round = ? "
+                                                "ORDER BY id", [int(variant_id), info["review_round"]])
+            row = _first(cur.execute("SELECT id FROM variants WHERE scenario_id = ? AND status = 'published' "
+                                     "ORDER BY id DESC LIMIT 1", [info["scenario_id"]]))
+            info["published"] = None if row is None else int(row[0])
+        return info
+
+    def variant_decisions(self, variant_id: int) -> list[dict]:
+        """Every department decision on a variant, all review rounds, oldest first."""
+        return self._query("SELECT review_round, department, decision, user_name, reason, decided_at "
+                           "FROM variant_approvals WHERE variant_id = ? ORDER BY id", [int(variant_id)])
+
+    def published_variant(self, scenario: int | str) -> int | None:
+        """The id of the scenario's published variant, or None."""
+        with self._reading() as cur:
+            sid = self._scenario_id(cur, scenario)
+            row = _first(cur.execute("SELECT id FROM variants WHERE scenario_id = ? AND status = 'published' "
+                                     "ORDER BY id DESC LIMIT 1", [sid]))
+        return None if row is None else int(row[0])
+
+    def change_variant_status(self, variant_id: int, status: str, *, action: str, expect_status: str,
+                              expect_round: int, expect_decisions: int, review_round: int | None = None,
+                              decision: dict | None = None, user: str | None = None,
+                              detail: dict | None = None) -> list[int]:
+        """Record one workflow step in one transaction (called by :mod:`tt_core.workflow`).
+
+        The caller decided the step from a :meth:`variant_review` snapshot; the step is written only
+        if that snapshot still holds (status, round and number of decisions unchanged), so two heads
+        approving at the same moment cannot both miss that the other's approval completed the set.
+
+        Parameters
+        ----------
+        variant_id : int
+        status : str
+            The status after the step (may equal ``expect_status``: a department approved, others
+            have not yet).
+        action : str
+            The audit log's action, e.g. ``"approve variant"``.
+        expect_status, expect_round, expect_decisions
+            The snapshot the step was decided from.
+        review_round : int, optional
+            The new review round (a submission starts one).
+        decision : dict, optional
+            ``{"department", "decision" ("approved"/"rejected"), "reason"}`` recorded for
+            ``expect_round``.
+        user : str, optional
+        detail : dict, optional
+            More for the audit entry.
+
+        Returns
+        -------
+        list of int
+            The variants archived because this one was published (at most one published per scenario).
+        """
+        if status not in VARIANT_STATUSES:
+            raise TimetableError(f"variant status {status!r} is not one of {', '.join(VARIANT_STATUSES)}")
+        archived: list[int] = []
+        with self._writing() as cur:
+            sid = self._variant_scenario(cur, variant_id)
+            now_status, now_round = _first(cur.execute("SELECT status, review_round FROM variants WHERE id = ?",
+                                                       [int(variant_id)]))
+            n = _first(cur.execute("SELECT count(*) FROM variant_approvals WHERE variant_id = ? AND review_round = ?",
+                                   [int(variant_id), now_round]))[0]
+            if (now_status, now_round, n) != (expect_status, expect_round, expect_decisions):
+                raise TimetableError(f"variant {variant_id} changed while you were looking at it (it is now "
+                                     f"{now_status}, review round {now_round}, {n} decision(s)); reload and try again")
+            if decision is not None:
+                try:
+                    cur.execute("INSERT INTO variant_approvals (review_round, variant_id, department, decision, "
+                                "user_name, reason, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [int(expect_round), int(variant_id), decision["department"], decision["decision"],
+                                 user, decision.get("reason") or "", _now()])
+                except duckdb.ConstraintException as exc:
+                    raise _translate(exc, f"the decision on variant {variant_id}") from None
+            if status == "published":
+                archived = [int(r[0]) for r in cur.execute(
+                    "SELECT id FROM variants WHERE scenario_id = ? AND status = 'published' AND id <> ? ORDER BY id",
+                    [sid, int(variant_id)]).fetchall()]
+                for old in archived:
+                    cur.execute("UPDATE variants SET status = 'archived', updated_at = ? WHERE id = ?", [_now(), old])
+                    self._audit(cur, user, "archive variant", f"variant {old}",
+                                {"from": "published", "to": "archived", "because": f"variant {variant_id} was published"})
+            new_round = now_round if review_round is None else int(review_round)
+            cur.execute("UPDATE variants SET status = ?, review_round = ?, updated_at = ? WHERE id = ?",
+                        [status, new_round, _now(), int(variant_id)])
+            self._audit(cur, user, action, f"variant {variant_id}",
+                        {"scenario_id": sid, "from": now_status, "to": status, "round": new_round,
+                         **(decision or {}), **(detail or {})})
+        return archived
+
+    # ------------------------------------------------------------------ substitutions
+    def substitutions(self, scenario: int | str, *, variant_id: int | None = None, active_only: bool = True,
+                      date_from=None, date_to=None) -> list[dict]:
+        """Substitution overlays of a scenario, by date and lecture.
+
+        Each dict: ``id, variant_id, on_date, lecture, course, absent_teacher, substitute,
+        replaces_id, note, created_by, created_at, rolled_back_at, rolled_back_by`` (teachers and
+        course by name). ``lecture`` None: the absent teacher is away that whole day (an absence
+        without a lecture of its own); ``substitute`` None: the lecture is not covered.
+        ``active_only`` leaves out rolled-back rows; ``date_from``/``date_to`` bound ``on_date``
+        (inclusive).
+        """
+        with self._reading() as cur:
+            sid = self._scenario_id(cur, scenario)
+            return self._rows(cur, """
+                SELECT s.id, s.variant_id, s.on_date, s.lecture, c.name AS course, ta.name AS absent_teacher,
+                       ts.name AS substitute, s.replaces_id, s.note, s.created_by, s.created_at, s.rolled_back_at,
+                       s.rolled_back_by
+                FROM substitutions s LEFT JOIN courses c ON c.id = s.course_id
+                LEFT JOIN teachers ta ON ta.id = s.absent_teacher_id
+                LEFT JOIN teachers ts ON ts.id = s.substitute_teacher_id
+                WHERE s.scenario_id = ? AND (?::INTEGER IS NULL OR s.variant_id = ?)
+                  AND (NOT ? OR s.rolled_back_at IS NULL)
+                  AND (?::DATE IS NULL OR s.on_date >= ?) AND (?::DATE IS NULL OR s.on_date <= ?)
+                ORDER BY s.on_date, s.lecture NULLS FIRST, s.id""",
+                [sid, variant_id, variant_id, bool(active_only), date_from, date_from, date_to, date_to])
+
+    def add_substitutions(self, scenario: int | str, variant_id: int, items: Sequence[dict], *,
+                          expect_active: Sequence[int], user: str | None = None) -> list[int]:
+        """Store substitution overlays in one transaction; the variant's assignments are not touched.
+
+        Parameters
+        ----------
+        scenario : int or str
+        variant_id : int
+            The timetable the overlays apply to.
+        items : sequence of dict
+            ``{"on_date": date, "lecture": int or None, "absent": teacher name, "substitute":
+            teacher name or None, "note": str, "replaces": id or None}``. With a lecture, ``absent``
+            is the teacher of its course and ``substitute`` takes it (None: it stays uncovered);
+            without one, ``absent`` is away that day. ``replaces`` names the lecture's active
+            substitution on that date, rolled back here (its substitute is absent too, or it was
+            uncovered); rolling the new one back brings it back.
+        expect_active : sequence of int
+            The ids of the variant's active substitutions on those dates when the caller checked
+            that the substitutes are free (:mod:`tt_core.substitution`); if they changed since, the
+            check is stale and nothing is written.
+        user : str, optional
+
+        Returns
+        -------
+        list of int
+            The new substitutions' ids.
+        """
+        if not items:
+            return []
+        dates = sorted({it["on_date"] for it in items})
+        with self._writing() as cur:
+            sid = self._scenario_id(cur, scenario)
+            if self._variant_scenario(cur, variant_id) != sid:
+                raise TimetableError(f"variant {variant_id} is not a variant of scenario {scenario!r}")
+            active = sorted(int(r[0]) for r in cur.execute(
+                "SELECT id FROM substitutions WHERE variant_id = ? AND rolled_back_at IS NULL "
+                "AND list_contains(?::DATE[], on_date)", [int(variant_id), dates]).fetchall())
+            if active != sorted(int(i) for i in expect_active):
+                raise TimetableError("the substitutions on those dates changed while you were looking at the "
+                                     "proposals; propose again")
+            ids = []
+            for it in items:
+                absent = self._resolve(cur, sid, "teachers", it["absent"], what="absent teacher")
+                sub = None if it.get("substitute") is None else \
+                    self._resolve(cur, sid, "teachers", it["substitute"], what="substitute")
+                lecture = None if it.get("lecture") is None else int(it["lecture"])
+                course_id = course = None
+                replaces = None if it.get("replaces") is None else int(it["replaces"])
+                if lecture is None:
+                    if sub is not None or replaces is not None:
+                        raise TimetableError("a substitute takes a lecture: give the lecture")
+                    if _first(cur.execute("SELECT id FROM substitutions WHERE variant_id = ? AND on_date = ? AND "
+                                          "lecture IS NULL AND absent_teacher_id = ? AND rolled_back_at IS NULL",
+                                          [int(variant_id), it["on_date"], absent])) is not None:
+                        raise TimetableError(f"{it['absent']!r} is already recorded absent on {it['on_date']}")
+                else:
+                    row = _first(cur.execute("SELECT a.course_id, c.teacher_id, c.name FROM assignments a JOIN "
+                                             "courses c ON c.id = a.course_id WHERE a.variant_id = ? AND a.lecture = ?",
+                                             [int(variant_id), lecture]))
+                    if row is None:
+                        raise TimetableError(f"variant {variant_id} has no lecture {lecture}")
+                    course_id, teacher_id, course = row
+                    if absent != teacher_id:
+                        raise TimetableError(f"lecture {lecture} ({course}) is not taught by {it['absent']!r}")
+                    if sub == absent:
+                        raise TimetableError(f"{it['absent']!r} cannot substitute for themself")
+                    taken = _first(cur.execute("SELECT id FROM substitutions WHERE variant_id = ? AND on_date = ? AND "
+                                               "lecture = ? AND rolled_back_at IS NULL",
+                                               [int(variant_id), it["on_date"], lecture]))
+                    if taken is not None and replaces == taken[0]:
+                        cur.execute("UPDATE substitutions SET rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
+                                    [_now(), user, taken[0]])
+                        self._audit(cur, user, "roll back substitution", f"substitution {taken[0]}", {"replaced": True})
+                    elif replaces is not None:
+                        raise TimetableError(f"substitution {replaces} is not the active substitution of lecture "
+                                             f"{lecture} on {it['on_date']}; propose again")
+                    elif taken is not None:
+                        raise TimetableError(f"lecture {lecture} ({course}) on {it['on_date']} already has a "
+                                             f"substitution ({taken[0]}); roll that back first")
+                (new_id,) = self._next_ids(cur, "substitutions", 1)
+                cur.execute("INSERT INTO substitutions (id, scenario_id, variant_id, on_date, lecture, course_id, "
+                            "absent_teacher_id, substitute_teacher_id, replaces_id, note, created_by, created_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [new_id, sid, int(variant_id), it["on_date"], lecture, course_id, absent, sub, replaces,
+                             it.get("note") or "", user, _now()])
+                action = "substitute" if sub is not None else ("record absence" if lecture is None else
+                                                              "leave lecture uncovered")
+                self._audit(cur, user, action, f"substitution {new_id}",
+                            {"variant_id": int(variant_id), "date": str(it["on_date"]), "lecture": lecture,
+                             "course": course, "absent": it["absent"], "substitute": it.get("substitute"),
+                             "replaces": replaces})
+                ids.append(int(new_id))
+        return ids
+
+    def rollback_substitutions(self, ids: Sequence[int], *, user: str | None = None) -> None:
+        """Roll back active substitutions (all or none): they stay in the history, marked rolled
+        back; a substitution that replaced another brings that one back."""
+        ids = [int(i) for i in ids]
+        with self._writing() as cur:
+            for i in ids:
+                row = _first(cur.execute("SELECT s.rolled_back_at, s.replaces_id FROM substitutions s JOIN scenarios c "
+                                         "ON c.id = s.scenario_id WHERE s.id = ? AND c.deleted_at IS NULL", [i]))
+                if row is None:
+                    raise TimetableError(f"no substitution {i} in {self.path}")
+                if row[0] is not None:
+                    raise TimetableError(f"substitution {i} was already rolled back ({row[0]:%Y-%m-%d %H:%M})")
+                cur.execute("UPDATE substitutions SET rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
+                            [_now(), user, i])
+                self._audit(cur, user, "roll back substitution", f"substitution {i}")
+                if row[1] is not None:  # the one it replaced is active again (what was shown before)
+                    cur.execute("UPDATE substitutions SET rolled_back_at = NULL, rolled_back_by = NULL WHERE id = ?",
+                                [row[1]])
+                    self._audit(cur, user, "restore substitution", f"substitution {row[1]}", {"because": i})
 
     # ------------------------------------------------------------------ jobs
     def create_job(self, scenario: int | str, *, params: dict | None = None, name: str = "",
@@ -1812,6 +2399,8 @@ class Store:
             cur.execute("INSERT INTO jobs (id, scenario_id, name, status, strategy, params, created_by, created_at, "
                         "updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
                         [jid, sid, name or "", strategy, text, user, now, now])
+            self._audit(cur, user, "start job", f"job {jid}", {"scenario_id": sid, "strategy": strategy,
+                                                               "name": name or ""})
         return jid
 
     _JOB_SELECT = ("SELECT j.id, s.name AS scenario, j.scenario_id, j.name, j.status, j.strategy, j.params, "
@@ -2025,7 +2614,12 @@ class Store:
             sid = job["scenario_id"]
             (vid,) = self._next_ids(cur, "variants", 1)
             label = name or f"job {job_id}" + (" (partial)" if partial else "")
-            self._insert_variant(cur, sid, vid, timetable, fingerprint, name=label, parent=None, job_id=int(job_id),
+            # a job started from a variant keeps it as its parent (unless it was deleted meanwhile)
+            parent = (job["params"] or {}).get("initial_variant")
+            if parent is not None and _first(cur.execute("SELECT 1 FROM variants WHERE id = ? AND scenario_id = ?",
+                                                         [int(parent), sid])) is None:
+                parent = None
+            self._insert_variant(cur, sid, vid, timetable, fingerprint, name=label, parent=parent, job_id=int(job_id),
                                  status="draft", partial=partial, soft=soft,
                                  hard=None if hard_violations is None else int(hard_violations),
                                  units=None if units is None else _json(units, "cost units"), weights=None,

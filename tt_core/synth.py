@@ -20,6 +20,13 @@ assignment then processes courses in decreasing tier, which can always find a fr
 (2–3 consecutive periods) use lab rooms booked per day *block* of ``max lab length`` periods, so
 the same argument holds for them with blocks instead of periods.
 
+The *enrolments* form (``students.form = "enrolments"``, presets ``campus`` and ``university``)
+draws every student's courses instead of curricula — their cohort's cores, departmental electives,
+open electives, minors and skill courses shared across departments (NEP-2020 style) — splits
+offerings above ``section_size`` into sections of similar students, and plants the timetable with
+one group per distinct set of a student's courses in place of the curricula, so no student has a
+clash in it. The problem then has students' enrolments and no curricula.
+
 All randomness comes from one ``numpy.random.Generator`` seeded by ``Recipe.seed`` and passed
 down; the same recipe gives identical arrays and names.
 """
@@ -108,6 +115,25 @@ class Recipe:
     unavailable_fraction: float = _opt(0.1, "teachers", "float",
                                        "share of the week a teacher is unavailable (as whole half-days)")
     undesired_fraction: float = _opt(0.1, "teachers", "float", "share of the week a teacher marks as undesired")
+    # -- students (the general form: every student enrols in courses)
+    form: str = _opt("curricula", "students", "str",
+                     "curricula: each programme-year cohort is one curriculum (the compact form); enrolments: "
+                     "every student enrols in courses (the general form: student clashes, sections)")
+    section_size: int = _opt(0, "students", "int",
+                             "enrolments: most students per section; larger offerings are split (0 = never)")
+    minors_per_department: int = _opt(0, "students", "int",
+                                      "enrolments: minor courses per department, taken by other departments' "
+                                      "students from year 2")
+    minor_departments: tuple[int, int] = _opt((2, 4), "students", "int_range",
+                                              "other departments whose cohorts one minor course is offered to")
+    minor_uptake: tuple[float, float] = _opt((0.05, 0.2), "students", "float_range",
+                                             "share of an offered cohort taking one minor course")
+    skill_courses: int = _opt(0, "students", "int",
+                              "enrolments: skill-enhancement courses shared across departments (years 1-2)")
+    skill_departments: tuple[int, int] = _opt((4, 8), "students", "int_range",
+                                              "departments whose year 1-2 cohorts one skill course is offered to")
+    skill_uptake: tuple[float, float] = _opt((0.1, 0.3), "students", "float_range",
+                                             "share of an offered cohort taking one skill course")
 
     def __post_init__(self):
         errors = self._check()
@@ -126,8 +152,15 @@ class Recipe:
 
     @property
     def n_courses(self) -> int:
-        """Core + departmental electives + open electives."""
-        return self.n_core + self.departments * self.electives_per_department + self.open_electives
+        """Core + departmental electives + open electives (+ minors and skill courses), as offerings:
+        in the enrolments form a split offering is several courses (its sections) in the problem."""
+        return (self.n_core + self.departments * self.electives_per_department + self.open_electives
+                + self.departments * self.minors_per_department + self.skill_courses)
+
+    @property
+    def enrolled(self) -> bool:
+        """True for the enrolments form (students and their courses instead of curricula)."""
+        return self.form == "enrolments"
 
     @property
     def n_labs(self) -> int:
@@ -211,7 +244,27 @@ class Recipe:
              f"must hold the largest course ({biggest} periods) and fit the week ({self.n_periods} periods)")
         need(0 <= self.unavailable_fraction <= 0.5, "unavailable_fraction", "must be between 0 and 0.5")
         need(0 <= self.undesired_fraction <= 0.5, "undesired_fraction", "must be between 0 and 0.5")
-        if not e:
+        need(self.form in FORMS, "form", f"must be one of {', '.join(map(repr, FORMS))}")
+        need(self.section_size >= 0, "section_size", "must be >= 0 (0 = never split)")
+        need(0 <= self.minors_per_department <= 99, "minors_per_department", "must be between 0 and 99")
+        need(self.skill_courses >= 0, "skill_courses", "must be >= 0")
+        for name in ("minor_uptake", "skill_uptake"):
+            lo, hi = getattr(self, name)
+            need(0 < lo <= hi <= 1, name, "must be a range 0 < low <= high <= 1")
+        if self.minors_per_department:
+            lo, hi = self.minor_departments
+            need(self.departments >= 2 and 1 <= lo <= hi <= self.departments - 1, "minor_departments",
+                 f"must be a range 1 <= low <= high <= university.departments - 1 ({self.departments - 1})")
+            need(self.years_per_programme >= 2, "minors_per_department",
+                 "needs programmes of 2 or more years (minors start in year 2)")
+        if self.skill_courses:
+            lo, hi = self.skill_departments
+            need(1 <= lo <= hi <= self.departments, "skill_departments",
+                 f"must be a range 1 <= low <= high <= university.departments ({self.departments})")
+        if not self.enrolled:
+            for name in ("section_size", "minors_per_department", "skill_courses"):
+                need(getattr(self, name) == 0, name, "needs students.form = \"enrolments\" (or set it to 0)")
+        if not e and not self.enrolled:
             e.extend(self._check_load())
         return e
 
@@ -261,7 +314,8 @@ class Recipe:
 
     @classmethod
     def preset(cls, preset: str, /, **changes) -> "Recipe":
-        """A named recipe (``tiny``, ``demo``, ``medium``, ``large``), optionally with changed values.
+        """A named recipe (``tiny``, ``demo``, ``medium``, ``large``; with students' enrolments
+        ``campus`` and ``university``), optionally with changed values.
 
         The recipe's ``name`` is the preset's unless ``changes`` gives another.
         """
@@ -406,7 +460,30 @@ PRESETS: dict[str, dict[str, Any]] = {
     "large": dict(departments=127, programmes_per_department=1, years_per_programme=4, students=25000,
                   buildings=12, core_per_curriculum=4, electives_per_department=3, electives_per_curriculum=2,
                   open_electives=87),
+    # a large university in the NEP-2020 style, as students' enrolments: 120 departments, 19,000
+    # students; 120*4*3 cores + 120*5 electives + 100 open electives + 120 minors + 40 skill
+    # courses = 2,300 offerings (about 95,000 enrolments); offerings above 70 students are split
+    # into sections, so the problem holds somewhat more courses than offerings. Six days of eight
+    # periods; practicals are two-period blocks
+    "university": dict(departments=120, programmes_per_department=1, years_per_programme=4, students=19000,
+                       cohort_spread=0.5, buildings=10, core_per_curriculum=3, electives_per_department=5,
+                       electives_per_curriculum=3, elective_uptake=(0.3, 0.65), open_electives=100,
+                       open_departments=(3, 6), open_uptake=(0.1, 0.3), lectures=(3, 3), lab_fraction=0.1,
+                       lab_length=(2, 2),
+                       days=6, periods_per_day=8, curriculum_max_per_day=5, teacher_load=14,
+                       form="enrolments", section_size=70, minors_per_department=1, minor_departments=(2, 4),
+                       minor_uptake=(0.1, 0.3), skill_courses=40, skill_departments=(3, 6),
+                       skill_uptake=(0.2, 0.4)),
+    # the same shape at a test's size: 6 departments, 600 students
+    "campus": dict(departments=6, programmes_per_department=1, years_per_programme=3, students=600,
+                   buildings=2, core_per_curriculum=3, electives_per_department=3, electives_per_curriculum=2,
+                   elective_uptake=(0.3, 0.6), open_electives=4, open_departments=(2, 3), open_uptake=(0.1, 0.3),
+                   lab_fraction=0.1, lab_length=(2, 2), periods_per_day=6, curriculum_max_per_day=4,
+                   form="enrolments", section_size=40, minors_per_department=1, minor_departments=(1, 2),
+                   minor_uptake=(0.1, 0.3),
+                   skill_courses=3, skill_departments=(2, 4), skill_uptake=(0.2, 0.4)),
 }
+FORMS = ("curricula", "enrolments")
 
 # ----------------------------------------------------------------------------- names (ASCII only)
 
@@ -490,6 +567,10 @@ class SynthUniversity:
     dropped_lectures : int
         Lectures the recipe asked for that could not be placed conflict-free and were left out of
         the instance (0 for sane recipes; kept so a too-tight recipe still yields a valid instance).
+    student_programme, student_year : ndarray of int32
+        Enrolments form: programme (index into ``programme_names``) and year of study of each
+        student, parallel to ``problem.student_names`` (empty in the curricula form, whose
+        curricula are the cohorts).
     """
 
     recipe: Recipe
@@ -508,6 +589,8 @@ class SynthUniversity:
     teacher_department: np.ndarray
     course_lab: np.ndarray
     dropped_lectures: int = 0
+    student_programme: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    student_year: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def curriculum_department(self) -> np.ndarray:
@@ -531,7 +614,7 @@ class SynthUniversity:
         loads = self.curriculum_load()
         lab_c = self.course_lab
         s.update(
-            students=int(self.curriculum_students.sum()),
+            students=int(self.curriculum_students.sum()) if not p.n_students else p.n_students,
             programmes=len(self.programme_names),
             buildings=len(self.building_names),
             labs=int(lab_c.sum()),
@@ -572,6 +655,7 @@ class _Structure:
     c_curricula: list[np.ndarray]
     c_teacher: np.ndarray       # teacher id, numbered by first appearance in course order
     t_dept: np.ndarray
+    c_priority: np.ndarray | None = None  # placed first: lower values (enrolments form), else None
 
 
 def _departments(n: int, rng: np.random.Generator) -> tuple[list[str], list[str]]:
@@ -710,6 +794,209 @@ def _structure(r: Recipe, rng: np.random.Generator) -> _Structure:
                       names, c_dept, cat, c_lab, c_length, c_lectures, c_students, members, c_teacher, t_dept)
 
 
+@dataclass
+class _Enrolled:
+    """The students of the enrolments form: cohort and courses of each student, and the offering
+    each course is a section of. ``_Structure.q_*``/``c_curricula`` then hold the *planting* groups
+    (one per distinct course set of a student), not curricula of the problem."""
+
+    cohort_names: list[str]
+    cohort_programme: np.ndarray    # int32 [cohorts]
+    cohort_year: np.ndarray         # int32 [cohorts]
+    cohort_students: np.ndarray     # int64 [cohorts]
+    student_cohort: np.ndarray      # int32 [S]
+    student_courses: list[list[int]]
+    c_offering: list[str]
+
+
+def _enrolled_structure(r: Recipe, rng: np.random.Generator) -> tuple[_Structure, _Enrolled]:
+    """Offerings and every student's enrolments, NEP-2020 style, then sections and planting groups.
+
+    A student of a programme-year cohort takes the cohort's cores, some of the departmental
+    electives offered to the cohort, and with some chance an open elective, a minor (a course of
+    another department, from year 2) and a skill course (shared by year 1-2 cohorts of many
+    departments), each with its own uptake. Offerings above ``section_size`` students are split
+    into sections of similar students (by cohort, then by their other choices). Feasibility by
+    construction then works as in the curricula form with one *planting group* per distinct set of
+    a student's courses: the placer keeps every group's courses apart, so no student has a clash.
+    """
+    D, G, Y = r.departments, r.programmes_per_department, r.years_per_programme
+    dept_names, dept_codes = _departments(D, rng)
+    prog_names = [f"{_DEGREES[g]} {dept_names[d]}" for d in range(D) for g in range(G)]
+    prog_dept = np.repeat(np.arange(D, dtype=np.int32), G)
+    q_names = [f"{dept_codes[d]}-{_DEGREES[g].upper()}-Y{y + 1}" for d in range(D) for g in range(G)
+               for y in range(Y)]
+    Q = len(q_names)
+    q_prog = np.repeat(np.arange(D * G, dtype=np.int32), Y)
+    q_year = np.tile(np.arange(1, Y + 1, dtype=np.int32), D * G)
+    q_students = _cohort_sizes(r, rng)
+    q_dept = prog_dept[q_prog]
+    q_of_dept = [np.arange(d * G * Y, (d + 1) * G * Y) for d in range(D)]
+    first_student = np.concatenate([[0], np.cumsum(q_students)]).astype(np.int64)
+    cohort_of = np.repeat(np.arange(Q, dtype=np.int32), q_students)
+
+    def members_of(q):
+        return np.arange(first_student[q], first_student[q + 1])
+
+    # offerings: (name, department, category, offered cohorts, takers)
+    names: list[str] = []
+    dept: list[int] = []
+    cat: list[str] = []
+    kind: list[str] = []      # C core, E departmental elective, X open elective, M minor, K skill
+    takers: list[np.ndarray] = []
+
+    def take(cohorts, uptake):
+        """Students of ``cohorts`` taking an offering with the given uptake (at least a few)."""
+        pool = np.concatenate([members_of(q) for q in cohorts])
+        got = pool[rng.random(len(pool)) < uptake]
+        if len(got) < min(5, len(pool)):
+            got = np.sort(rng.choice(pool, min(5, len(pool)), replace=False))
+        return got
+
+    E = r.electives_per_department
+    for d in range(D):
+        code = dept_codes[d]
+        for g in range(G):
+            for y in range(Y):
+                q = (d * G + g) * Y + y
+                for k in range(r.core_per_curriculum):
+                    names.append(f"{code}{y + 1}{g}{k + 1:02d}")
+                    dept.append(d)
+                    cat.append("core")
+                    kind.append("C")
+                    takers.append(members_of(q))
+        offered: list[list[int]] = [[] for _ in range(E)]
+        if E:
+            for q in q_of_dept[d]:
+                for e in rng.choice(E, r.electives_per_curriculum, replace=False):
+                    offered[e].append(int(q))
+            for e in range(E):
+                if not offered[e]:
+                    offered[e].append(int(q_of_dept[d][rng.integers(len(q_of_dept[d]))]))
+        for e in range(E):
+            names.append(f"{code}E{e + 1:02d}")
+            dept.append(d)
+            cat.append("elective")
+            kind.append("E")
+            takers.append(take(offered[e], rng.uniform(*r.elective_uptake)))
+    # open electives: one cohort in each of k departments; minors: year 2+ cohorts of other
+    # departments; skill courses: every year 1-2 cohort of k departments
+    owned: list[tuple[int, str, str, np.ndarray]] = []
+    for _ in range(r.open_electives):
+        k = int(rng.integers(r.open_departments[0], r.open_departments[1] + 1))
+        depts = rng.choice(D, k, replace=False)
+        cohorts = [int(q_of_dept[dd][rng.integers(len(q_of_dept[dd]))]) for dd in depts]
+        owned.append((int(depts[0]), "X", "open", take(cohorts, rng.uniform(*r.open_uptake))))
+    for d in range(D):
+        for _ in range(r.minors_per_department):
+            k = int(rng.integers(r.minor_departments[0], r.minor_departments[1] + 1))
+            others = rng.choice(np.delete(np.arange(D), d), k, replace=False)
+            cohorts = []
+            for dd in others:
+                later = [int(q) for q in q_of_dept[dd] if q_year[q] >= 2]
+                cohorts.append(later[rng.integers(len(later))])
+            owned.append((d, "M", "elective", take(cohorts, rng.uniform(*r.minor_uptake))))
+    for _ in range(r.skill_courses):
+        k = int(rng.integers(r.skill_departments[0], r.skill_departments[1] + 1))
+        depts = rng.choice(D, k, replace=False)
+        cohorts = [int(q) for dd in depts for q in q_of_dept[dd] if q_year[q] <= 2]
+        owned.append((int(depts[0]), "K", "open", take(cohorts, rng.uniform(*r.skill_uptake))))
+    # owned courses follow their department's courses (course order = department order)
+    order = sorted(range(len(owned)), key=lambda i: (owned[i][0], "XMK".index(owned[i][1]), i))
+    count: dict[tuple[int, str], int] = {}
+    insert_at = {}
+    pos = 0
+    for d in range(D):
+        pos += G * Y * r.core_per_curriculum + E
+        insert_at[d] = pos
+    blocks: dict[int, list[tuple[str, str, str, np.ndarray]]] = {}
+    for i in order:
+        d, tag, category, who = owned[i]
+        n = count[(d, tag)] = count.get((d, tag), 0) + 1
+        blocks.setdefault(d, []).append((f"{dept_codes[d]}{tag}{n:02d}", tag, category, who))
+    all_names, all_dept, all_cat, all_kind, all_takers = [], [], [], [], []
+    start = 0
+    for d in range(D):
+        end = insert_at[d]
+        all_names += names[start:end]
+        all_dept += dept[start:end]
+        all_cat += cat[start:end]
+        all_kind += kind[start:end]
+        all_takers += takers[start:end]
+        for nm, tag, category, who in blocks.get(d, []):
+            all_names.append(nm)
+            all_dept.append(d)
+            all_cat.append(category)
+            all_kind.append(tag)
+            all_takers.append(who)
+        start = end
+    n_off = len(all_names)
+    off_lab = np.zeros(n_off, np.bool_)
+    # labs among the cores and departmental electives, as in the curricula form
+    candidates = np.flatnonzero(np.isin(all_kind, ["C", "E"]))
+    off_lab[rng.choice(candidates, min(len(candidates), r.n_labs), replace=False)] = True
+    for i in np.flatnonzero(off_lab):
+        all_names[i] += "L"
+    off_length = np.where(off_lab, rng.integers(r.lab_length[0], r.lab_length[1] + 1, n_off), 1)
+    off_lectures = np.where(off_lab, rng.integers(r.lab_sessions[0], r.lab_sessions[1] + 1, n_off),
+                            rng.integers(r.lectures[0], r.lectures[1] + 1, n_off))
+    # sections: similar students together (cohort first, then the rest of their choices)
+    S = int(first_student[-1])
+    chosen: list[list[int]] = [[] for _ in range(S)]
+    for o, who in enumerate(all_takers):
+        for st in who:
+            chosen[int(st)].append(o)
+    c_names, c_dept, c_cat, c_lab, c_len, c_lect, c_students, c_offering = [], [], [], [], [], [], [], []
+    c_priority: list[int] = []
+    kind_rank = {"K": 0, "X": 1, "M": 2, "E": 3}
+    student_courses: list[list[int]] = [[] for _ in range(S)]
+    for o in range(n_off):
+        who = all_takers[o]
+        size = r.section_size
+        k = max(1, math.ceil(len(who) / size)) if size else 1
+        if k > 1:
+            who = sorted((int(x) for x in who), key=lambda st: (cohort_of[st], chosen[st], st))
+        base, extra = divmod(len(who), k)
+        at = 0
+        for i in range(k):
+            n = base + (1 if i < extra else 0)
+            c = len(c_names)
+            c_names.append(f"{all_names[o]}-S{i + 1}" if k > 1 else all_names[o])
+            c_offering.append(all_names[o])
+            c_priority.append(kind_rank.get(all_kind[o], 4))
+            c_dept.append(all_dept[o])
+            c_cat.append(all_cat[o])
+            c_lab.append(off_lab[o])
+            c_len.append(int(off_length[o]))
+            c_lect.append(int(off_lectures[o]))
+            c_students.append(n)
+            for st in who[at:at + n]:
+                student_courses[int(st)].append(c)
+            at += n
+    # planting groups: one per distinct course set of a student
+    group_of: dict[tuple[int, ...], int] = {}
+    for st in range(S):
+        key = tuple(sorted(student_courses[st]))
+        student_courses[st] = list(key)
+        group_of.setdefault(key, len(group_of))
+    C = len(c_names)
+    members: list[list[int]] = [[] for _ in range(C)]
+    for key, g in group_of.items():
+        for c in key:
+            members[c].append(g)
+    c_dept_a = np.array(c_dept, np.int32)
+    c_len_a = np.array(c_len, np.int32)
+    c_lect_a = np.array(c_lect, np.int32)
+    c_teacher, t_dept = _teachers(r, c_dept_a, c_lect_a * c_len_a, rng)
+    NG = len(group_of)
+    structure = _Structure(dept_names, dept_codes, prog_names, prog_dept,
+                           [f"G{g + 1}" for g in range(NG)], np.zeros(NG, np.int32), np.zeros(NG, np.int32),
+                           np.zeros(NG, np.int64), c_names, c_dept_a, c_cat, np.array(c_lab, np.bool_), c_len_a,
+                           c_lect_a, np.array(c_students, np.int64), [np.array(m, np.int32) for m in members],
+                           c_teacher, t_dept, np.array(c_priority, np.int32))
+    return structure, _Enrolled(q_names, q_prog, q_year, q_students, cohort_of, student_courses, c_offering)
+
+
 def _teachers(r: Recipe, c_dept: np.ndarray, load: np.ndarray, rng: np.random.Generator):
     """Teachers per department by best-fit packing of course loads into ``teacher_load`` periods.
 
@@ -833,6 +1120,13 @@ class _Placer:
         self.start = [np.zeros(0, np.int64)] * C   # placed start periods per course
         self.unit = [np.zeros(0, np.int64)] * C    # booking unit per placed lecture
         self.dropped = 0
+        # enrolments form: lectures of shared courses gather in common slots (per kind; departmental
+        # electives per department), as NEP timetables keep "basket" slots for them. A cohort then
+        # meets its students' many choices in a few periods instead of all over the week.
+        self.basket = None
+        if s.c_priority is not None:
+            self.basket = np.where(s.c_priority < 3, s.c_priority, np.where(s.c_priority == 3, 3 + s.c_dept, -1))
+            self.basket_at = np.zeros((int(self.basket.max(initial=-1)) + 1, P + 1), np.int64)
 
     def run(self) -> None:
         s, rng = self.s, self.rng
@@ -840,7 +1134,12 @@ class _Placer:
         # most constrained first: labs (need a free block), then by number of curricula (open
         # electives join several departments), then longer courses; random among equals
         n_q = np.array([len(m) for m in s.c_curricula])
-        key = np.lexsort((rng.random(C), -(s.c_lectures * s.c_length), -n_q, ~s.c_lab))
+        keys = (rng.random(C), -(s.c_lectures * s.c_length), -n_q, ~s.c_lab)
+        if s.c_priority is not None:
+            # enrolments: courses shared across cohorts first (skill, open, minor), as registries
+            # reserve common slots for them; each cohort's own courses then fill around them
+            keys += (s.c_priority,)
+        key = np.lexsort(keys)
         for c in key:
             starts, units = [], []
             for _ in range(int(s.c_lectures[c])):
@@ -894,6 +1193,8 @@ class _Placer:
         adj = qb[:, left] | qb[:, right]
         score += ((qd > 0) & ~adj).sum(axis=0) - 1.0 * adj.sum(axis=0)
         score += 1.0 / head[idx]                                       # keep spare rooms everywhere
+        if self.basket is not None and self.basket[c] >= 0:
+            score -= 6.0 * (self.basket_at[self.basket[c], st] > 0)
         score += 2.0 * self.rng.random(len(idx))
         j = int(np.argmin(score))
         p, u, d = int(st[j]), int(unit[j]), int(day[j])
@@ -903,6 +1204,8 @@ class _Placer:
         self.t_day[t, d] += 1
         self.c_days[c, d] = True
         pool.headroom[u, :k + 1] -= 1
+        if self.basket is not None and self.basket[c] >= 0:
+            self.basket_at[self.basket[c], p] += 1
         return p, u
 
 
@@ -966,7 +1269,11 @@ def generate(recipe: Recipe) -> SynthUniversity:
     rng = np.random.default_rng(r.seed)
     # independent child streams per stage, so e.g. the room stage does not shift the structure
     g_struct, g_place, g_rooms, g_teach = rng.spawn(4)
-    s = _structure(r, g_struct)
+    enrolled = None
+    if r.enrolled:
+        s, enrolled = _enrolled_structure(r, g_struct)
+    else:
+        s = _structure(r, g_struct)
     placer = _Placer(r, s, g_place)
     placer.run()
     D, S, P = placer.D, placer.S, placer.P
@@ -1062,6 +1369,14 @@ def generate(recipe: Recipe) -> SynthUniversity:
             q_courses[q].append(s.c_names[c])
     tu, pu = np.nonzero(unav)
     td, pd = np.nonzero(undesired)
+    student_kw: dict[str, Any] = {}
+    curricula = list(zip(s.q_names, q_courses))
+    if enrolled is not None:
+        # the planting groups were a device of the construction: the problem has the students
+        curricula = []
+        student_kw = dict(enrolments=[(f"S{i + 1:05d}", [s.c_names[c] for c in cs])
+                                      for i, cs in enumerate(enrolled.student_courses)],
+                          course_offering=enrolled.c_offering)
     problem = Problem.create(
         name=f"synth-{r.name}-s{r.seed}",
         days=D,
@@ -1073,19 +1388,20 @@ def generate(recipe: Recipe) -> SynthUniversity:
         course_students=s.c_students.tolist(),
         rooms=room_names,
         room_capacity=capacity.tolist(),
-        curricula=list(zip(s.q_names, q_courses)),
+        curricula=curricula,
         course_length=s.c_length.tolist(),
         course_department=[s.dept_names[d] for d in s.c_dept],
         course_category=s.c_cat,
         room_building=building.tolist(),
         room_type=[ROOM_TYPES[k] for k in rtype],
         suitable=suitable,
-        curriculum_max_per_day=[r.curriculum_max_per_day] * len(s.q_names),
+        curriculum_max_per_day=[r.curriculum_max_per_day] * len(curricula),
         teacher_unavailable=[(t_ids[t], int(p)) for t, p in zip(tu, pu)],
         teacher_undesired=[(t_ids[t], int(p)) for t, p in zip(td, pd)],
         teacher_max_per_day=({t: r.teacher_max_per_day for t in t_ids} if r.teacher_max_per_day else None),
         period_penalty=placer.period_penalty.tolist(),
         period_labels=labels,
+        **student_kw,
     )
     # Problem.create derives department and teacher order from first appearance; both were built
     # to match, which the metadata arrays rely on
@@ -1104,13 +1420,15 @@ def generate(recipe: Recipe) -> SynthUniversity:
         department_building=frozen(dept_building),
         programme_names=tuple(s.prog_names),
         programme_department=frozen(s.prog_dept),
-        curriculum_programme=frozen(s.q_prog),
-        curriculum_year=frozen(s.q_year),
-        curriculum_students=frozen(s.q_students),
+        curriculum_programme=frozen(s.q_prog if enrolled is None else []),
+        curriculum_year=frozen(s.q_year if enrolled is None else []),
+        curriculum_students=frozen(s.q_students if enrolled is None else [], np.int64),
         building_names=tuple(b_names),
         building_codes=tuple(b_codes),
         teacher_full_names=t_full,
         teacher_department=frozen(s.t_dept),
         course_lab=frozen(s.c_lab, np.bool_),
         dropped_lectures=placer.dropped,
+        student_programme=frozen([] if enrolled is None else enrolled.cohort_programme[enrolled.student_cohort]),
+        student_year=frozen([] if enrolled is None else enrolled.cohort_year[enrolled.student_cohort]),
     )

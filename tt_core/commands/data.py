@@ -42,7 +42,8 @@ def register(subparsers) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario name (or id)")
     p.add_argument("--db", help=db_help)
     p.add_argument("--to", required=True, metavar="PATH", help="file or folder to write")
-    p.add_argument("--variant", metavar="ID", help="variant id, or 'chosen' for the scenario's chosen variant")
+    p.add_argument("--variant", metavar="ID", help="variant id, 'published' for the scenario's published variant "
+                                                   "(ical: with its substitutions), or 'chosen'")
     p.add_argument("--format", choices=EXPORT_FORMATS, help="output format (default: from the suffix of --to)")
     p.add_argument("--start", metavar="YYYY-MM-DD", help="ical: first day of the term")
     p.add_argument("--weeks", type=int, default=12, help="ical: teaching weeks (default 12)")
@@ -51,7 +52,8 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "synth", help="generate a synthetic university",
-        description="Generate a synthetic university from a preset (tiny, demo, medium, large) or a TOML recipe "
+        description="Generate a synthetic university from a preset (tiny, demo, medium, large; campus and "
+                    "university with students' enrolments) or a TOML recipe "
                     "and write it to --out (.ctt, .xlsx or a CSV folder) and/or import it with --db.")
     p.add_argument("recipe", metavar="PRESET_OR_TOML", help="preset name or recipe .toml file")
     p.add_argument("--out", metavar="PATH", help=".ctt file (ITC-expressible recipes only), .xlsx or CSV folder")
@@ -108,6 +110,10 @@ def university_meta(university) -> dict:
         "department_codes": list(u.department_codes),
         "curriculum_programme": [u.programme_names[i] for i in u.curriculum_programme],
         "curriculum_year": [int(y) for y in u.curriculum_year],
+        **({"student_programme": [u.programme_names[i] for i in u.student_programme],
+            "student_year": [int(y) for y in u.student_year],
+            "student_department": [u.problem.department_names[u.programme_department[i]]
+                                   for i in u.student_programme]} if len(u.student_programme) else {}),
         "source": "synth",
         "recipe": u.recipe.to_toml(),
         "summary": u.summary(),
@@ -160,6 +166,12 @@ def run_import(args: argparse.Namespace) -> int:
 
 def _pick_variant(db, scenario, spec: str) -> int:
     info = db.get_scenario(scenario)
+    if spec == "published":
+        vid = db.published_variant(info["id"])
+        if vid is None:
+            raise TimetableError(f"scenario {info['name']!r} has no published variant; publish one with "
+                                 "`tt workflow publish ID` or give --variant ID")
+        return vid
     if spec == "chosen":
         chosen = [v for v in db.list_variants(info["id"]) if v["chosen"]]
         if not chosen:
@@ -169,7 +181,7 @@ def _pick_variant(db, scenario, spec: str) -> int:
     try:
         vid = int(spec)
     except ValueError:
-        raise TimetableError(f"--variant must be a variant id or 'chosen', got {spec!r}") from None
+        raise TimetableError(f"--variant must be a variant id, 'published' or 'chosen', got {spec!r}") from None
     if vid not in {v["id"] for v in db.list_variants(info["id"])}:
         raise TimetableError(f"variant {vid} is not a variant of scenario {info['name']!r}")
     return vid
@@ -214,6 +226,10 @@ def run_export(args: argparse.Namespace) -> int:
             if vinfo["stale"]:
                 raise TimetableError(f"variant {vid} was made before scenario {info['name']!r} was last changed, "
                                      "so it may not fit its courses and rooms any more; generate a new variant")
+            if fmt == "ical":  # its substitutions (dated overlays) go into the calendars of their dates
+                from ..substitution import overlays_of
+
+                overlays = overlays_of(db, problem, info["name"], vid)[0]
     full = meta.get("teacher_full_names")
     full = full if full and any(full) and len(full) == problem.n_teachers else None
     if fmt == "ctt":
@@ -244,6 +260,12 @@ def run_export(args: argparse.Namespace) -> int:
         files = export_ical(problem, timetable, target, start_date=args.start, weeks=args.weeks, tz=args.tz,
                             teacher_full_names=full, calendar_name=info["name"])
         print(f"wrote {len(files)} calendars to {target}")
+        from ..substitution import apply_to_ical_folder
+
+        changed = apply_to_ical_folder(target, problem, timetable, overlays, start_date=args.start, weeks=args.weeks,
+                                       teacher_full_names=full, calendar_name=info["name"], tz=args.tz)
+        if changed:
+            print(f"applied the substitutions on those dates to {changed} calendar(s)")
         return 0
     what = f"variant {args.variant} of " if args.variant else ""
     print(f"exported {what}scenario {info['name']!r} as {fmt} to {target}")

@@ -1,4 +1,5 @@
-"""iCalendar export of a timetable: one ``.ics`` file per teacher, curriculum and room.
+"""iCalendar export of a timetable: one ``.ics`` file per teacher, curriculum and room (and, on
+request, per student: the lectures of the courses they are enrolled in).
 
 Every placed lecture becomes one weekly event (``RRULE:FREQ=WEEKLY;COUNT=<weeks>``) whose first
 occurrence is the first date on or after the term's start date that falls on the lecture's weekday;
@@ -34,14 +35,17 @@ from .atomic import write_atomic
 from ..errors import TimetableError
 from ..model import Problem, Timetable
 
-__all__ = ["export_ical", "grid_times", "GridTimes", "DEFAULT_DAY_START", "DEFAULT_PERIOD_MINUTES", "VIEWS"]
+__all__ = ["export_ical", "grid_times", "GridTimes", "DEFAULT_DAY_START", "DEFAULT_PERIOD_MINUTES", "VIEWS",
+           "DEFAULT_VIEWS"]
 
 #: start of the first period of a day when the labels carry no times
 DEFAULT_DAY_START = "08:00"
 #: length of a period in minutes when the labels carry no times
 DEFAULT_PERIOD_MINUTES = 60
 #: the calendars one can ask for
-VIEWS = ("teachers", "curricula", "rooms")
+VIEWS = ("teachers", "curricula", "rooms", "students")
+#: the calendars written unless others are asked for (a university has thousands of students)
+DEFAULT_VIEWS = ("teachers", "curricula", "rooms")
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -159,9 +163,11 @@ def _slug(name: str) -> str:
 
 
 def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLike, *, start_date: date | str,
-                weeks: int, views: Sequence[str] = VIEWS, tz: str | None = None, day_start: str | None = None,
+                weeks: int, views: Sequence[str] = DEFAULT_VIEWS, tz: str | None = None,
+                day_start: str | None = None,
                 period_minutes: int | None = None, first_weekday: int = 0,
-                teacher_full_names: Sequence[str] | None = None, calendar_name: str | None = None) -> list[Path]:
+                teacher_full_names: Sequence[str] | None = None, calendar_name: str | None = None,
+                items: Sequence[str] | None = None) -> list[Path]:
     """Write one iCalendar file per teacher, curriculum and room of a timetable.
 
     Parameters
@@ -169,13 +175,15 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
     problem : Problem
     timetable : Timetable
     folder : str or os.PathLike
-        Created if missing; calendars go to its ``teachers/``, ``curricula/`` and ``rooms/``.
+        Created if missing; calendars go to its ``teachers/``, ``curricula/``, ``rooms/`` (and
+        ``students/``).
     start_date : datetime.date or str
         First day of the term (``YYYY-MM-DD``).
     weeks : int
         Teaching weeks; each lecture occurs once a week, ``weeks`` times.
     views : sequence of str
-        Which of ``"teachers"``, ``"curricula"``, ``"rooms"`` to write.
+        Which of ``"teachers"``, ``"curricula"``, ``"rooms"``, ``"students"`` to write (default the
+        first three).
     tz : str, optional
         IANA time zone of the times (``"Europe/Berlin"``); default floating local times.
     day_start, period_minutes, first_weekday
@@ -184,6 +192,8 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
         Display names, parallel to ``problem.teacher_names``.
     calendar_name : str, optional
         Prefix of each calendar's name (default the problem name).
+    items : sequence of str, optional
+        Write only the calendars of these teachers / curricula / rooms / students (names).
 
     Returns
     -------
@@ -228,6 +238,7 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
     names = list(teacher_full_names) if teacher_full_names else [""] * problem.n_teachers
     teacher_label = [f"{full} ({t})" if full and full != t else t for t, full in zip(problem.teacher_names, names)]
     c_ptr, c_idx = problem.course_curricula
+    s_ptr, s_idx = problem.course_student_csr
     lecture_course = problem.lecture_course
     stamp = datetime.now(timezone.utc).replace(microsecond=0)
     base = calendar_name or problem.name
@@ -245,6 +256,9 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
                 groups["curricula"].setdefault(int(q), []).append(l)
         if "rooms" in groups:
             groups["rooms"].setdefault(int(timetable.room[l]), []).append(l)
+        if "students" in groups:
+            for s in s_idx[s_ptr[c]:s_ptr[c + 1]]:
+                groups["students"].setdefault(int(s), []).append(l)
 
     def event(l: int, kind: str, item: str):
         c = int(lecture_course[l])
@@ -271,16 +285,20 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
         ev.add("description", text)
         return ev
 
-    item_names = {"teachers": problem.teacher_names, "curricula": problem.curriculum_names, "rooms": problem.room_names}
-    kind_word = {"teachers": "teacher", "curricula": "curriculum", "rooms": "room"}
+    item_names = {"teachers": problem.teacher_names, "curricula": problem.curriculum_names, "rooms": problem.room_names,
+                  "students": problem.student_names}
+    kind_word = {"teachers": "teacher", "curricula": "curriculum", "rooms": "room", "students": "student"}
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise TimetableError(f"{out} is a file; iCalendar export writes a folder of .ics files, give a folder path")
     files: dict[Path, bytes] = {}
+    wanted = None if items is None else set(items)
     for view in views:
         used: set[str] = set()
         for i in sorted(groups[view]):
             item = item_names[view][i]
+            if wanted is not None and item not in wanted:
+                continue
             cal = icalendar.Calendar()
             cal.add("prodid", "-//timetable studio//tt_core.io.ical//EN")
             cal.add("version", "2.0")

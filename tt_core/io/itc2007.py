@@ -634,6 +634,8 @@ def _check_expressible(problem: Problem) -> None:
         lost.append("time-of-day penalties")
     if pb.curriculum_max_per_day.any():
         lost.append("curriculum daily maximum loads")
+    if pb.n_enrolments:
+        lost.append(f"students' enrolments ({pb.n_students} students)")
     if lost:
         raise TimetableError(
             f"problem {pb.name!r} cannot be written as an ITC2007 .ctt file, which has no place for: "

@@ -26,7 +26,14 @@ teacher_unavailability       optional   teacher*, day*, period*
 teacher_preferences          optional   teacher*, day*, period* (periods the teacher does not want)
 course_rooms                 optional   course*, room* (the only rooms the course may use; instead
                                         of room_types)
+students                     optional   name*, programme, year, department
+enrolments                   optional   student*, course* (one row per course a student takes; a
+                                        student not in ``students`` is added in order of appearance)
 ===========================  =========  ==============================================================
+
+A course that is one section of a split offering names it in the ``offering`` column of
+``courses`` (empty: the course is its own offering); a student takes at most one section of an
+offering. Two courses sharing an enrolled student may not overlap (``StudentClashes``).
 
 Note: the time grid comes from ``time_grid`` (one row for every day and period) or, without it, from
 the ``days`` and ``periods_per_day`` settings (labels ``day d period s``, no penalties).
@@ -71,7 +78,8 @@ TABLES: dict[str, tuple[tuple[str, bool], ...]] = {
     "teachers": (("name", True), ("full_name", False), ("max_per_day", False)),
     "departments": (("name", True), ("code", False)),
     "courses": (("name", True), ("teacher", True), ("lectures", True), ("min_days", True), ("students", True),
-                ("length", False), ("department", False), ("category", False), ("room_types", False)),
+                ("length", False), ("department", False), ("category", False), ("room_types", False),
+                ("offering", False)),
     "rooms": (("name", True), ("capacity", True), ("type", False), ("building", False), ("features", False)),
     "buildings": (("name", True), ("code", False)),
     "curricula": (("name", True), ("programme", False), ("year", False), ("max_per_day", False)),
@@ -80,6 +88,8 @@ TABLES: dict[str, tuple[tuple[str, bool], ...]] = {
     "teacher_unavailability": (("teacher", True), ("day", True), ("period", True)),
     "teacher_preferences": (("teacher", True), ("day", True), ("period", True)),
     "course_rooms": (("course", True), ("room", True)),
+    "students": (("name", True), ("programme", False), ("year", False), ("department", False)),
+    "enrolments": (("student", True), ("course", True)),
 }
 REQUIRED_TABLES = ("teachers", "courses", "rooms")
 _SETTINGS = ("name", "institution", "term", "days", "periods_per_day")
@@ -95,7 +105,8 @@ class TableBundle:
     meta : dict
         In the form :meth:`tt_core.store.Store.import_problem` takes (``building_names``,
         ``room_features``, ``teacher_full_names``, ``department_codes``, ``curriculum_programme``,
-        ``curriculum_year``).
+        ``curriculum_year``; with students ``student_programme``, ``student_year``,
+        ``student_department``).
     institution, term : str
         From the settings table.
     """
@@ -454,6 +465,7 @@ def read_tables(path: str | os.PathLike) -> TableBundle:
     # -- courses
     courses = unique_names("courses")
     c_teacher, c_lect, c_min, c_students, c_len, c_dept, c_cat, c_types = [], [], [], [], [], [], [], []
+    c_offering: list[str] = []
     for n, r in courses.items():
         t = _text(r, "teacher", errors, required=True)
         if t is not None and t not in teachers:
@@ -483,6 +495,7 @@ def read_tables(path: str | os.PathLike) -> TableBundle:
                     errors.add(r, "room_types", f"unknown room type {k!r}; the rooms have types: "
                                f"{', '.join(sorted(types_known)) or 'none'}")
         c_types.append(kinds)
+        c_offering.append(_text(r, "offering", errors) or n)
     course_names = list(courses)
 
     # -- unused teachers / departments / buildings: refuse rather than drop silently
@@ -559,6 +572,45 @@ def read_tables(path: str | os.PathLike) -> TableBundle:
             continue
         explicit.setdefault(c, set()).add(room)
 
+    # -- students and enrolments
+    students = unique_names("students")
+    s_prog = {n: _text(r, "programme", errors) for n, r in students.items()}
+    s_year = {n: _integer(r, "year", errors, minimum=1) for n, r in students.items()}
+    s_dept: dict[str, str | None] = {}
+    for n, r in students.items():
+        d = _text(r, "department", errors)
+        if d is not None and dept_table and d not in departments:
+            errors.add(r, "department", f"unknown department {d!r} (not in {where_of('departments')})")
+        s_dept[n] = d
+    offering_of = dict(zip(course_names, c_offering))
+    enrolled: dict[str, list[str]] = {n: [] for n in students}
+    first_row: dict[tuple[str, str], int] = {}
+    section_row: dict[tuple[str, str], tuple[str, int]] = {}
+    for r in rows("enrolments"):
+        who = _text(r, "student", errors, required=True)
+        c = _text(r, "course", errors, required=True)
+        if who is None or c is None:
+            continue
+        if c not in courses:
+            errors.add(r, "course", f"unknown course {c!r} (not in {where_of('courses')})")
+            continue
+        if "students" in raw and who not in students:
+            errors.add(r, "student", f"unknown student {who!r} (not in {where_of('students')}); add the student "
+                       "there or remove this row")
+            continue
+        if (who, c) in first_row:
+            errors.add(r, "course", f"student {who!r} is enrolled in {c!r} twice (first in row {first_row[(who, c)]})")
+            continue
+        first_row[(who, c)] = r.number
+        o = offering_of[c]
+        if (who, o) in section_row:
+            other, number = section_row[(who, o)]
+            errors.add(r, "course", f"student {who!r} is in two sections of offering {o!r} ({other} in row {number} "
+                       f"and {c}); a student attends one section")
+            continue
+        section_row[(who, o)] = (c, r.number)
+        enrolled.setdefault(who, []).append(c)
+
     if errors.items:
         raise ValidationError(errors.items, title=f"cannot import {src}")
 
@@ -577,7 +629,9 @@ def read_tables(path: str | os.PathLike) -> TableBundle:
         curricula=[(q, members[q]) for q in curricula], unavailable=c_unav, course_length=c_len,
         course_department=c_dept, course_category=c_cat, room_building=room_building, room_type=room_type,
         suitable=suitable, curriculum_max_per_day=q_max, teacher_unavailable=t_unav, teacher_undesired=t_und,
-        teacher_max_per_day={t: m for t, m in t_max.items() if m}, period_penalty=penalty, period_labels=labels)
+        teacher_max_per_day={t: m for t, m in t_max.items() if m}, period_penalty=penalty, period_labels=labels,
+        enrolments=list(enrolled.items()),
+        course_offering=c_offering if any(o != n for o, n in zip(c_offering, course_names)) else None)
     meta = {
         "building_names": list(building_index),
         "room_features": room_features,
@@ -586,6 +640,9 @@ def read_tables(path: str | os.PathLike) -> TableBundle:
         "curriculum_programme": q_prog,
         "curriculum_year": q_year,
     }
+    if enrolled:
+        meta.update(student_programme=[s_prog.get(n) for n in enrolled], student_year=[s_year.get(n) for n in enrolled],
+                    student_department=[s_dept.get(n) for n in enrolled])
     return TableBundle(problem, meta, settings.get("institution", ""), settings.get("term", ""))
 
 
@@ -613,6 +670,9 @@ def _tables_of(problem: Problem, meta: dict | None, institution: str, term: str)
     features = listed("room_features", pb.n_rooms, "")
     programme = listed("curriculum_programme", pb.n_curricula, None)
     year = listed("curriculum_year", pb.n_curricula, None)
+    s_prog = listed("student_programme", pb.n_students, None)
+    s_year = listed("student_year", pb.n_students, None)
+    s_dept = listed("student_department", pb.n_students, None)
     rules = suitability_rules(pb)
     writable_types = all(ROOM_TYPE_SEPARATOR not in t and t == t.strip() for t in pb.room_types)
 
@@ -640,9 +700,10 @@ def _tables_of(problem: Problem, meta: dict | None, institution: str, term: str)
         course_rows.append([name, pb.teacher_names[pb.course_teacher[c]], int(pb.course_lectures[c]),
                             int(pb.course_min_days[c]), int(pb.course_students[c]), int(pb.course_length[c]),
                             pb.department_names[d] if d >= 0 else None, CATEGORIES[pb.course_category[c]],
-                            f" {ROOM_TYPE_SEPARATOR} ".join(kinds) if kinds else None])
+                            f" {ROOM_TYPE_SEPARATOR} ".join(kinds) if kinds else None,
+                            pb.offering_of(c) if pb.offering_of(c) != name else None])
     out["courses"] = [["name", "teacher", "lectures", "min_days", "students", "length", "department", "category",
-                       "room_types"]] + course_rows
+                       "room_types", "offering"]] + course_rows
     out["curricula"] = [["name", "programme", "year", "max_per_day"]] + [
         [q, programme[i], year[i], int(pb.curriculum_max_per_day[i])] for i, q in enumerate(pb.curriculum_names)]
     out["curriculum_courses"] = [["curriculum", "course"]] + [
@@ -655,6 +716,10 @@ def _tables_of(problem: Problem, meta: dict | None, institution: str, term: str)
     out["teacher_preferences"] = [["teacher", "day", "period"]] + [
         [pb.teacher_names[t], p // S, p % S] for t, p in np.argwhere(pb.teacher_undesired)]
     out["course_rooms"] = [["course", "room"]] + course_rooms
+    out["students"] = [["name", "programme", "year", "department"]] + [
+        [n, s_prog[i], s_year[i], s_dept[i]] for i, n in enumerate(pb.student_names)]
+    out["enrolments"] = [["student", "course"]] + [
+        [n, pb.course_names[c]] for i, n in enumerate(pb.student_names) for c in pb.student_course_ids(i)]
     return out
 
 

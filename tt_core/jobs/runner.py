@@ -348,8 +348,9 @@ class JobRunner:
 
     # ================================================================= public operations
     def submit(self, scenario: str, strategy: str | None = None, weights=None, time_limit: float = 60.0,
-               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None) -> int:
-        """Queue a generation job; returns its id.
+               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+               user: str | None = None) -> int:
+        """Queue a generation job; returns its id (``user``: who asked, kept in the job and the audit log).
 
         Raises
         ------
@@ -364,7 +365,7 @@ class JobRunner:
         with self._lock:
             self._check_open()
             job_id = queue_job(self._con, scenario, strategy=strategy, weights=weights, time_limit=time_limit,
-                               seed=seed, initial_variant=initial_variant, pinned=pinned, name=name)
+                               seed=seed, initial_variant=initial_variant, pinned=pinned, name=name, user=user)
             self._queue_changed = True
         self._wake.set()
         return job_id
@@ -820,8 +821,10 @@ def _info(message: str, kind: str = "info") -> dict:
 
 # ===================================================================== shared with the offline CLI
 def queue_job(con, scenario: str, *, strategy: str | None, weights=None, time_limit: float = 60.0,
-              seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None) -> int:
-    """Validate the settings and write a ``queued`` job row (used by the runner and the CLI)."""
+              seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+              user: str | None = None) -> int:
+    """Validate the settings and write a ``queued`` job row (used by the runner and the CLI);
+    ``user`` is who asked (``jobs.created_by`` and the audit log)."""
     strategy, time_limit, seed = validate_settings(strategy, time_limit, seed)
     if not store.scenario_exists(con, scenario):
         known = store.list_scenarios(con)
@@ -851,7 +854,7 @@ def queue_job(con, scenario: str, *, strategy: str | None, weights=None, time_li
         resolve_weights(weights)  # unknown constraint names, wrong length: TimetableError now, not at run time
     params = {"strategy": strategy, "time_limit": time_limit, "seed": seed, "weights": weights,
               "initial_variant": initial_variant, "pinned": pinned or None}
-    return store.create_job(con, scenario, params=params, name=name)
+    return store.create_job(con, scenario, params=params, name=name, user=user)
 
 
 def requeue_job(con, job_id: int) -> str:

@@ -26,15 +26,18 @@ class KArrays(NamedTuple):
     room_capacity: np.ndarray       # int32 [R]
     cc_ptr: np.ndarray              # int32 [C+1] course -> curricula CSR
     cc_idx: np.ndarray              # int32
-    conf_ptr: np.ndarray            # int32 [C+1] course -> conflicting courses CSR
-    conf_idx: np.ndarray            # int32
-    conflict: np.ndarray            # bool [C, C]
+    conf_ptr: np.ndarray            # int32 [C+1] course -> courses it may not overlap (curriculum,
+    conf_idx: np.ndarray            # int32         teacher or shared students): CSR of problem.conflict
+    conf_group: np.ndarray          # int32 [nnz] 1: the pair counts for Conflicts (curriculum/teacher)
+    conf_students: np.ndarray       # int32 [nnz] students the pair shares (StudentClashes per period)
+    conflict: np.ndarray            # bool [C, C] curriculum/teacher pairs only (problem.group_conflict)
     curriculum_max: np.ndarray      # int32 [Q] 0 = no limit
     teacher_max: np.ndarray         # int32 [T] 0 = no limit
     period_penalty: np.ndarray      # int32 [P]
     n_days: int
     n_curricula: int
     n_teachers: int
+    n_students: int
 
 
 def kernel_arrays(problem: Problem) -> KArrays:
@@ -44,6 +47,7 @@ def kernel_arrays(problem: Problem) -> KArrays:
         return cached
     cc_ptr, cc_idx = problem.course_curricula
     conf_ptr, conf_idx = problem.conflict_csr
+    conf_group, conf_students = problem.conflict_weights
     ka = KArrays(
         ppd=int(problem.periods_per_day),
         lecture_course=np.ascontiguousarray(problem.lecture_course, np.int32),
@@ -61,13 +65,16 @@ def kernel_arrays(problem: Problem) -> KArrays:
         cc_idx=np.ascontiguousarray(cc_idx, np.int32),
         conf_ptr=np.ascontiguousarray(conf_ptr, np.int32),
         conf_idx=np.ascontiguousarray(conf_idx, np.int32),
-        conflict=np.ascontiguousarray(problem.conflict, np.bool_),
+        conf_group=np.ascontiguousarray(conf_group, np.int32),
+        conf_students=np.ascontiguousarray(conf_students, np.int32),
+        conflict=np.ascontiguousarray(problem.group_conflict, np.bool_),
         curriculum_max=np.ascontiguousarray(problem.curriculum_max_per_day, np.int32),
         teacher_max=np.ascontiguousarray(problem.teacher_max_per_day, np.int32),
         period_penalty=np.ascontiguousarray(problem.period_penalty, np.int32),
         n_days=int(problem.days),
         n_curricula=int(problem.n_curricula),
         n_teachers=int(problem.n_teachers),
+        n_students=int(problem.n_students),
     )
     problem.__dict__["_karrays"] = ka  # frozen dataclass: cache like functools.cached_property does
     return ka

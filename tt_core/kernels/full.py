@@ -14,8 +14,8 @@ from numba import njit, prange
 
 from ..constraints import (
     AVAILABILITY, COMPACTNESS, CONFLICTS, CURRICULUM_LOAD, LECTURES, MIN_WORKING_DAYS, N_CONSTRAINTS,
-    ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, TEACHER_LOAD, TEACHER_PREFERENCE,
-    TIME_OF_DAY,
+    ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, STUDENT_CLASHES, TEACHER_LOAD,
+    TEACHER_PREFERENCE, TIME_OF_DAY,
 )
 from .arrays import KArrays
 
@@ -96,6 +96,17 @@ def full_units(ka: KArrays, period: np.ndarray, room: np.ndarray, units: np.ndar
             for j in range(i + 1, n):
                 if ka.conflict[here[i], here[j]]:
                     units[CONFLICTS] += 1
+    # student clashes: per period, every pair of taught courses sharing students, by the number of
+    # students (read from the conflict CSR: each pair once, as (c, o) with c < o)
+    if ka.n_students > 0:
+        for q in range(P):
+            for c in range(C):
+                if not taught[c, q]:
+                    continue
+                for j in range(ka.conf_ptr[c], ka.conf_ptr[c + 1]):
+                    o = ka.conf_idx[j]
+                    if o > c and taught[o, q]:
+                        units[STUDENT_CLASHES] += ka.conf_students[j]
     # curricula: compactness and daily load
     Q = ka.n_curricula
     curr_cnt = np.zeros((Q, P), np.int32)

@@ -76,7 +76,8 @@ class XArrays(NamedTuple):
     suitable: object         # bool [C*R]
     overflow_cr: object      # int64 [C*R] students above capacity (>= 0)
     min_days: object         # int64 [C]
-    conflict: object         # float32 [C, C] symmetric, zero diagonal
+    conflict: object         # float32 [C, C] symmetric, zero diagonal (curriculum/teacher pairs)
+    students: object         # float32 [C, C] students two courses share (None without enrolments)
     curricula: object        # float32 [Q, C] membership
     curriculum_max: object   # int64 [Q]
     teachers: object         # float32 [T, C] course -> teacher
@@ -106,6 +107,11 @@ def xarrays(problem: Problem, xp: ModuleType) -> XArrays:
     teachers = np.zeros((T, C), np.float32)
     teachers[ka.course_teacher, np.arange(C)] = 1.0
     over = np.maximum(ka.course_students[:, None].astype(np.int64) - ka.room_capacity[None, :], 0)
+    shared = None
+    if ka.n_students:
+        shared = np.zeros((C, C), np.float32)
+        rows = np.repeat(np.arange(C), np.diff(ka.conf_ptr))
+        shared[rows, ka.conf_idx] = ka.conf_students
 
     def put(a):
         return xp.asarray(np.ascontiguousarray(a))
@@ -123,6 +129,7 @@ def xarrays(problem: Problem, xp: ModuleType) -> XArrays:
         overflow_cr=put(over.ravel()),
         min_days=put(ka.course_min_days.astype(np.int64)),
         conflict=put(ka.conflict.astype(np.float32)),
+        students=None if shared is None else put(shared),
         curricula=put(curricula),
         curriculum_max=put(ka.curriculum_max.astype(np.int64)),
         teachers=put(teachers),
@@ -208,6 +215,10 @@ def units_xp(xp: ModuleType, xa: XArrays, periods, rooms):
     X = cover.reshape(n, C, P).astype(xp.float32)
     MX = xp.matmul(xa.conflict, X)
     out[:, K.CONFLICTS] = (X * MX).astype(xp.int64).sum(axis=(1, 2)) // 2
+    if xa.students is not None:
+        # the same product with shared-student counts (exact in float32: each sum < 2**24)
+        SX = xp.matmul(xa.students, X)
+        out[:, K.STUDENT_CLASHES] = (X * SX).astype(xp.int64).sum(axis=(1, 2)) // 2
     # --- curricula: compactness and daily load
     cd = course_day.astype(xp.float32)
     if Q:

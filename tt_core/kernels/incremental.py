@@ -24,8 +24,8 @@ from numba import njit
 
 from ..constraints import (
     AVAILABILITY, COMPACTNESS, CONFLICTS, CURRICULUM_LOAD, LECTURES, MIN_WORKING_DAYS, N_CONSTRAINTS,
-    ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, TEACHER_LOAD, TEACHER_PREFERENCE,
-    TIME_OF_DAY,
+    ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, STUDENT_CLASHES, TEACHER_LOAD,
+    TEACHER_PREFERENCE, TIME_OF_DAY,
 )
 from ..model import Problem, Timetable
 from .arrays import KArrays, kernel_arrays
@@ -109,10 +109,13 @@ def _teach(ka, st, l, p, r, s, du):
         elif st.room_lec[r, q] == l:
             st.room_lec[r, q] = -1
         k = 0
+        ks = 0
         for j in range(ka.conf_ptr[c], ka.conf_ptr[c + 1]):
             if st.course_cover[ka.conf_idx[j], q] > 0:
-                k += 1
+                k += ka.conf_group[j]
+                ks += ka.conf_students[j]
         du[CONFLICTS] += s * k
+        du[STUDENT_CLASHES] += s * ks
         st.course_cover[c, q] += s
         for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
             g = ka.cc_idx[j]

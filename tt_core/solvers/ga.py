@@ -75,7 +75,7 @@ from deap import base, creator, tools
 from numba import njit
 
 from .. import constraints as K
-from ..constraints import AVAILABILITY, CONFLICTS, ROOM_OCCUPATION, ROOM_SUITABILITY
+from ..constraints import AVAILABILITY, CONFLICTS, ROOM_OCCUPATION, ROOM_SUITABILITY, STUDENT_CLASHES
 from ..cost import evaluate, resolve_weights
 from ..errors import TimetableError
 from ..kernels.arrays import kernel_arrays
@@ -200,7 +200,8 @@ def _eject(ka, st, order, movable_mask, du):
             continue
         if st.taught[l]:
             delta_move(ka, st, l, -1, -1, du)
-            if du[CONFLICTS] + du[AVAILABILITY] + du[ROOM_OCCUPATION] + du[ROOM_SUITABILITY] >= 0:
+            if du[CONFLICTS] + du[AVAILABILITY] + du[ROOM_OCCUPATION] + du[ROOM_SUITABILITY] \
+                    + du[STUDENT_CLASHES] >= 0:
                 continue
         apply_move(ka, st, l, -1, -1, du)
         k += 1
@@ -323,7 +324,7 @@ def _mutate(ka, st, movable, movable_mask, suit_ptr, suit_idx, n_moves, max_trie
         else:
             delta_move(ka, st, l, p, r, du)
         hard = 0
-        for k in range(5):
+        for k in range(K.N_HARD):
             hard += du[k]
         if hard > 0:
             continue

@@ -226,6 +226,7 @@ def subproblem(problem: Problem, course_ids, room_ids=None, *, blocked: np.ndarr
         teacher_unavailable=np.concatenate([pb.teacher_unavailable[t_real], np.zeros((nb, P), bool)]),
         teacher_undesired=np.concatenate([pb.teacher_undesired[t_real], np.zeros((nb, P), bool)]),
         teacher_max_per_day=cat(pb.teacher_max_per_day[t_real], zb),
+        **pb.student_fields(cids, course_names[len(cids):]),  # enrolments among the kept courses
     )
     ptr_l = pb.course_lecture_ptr
     lecture_ids = (np.concatenate([np.arange(ptr_l[c], ptr_l[c + 1]) for c in cids]).astype(np.int64)

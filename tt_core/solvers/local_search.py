@@ -113,7 +113,7 @@ def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap
                 apply_move(ka, st, l, p, r, du)
             counters[1] += 1
             hard = 0
-            for k in range(5):
+            for k in range(K.N_HARD):
                 hard += du[k]
             dv = _weighted(du, w) + pert_w * moved_delta  # the exact applied delta (no drift)
             cur[0] += dv

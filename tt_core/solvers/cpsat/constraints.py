@@ -27,7 +27,7 @@ class Constraints:
 
     def add_all(self, check: Callable[[], None] = lambda: None) -> None:
         """Add every family; ``check`` runs between families (it raises to abandon the build)."""
-        families = [self._lectures, self._course_overlap, self._conflicts, self._pinned]
+        families = [self._lectures, self._course_overlap, self._conflicts, self._student_clashes, self._pinned]
         if self.vars.rooms_exact:
             families += [self._room_link, self._room_occupation, self._period_rooms]
         else:
@@ -66,6 +66,24 @@ class Constraints:
         for courses, _ in inst.cliques:
             for q in range(inst.P):
                 occ = [v for c in courses for v in self.vars.occupancy(int(c), q)]
+                if len(occ) > 1:
+                    self._add(self.model.add_at_most_one(occ))
+
+    def _student_clashes(self) -> None:
+        """A student's courses never share a period: one clique per distinct course set of a student
+        (sets equal to a curriculum's or a teacher's are already there). Every clash is enforced;
+        the weighted fallback when none is possible is the local search's (``StudentClashes``)."""
+        pb = self.inst.problem
+        if pb.n_enrolments == 0:
+            return
+        done = {tuple(int(c) for c in courses) for courses, _ in self.inst.cliques}
+        for s in range(pb.n_students):
+            key = tuple(int(c) for c in pb.student_course_ids(s))  # ascending
+            if len(key) < 2 or key in done:
+                continue
+            done.add(key)
+            for q in range(self.inst.P):
+                occ = [v for c in key for v in self.vars.occupancy(c, q)]
                 if len(occ) > 1:
                     self._add(self.model.add_at_most_one(occ))
 

@@ -3,9 +3,10 @@
 Two passes:
 
 1. ``precheck`` — pure counting, no search: a pin in an impossible place, two pins in one room or
-   of conflicting courses at one time, a course with more lectures than periods it can use, a
-   curriculum or teacher with more lecture periods than the week offers them, a room family with
-   more lecture periods than room-periods. Each finding is a proof of infeasibility on its own.
+   of conflicting courses at one time, then the error checks of :mod:`tt_core.checks` (a course
+   with more lectures than periods it can use, a curriculum or teacher with more lecture periods
+   than the week offers them, a room family with more lecture periods than room-periods). Each
+   finding is a proof of infeasibility on its own.
 2. ``diagnose`` — a CP-SAT feasibility model in which each constraint *group* (a course's number
    of lectures, its unavailability, a curriculum's or a teacher's no-overlap, a room family's
    capacity in one period, a pinned lecture) is switched on by its own enforcement literal. All
@@ -29,8 +30,10 @@ from itertools import combinations
 import numpy as np
 from ortools.sat.python import cp_model
 
+from ...checks import course_periods, group_periods, plural as _n, room_periods
+from ...checks import unavailability_reasons as _unavailability_reasons
 from ...model import Problem, Timetable
-from .instance import Instance, PinnedSlot, lecture_label, periods_text, pinned_slots
+from .instance import Instance, PinnedSlot, lecture_label, pinned_slots
 
 MAX_FINDINGS = 20  # a long list hides the point; the first ones are enough to act on
 
@@ -51,36 +54,6 @@ def precheck(problem: Problem, *, pins: list[PinnedSlot] = (), pinned=None,
         if len(out) >= MAX_FINDINGS:
             break
     return out[:MAX_FINDINGS]
-
-
-def _unavailability_reasons(inst: Instance, c: int) -> str:
-    """'teacher t000 unavailable on all of Mon; course unavailable on Tue 2' (or '')."""
-    pb = inst.problem
-    t = int(pb.course_teacher[c])
-    parts = []
-    tmask = pb.teacher_unavailable[t]
-    if tmask.any():
-        parts.append(f"teacher {pb.teacher_names[t]} unavailable on {periods_text(pb, tmask)}")
-    cmask = pb.course_unavailable[c] & ~tmask
-    if cmask.any():
-        parts.append(f"course unavailable on {periods_text(pb, cmask)}")
-    return "; ".join(parts)
-
-
-def _max_lectures(inst: Instance, c: int) -> int:
-    """Most non-overlapping lectures of ``c`` its allowed starts admit (earliest-start greedy per day)."""
-    L = int(inst.length[c])
-    allowed = inst.allowed[c]
-    if L == 1:
-        return int(allowed.sum())
-    n = 0
-    for d in range(inst.problem.days):
-        free_from = d * inst.ppd
-        for p in range(d * inst.ppd, (d + 1) * inst.ppd):
-            if p >= free_from and allowed[p]:
-                n += 1
-                free_from = p + L
-    return n
 
 
 def _pin_findings(inst: Instance) -> list[str]:
@@ -142,74 +115,15 @@ def _conflict_reason(inst: Instance, a: int, b: int) -> str:
 
 
 def _course_findings(inst: Instance) -> list[str]:
-    pb = inst.problem
-    out = []
-    for c in range(inst.C):
-        n = int(pb.course_lectures[c])
-        if n == 0:
-            continue
-        name = pb.course_names[c]
-        if not inst.has_room[c]:
-            out.append(f"course {name} needs {_n(n, 'lecture')} but no room suits it")
-            continue
-        most = _max_lectures(inst, c)
-        if n > most:
-            reasons = _unavailability_reasons(inst, c)
-            L = int(inst.length[c])
-            if L == 1:
-                text = (f"course {name} needs {_n(n, 'lecture')} but only {_n(most, 'period')} "
-                        f"{'is' if most == 1 else 'are'} available to it")
-            else:
-                text = (f"course {name} needs {_n(n, 'lecture')} of {L} periods but its available periods "
-                        f"fit only {most}")
-            out.append(text + (f" ({reasons})" if reasons else ""))
-    return out
+    return [f.text for f in course_periods(inst)]
 
 
 def _clique_findings(inst: Instance) -> list[str]:
-    pb = inst.problem
-    out = []
-    groups = [(f"curriculum {pb.curriculum_names[g]}",
-               pb.curriculum_courses[pb.curriculum_ptr[g]:pb.curriculum_ptr[g + 1]])
-              for g in range(pb.n_curricula)]
-    groups += [(f"teacher {pb.teacher_names[t]}", np.flatnonzero(pb.course_teacher == t))
-               for t in range(pb.n_teachers)]
-    seen: set[tuple[int, ...]] = set()
-    for what, courses in groups:
-        key = tuple(sorted(int(c) for c in courses))
-        if len(key) < 2 or key in seen:
-            continue
-        seen.add(key)
-        demand = int(sum(int(pb.course_lectures[c]) * int(inst.length[c]) for c in key))
-        usable = np.zeros(inst.P, np.bool_)
-        for c in key:
-            for p in np.flatnonzero(inst.allowed[c]):
-                usable[p:p + int(inst.length[c])] = True
-        supply = int(usable.sum())
-        if demand > supply:
-            where = (f"the week has {inst.P}" if supply == inst.P
-                     else f"its courses can be taught in only {supply} of the week's {inst.P} periods")
-            verb = "needs" if what.startswith("curriculum") else "teaches"
-            out.append(f"{what} {verb} {demand} lecture periods but {where}")
-    return out
+    return [f.text for f in group_periods(inst)]
 
 
 def _room_findings(inst: Instance) -> list[str]:
-    pb = inst.problem
-    out = []
-    for U, courses in zip(inst.families, inst.family_courses):
-        demand = int(sum(int(pb.course_lectures[c]) * int(inst.length[c]) for c in courses))
-        if demand == 0:
-            continue
-        inside = set(courses.tolist())
-        # pinned lectures of other courses in these rooms take room-periods as well
-        taken = sum(int(inst.length[s.course]) for s in inst.pins if s.room in U and s.course not in inside)
-        supply = len(U) * inst.P - taken
-        if demand > supply:
-            verb = "offers" if len(U) == 1 else "offer"
-            out.append(f"{inst.describe_rooms(U)} {verb} {supply} room-periods a week but the courses that "
-                       f"can only use them need {demand} lecture periods")
-    return out
+    return [f.text for f in room_periods(inst)]
 
 
 # ====================================================================== pass 2: CP-SAT core
@@ -462,10 +376,6 @@ def phrase(inst: Instance, core: list[Group]) -> list[str]:
             out.append(f"{lecture_label(pb, s.lecture)} is pinned to room {pb.room_names[s.room]} in period "
                        f"{label[s.period]}")
     return out
-
-
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _course_list(inst: Instance, courses) -> str:

@@ -1,0 +1,128 @@
+"""The approval and substitution controls of the apps, without a browser: the workflow state of
+``apps/_workflow_ui.py`` per role, the ``apps/workflow.py`` app state, and the timetable app
+opening on the published variant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+
+import pytest
+
+from test_apps_state import load_app
+from tt_core import workflow as W
+from tt_core.commands.data import university_meta
+from tt_core.cost import evaluate
+from tt_core.services import Studio
+from tt_core.store import Store
+from tt_core.synth import Recipe, generate
+
+MONDAY = dt.date(2026, 3, 2)
+
+
+def _ui():
+    """The apps' ``_workflow_ui`` and ``_shared`` modules, as the served apps import them."""
+    load_app("workflow")  # puts apps/ on sys.path and imports both
+    return sys.modules["_workflow_ui"], sys.modules["_shared"]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return generate(Recipe.preset("tiny"))
+
+
+@pytest.fixture(scope="module")
+def template_db(tiny, tmp_path_factory):
+    path = tmp_path_factory.mktemp("apps-workflow") / "template.duckdb"
+    p = tiny.problem
+    with Store.open(path) as db:
+        db.import_problem(p, "tiny", meta=university_meta(tiny))
+        for name in ("first", "second"):
+            db.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name=name, problem=p)
+        for role in ("viewer", "planner", "registrar"):
+            db.add_user(role, role)
+        db.add_user("head", "head", department=p.department_names[0])
+    return path
+
+
+@pytest.fixture
+def db(template_db, tmp_path):
+    path = tmp_path / "db.duckdb"
+    shutil.copy(template_db, path)
+    with Store.open(path) as st:
+        yield st
+
+
+def test_the_panel_runs_the_whole_workflow_and_shows_only_allowed_buttons(db):
+    ui, shared = _ui()
+    flow = ui.WorkflowState(Studio(db), shared.Messages(), variant=1)
+    assert flow.actions == ["submit", "archive"] and "draft" in flow.status
+    for action, status in (("submit", "submitted"), ("approve", "approved"), ("publish", "published")):
+        flow.step(action)
+        assert flow.messages.error == "", flow.messages.error
+        assert f"is {status}" in flow.messages.info and W.review(db, 1).status == status
+    assert flow.changed == 3 and flow.actions == ["archive"]
+    assert len(flow.decisions) == len(W.review(db, 1).parts)
+
+
+@pytest.mark.parametrize("user,shown", [("viewer", []), ("planner", ["submit", "archive"]), ("registrar", []),
+                                        ("head", [])])
+def test_roles_see_their_buttons_and_are_refused_the_others(db, user, shown):
+    ui, shared = _ui()
+    flow = ui.WorkflowState(Studio(db, user=user), shared.Messages(), variant=1)
+    assert flow.actions == shown
+    if "submit" not in shown:
+        flow.step("submit")  # a click that could only come from a forged request
+        assert "may not" in flow.messages.error and W.review(db, 1).status == "draft"
+
+
+def test_a_head_sees_approve_and_reject_with_a_reason_for_their_department(db, tiny):
+    ui, shared = _ui()
+    W.submit(db, 1)
+    flow = ui.WorkflowState(Studio(db, user="head"), shared.Messages(), variant=1)
+    assert flow.actions == ["approve", "reject"]
+    flow.step("reject")
+    assert "needs a reason" in flow.messages.error
+    flow.reason = "too many late lectures"
+    flow.step("reject")
+    r = W.review(db, 1)
+    assert r.status == "rejected" and r.rejections == [(tiny.problem.department_names[0], "head",
+                                                        "too many late lectures")]
+    assert flow.reason == "" and flow.actions == []
+
+
+def test_the_workflow_app_proposes_applies_and_rolls_back(db):
+    app = load_app("workflow")
+    for step in ("submit", "approve", "publish"):
+        W.transition(db, 2, step)
+    state = app.WorkflowAppState(Studio(db))
+    assert "variant #2" in state.published
+    assert state.variants.set_index("id")["status"].to_dict() == {2: "published", 1: "draft"}
+    state.param.update(date_from=MONDAY, date_to=MONDAY + dt.timedelta(days=4))
+    for teacher in state.param.teacher.objects.values():  # a teacher with a lecture someone can take
+        state.teacher = teacher
+        state.propose()
+        if (state.proposals["rank"] == 1).any():
+            break
+    rows = state.proposals.index[state.proposals["rank"] == 1].tolist()
+    assert rows, state.messages.error
+    state.apply(rows[:1])
+    assert state.messages.error == "" and len(state.substitutions) == 1
+    state.apply([])
+    assert "select the proposal" in state.messages.error
+    state.rollback([0])
+    assert state.messages.error == "" and state.substitutions.empty
+    state.cover()
+    assert "substitution(s) recorded" in state.messages.info and not state.substitutions.empty
+
+
+def test_the_timetable_app_opens_on_the_published_variant(db):
+    app = load_app("timetable")
+    for step in ("submit", "approve", "publish"):
+        W.transition(db, 1, step)
+    db.choose_variant(2)
+    state = app.TimetableState(Studio(db))
+    assert state.variant == 1  # published beats chosen and newest
+    state.week = MONDAY
+    assert "week of 2026-03-02" in state.title

@@ -1,0 +1,96 @@
+"""The approval workflow in a real browser: submit → approve → publish in the variants app
+(``panel serve apps/variants.py`` without sign-in, i.e. local mode with every right; the role
+rules are tested without a browser in test_apps_workflow.py and test_workflow.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from test_apps_browser import ARTIFACTS, CHROMIUM, REPO, _free_port, _goto  # noqa: F401 - fixtures' settings
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (make browser installs it)"),
+]
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright: the system Chromium, headless, no network chatter (docs/ENVIRONMENT.md)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1300}}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The variants app over the tiny university with one draft variant; yields the base URL."""
+    from tt_core.commands.data import university_meta
+    from tt_core.cost import evaluate
+    from tt_core.store import Store
+    from tt_core.synth import Recipe, generate
+
+    tiny = generate(Recipe.preset("tiny"))
+    folder = tmp_path_factory.mktemp("workflow-server")
+    db = folder / "apps.duckdb"
+    p = tiny.problem
+    with Store.open(db) as st:
+        st.import_problem(p, "tiny", meta=university_meta(tiny))
+        st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+    port = _free_port()
+    log = open(folder / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", str(REPO / "apps" / "variants.py"), "--port", str(port),
+         "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
+        cwd=REPO, env=dict(os.environ, TT_DB=str(db)), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited ({proc.returncode}); see {folder / 'server.log'}")
+            try:
+                urllib.request.urlopen(base + "/", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("panel serve did not answer within 60 s") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_submit_approve_publish_in_the_variants_app(server, page):
+    _goto(page, f"{server}/variants?scenario=tiny", ".tt-wf-submit button")
+    status = page.locator(".tt-wf-status")
+    expect(status).to_contain_text("is draft")
+    for action, shown in (("submit", "is submitted"), ("approve", "is approved"), ("publish", "is published")):
+        page.locator(f".tt-wf-{action} button").click()
+        expect(status).to_contain_text(shown, timeout=15_000)
+    expect(page.locator(".tt-info")).to_contain_text("is published")
+    expect(page.locator(".tt-wf-publish button")).to_be_hidden()  # only what may be done now is shown
+    expect(page.locator(".tt-wf-decisions")).to_contain_text("approved")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "workflow-published.png"), full_page=True)
