@@ -8,6 +8,7 @@ variants. Screenshots of each app go to ``test-artifacts/`` (git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -53,6 +54,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serve_panel(apps, port: int, env: dict, folder: Path, *, args=(), ready: str = "/",
+                timeout: float = 120, poll: float = 0.5):
+    """``panel serve`` of ``apps`` on 127.0.0.1:``port`` (log in ``folder/server.log``) until it
+    answers ``ready``; yields the base URL; stops the server and anything of its session after."""
+    log = open(folder / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel", "serve", *apps, "--port", str(port), "--address", "127.0.0.1",
+         f"--allow-websocket-origin=127.0.0.1:{port}", *args],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited ({proc.returncode}): {(folder / 'server.log').read_text()}")
+            try:
+                urllib.request.urlopen(base + ready, timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"panel serve did not answer within {timeout:.0f} s") from None
+                time.sleep(poll)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)  # the server closes the job runner and its Dask cluster
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # anything of this server's session still alive
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
 @pytest.fixture(scope="module")
 def tiny():
     from tt_core.synth import Recipe, generate
@@ -82,38 +121,9 @@ def server(tiny, tmp_path_factory):
     port = _free_port()
     apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
     env = dict(os.environ, TT_DB=str(db), TT_WORKERS="2", TT_MAX_JOBS="2")
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", *apps, "--port", str(port), "--address", "127.0.0.1",
-         f"--allow-websocket-origin=127.0.0.1:{port}"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited ({proc.returncode}); see {folder / 'server.log'}")
-            try:
-                urllib.request.urlopen(base + "/", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("panel serve did not answer within 120 s") from None
-                time.sleep(0.5)
+    with serve_panel(apps, port, env, folder) as base:
         ARTIFACTS.mkdir(exist_ok=True)
         yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)  # the server closes the job runner and its Dask cluster
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # anything of this server's session still alive
-        except ProcessLookupError:
-            pass
-        log.close()
         if ARTIFACTS.is_dir():
             shutil.copy(folder / "server.log", ARTIFACTS / "apps-server.log")
 

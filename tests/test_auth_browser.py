@@ -11,17 +11,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from test_apps_browser import CHROMIUM, REPO, _free_port, _goto  # noqa: F401 - the browser fixtures' settings
+from test_apps_browser import CHROMIUM, REPO, _free_port, _goto, serve_panel  # noqa: F401 - the browser fixtures' settings
 
 pytestmark = [
     pytest.mark.browser,
@@ -78,38 +74,10 @@ def server(tiny, tmp_path_factory):
     port = _free_port()
     apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
     env = dict(os.environ, TT_DB=str(db), TT_WORKERS="1", TT_MAX_JOBS="1", TT_MAX_UPLOAD_MB="0.05")
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", *apps, "--port", str(port), "--address", "127.0.0.1",
-         f"--allow-websocket-origin=127.0.0.1:{port}", "--setup", "apps/_setup.py",
-         "--basic-auth", str(creds), "--cookie-secret", secrets.token_hex(16)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited ({proc.returncode}): {(folder / 'server.log').read_text()}")
-            try:
-                urllib.request.urlopen(base + "/login", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("panel serve did not answer within 120 s") from None
-                time.sleep(0.5)
+    with serve_panel(apps, port, env, folder, ready="/login",
+                     args=("--setup", "apps/_setup.py", "--basic-auth", str(creds),
+                           "--cookie-secret", secrets.token_hex(16))) as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        log.close()
 
 
 def _login(page, base: str, user: str, password: str | None = None) -> None:

@@ -5,16 +5,11 @@ rules are tested without a browser in test_apps_workflow.py and test_workflow.py
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from test_apps_browser import ARTIFACTS, CHROMIUM, REPO, _free_port, _goto  # noqa: F401 - fixtures' settings
+from test_apps_browser import ARTIFACTS, CHROMIUM, REPO, _free_port, _goto, serve_panel  # noqa: F401 - fixtures' settings
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,33 +48,9 @@ def server(tmp_path_factory):
         st.import_problem(p, "tiny", meta=university_meta(tiny))
         st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
     port = _free_port()
-    log = open(folder / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", str(REPO / "apps" / "variants.py"), "--port", str(port),
-         "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
-        cwd=REPO, env=dict(os.environ, TT_DB=str(db)), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited ({proc.returncode}); see {folder / 'server.log'}")
-            try:
-                urllib.request.urlopen(base + "/", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("panel serve did not answer within 60 s") from None
-                time.sleep(0.3)
+    with serve_panel([str(REPO / "apps" / "variants.py")], port, dict(os.environ, TT_DB=str(db)), folder,
+                     timeout=60, poll=0.3) as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_submit_approve_publish_in_the_variants_app(server, page):
