@@ -39,6 +39,8 @@ class KState(NamedTuple):
     taught: np.ndarray       # bool [L] lecture counts (validator semantics)
     course_cover: np.ndarray  # int16 [C, P] periods covered by taught lectures of the course (0/1)
     all_cover: np.ndarray    # int16 [C, P] periods covered by any placed lecture of the course
+    conf_load: np.ndarray    # int32 [C, P] sum of course_cover over the courses c may not overlap:
+    #                          0 ⇔ teaching c at that period clashes with nothing (an O(1) test)
     room_cnt: np.ndarray     # int32 [R, P] taught lectures occupying the room
     room_lec: np.ndarray     # int32 [R, P] a lecture occupying the room (exact when room_cnt == 1)
     course_day: np.ndarray   # int32 [C, D] taught lectures per day
@@ -111,9 +113,11 @@ def _teach(ka, st, l, p, r, s, du):
         k = 0
         ks = 0
         for j in range(ka.conf_ptr[c], ka.conf_ptr[c + 1]):
-            if st.course_cover[ka.conf_idx[j], q] > 0:
+            o = ka.conf_idx[j]
+            if st.course_cover[o, q] > 0:
                 k += ka.conf_group[j]
                 ks += ka.conf_students[j]
+            st.conf_load[o, q] += s
         du[CONFLICTS] += s * k
         du[STUDENT_CLASHES] += s * ks
         st.course_cover[c, q] += s
@@ -327,6 +331,7 @@ def new_state(problem: Problem, timetable: Timetable | None = None) -> KState:
         taught=np.zeros(L, np.bool_),
         course_cover=np.zeros((C, P), np.int16),
         all_cover=np.zeros((C, P), np.int16),
+        conf_load=np.zeros((C, P), np.int32),
         room_cnt=np.zeros((R, P), np.int32),
         room_lec=np.full((R, P), -1, np.int32),
         course_day=np.zeros((C, D), np.int32),

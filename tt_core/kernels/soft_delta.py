@@ -40,10 +40,32 @@ def _iso(curr_cnt, g, q, ppd, q1, s1, q2, s2):
     return v
 
 
+@njit(cache=True, inline="always")
+def _window_delta(curr_cnt, g, ppd, q, s):
+    """Change of the isolated units at q-1, q, q+1 when curriculum ``g``'s count at ``q`` changes
+    by ``s`` (nothing else changes within two periods of ``q``)."""
+    k = q % ppd
+    b = curr_cnt[g, q]
+    b1 = b + s
+    a = curr_cnt[g, q - 1] if k > 0 else 0
+    c = curr_cnt[g, q + 1] if k < ppd - 1 else 0
+    v = 0
+    if a == 0 and c == 0:
+        v += (b1 if b1 > 0 else 0) - (b if b > 0 else 0)
+    if a > 0 and (k < 2 or curr_cnt[g, q - 2] == 0):  # q-1 is isolated iff q is empty
+        v += (a if b1 == 0 else 0) - (a if b == 0 else 0)
+    if c > 0 and (k > ppd - 3 or curr_cnt[g, q + 2] == 0):
+        v += (c if b1 == 0 else 0) - (c if b == 0 else 0)
+    return v
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def compact_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
     """Change of curriculum ``g``'s isolated-lecture units when its count changes by ``s1`` at
     ``q1`` and ``s2`` at ``q2``."""
+    if q1 // ppd != q2 // ppd or q1 - q2 > 2 or q2 - q1 > 2:
+        # the two 5-period neighbourhoods do not meet: independent windows (the common case)
+        return _window_delta(curr_cnt, g, ppd, q1, s1) + _window_delta(curr_cnt, g, ppd, q2, s2)
     total = 0
     for k in range(6):
         base = q1 if k < 3 else q2

@@ -56,9 +56,10 @@ def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap
     ppd = ka.ppd
     n_days = ka.n_days
     n_mov = movable.shape[0]
-    ratio = t_end / t_start
+    step = (t_end / t_start) ** (1.0 / max(n_iter, 1))
+    temp = t_start / step
     for it in range(n_iter):
-        temp = t_start * ratio ** (it / n_iter)
+        temp *= step  # geometric schedule t_start → t_end over the n_iter steps
         l = movable[np.random.randint(n_mov)]
         c = ka.lecture_course[l]
         length = ka.course_length[c]
@@ -68,22 +69,26 @@ def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap
         d = np.random.randint(n_days)
         s = np.random.randint(ppd - length + 1)
         p = d * ppd + s
+        feasible = cur[1] == 0
+        if p != p0:
+            if st.all_cover[c, p] > 0:
+                continue  # the course already teaches then: a certain Lectures violation
+            if feasible and (ka.unavailable[c, p] or st.conf_load[c, p] >= 2):
+                counters[3] += 1
+                continue  # a clash no swap can undo (a swap partner frees one conflict at most)
         if r0 >= 0 and np.random.random() < keep_room_rate:
             r = r0
         else:
             r = suit_idx[suit_ptr[c] + np.random.randint(suit_ptr[c + 1] - suit_ptr[c])]
         if p == p0 and r == r0:
             continue
-        if st.all_cover[c, p] > 0 and p != p0:
-            continue  # the course already teaches then: a certain Lectures violation
         l2 = -1
-        if st.room_cnt[r, p] == 1 and np.random.random() < swap_rate:
+        if st.room_cnt[r, p] == 1 and (swap_rate >= 1.0 or np.random.random() < swap_rate):
             cand = st.room_lec[r, p]
             if cand >= 0 and cand != l and st.period[cand] == p and st.room[cand] == r:
                 c2 = ka.lecture_course[cand]
                 if c2 != c and ka.course_length[c2] == length and movable_flag(movable, cand, init_p):
                     l2 = cand
-        feasible = cur[1] == 0
         if feasible and not _keeps_feasible(ka, st, l, c, p, r, l2):
             counters[3] += 1
             continue  # feasible-space search: a move that breaks a hard constraint is skipped cheaply
@@ -150,19 +155,26 @@ def _keeps_feasible(ka, st, l, c, p, r, l2):
             return False
         if l2 < 0 and st.room_cnt[r, q] > 0 and not (q >= p0 and q < p0 + length and r == r0):
             return False
-        for j in range(ka.conf_ptr[c], ka.conf_ptr[c + 1]):
-            o = ka.conf_idx[j]
-            if o != c2 and st.course_cover[o, q] > 0:
-                return False
+        k = st.conf_load[c, q]
+        if k > 0 and not (k == 1 and c2 >= 0 and st.course_cover[c2, q] > 0 and _adjacent(ka, c, c2)):
+            return False  # a clash, unless the only one is the swap partner, which leaves
     if l2 >= 0:
         for q in range(p0, p0 + length):
             if ka.unavailable[c2, q]:
                 return False
-            for j in range(ka.conf_ptr[c2], ka.conf_ptr[c2 + 1]):
-                o = ka.conf_idx[j]
-                if o != c and st.course_cover[o, q] > 0:
-                    return False
+            k = st.conf_load[c2, q]
+            if k > 0 and not (k == 1 and st.course_cover[c, q] > 0 and _adjacent(ka, c2, c)):
+                return False
     return True
+
+
+@njit(cache=True, inline="always")
+def _adjacent(ka, c, o):
+    """``o`` is one of the courses ``c`` may not overlap."""
+    for j in range(ka.conf_ptr[c], ka.conf_ptr[c + 1]):
+        if ka.conf_idx[j] == o:
+            return True
+    return False
 
 
 @njit(cache=True, inline="always")
