@@ -162,3 +162,12 @@ def test_portfolio_returns_the_best_of_its_annealers(tiny):
     assert (res.hard_violations, res.cost) == min(costs)
     single = [solve_local(tiny, time_limit=30, seed=3 + k, iterations=30_000) for k in range(2)]
     assert sorted(costs) == sorted((r.hard_violations, r.cost) for r in single)  # same seeds, same runs
+
+
+def test_sharing_portfolio_meets_and_keeps_the_best(tiny):
+    # fixed iterations: the meeting points are reached by both annealers; the result is the best
+    res = solve_local(tiny, time_limit=30, seed=5, workers=2, share=True, iterations=40_000)
+    costs = res.stats["portfolio_costs"]
+    assert (res.hard_violations, res.cost) == min(costs)
+    assert res.timetable.n_unplaced == 0
+    assert evaluate(tiny, res.timetable).soft_cost == res.cost
