@@ -431,14 +431,23 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
         rep_cur = np.array([float(st.units @ w_rep), float(st.units[K.HARD_MASK].sum()), 0.0])
         rep_best = rep_cur.copy()
         rep_p, rep_r = st.period.copy(), st.room.copy()
+        # when the hard count has not fallen for a while (comp05 stalls at 1–2 for seconds) CP-SAT
+        # is the faster way out; with a fixed iteration count the rule is by iterations instead
+        stall_s = max(1.0, 0.02 * time_limit)
+        last_drop, last_drop_it, hard_seen = deadline.elapsed(), 0, rep_best[1]
         while rep_best[1] > 0 and not deadline.stopped():
-            if iterations is not None and done_iters >= 0.1 * iterations:
+            if iterations is not None and (done_iters >= 0.1 * iterations
+                                           or (use_cpsat and done_iters - last_drop_it >= 0.02 * iterations)):
                 break
-            if iterations is None and deadline.elapsed() >= 0.1 * time_limit:
+            if iterations is None and (deadline.elapsed() >= 0.1 * time_limit
+                                       or (use_cpsat and deadline.elapsed() - last_drop >= stall_s)):
                 break
             _anneal(ka, st, movable, *anneal_args, w_rep, 0.0, float(swap_rate), float(keep_room_rate),
                     50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
             done_iters += 50_000
+            if rep_best[1] < hard_seen:
+                hard_seen = rep_best[1]
+                last_drop, last_drop_it = deadline.elapsed(), done_iters
             if deadline.elapsed() - last_report >= 0.25:
                 emit("repair", units_of(rep_p, rep_r), period=rep_p, room=rep_r)
                 last_report = deadline.elapsed()
