@@ -298,21 +298,21 @@ class _Exchange:
 
     def meet(self, k: int, hard: float, total: float, period: np.ndarray, room: np.ndarray):
         """Offer (hard, weighted total, timetable); returns the best offer of this round."""
-        import threading
-
         with self.lock:
             self.offers[k] = (hard, total, period.copy(), room.copy())
+        self._wait()
+        with self.lock:
+            best = min(self.offers.values(), key=lambda o: (o[0], o[1]))
+        self._wait()  # everyone has read before the next round's offers
+        return best
+
+    def _wait(self):
+        import threading
+
         try:
             self.barrier.wait(timeout=0.5)
         except threading.BrokenBarrierError:
-            pass
-        with self.lock:
-            best = min(self.offers.values(), key=lambda o: (o[0], o[1]))
-        try:
-            self.barrier.wait(timeout=0.5)  # everyone has read before the next round's offers
-        except threading.BrokenBarrierError:
-            pass
-        return best
+            pass  # someone is late or stopped: go on alone from now on
 
 
 def solve_local(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0, initial=None,
