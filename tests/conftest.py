@@ -14,6 +14,16 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ITC_DIR = REPO_ROOT.parent / "shared" / "itc2007"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; browser tests never use `playwright install`
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright (browser tests only): the system Chromium, headless, no network chatter
+    (docs/ENVIRONMENT.md). Each browser test module sets its own ``browser_context_args``."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
 
 
 @pytest.fixture(scope="session")

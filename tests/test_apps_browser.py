@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from conftest import CHROMIUM  # one definition, beside the launch fixture
+
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 
@@ -32,14 +33,6 @@ pytestmark = [
 ]
 
 expect = pytest.importorskip("playwright.sync_api").expect
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """pytest-playwright: the system Chromium, headless, no network chatter (docs/ENVIRONMENT.md)."""
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
 
 
 @pytest.fixture(scope="session")
