@@ -97,8 +97,15 @@ def test_quickstart(tmp_path):
         timetable = db.load_variant_timetable(got["variant_id"])
     assert variant["id"] == got["variant_id"] and variant["hard_violations"] == 0
     assert evaluate(problem, timetable).units.tolist() == got["units"]
-    # one calendar per teacher, curriculum and room
-    assert len(got["calendars"]) == problem.n_teachers + problem.n_curricula + problem.n_rooms
+    # one calendar per teacher, curriculum and room that has a lecture (a solver may leave a room unused)
+    c_ptr, c_idx = problem.course_curricula
+    expected = set()
+    for l, c in enumerate(problem.lecture_course):
+        expected.add(("teachers", problem.teacher_names[problem.course_teacher[c]]))
+        expected.add(("rooms", problem.room_names[timetable.room[l]]))
+        expected.update(("curricula", problem.curriculum_names[q]) for q in c_idx[c_ptr[c]:c_ptr[c + 1]])
+    assert {(Path(p).parent.name, Path(p).stem) for p in got["calendars"]} == expected
+    assert len(got["calendars"]) == len(expected) >= problem.n_teachers + problem.n_curricula
     assert all(Path(p).read_text().startswith("BEGIN:VCALENDAR") for p in got["calendars"])
     assert Path(got["workbook"]).read_bytes()[:2] == b"PK"  # an .xlsx is a zip file
 
