@@ -15,8 +15,10 @@ from tt_core.kernels.incremental import IncrementalEvaluator
 from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
-from tt_core.solvers.local_search import _keeps_feasible, construct, solve_local
+from tt_core.solvers.local_search import _keeps_feasible, construct, in_violation, solve_local
 from tt_core.synth import Recipe, generate
+
+from reference import conflicting_pairs, student_enrolments, taught_lectures
 
 
 def known_optimum_problem() -> Problem:
@@ -153,6 +155,51 @@ def test_soft_delta_equals_exact_delta_on_feasible_moves(preset):
         checked += 1
         if rng.random() < 0.3:
             ev.apply_swap(l, l2) if l2 >= 0 else ev.apply_move(l, p, r)
+
+
+def reference_in_violation(pb: Problem, tt: Timetable) -> set[int]:
+    """Lectures in a hard violation, from the raw fields: not taught (unplaced or repeating a period
+    of its course), past the day's end, unavailable, unsuitable room, a room shared, or taught with
+    a course it may not overlap (same curriculum or teacher, or a shared student)."""
+    taught = taught_lectures(pb, tt)
+    pairs = conflicting_pairs(pb)
+    for courses in student_enrolments(pb):
+        pairs |= {(min(a, b), max(a, b)) for a in courses for b in courses if a != b}
+    bad = set(range(pb.n_lectures)) - {t["lecture"] for t in taught}
+    for t in taught:
+        c, r = t["course"], t["room"]
+        if t["spill"] or not pb.suitable[c, r] or any(
+                pb.course_unavailable[c, q] or pb.teacher_unavailable[pb.course_teacher[c], q] for q in t["periods"]):
+            bad.add(t["lecture"])
+        for o in taught:
+            shared = set(t["periods"]) & set(o["periods"])
+            if o is not t and shared and (r == o["room"] or (min(c, o["course"]), max(c, o["course"])) in pairs):
+                bad.add(t["lecture"])
+    return bad
+
+
+@pytest.mark.parametrize("preset", ["tiny", "campus"])
+def test_lectures_in_violation_match_the_reference(preset):
+    """The annealer's focus list (half of the repair moves) is exactly the lectures in a hard violation."""
+    u = generate(Recipe.preset(preset, lab_length=(2, 3)))
+    pb = u.problem
+    rng = np.random.default_rng(5)
+    movable = np.arange(pb.n_lectures, dtype=np.int32)
+    ev = IncrementalEvaluator(pb, u.hidden)
+    assert len(in_violation(ev.ka, ev.state, movable)) == 0  # the planted timetable is feasible
+    for trial in range(12):
+        # the planted timetable scrambled more and more (some lectures then repeat a period of
+        # their course, some run past the day's end, some are unplaced)
+        tt = u.hidden.copy()
+        k = int(pb.n_lectures * (trial + 1) / 12)
+        moved = rng.choice(pb.n_lectures, size=k, replace=False)
+        tt.period[moved] = rng.integers(-1, pb.n_periods, size=k)
+        tt.room[moved] = rng.integers(pb.n_rooms, size=k)
+        ev = IncrementalEvaluator(pb, tt)
+        got = set(in_violation(ev.ka, ev.state, movable).tolist())
+        assert got and got == reference_in_violation(pb, tt), (preset, trial)
+        some = movable[rng.random(pb.n_lectures) < 0.5]
+        assert set(in_violation(ev.ka, ev.state, some).tolist()) == got & set(some.tolist())
 
 
 def test_portfolio_returns_the_best_of_its_annealers(tiny):

@@ -83,7 +83,7 @@ from ..kernels.gpu import batch_evaluate, weighted
 from ..kernels.incremental import KState, apply_move, apply_swap, delta_move, delta_swap, new_state
 from ..model import Problem, Timetable
 from .base import Deadline, SolveResult, rng_from
-from .local_search import _anneal, _seed, _suitable_csr, _weighted, construct
+from .local_search import NO_FOCUS, _anneal, _seed, _suitable_csr, _weighted, construct, in_violation
 
 # DEAP classes are created once, at import, so that Dask workers (which import this module to run
 # ``run_island``) can unpickle individuals; a second ``creator.create`` would warn.
@@ -431,7 +431,8 @@ def hard_anneal(ctx: Context, st: KState, rng: np.random.Generator, iterations: 
     done = 0
     while best[1] > 0 and done < iterations and not (deadline is not None and deadline.done()):
         n = min(20_000, iterations - done)
-        _anneal(ctx.ka, st, ctx.movable, ctx.suit_ptr, ctx.suit_idx, ctx.no_initial, ctx.no_initial, ctx.w_repair,
+        _anneal(ctx.ka, st, ctx.movable, in_violation(ctx.ka, st, ctx.movable), ctx.suit_ptr, ctx.suit_idx,
+                ctx.no_initial, ctx.no_initial, ctx.w_repair,
                 0.0, 1.0, 0.4, n, 0.15, 0.05, best_p, best_r, cur, best, ctx.du, counters)
         done += n
     if not (np.array_equal(best_p, st.period) and np.array_equal(best_r, st.room)):
@@ -507,7 +508,8 @@ def improve(ctx: Context, period: np.ndarray, room: np.ndarray, rng: np.random.G
         n = min(5_000, iterations - done)
         ta = hot * (cold / hot) ** (done / iterations)
         tb = hot * (cold / hot) ** ((done + n) / iterations)
-        _anneal(ctx.ka, st, ctx.movable, ctx.suit_ptr, ctx.suit_idx, ctx.no_initial, ctx.no_initial, ctx.w_hard,
+        _anneal(ctx.ka, st, ctx.movable, NO_FOCUS, ctx.suit_ptr, ctx.suit_idx, ctx.no_initial, ctx.no_initial,
+                ctx.w_hard,
                 0.0, 1.0, 0.4, n, ta, tb, best_p, best_r, cur, best, ctx.du, counters)
         done += n
     if temperatures is None:

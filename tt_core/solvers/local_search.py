@@ -30,10 +30,14 @@ from ..cost import evaluate, resolve_weights
 from ..errors import TimetableError
 from ..kernels.arrays import kernel_arrays
 from ..kernels.full import evaluate_units
-from ..kernels.incremental import apply_move, apply_swap, delta_move, delta_swap, new_state
+from ..kernels.incremental import _span, apply_move, apply_swap, delta_move, delta_swap, new_state
 from ..kernels.soft_delta import soft_delta_move, soft_delta_swap
 from ..model import Problem, Timetable
 from .base import Deadline, SolveResult, check_pinned, rng_from
+
+
+NO_FOCUS = np.empty(0, np.int32)  # feasible: every movable lecture is drawn alike
+CPSAT_REPAIR_MAX_SIZE = 40_000  # courses × periods up to which a stalled repair hands over to CP-SAT
 
 
 @njit(cache=True, nogil=True)
@@ -50,9 +54,13 @@ def _weighted(du, w):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
+def _anneal(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
             n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters):
-    """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved]."""
+    """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved].
+
+    ``focus``: lectures in a hard violation (see :func:`in_violation`; empty when feasible) — half of
+    the proposals move one of them. On a large instance a random lecture is almost never one of the
+    few that clash, and the one move that frees a 3-period lab is then not found in seconds."""
     ppd = ka.ppd
     n_days = ka.n_days
     n_mov = movable.shape[0]
@@ -60,7 +68,10 @@ def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap
     temp = t_start / step
     for it in range(n_iter):
         temp *= step  # geometric schedule t_start → t_end over the n_iter steps
-        l = movable[np.random.randint(n_mov)]
+        if focus.shape[0] > 0 and np.random.random() < 0.5:
+            l = focus[np.random.randint(focus.shape[0])]
+        else:
+            l = movable[np.random.randint(n_mov)]
         c = ka.lecture_course[l]
         length = ka.course_length[c]
         p0 = st.period[l]
@@ -132,6 +143,35 @@ def _anneal(ka, st, movable, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap
                     best_p[k] = st.period[k]
                     best_r[k] = st.room[k]
                 counters[2] += 1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _in_violation(ka, st, movable, out):
+    n = 0
+    for i in range(movable.shape[0]):
+        l = movable[i]
+        p = st.period[l]
+        r = st.room[l]
+        bad = p < 0 or r < 0 or not st.taught[l]
+        if not bad:
+            c = ka.lecture_course[l]
+            d, end, overflow = _span(ka, c, p)
+            bad = overflow > 0 or not ka.suitable[c, r]
+            for q in range(p, end):
+                if ka.unavailable[c, q] or st.room_cnt[r, q] > 1 or st.conf_load[c, q] > 0:
+                    bad = True
+        if bad:
+            out[n] = l
+            n += 1
+    return n
+
+
+def in_violation(ka, st, movable: np.ndarray) -> np.ndarray:
+    """The lectures of ``movable`` that take part in a hard violation: unplaced or overlapping their
+    own course, past the day's end, in an unsuitable or shared room, at an unavailable period, or
+    clashing with a course they may not overlap."""
+    out = np.empty(len(movable), np.int32)
+    return out[:_in_violation(ka, st, movable, out)]
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -372,9 +412,10 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     """One simulated-annealing run (single thread). Returns within ~0.1 s of ``stop``.
 
     Phases: greedy construction (unless ``initial`` is complete) → if infeasible, annealing on the
-    hard units alone (≤ 10% of the budget) → if still infeasible, CP-SAT without objective
-    (``use_cpsat``) → annealing on the weighted cost for the rest of the budget, in the feasible
-    space once a feasible timetable is reached.
+    hard units alone, half of the moves drawn among the lectures in violation (≤ 10% of the
+    budget) → if it stalls, CP-SAT without objective (``use_cpsat``, on instances of at most
+    :data:`CPSAT_REPAIR_MAX_SIZE` course-periods) → annealing on the weighted cost for the rest of
+    the budget, in the feasible space once a feasible timetable is reached.
 
     ``t0`` is the start temperature (default: measured from random moves, times ``t0_factor``).
     ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
@@ -423,6 +464,10 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     done_iters = 0
     last_report = -1.0
 
+    # CP-SAT takes over a stalled repair only where its model is small enough to help: on the
+    # 2,533-course university preset (121,584 course-periods) it spends 4.2 s building the model and
+    # finds nothing in 9 s more, while the focused repair gets there in 2–6 s
+    use_cpsat = use_cpsat and problem.n_courses * problem.n_periods <= CPSAT_REPAIR_MAX_SIZE
     if st.units[K.HARD_MASK].sum() > 0 and len(movable):
         # phase 1, repair: anneal on the hard units alone (soft costs only break ties); the greedy
         # start usually has a handful of clashes that this removes in well under a second
@@ -442,7 +487,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
             if iterations is None and (deadline.elapsed() >= 0.1 * time_limit
                                        or (use_cpsat and deadline.elapsed() - last_drop >= stall_s)):
                 break
-            _anneal(ka, st, movable, *anneal_args, w_rep, 0.0, float(swap_rate), float(keep_room_rate),
+            _anneal(ka, st, movable, in_violation(ka, st, movable), *anneal_args, w_rep, 0.0, float(swap_rate), float(keep_room_rate),
                     50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
             done_iters += 50_000
             if rep_best[1] < hard_seen:
@@ -510,7 +555,8 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
             span = max(1e-9, 1.0 - cycle_start)
             ta = t_hi * (t_min / t_hi) ** ((frac0 - cycle_start) / span)
             tb = t_hi * (t_min / t_hi) ** min(1.0, (frac1 - cycle_start) / span)
-            _anneal(ka, st, movable, *anneal_args, w, float(perturbation_weight), float(swap_rate),
+            focus = in_violation(ka, st, movable) if cur[1] > 0 else NO_FOCUS
+            _anneal(ka, st, movable, focus, *anneal_args, w, float(perturbation_weight), float(swap_rate),
                     float(keep_room_rate), n, max(ta, 1e-6), max(tb, 1e-6), best_p, best_r, cur, best, du,
                     counters)
             done_iters += n
