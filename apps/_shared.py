@@ -317,6 +317,23 @@ def message_alerts(messages: Messages) -> pn.Column:
     return pn.Column(error, info, sizing_mode="stretch_width")
 
 
+NO_SCENARIO = "The database has no scenario yet: import one in the Data app."
+
+
+def offer_scenarios(state: param.Parameterized, load: Callable[[], None], empty: str = NO_SCENARIO) -> None:
+    """Offer the database's scenarios in ``state.scenario`` and open one: the first when the current
+    value is not among them (the ``scenario`` watcher then loads it), else ``load()`` now. Without
+    any, ``state.messages`` shows ``empty``."""
+    names = state.studio.scenarios()
+    state.param.scenario.objects = names
+    if not names:
+        state.messages.error = empty
+    elif state.scenario not in names:
+        state.scenario = names[0]
+    else:
+        load()
+
+
 class Download(pn.widgets.FileDownload):
     """A download button whose callback may return None after reporting why (in a Messages):
     then nothing is sent, instead of Panel raising about a None file."""

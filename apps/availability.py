@@ -46,14 +46,7 @@ class AvailabilityState(param.Parameterized):
         self._problem = None
         self.wanted_teacher = params.pop("wanted_teacher", None)
         super().__init__(**params)
-        names = studio.scenarios()
-        self.param.scenario.objects = names
-        if not names:
-            self.messages.error = "The database has no scenario yet."
-        elif self.scenario not in names:
-            self.scenario = names[0]
-        else:
-            self.load_scenario()
+        S.offer_scenarios(self, self.load_scenario, empty="The database has no scenario yet.")
 
     @param.depends("scenario", watch=True)
     @S.guarded

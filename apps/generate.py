@@ -92,7 +92,7 @@ class GenerateState(param.Parameterized):
         if names and self.scenario not in names:
             self.scenario = names[0]
         if not names:
-            self.messages.error = "The database has no scenario yet: import one in the Data app."
+            self.messages.error = S.NO_SCENARIO
         self.refresh_profiles()
         self.refresh_jobs()
         self.check_runner()

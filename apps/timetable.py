@@ -68,7 +68,7 @@ class TimetableState(param.Parameterized):
         self.editor.param.watch(self._saved, "saved")
         self.scenarios = studio.scenarios()
         if not self.scenarios:
-            self.messages.error = "The database has no scenario yet: import one in the Data app."
+            self.messages.error = S.NO_SCENARIO
             return
         self.apply(**wanted)
         self.param.watch(self._changed, list(URL))

@@ -58,14 +58,7 @@ class VariantsState(param.Parameterized):
         self._views: dict[int, services.VariantView] = {}
         self._labels: dict[str, str] = {}
         super().__init__(**params)
-        names = studio.scenarios()
-        self.param.scenario.objects = names
-        if not names:
-            self.messages.error = "The database has no scenario yet: import one in the Data app."
-        elif self.scenario not in names:
-            self.scenario = names[0]
-        else:
-            self._load_scenario()
+        S.offer_scenarios(self, self._load_scenario)
 
     # ------------------------------------------------------------------ loading
     @param.depends("scenario", watch=True)

@@ -44,17 +44,10 @@ class WorkflowAppState(param.Parameterized):
         self.studio = studio
         self.messages = S.Messages()
         super().__init__(**params)
-        names = studio.scenarios()
-        self.param.scenario.objects = names
         today = dt.date.today()
         monday = today + dt.timedelta(days=(7 - today.weekday()) % 7)
         self.param.update(date_from=monday, date_to=monday)
-        if not names:
-            self.messages.error = "The database has no scenario yet: import one in the Data app."
-        elif self.scenario not in names:
-            self.scenario = names[0]
-        else:
-            self._load_scenario()
+        S.offer_scenarios(self, self._load_scenario)
 
     @param.depends("scenario", watch=True)
     @S.guarded

@@ -466,3 +466,17 @@ def test_download_button_sends_nothing_when_the_export_failed(store):
     bad = S.Download(callback=failing, filename="b.ics")
     bad._clicks += 1
     assert bad.data is None and messages.error == "pick a teacher first"
+
+
+@pytest.mark.parametrize("app, cls, hint", [
+    ("variants", "VariantsState", "import one in the Data app"),
+    ("workflow", "WorkflowAppState", "import one in the Data app"),
+    ("timetable", "TimetableState", "import one in the Data app"),
+    ("generate", "GenerateState", "import one in the Data app"),
+    ("availability", "AvailabilityState", "no scenario yet"),
+    ("data", "DataState", "import one below"),
+])
+def test_an_empty_database_opens_every_app_with_a_hint(tmp_path, app, cls, hint):
+    with Store.open(tmp_path / "empty.duckdb") as db:
+        state = getattr(load_app(app), cls)(services.Studio(db))
+        assert "The database has no scenario yet" in state.messages.error and hint in state.messages.error
