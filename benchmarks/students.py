@@ -4,6 +4,7 @@ student clash enforced.
     .venv/bin/python benchmarks/students.py                      # preset "university", 120 s, 2 workers
     .venv/bin/python benchmarks/students.py --time-limit 60 --workers 1
     .venv/bin/python benchmarks/students.py --preset campus --time-limit 10
+    .venv/bin/python benchmarks/students.py --lab-length 2,3 --time-limit 60   # 3-period labs too
 
 Steps, each timed and printed as one table:
 
@@ -84,6 +85,8 @@ def main(argv=None) -> int:
     ap.add_argument("--time-limit", type=float, default=120.0, help="solver budget in seconds (default 120)")
     ap.add_argument("--workers", type=int, default=2, help="annealers in parallel (default 2, one per core)")
     ap.add_argument("--solve-seed", type=int, default=1)
+    ap.add_argument("--lab-length", default=None, metavar="LOW,HIGH",
+                    help="periods of one lab session, e.g. 2,3 for 3-period labs too (default the preset's)")
     args = ap.parse_args(argv)
 
     import dataclasses
@@ -91,19 +94,29 @@ def main(argv=None) -> int:
     import numpy as np
 
     from tt_core import constraints as K
+    from tt_core.errors import ValidationError
     from tt_core.sectioning import merge_sections, reassign_sections, split_sections
     from tt_core.solvers import solve
     from tt_core.synth import Recipe, generate
 
+    recipe = Recipe.preset(args.preset)
+    if args.lab_length:
+        try:
+            low, high = (int(x) for x in args.lab_length.split(","))
+        except ValueError:
+            ap.error(f"--lab-length {args.lab_length!r}: give two whole numbers LOW,HIGH such as 2,3")
+        try:
+            recipe = dataclasses.replace(recipe, lab_length=(low, high))
+        except ValidationError as exc:
+            ap.error(str(exc))
+    if args.seed is not None:
+        recipe = dataclasses.replace(recipe, seed=args.seed)
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     t = time.perf_counter()
     warm_up()
     print(f"warm-up (kernels compiled or loaded from cache): {time.perf_counter() - t:.1f} s")
     rows: list[tuple[str, str, str, str]] = []
 
-    recipe = Recipe.preset(args.preset)
-    if args.seed is not None:
-        recipe = dataclasses.replace(recipe, seed=args.seed)
     with Peak() as mem:
         t = time.perf_counter()
         uni = generate(recipe)
