@@ -243,6 +243,49 @@ def _select(state: TimetableState, value: str, options: str, name: str, **kw) ->
     return sel
 
 
+LONG_LIST = 150  # more items than this (a university's students, teachers or rooms): a search box
+
+
+def _key_picker(state: TimetableState) -> pn.Column:
+    """The item shown: a drop-down, or for a long list a search box that completes any part of a name
+    (19,000 students in one drop-down can neither be sent quickly nor scrolled through)."""
+    select = pn.widgets.Select(label="Show", sizing_mode="stretch_width", css_classes=["tt-key"])
+    search = pn.widgets.AutocompleteInput(
+        label="Show (type part of a name)", restrict=True, case_sensitive=False, search_strategy="includes",
+        min_characters=2, placeholder="e.g. a surname or an id", sizing_mode="stretch_width",
+        css_classes=["tt-key-search"])
+
+    syncing = [False]
+
+    def from_state(*_):
+        options, key = state.key_options, state.key
+        label = next((k for k, v in options.items() if v == key), "")
+        syncing[0] = True
+        try:  # only the widget on screen carries the options (the other one is emptied)
+            if len(options) > LONG_LIST:
+                select.param.update(visible=False, options={})
+                search.param.update(visible=True, options=list(options))
+                search.value = label
+            else:
+                search.param.update(visible=False, value="", options=[])
+                select.param.update(visible=True, options=options, value=key)
+        finally:
+            syncing[0] = False
+
+    def to_state(event):
+        if syncing[0]:
+            return
+        key = state.key_options.get(event.new) if event.obj is search else event.new
+        if key is not None and key != state.key:
+            state.key = key
+
+    state.param.watch(from_state, ["key", "key_options"])
+    select.param.watch(to_state, "value")
+    search.param.watch(to_state, "value")
+    from_state()
+    return pn.Column(select, search, sizing_mode="stretch_width", margin=0)
+
+
 def layout(state: TimetableState) -> pn.template.BaseTemplate:
     w = pn.widgets
     scenario = w.Select(name="Scenario", options=state.scenarios, value=state.scenario or None,
@@ -253,7 +296,7 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
                       css_classes=["tt-variant"])
     view = w.Select.from_param(state.param.view, name="View", sizing_mode="stretch_width",
                                css_classes=["tt-view"])
-    key = _select(state, "key", "key_options", "Show", sizing_mode="stretch_width", css_classes=["tt-key"])
+    key = _key_picker(state)
 
     title = pn.pane.Markdown(f"### {S.safe_md(state.title)}", css_classes=["tt-title"])
     # the weekly grid; a lecture dragged onto another period is moved there (EditorState.move_to)

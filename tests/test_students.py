@@ -462,6 +462,21 @@ def test_timetable_app_shows_a_students_week_and_their_calendar(tmp_path, campus
         ghost = app.TimetableState(services.Studio(db), scenario="campus", variant=str(vid), view="student",
                                    key="nobody")
         assert ghost.key == p.student_names[0] and "no student 'nobody'" in ghost.messages.error
+        # 600 students: the "Show" picker is a search box over every name, not a drop-down; picking
+        # a name shows that student, and a short list (the rooms) brings the drop-down back
+        import panel as pn
+
+        picker = app._key_picker(state)
+        select, search = picker.objects
+        assert isinstance(search, pn.widgets.AutocompleteInput) and search.visible and not select.visible
+        assert search.options == list(p.student_names) and search.value == name and select.options == {}
+        search.value = p.student_names[7]
+        assert state.key == p.student_names[7] and f"student {p.student_names[7]}" in state.title
+        state.apply(view="room")
+        assert select.visible and not search.visible and search.options == []
+        assert list(select.options.values()) == list(p.room_names) and select.value == state.key
+        select.value = p.room_names[1]
+        assert state.key == p.room_names[1]
 
 
 def test_hierarchical_subproblem_keeps_the_students_of_its_courses(campus):
