@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -363,6 +364,10 @@ def test_cli_without_a_runner_queues_lists_cancels_and_retries(db, capsys):
     assert cli.main(["jobs", "show", "1", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "status: queued" in out and "retry requested" in out
+    with store.Store.open(db, read_only=True) as s:
+        log = s.audit_log()
+    assert log[["action", "target"]].values.tolist()[:3] == [["retry job", "job 1"], ["cancel job", "job 1"],
+                                                             ["start job", "job 1"]]
     assert cli.main(["jobs", "submit", "nowhere", "--db", str(db)]) == 2
     assert "unknown scenario 'nowhere'" in capsys.readouterr().err
 
@@ -393,6 +398,15 @@ def test_cli_talks_to_the_runner_that_holds_the_database(make_runner, db, capsys
     assert "job 1 succeeded: saved variant" in captured.out
     assert cli.main(["jobs", "cancel", "1", "--db", str(db)]) == 2
     assert "already ended (succeeded)" in capsys.readouterr().err
+    assert cli.main(["jobs", "retry", "1", "--db", str(db)]) == 2  # a succeeded job is not retried
+    capsys.readouterr()
+    assert cli.main(["jobs", "submit", "tiny", "--db", str(db), "--time-limit", "30", "--strategy", "local"]) == 0
+    assert cli.main(["jobs", "cancel", "2", "--db", str(db)]) == 0
+    assert re.search(r"job 2: cancel(led|ling)", capsys.readouterr().out)  # queued / already running
+    assert runner.wait(2, timeout=30) == "cancelled"
+    log = runner.store.audit_log()
+    assert log[["action", "target"]].values.tolist()[0] == ["cancel job", "job 2"]
+    assert log["detail"].iloc[0]["via"] == "command line"
     runner.close()
     assert find_runner(db) is None
 

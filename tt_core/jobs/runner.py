@@ -957,7 +957,10 @@ class OfflineJobs:
                    else "cancelled; its runner had already stopped (the checkpoint is kept)")
         store.update_job_status(self._con, job_id, "cancelled", message=message)
         store.append_job_events(self._con, job_id, [_info(message, kind="cancelled")])
+        self._con.audit("cancel job", f"job {job_id}", {"outcome": "cancelled", "via": "command line"})
         return "cancelled"
 
     def retry(self, job_id: int) -> str:
-        return requeue_job(self._con, job_id)
+        outcome = requeue_job(self._con, job_id)
+        self._con.audit("retry job", f"job {job_id}", {"outcome": outcome, "via": "command line"})
+        return outcome
