@@ -372,6 +372,25 @@ def test_odd_cycle_of_curricula_found_by_the_solver():
     assert info.value.diagnosis == found
 
 
+def test_students_whose_courses_cannot_be_apart_are_named():
+    # one day of two periods: s1 and s2 take a, b and c (three one-lecture courses, own teachers, no
+    # curricula, rooms enough); s3 takes c and d, which could be apart. Only the enrolments conflict.
+    pb = Problem.create(name="enrolled", days=1, periods_per_day=2, courses=["a", "b", "c", "d"],
+                        course_teacher=["t0", "t1", "t2", "t3"], course_lectures=[1, 1, 1, 1],
+                        course_min_days=[1, 1, 1, 1], course_students=[10] * 4, rooms=["r", "s", "u"],
+                        room_capacity=[20] * 3,
+                        enrolments=[("s1", ["a", "b", "c"]), ("s2", ["c", "a", "b"]), ("s3", ["c", "d"])])
+    assert precheck(pb) == []
+    found = diagnose(pb, time_limit=10)
+    assert [d for d in found if d.startswith("student")] == [
+        "student s1 (and 1 other with the same courses) may not have two lectures at once: "
+        "a ×1, b ×1, c ×1 (3 lecture periods)"]
+    assert sorted(d for d in found if d.startswith("course")) == [f"course {c} needs 1 lecture" for c in "abc"]
+    with pytest.raises(InfeasibleError) as info:
+        solve_cpsat(pb, time_limit=10)
+    assert info.value.diagnosis == found
+
+
 def test_pinned_lab_lectures_block_a_third():
     suit = np.array([[1, 1, 0], [1, 1, 0], [1, 1, 0]], bool)
     pb = Problem.create(name="labs", days=1, periods_per_day=3, courses=["x", "y", "z"],

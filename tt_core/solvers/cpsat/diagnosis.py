@@ -131,13 +131,14 @@ def _room_findings(inst: Instance) -> list[str]:
 class Group:
     """One switchable constraint group of the diagnosis model."""
 
-    kind: str   # "lectures", "availability", "curriculum", "teacher", "rooms", "pinned"
-    key: tuple  # course / curriculum ids / teacher / (family, period) / pin index
+    kind: str   # "lectures", "availability", "curriculum", "teacher", "students", "rooms", "pinned"
+    key: tuple  # course / curriculum / teacher / (first student, students) / (family, period) / pin index
 
 
 # the deletion filter tries to drop these kinds first, so that what remains reads best:
 # pins and availability are concrete facts a planner recognises, room counts the least so
-_DROP_ORDER = {"rooms": 0, "teacher": 1, "curriculum": 2, "lectures": 3, "availability": 4, "pinned": 5}
+_DROP_ORDER = {"rooms": 0, "teacher": 1, "students": 2, "curriculum": 3, "lectures": 4, "availability": 5,
+               "pinned": 6}
 
 
 class DiagnosisModel:
@@ -150,7 +151,7 @@ class DiagnosisModel:
         self.literals: dict[Group, cp_model.IntVar] = {}
         self.y = self._start_vars()
         for add in (self._lectures, self._availability, self._course_overlap, self._curricula,
-                    self._teachers, self._room_families, self._pinned):
+                    self._teachers, self._students, self._room_families, self._pinned):
             add()
 
     def _literal(self, group: Group) -> cp_model.IntVar:
@@ -224,6 +225,21 @@ class DiagnosisModel:
             courses = np.flatnonzero(pb.course_teacher == t)
             if len(courses) > 1:
                 self._no_overlap(Group("teacher", (t,)), courses)
+
+    def _students(self) -> None:
+        """The courses one student is enrolled in never share a period (a hard constraint when
+        the instance has enrolments): one group per distinct set of courses, keyed by its first
+        student and how many students take exactly that set."""
+        pb = self.inst.problem
+        if pb.student_ptr is None:
+            return
+        takers: dict[tuple[int, ...], list[int]] = {}
+        for st in range(pb.n_students):
+            key = tuple(sorted({int(c) for c in pb.student_courses[pb.student_ptr[st]:pb.student_ptr[st + 1]]}))
+            if len(key) > 1:
+                takers.setdefault(key, []).append(st)
+        for key, who in takers.items():
+            self._no_overlap(Group("students", (who[0], len(who))), key)
 
     def _room_families(self) -> None:
         """Per period, a room family holds at most as many lectures as it has rooms (Hall)."""
@@ -353,6 +369,12 @@ def phrase(inst: Instance, core: list[Group]) -> list[str]:
             q = g.key[0]
             courses = pb.curriculum_courses[pb.curriculum_ptr[q]:pb.curriculum_ptr[q + 1]]
             out.append(f"curriculum {pb.curriculum_names[q]} may not overlap: {_course_list(inst, courses)}")
+        elif g.kind == "students":
+            first, n = g.key
+            courses = sorted({int(c) for c in pb.student_courses[pb.student_ptr[first]:pb.student_ptr[first + 1]]})
+            who = f"student {pb.student_names[first]}" + (f" (and {_n(n - 1, 'other')} with the same courses)"
+                                                          if n > 1 else "")
+            out.append(f"{who} may not have two lectures at once: {_course_list(inst, courses)}")
         elif g.kind == "teacher":
             t = g.key[0]
             courses = np.flatnonzero(pb.course_teacher == t)
