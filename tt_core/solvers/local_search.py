@@ -487,8 +487,8 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
             if iterations is None and (deadline.elapsed() >= 0.1 * time_limit
                                        or (use_cpsat and deadline.elapsed() - last_drop >= stall_s)):
                 break
-            _anneal(ka, st, movable, in_violation(ka, st, movable), *anneal_args, w_rep, 0.0, float(swap_rate), float(keep_room_rate),
-                    50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
+            _anneal(ka, st, movable, in_violation(ka, st, movable), *anneal_args, w_rep, 0.0, float(swap_rate),
+                    float(keep_room_rate), 50_000, 0.15, 0.05, rep_p, rep_r, rep_cur, rep_best, du, counters)
             done_iters += 50_000
             if rep_best[1] < hard_seen:
                 hard_seen = rep_best[1]

@@ -235,7 +235,7 @@ class DiagnosisModel:
             return
         takers: dict[tuple[int, ...], list[int]] = {}
         for st in range(pb.n_students):
-            key = tuple(sorted({int(c) for c in pb.student_courses[pb.student_ptr[st]:pb.student_ptr[st + 1]]}))
+            key = _course_set(pb, st)
             if len(key) > 1:
                 takers.setdefault(key, []).append(st)
         for key, who in takers.items():
@@ -371,7 +371,7 @@ def phrase(inst: Instance, core: list[Group]) -> list[str]:
             out.append(f"curriculum {pb.curriculum_names[q]} may not overlap: {_course_list(inst, courses)}")
         elif g.kind == "students":
             first, n = g.key
-            courses = sorted({int(c) for c in pb.student_courses[pb.student_ptr[first]:pb.student_ptr[first + 1]]})
+            courses = _course_set(pb, first)
             who = f"student {pb.student_names[first]}" + (f" (and {_n(n - 1, 'other')} with the same courses)"
                                                           if n > 1 else "")
             out.append(f"{who} may not have two lectures at once: {_course_list(inst, courses)}")
@@ -398,6 +398,11 @@ def phrase(inst: Instance, core: list[Group]) -> list[str]:
             out.append(f"{lecture_label(pb, s.lecture)} is pinned to room {pb.room_names[s.room]} in period "
                        f"{label[s.period]}")
     return out
+
+
+def _course_set(pb: Problem, student: int) -> tuple[int, ...]:
+    """The distinct courses of one student, sorted."""
+    return tuple(sorted({int(c) for c in pb.student_courses[pb.student_ptr[student]:pb.student_ptr[student + 1]]}))
 
 
 def _course_list(inst: Instance, courses) -> str:
