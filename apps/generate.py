@@ -26,7 +26,7 @@ from tt_core import constraints as K  # noqa: E402
 from tt_core.services import default_weights, soft_constraints_by_dimension  # noqa: E402
 from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
-FINAL = ("succeeded", "failed", "cancelled", "interrupted")
+from tt_core.store import FINAL  # noqa: E402
 RESUMABLE = ("failed", "cancelled", "interrupted")
 POLL_MS = 500
 JOBS_REFRESH_S = 3.0

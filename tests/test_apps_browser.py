@@ -108,9 +108,9 @@ def server(tiny, tmp_path_factory):
     used = {(int(a), int(b)) for a, b in zip(other.period, other.room)}
     other.period[l] = next(q for q in range(p.n_periods) if (q, int(other.room[l])) not in used)
     with Store.open(db) as st:
-        st.import_problem(p, "tiny", meta=university_meta(tiny))
-        st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
-        st.save_variant("tiny", other, evaluate(p, other), name="moved", problem=p)
+        st.scenarios.import_problem(p, "tiny", meta=university_meta(tiny))
+        st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+        st.variants.save("tiny", other, evaluate(p, other), name="moved", problem=p)
     port = _free_port()
     apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
     env = dict(os.environ, TT_DB=str(db), TT_WORKERS="2", TT_MAX_JOBS="2")
@@ -282,8 +282,8 @@ def test_folder_served_as_one_app(tiny, tmp_path, page):
 
     db = tmp_path / "folder.duckdb"
     with Store.open(db) as st:
-        st.import_problem(tiny.problem, "tiny", meta=university_meta(tiny))
-        st.save_variant("tiny", tiny.hidden, evaluate(tiny.problem, tiny.hidden), name="hidden",
+        st.scenarios.import_problem(tiny.problem, "tiny", meta=university_meta(tiny))
+        st.variants.save("tiny", tiny.hidden, evaluate(tiny.problem, tiny.hidden), name="hidden",
                         problem=tiny.problem)
     port = _free_port()
     log = open(tmp_path / "server.log", "w")

@@ -18,7 +18,7 @@ from tt_core.errors import TimetableError
 
 
 def variant_ids(store) -> list[int]:  # noqa: F811
-    return [int(v["id"]) for v in store.list_variants("tiny")]
+    return [int(v["id"]) for v in store.variants.list("tiny")]
 
 
 def test_timetable_state_moves_undoes_suggests_and_saves_a_child_variant(store, tiny):  # noqa: F811
@@ -62,9 +62,9 @@ def test_timetable_state_moves_undoes_suggests_and_saves_a_child_variant(store, 
     ed.new_name = "hand-made"
     new = ed.save()
     assert new is not None and state.variant == new, state.messages.error  # the page shows the saved variant
-    row = next(v for v in store.list_variants("tiny") if v["id"] == new)
+    row = next(v for v in store.variants.list("tiny") if v["id"] == new)
     assert row["parent_variant_id"] == first and row["name"] == "hand-made"
-    tt, info = store.load_variant(new)
+    tt, info = store.variants.load(new)
     assert tt == edited and info["meta"]["edited_from"] == first and len(info["meta"]["edits"]) == 2
     assert info["soft_cost"] == pytest.approx(float(evaluate(p, edited, ed.session.weights).soft_cost))
     assert ed.session.source == new and not ed.edited  # a fresh session on the saved variant
@@ -143,8 +143,8 @@ def test_generate_state_checks_the_data_of_the_scenario(store):  # noqa: F811
     assert list(state.findings.columns) == ["severity", "item", "name", "finding", "fix"]
     assert set(state.loads["kind"]) == {"curriculum", "teacher", "rooms"}
     # make the data impossible: one course needs more lectures than the week has periods
-    course = store.read("courses", "tiny")["name"].iloc[0]
-    store.update("courses", "tiny", course, lectures=31)
+    course = store.tables.read("courses", "tiny")["name"].iloc[0]
+    store.tables.update("courses", "tiny", course, lectures=31)
     state.run_checks()
     assert state.check_summary.split()[1] == "error(s):" and "Data app" in state.check_summary
     row = state.findings.iloc[0]
@@ -156,7 +156,7 @@ def test_variants_state_diffs_any_two_variants_and_shows_the_history(store, tiny
     app = load_app("variants")
     p = tiny.problem
     ids = variant_ids(store)
-    child = store.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="child", parent=ids[1], problem=p)
+    child = store.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="child", parent=ids[1], problem=p)
     state = app.VariantsState(services.Studio(store))
     assert set(state.param.diff_a.objects) == set(ids + [child])  # any variant, not only the compared ones
     state.param.update(diff_a=ids[1], diff_b=child)
@@ -173,9 +173,9 @@ def test_variants_state_diffs_any_two_variants_and_shows_the_history(store, tiny
 def test_job_from_a_variant_keeps_it_as_parent(store, tiny):  # noqa: F811
     p = tiny.problem
     first = variant_ids(store)[0]
-    job = store.create_job("tiny", params={"initial_variant": first, "time_limit": 1}, strategy="local")
-    vid = store.save_variant_from_job(job, p, tiny.hidden.period, tiny.hidden.room)
-    assert next(v for v in store.list_variants("tiny") if v["id"] == vid)["parent_variant_id"] == first
+    job = store.jobs.create("tiny", params={"initial_variant": first, "time_limit": 1}, strategy="local")
+    vid = store.jobs.save_variant(job, p, tiny.hidden.period, tiny.hidden.room)
+    assert next(v for v in store.variants.list("tiny") if v["id"] == vid)["parent_variant_id"] == first
 
 
 def test_tt_check_and_tt_diff(store, tiny, tmp_path, capsys):  # noqa: F811
@@ -206,8 +206,8 @@ def test_studio_edit_session_saves_a_child_only_for_roles_that_may_choose_varian
     from tt_core.auth import PermissionDenied
 
     first = variant_ids(store)[0]
-    store.add_user("vera", "viewer")
-    store.add_user("pat", "planner")
+    store.users.add("vera", "viewer")
+    store.users.add("pat", "planner")
     session = services.Studio(store).edit_session("tiny", first)
     assert session.source == first and session.timetable == tiny.hidden
     lecture = 0
@@ -217,5 +217,5 @@ def test_studio_edit_session_saves_a_child_only_for_roles_that_may_choose_varian
         services.Studio(store, user="vera").save_edited("tiny", session)
     assert variant_ids(store) == [first, variant_ids(store)[1]]  # nothing was saved
     vid = services.Studio(store, user="pat").save_edited("tiny", session)
-    row = next(v for v in store.list_variants("tiny") if v["id"] == vid)
+    row = next(v for v in store.variants.list("tiny") if v["id"] == vid)
     assert row["parent_variant_id"] == first and row["name"] == f"edit of #{first}"

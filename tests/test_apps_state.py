@@ -52,9 +52,9 @@ def template_db(tiny, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("apps") / "template.duckdb"
     p = tiny.problem
     with Store.open(path) as db:
-        db.import_problem(p, "tiny", meta=university_meta(tiny))
-        db.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
-        db.save_variant("tiny", moved_copy(p, tiny.hidden), evaluate(p, moved_copy(p, tiny.hidden)),
+        db.scenarios.import_problem(p, "tiny", meta=university_meta(tiny))
+        db.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+        db.variants.save("tiny", moved_copy(p, tiny.hidden), evaluate(p, moved_copy(p, tiny.hidden)),
                         name="moved", problem=p)
     return path
 
@@ -176,35 +176,35 @@ def test_coerce_value_refuses_with_the_reason():
 
 # ============================================================================ Studio over a store
 def test_edit_cell_saves_valid_values_and_refuses_bad_ones(studio, store):
-    room = store.read("rooms", "tiny")["name"].iloc[0]
+    room = store.tables.read("rooms", "tiny")["name"].iloc[0]
     studio.edit_cell("tiny", "rooms", room, "capacity", 77)
-    assert int(store.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
+    assert int(store.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
     with pytest.raises(ValidationError, match="must be at least 0"):
         studio.edit_cell("tiny", "rooms", room, "capacity", -1)
-    assert int(store.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
+    assert int(store.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
     # valid for the row, impossible for the scenario: a lecture longer than a day is undone
-    course = store.read("courses", "tiny")["name"].iloc[0]
+    course = store.tables.read("courses", "tiny")["name"].iloc[0]
     with pytest.raises(ValidationError, match="lecture length 9 must be between 1 and 6"):
         studio.edit_cell("tiny", "courses", course, "length", 9)
-    assert int(store.read("courses", "tiny").set_index("name").loc[course, "length"]) in (1, 2, 3)
+    assert int(store.tables.read("courses", "tiny").set_index("name").loc[course, "length"]) in (1, 2, 3)
     studio.problem("tiny")  # still loads
     # renaming a teacher keeps the courses pointing at them
-    teacher = store.read("teachers", "tiny")["name"].iloc[0]
+    teacher = store.tables.read("teachers", "tiny")["name"].iloc[0]
     studio.edit_cell("tiny", "teachers", teacher, "name", "T9999")
-    assert "T9999" in set(store.read("courses", "tiny")["teacher"])
+    assert "T9999" in set(store.tables.read("courses", "tiny")["teacher"])
 
 
 def test_link_rows_add_and_delete(studio, store):
     teacher = studio.names("tiny", "teachers")[0]
-    before = len(store.read("teacher_preferences", "tiny"))
-    taken = set(store.read("teacher_preferences", "tiny").query("teacher == @teacher")["period"])
+    before = len(store.tables.read("teacher_preferences", "tiny"))
+    taken = set(store.tables.read("teacher_preferences", "tiny").query("teacher == @teacher")["period"])
     period = next(p for p in range(30) if p not in taken)
     studio.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": period})
-    assert len(store.read("teacher_preferences", "tiny")) == before + 1
+    assert len(store.tables.read("teacher_preferences", "tiny")) == before + 1
     with pytest.raises(ValidationError, match="outside the time grid"):
         studio.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": 999})
     studio.delete_row("tiny", "teacher_preferences", (teacher, period))
-    assert len(store.read("teacher_preferences", "tiny")) == before
+    assert len(store.tables.read("teacher_preferences", "tiny")) == before
 
 
 def test_metrics_frame_matches_the_evaluator(studio, tiny):
@@ -284,7 +284,7 @@ class FakeRunner:
 
     def submit(self, scenario, **kwargs):
         self.submitted.append((scenario, kwargs))
-        return self.store.create_job(scenario, params={"time_limit": kwargs["time_limit"]},
+        return self.store.jobs.create(scenario, params={"time_limit": kwargs["time_limit"]},
                                      strategy=kwargs["strategy"])
 
     def cancel(self, job_id):
@@ -292,7 +292,7 @@ class FakeRunner:
         return "cancelling"
 
     def retry(self, job_id):
-        self.store.update_job_status(job_id, "queued", message="retry requested")
+        self.store.jobs.update_status(job_id, "queued", message="retry requested")
         return "queued"
 
 
@@ -309,8 +309,8 @@ def test_generate_state_submits_settings_and_follows_progress(store):
     assert kw["weights"]["RoomCapacity"] == 4.0 and kw["weights"]["MinWorkingDays"] == 5.0
     assert state.job_id == job and state.status == "queued" and state.progress == 0
     # the runner writes progress to the store; a poll picks it up
-    store.start_job_attempt(job)
-    store.append_job_events(job, [
+    store.jobs.start_attempt(job)
+    store.jobs.append_events(job, [
         {"stage": "anneal", "fraction": 0.25, "best_cost": 30, "hard_violations": 0, "elapsed": 1.0, "eta": 6.0},
         {"stage": "anneal", "fraction": 0.5, "best_cost": 12, "hard_violations": 0, "elapsed": 2.0, "eta": 4.0}])
     state.poll()
@@ -319,8 +319,8 @@ def test_generate_state_submits_settings_and_follows_progress(store):
     assert "Job" in state.summary() and "50 %" in state.summary() and "ETA 4 s" in state.summary()
     state.cancel()
     assert runner.cancelled == [job]
-    store.append_job_events(job, [{"stage": "anneal", "fraction": 0.9, "best_cost": 9, "elapsed": 3.0, "eta": 1.0}])
-    store.update_job_status(job, "succeeded", message="saved variant 9")
+    store.jobs.append_events(job, [{"stage": "anneal", "fraction": 0.9, "best_cost": 9, "elapsed": 3.0, "eta": 1.0}])
+    store.jobs.update_status(job, "succeeded", message="saved variant 9")
     state.poll()
     assert state.status == "succeeded" and state.progress == 100 and state.eta == 0
     assert state.trace["best_cost"].tolist() == [30, 12, 9]
@@ -335,8 +335,8 @@ def test_generate_state_resumes_a_cancelled_job(store):
     runner = FakeRunner(store)
     state = gen.GenerateState(services.Studio(store, lambda: runner), runner_status=lambda: ("ready", ""))
     job = state.start()
-    store.start_job_attempt(job)
-    store.update_job_status(job, "cancelled", message="cancelled; kept its best timetable")
+    store.jobs.start_attempt(job)
+    store.jobs.update_status(job, "cancelled", message="cancelled; kept its best timetable")
     state.poll()
     assert state.status == "cancelled" and "cancelled" in state.messages.info
     state.resume()
@@ -371,7 +371,7 @@ def test_generate_state_weight_profiles(store):
     assert state.weights.TimeOfDay == 1.0
     state.load_profile()
     assert state.weights.TimeOfDay == 6.5 and not state.messages.error
-    assert store.weight_profile("tiny", "evening")["TimeOfDay"] == 6.5
+    assert store.weights.get("tiny", "evening")["TimeOfDay"] == 6.5
 
 
 def test_variants_state_compares_and_chooses(store, tiny):
@@ -389,7 +389,7 @@ def test_variants_state_compares_and_chooses(store, tiny):
         for c in np.flatnonzero(tiny.problem.course_teacher == 0))
     state.to_choose = state.selected[1]
     state.choose()
-    assert [v["id"] for v in store.list_variants("tiny") if v["chosen"]] == [state.selected[1]]
+    assert [v["id"] for v in store.variants.list("tiny") if v["chosen"]] == [state.selected[1]]
     assert "chosen" in state.messages.info
     state.selected = state.selected[:1]
     # one variant on screen; the diff still compares the two picked (any two variants of the scenario)
@@ -400,7 +400,7 @@ def test_timetable_state_follows_the_link_and_falls_back(store, tiny):
     tt = load_app("timetable")
     p = tiny.problem
     studio = services.Studio(store)
-    ids = [int(v["id"]) for v in store.list_variants("tiny")]
+    ids = [int(v["id"]) for v in store.variants.list("tiny")]
     state = tt.TimetableState(studio, scenario="tiny", variant=str(ids[0]), view="room", key=p.room_names[1])
     assert (state.scenario, state.variant, state.view, state.key) == ("tiny", ids[0], "room", p.room_names[1])
     assert not state.messages.error
@@ -432,7 +432,7 @@ def test_data_state_edits_refuses_and_imports(store, itc_instance):
     state.edit(row, "capacity", 123, -4)
     assert "must be at least 0" in state.messages.error
     assert int(state.frame.iloc[row]["capacity"]) == 123  # the stored value is shown again
-    assert int(store.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 123
+    assert int(store.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 123
     # renaming: the key is the old value
     state.frame.loc[row, "name"] = "NEW-ROOM"
     state.edit(row, "name", room, "NEW-ROOM")

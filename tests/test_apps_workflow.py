@@ -37,12 +37,12 @@ def template_db(tiny, tmp_path_factory):
     path = tmp_path_factory.mktemp("apps-workflow") / "template.duckdb"
     p = tiny.problem
     with Store.open(path) as db:
-        db.import_problem(p, "tiny", meta=university_meta(tiny))
+        db.scenarios.import_problem(p, "tiny", meta=university_meta(tiny))
         for name in ("first", "second"):
-            db.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name=name, problem=p)
+            db.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name=name, problem=p)
         for role in ("viewer", "planner", "registrar"):
-            db.add_user(role, role)
-        db.add_user("head", "head", department=p.department_names[0])
+            db.users.add(role, role)
+        db.users.add("head", "head", department=p.department_names[0])
     return path
 
 
@@ -121,7 +121,7 @@ def test_the_timetable_app_opens_on_the_published_variant(db):
     app = load_app("timetable")
     for step in ("submit", "approve", "publish"):
         W.transition(db, 1, step)
-    db.choose_variant(2)
+    db.variants.choose(2)
     state = app.TimetableState(Studio(db))
     assert state.variant == 1  # published beats chosen and newest
     state.week = MONDAY

@@ -41,12 +41,12 @@ def template_db(tiny, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("auth") / "template.duckdb"
     p = tiny.problem
     with Store.open(path) as db:
-        db.import_problem(p, "tiny", meta=university_meta(tiny))
-        db.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+        db.scenarios.import_problem(p, "tiny", meta=university_meta(tiny))
+        db.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
         for role in ("viewer", "planner", "admin", "registrar"):
-            db.add_user(role, role)
-        db.add_user("teacher", "teacher", p.teacher_names[0])
-        db.add_user("head", "head", department=p.department_names[0])
+            db.users.add(role, role)
+        db.users.add("teacher", "teacher", p.teacher_names[0])
+        db.users.add("head", "head", department=p.department_names[0])
     return path
 
 
@@ -144,8 +144,8 @@ def test_each_role_against_each_action_through_the_service_api(role, store, tiny
                 call()
             assert f"user {role!r}" in str(info.value), name
     if "edit cell" not in EXPECTED[role]:  # nothing of a refused change reached the database
-        assert store.read("rooms", "tiny")["capacity"].iloc[0] == tiny.problem.room_capacity[0]
-        assert store.list_scenarios() == ["tiny"]
+        assert store.tables.read("rooms", "tiny")["capacity"].iloc[0] == tiny.problem.room_capacity[0]
+        assert store.scenarios.names() == ["tiny"]
 
 
 def test_an_unregistered_user_gets_no_studio_and_the_audit_log_names_who_did_what(store, tiny):
@@ -202,13 +202,13 @@ def test_admins_manage_users_but_keep_one_admin(store):
     with pytest.raises(ValidationError, match="needs the teacher's name"):
         admin.set_user_role("nina", "teacher")
     admin.set_user_role("nina", "registrar")
-    assert store.get_user("nina")["role"] == "registrar"
+    assert store.users.get("nina")["role"] == "registrar"
     with pytest.raises(TimetableError, match="only admin"):
         admin.set_user_role("admin", "viewer")
     with pytest.raises(TimetableError, match="only admin"):
         admin.remove_user("admin")
     admin.remove_user("nina")
-    assert store.get_user("nina") is None
+    assert store.users.get("nina") is None
     assert {"create users", "update users", "delete users"} <= set(admin.audit_frame()["action"])
 
 
@@ -231,14 +231,14 @@ def test_version_2_users_survive_the_roles_migration(tmp_db):
         con.close()
     with Store.open(tmp_db) as db:
         assert db.schema_version() == SCHEMA_VERSION
-        assert db.users()["name"].tolist() == ["ann", "tom"]
-        assert {k: db.get_user("ann")[k] for k in ("id", "role", "teacher", "department")} == {
+        assert db.users.list()["name"].tolist() == ["ann", "tom"]
+        assert {k: db.users.get("ann")[k] for k in ("id", "role", "teacher", "department")} == {
             "id": 1, "role": "admin", "teacher": None, "department": None}
-        assert db.get_user("tom")["teacher"] == "T1"
-        assert db.add_user("hd", "head", department="Physics") > 2  # ids continue after the old rows
-        assert db.get_user("hd")["department"] == "Physics"
+        assert db.users.get("tom")["teacher"] == "T1"
+        assert db.users.add("hd", "head", department="Physics") > 2  # ids continue after the old rows
+        assert db.users.get("hd")["department"] == "Physics"
         with pytest.raises(ValidationError, match="needs the department"):
-            db.add_user("h2", "head")
+            db.users.add("h2", "head")
 
 
 # ============================================================================ hostile input
@@ -257,11 +257,11 @@ def test_hostile_names_are_stored_verbatim_through_editor_and_import_and_rendere
     assert studio.import_file(fname, data, "copy 'of' <tiny>") == "copy 'of' <tiny>"
     assert studio.names("copy 'of' <tiny>", "teachers")[:3] == HOSTILE[:3]
     assert studio.names("copy 'of' <tiny>", "rooms")[:3] == HOSTILE[3:]
-    assert store.read("teachers", "copy 'of' <tiny>")["full_name"].iloc[0] == HOSTILE[2]
-    assert {"teachers", "users", "rooms"} <= {r["table_name"] for r in store._query(
+    assert store.tables.read("teachers", "copy 'of' <tiny>")["full_name"].iloc[0] == HOSTILE[2]
+    assert {"teachers", "users", "rooms"} <= {r["table_name"] for r in store.query(
         "SELECT table_name FROM information_schema.tables")}
     # rendered: the weekly grid page escapes every name; the apps' Markdown helpers too
-    problem = store.load_problem("tiny")
+    problem = store.scenarios.load_problem("tiny")
     grid = services.weekly_grid(problem, tiny.hidden, "room", HOSTILE[3])
     page = services.grid_html_page(grid, f"room {HOSTILE[3]}")
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -278,7 +278,7 @@ def test_oversized_uploads_are_refused_with_a_message(store, monkeypatch):
     monkeypatch.setenv("TT_MAX_UPLOAD_MB", "0.01")
     with pytest.raises(TimetableError, match=r"big.ctt is 0.0 MB; imports are limited to 0.01 MB"):
         studio.import_file("big.ctt", b"x" * 20_000, "big")
-    assert store.list_scenarios() == ["tiny"]
+    assert store.scenarios.names() == ["tiny"]
     monkeypatch.setenv("TT_MAX_UPLOAD_MB", "lots")
     with pytest.raises(TimetableError, match="TT_MAX_UPLOAD_MB must be a number"):
         studio.import_file("big.ctt", b"x", "big")
@@ -328,7 +328,7 @@ def test_credentials_file_is_private_and_kept_in_step(tmp_path):
 def test_tt_users_commands(tmp_path, tiny, capsys):
     db, creds = tmp_path / "u.duckdb", tmp_path / "creds.json"
     with Store.open(db) as st:
-        st.import_problem(tiny.problem, "tiny")
+        st.scenarios.import_problem(tiny.problem, "tiny")
     d = ["--db", str(db)]
     assert tt_main(["users", "add", "ann", "--role", "admin", "--credentials", str(creds), "--password", "pw", *d]) == 0
     assert tt_main(["users", "demo", "--credentials", str(creds), *d]) == 0

@@ -55,12 +55,12 @@ def server(tiny, tmp_path_factory):
     db, creds = folder / "apps.duckdb", folder / "credentials.json"
     p = tiny.problem
     with Store.open(db) as st:
-        st.import_problem(p, "tiny", meta=university_meta(tiny))
-        st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
-        st.add_user("ada", "admin")
-        st.add_user("pat", "planner")
-        st.add_user("vic", "viewer")
-        st.add_user("tom", "teacher", p.teacher_names[0])
+        st.scenarios.import_problem(p, "tiny", meta=university_meta(tiny))
+        st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+        st.users.add("ada", "admin")
+        st.users.add("pat", "planner")
+        st.users.add("vic", "viewer")
+        st.users.add("tom", "teacher", p.teacher_names[0])
     for name, pw in PASSWORDS.items():
         auth.set_password(creds, name, pw)
     port = _free_port()

@@ -43,8 +43,8 @@ def small_itc() -> Problem:
 def rich_store(tmp_db):
     """A database with the rich scenario and one variant of it; returns (path, variant id)."""
     with Store.open(tmp_db) as db:
-        db.import_problem(rich_problem(), "rich", meta=META, term="T1")
-        vid = db.save_variant("rich", rich_timetable(), name="hand made")
+        db.scenarios.import_problem(rich_problem(), "rich", meta=META, term="T1")
+        vid = db.variants.save("rich", rich_timetable(), name="hand made")
     return tmp_db, vid
 
 
@@ -64,7 +64,7 @@ def test_import_export_and_solution_of_a_small_ctt(capsys, tmp_path, tmp_db):
     assert run(capsys, "import", tmp_path / "small.ctt", "--db", tmp_db, "--scenario", "my 'small'; one")[0] == 0
     with Store.open(tmp_db) as db:
         tt = Timetable(np.array([0, 3, 1]), np.array([0, 0, 1]))
-        vid = db.save_variant("my 'small'; one", tt)
+        vid = db.variants.save("my 'small'; one", tt)
     code, out, err = run(capsys, "export", "my 'small'; one", "--db", tmp_db, "--variant", vid,
                          "--to", tmp_path / "small.sol")
     assert code == 0, err
@@ -101,7 +101,7 @@ def test_tables_round_trip_through_the_cli(capsys, tmp_path, tmp_db):
         assert_same_problem(bundle.problem, rich_problem())
         assert bundle.meta == META and (bundle.institution, bundle.term) == ("Uni", "T1")
     with Store.open(tmp_db) as db:
-        assert db.scenario_meta("rich")["source"] == str(tmp_path / "in.xlsx")
+        assert db.scenarios.meta("rich")["source"] == str(tmp_path / "in.xlsx")
 
 
 def test_exports_of_a_variant(capsys, tmp_path, rich_store):
@@ -139,8 +139,8 @@ def test_export_errors(capsys, tmp_path, rich_store):
         assert code == 2 and message in err and "Traceback" not in err, (argv, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["test.duckdb"]
     with Store.open(db) as s:
-        s.choose_variant(vid)
-        s.update("rooms", "rich", "R'1", capacity=1)  # the variant no longer matches the data
+        s.variants.choose(vid)
+        s.tables.update("rooms", "rich", "R'1", capacity=1)  # the variant no longer matches the data
     assert run(capsys, "export", "rich", "--db", db, "--variant", "chosen", "--to", tmp_path / "x.csv")[2].count(
         "generate a new variant") == 1
 
@@ -151,9 +151,9 @@ def test_synth_to_files_and_database(capsys, tmp_path, tmp_db):
     assert "wrote synth-tiny-s7 to" in out and "as scenario 'tiny' (id 1)" in out
     bundle = read_tables(tmp_path / "tiny")
     with Store.open(tmp_db) as db:
-        assert_same_problem(db.load_problem("tiny"), bundle.problem)
-        assert db.list_variants("tiny") == []
-        assert db.scenario_meta("tiny")["teacher_full_names"] == bundle.meta["teacher_full_names"]
+        assert_same_problem(db.scenarios.load_problem("tiny"), bundle.problem)
+        assert db.variants.list("tiny") == []
+        assert db.scenarios.meta("tiny")["teacher_full_names"] == bundle.meta["teacher_full_names"]
     code, out, err = run(capsys, "synth", "tiny", "--out", tmp_path / "t.ctt")
     assert code == 2 and "cannot be written as an ITC2007 .ctt file" in err
     assert run(capsys, "synth", "tiny")[2].startswith("error: say where the university goes")
@@ -167,12 +167,12 @@ def test_demo_build(capsys, tmp_path):
     assert code == 0, err
     assert "scenario 'demo': 200 courses" in out
     with Store.open(out_db) as db:
-        assert db.list_scenarios() == ["demo"]
-        assert db.list_variants("demo") == [] and db.list_jobs() == []  # no made-up timetable
-        assert db.weight_profile("demo", "itc")["MinWorkingDays"] == 5.0
-        assert db.read("users")[["name", "role"]].values.tolist() == [["admin", "admin"], ["planner", "planner"],
+        assert db.scenarios.names() == ["demo"]
+        assert db.variants.list("demo") == [] and db.jobs.list() == []  # no made-up timetable
+        assert db.weights.get("demo", "itc")["MinWorkingDays"] == 5.0
+        assert db.tables.read("users")[["name", "role"]].values.tolist() == [["admin", "admin"], ["planner", "planner"],
                                                                       ["viewer", "viewer"]]
-        assert db.scenario_meta("demo")["summary"]["courses"] == 200
+        assert db.scenarios.meta("demo")["summary"]["courses"] == 200
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.duckdb"]
     code, out, err = run(capsys, "demo", "build", "--out", out_db, "--recipe", recipe)
     assert code == 2 and "already exists; use --force" in err

@@ -56,7 +56,7 @@ def db(tmp_path, tiny) -> Path:
     """A database with the tiny university as scenario ``tiny``."""
     path = tmp_path / "jobs.duckdb"
     with store.Store.open(path) as s:
-        s.import_problem(tiny, "tiny")
+        s.scenarios.import_problem(tiny, "tiny")
     return path
 
 
@@ -77,7 +77,7 @@ def make_runner(db, client):
 
 
 def _variant(runner, variant_id):
-    return runner.store.load_variant(variant_id, check_stale=False)
+    return runner.store.variants.load(variant_id, check_stale=False)
 
 
 def _couriers() -> list[str]:
@@ -312,9 +312,9 @@ def test_impossible_settings_are_refused_with_a_clear_message(make_runner):
 
 def test_bad_rows_written_by_others_fail_with_the_reason(db, make_runner):
     with store.Store.open(db) as s:  # e.g. an app that wrote the row itself, without the runner's checks
-        bad_limit = s.create_job("tiny", params={"strategy": "local", "time_limit": -1})
-        bad_strategy = s.create_job("tiny", params={"strategy": "quantum", "time_limit": 1})
-        bad_weights = s.create_job("tiny", params={"strategy": "local", "time_limit": 1, "weights": {"Happiness": 1}})
+        bad_limit = s.jobs.create("tiny", params={"strategy": "local", "time_limit": -1})
+        bad_strategy = s.jobs.create("tiny", params={"strategy": "quantum", "time_limit": 1})
+        bad_weights = s.jobs.create("tiny", params={"strategy": "local", "time_limit": 1, "weights": {"Happiness": 1}})
     runner = make_runner()
     assert runner.wait(bad_limit, timeout=30) == "failed"
     assert runner.wait(bad_strategy, timeout=30) == "failed"
@@ -346,10 +346,10 @@ def test_close_interrupts_running_jobs_keeping_their_best(make_runner):
     _wait_for(lambda: (runner.attempt(job_id) or {}).get("solving"), 30, "the solver's first event")
     runner.close()
     with store.Store.open(runner.db_path) as s:
-        job = s.get_job(job_id)
+        job = s.jobs.get(job_id)
         assert job["status"] == "interrupted" and "retry resumes it" in job["message"]
-        assert s.load_variant(job["variant_id"], check_stale=False)[1]["partial"]
-        assert s.read_checkpoint(job_id) is not None
+        assert s.variants.load(job["variant_id"], check_stale=False)[1]["partial"]
+        assert s.jobs.read_checkpoint(job_id) is not None
 
 
 def test_cli_without_a_runner_queues_lists_cancels_and_retries(db, capsys):
@@ -382,7 +382,7 @@ def test_cli_run_works_off_the_queue_on_the_cluster_of_tt_dask_scheduler(db, cli
     lines = [line.split() for line in captured.out.splitlines() if "succeeded" in line]
     assert [(line[0], line[1]) for line in lines] == [("1", "succeeded"), ("2", "succeeded")]
     with store.Store.open(db) as s:
-        assert [j["status"] for j in s.list_jobs()] == ["succeeded", "succeeded"]
+        assert [j["status"] for j in s.jobs.list()] == ["succeeded", "succeeded"]
 
 
 def test_cli_talks_to_the_runner_that_holds_the_database(make_runner, db, capsys):

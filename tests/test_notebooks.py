@@ -92,9 +92,9 @@ def test_quickstart(tmp_path):
     from_file = evaluate(problem, read_sol(problem, got["sol"]))
     assert (from_file.hard_violations, from_file.soft_cost) == (0, got["cost"])
     with Store.open(got["db"], read_only=True) as db:
-        assert db.list_scenarios() == [got["scenario"]]
-        [variant] = db.list_variants(got["scenario"])
-        timetable = db.load_variant_timetable(got["variant_id"])
+        assert db.scenarios.names() == [got["scenario"]]
+        [variant] = db.variants.list(got["scenario"])
+        timetable = db.variants.load_timetable(got["variant_id"])
     assert variant["id"] == got["variant_id"] and variant["hard_violations"] == 0
     assert evaluate(problem, timetable).units.tolist() == got["units"]
     # one calendar per teacher, curriculum and room that has a lecture (a solver may leave a room unused)
@@ -133,10 +133,10 @@ def test_tuning_weights(tmp_path):
     assert got["on_front"][got["chosen"]] == max(got["on_front"].values())
     expected = profile_weights(got["profiles"][got["chosen"]])
     with Store.open(got["db"], read_only=True) as db:
-        assert db.weight_profile(got["scenario"], got["profile_name"]) == expected
-        [variant] = db.list_variants(got["scenario"])
-        problem = db.load_problem(got["scenario"])
-        timetable = db.load_variant_timetable(got["variant_id"])
+        assert db.weights.get(got["scenario"], got["profile_name"]) == expected
+        [variant] = db.variants.list(got["scenario"])
+        problem = db.scenarios.load_problem(got["scenario"])
+        timetable = db.variants.load_timetable(got["variant_id"])
     report = evaluate(problem, timetable, expected)
     assert report.hard_violations == 0 and variant["soft_cost"] == pytest.approx(report.soft_cost)
     best_row = next(r for r in rows if r["profile"] == got["chosen"] and r["seed"] == got["best_seed"])

@@ -383,15 +383,15 @@ def test_store_round_trip_students_views_and_re_sectioning(tmp_path, campus):
 
     p = campus.problem
     with Store(str(tmp_path / "db.duckdb")) as db:
-        db.import_problem(p, "campus", meta=university_meta(campus))
-        q = db.load_problem("campus")
+        db.scenarios.import_problem(p, "campus", meta=university_meta(campus))
+        q = db.scenarios.load_problem("campus")
         assert problem_fingerprint(q) == problem_fingerprint(p) and q.course_offering == p.course_offering
-        assert db.check_integrity("campus") == []
-        frame = db.students("campus")
+        assert db.tables.check_integrity("campus") == []
+        frame = db.students.list("campus")
         assert len(frame) == p.n_students and frame["courses"].sum() == p.n_enrolments
         assert frame["programme"].iloc[0] == campus.programme_names[campus.student_programme[0]]
         studio = services.Studio(db)
-        vid = db.save_variant("campus", campus.hidden, evaluate(p, campus.hidden))
+        vid = db.variants.save("campus", campus.hidden, evaluate(p, campus.hidden))
         name = p.student_names[7]
         grid = services.weekly_grid(q, campus.hidden, "student", name)
         cells = "\n".join(str(x) for x in grid.to_numpy().ravel())
@@ -410,15 +410,15 @@ def test_store_round_trip_students_views_and_re_sectioning(tmp_path, campus):
         # sectioning into a new scenario, then moving students after "solving" (the planted timetable)
         info = studio.section_scenario("campus", "campus-25", section_size=25)
         assert info["largest_section"] <= 25 and info["sections"] > 0
-        split = db.load_problem("campus-25")
+        split = db.scenarios.load_problem("campus-25")
         assert split.course_students.max() <= 25 and split.n_enrolments == p.n_enrolments
-        before = db.replace_enrolments("campus", [(n, []) for n in p.student_names[:1]])
-        assert before == 0 and db.load_problem("campus").student_course_ids(0).size == 0
+        before = db.students.replace_enrolments("campus", [(n, []) for n in p.student_names[:1]])
+        assert before == 0 and db.scenarios.load_problem("campus").student_course_ids(0).size == 0
         with pytest.raises(TimetableError, match="unknown student"):
-            db.replace_enrolments("campus", [("nobody", [])])
-        db.delete_scenario("campus-25")
-        db.delete_scenario("campus")
-        assert db.list_scenarios() == []
+            db.students.replace_enrolments("campus", [("nobody", [])])
+        db.scenarios.delete("campus-25")
+        db.scenarios.delete("campus")
+        assert db.scenarios.names() == []
 
 
 def test_ical_for_unknown_student_and_students_folder(tmp_path, campus):
@@ -447,8 +447,8 @@ def test_timetable_app_shows_a_students_week_and_their_calendar(tmp_path, campus
     spec.loader.exec_module(app)
     p = campus.problem
     with Store(str(tmp_path / "db.duckdb")) as db:
-        db.import_problem(p, "campus", meta=university_meta(campus))
-        vid = db.save_variant("campus", campus.hidden, evaluate(p, campus.hidden))
+        db.scenarios.import_problem(p, "campus", meta=university_meta(campus))
+        vid = db.variants.save("campus", campus.hidden, evaluate(p, campus.hidden))
         name = p.student_names[3]
         state = app.TimetableState(services.Studio(db), scenario="campus", variant=str(vid), view="student", key=name)
         assert (state.view, state.key) == ("student", name) and not state.messages.error
@@ -517,5 +517,5 @@ def test_a_database_made_before_the_students_migration_gets_it(tmp_path, campus)
             con.execute("INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)", [version, description])
     con.close()
     with Store(path) as db:
-        db.import_problem(campus.problem, "campus")
-        assert db.load_problem("campus").n_enrolments == campus.problem.n_enrolments
+        db.scenarios.import_problem(campus.problem, "campus")
+        assert db.scenarios.load_problem("campus").n_enrolments == campus.problem.n_enrolments

@@ -172,19 +172,19 @@ def db(tmp_db, tiny):
     """The tiny university with a published timetable."""
     p = tiny.problem
     with Store.open(tmp_db) as st:
-        st.import_problem(p, "tiny")
-        vid = st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), problem=p)
+        st.scenarios.import_problem(p, "tiny")
+        vid = st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), problem=p)
         W.submit(st, vid)
         W.approve(st, vid)
         W.publish(st, vid)
-        st.add_user("planner", "planner")
-        st.add_user("viewer", "viewer")
+        st.users.add("planner", "planner")
+        st.users.add("viewer", "viewer")
         yield st
 
 
 def _a_covered_lecture(db):
     """(teacher, date, lecture, best substitute) of a lecture that has a candidate."""
-    p = db.load_problem("tiny")
+    p = db.scenarios.load_problem("tiny")
     for t in p.teacher_names:
         pr = S.propose(db, "tiny", t, [f"{MONDAY}..{MONDAY + dt.timedelta(days=4)}"])
         for lp in pr.lectures:
@@ -196,8 +196,8 @@ def _a_covered_lecture(db):
 def _state(db, studio, tiny, when):
     """Everything a rollback must restore, as bytes."""
     p = tiny.problem
-    vid = db.published_variant("tiny")
-    assignments = repr(db._query("SELECT * FROM assignments WHERE variant_id = ? ORDER BY lecture", [vid])).encode()
+    vid = db.approvals.published("tiny")
+    assignments = repr(db.query("SELECT * FROM assignments WHERE variant_id = ? ORDER BY lecture", [vid])).encode()
     active = studio.substitutions_frame("tiny").to_csv(index=False).encode()
     grids = b"".join(
         weekly_grid(p, tiny.hidden, view, key,
@@ -223,7 +223,7 @@ def test_apply_then_rollback_restores_exactly(db, tiny):
         S.rollback(db, [sid])
     actions = db.audit_log(5)["action"].tolist()
     assert actions[:2] == ["roll back substitution", "substitute"]
-    assert db.substitutions("tiny", active_only=False)[0]["rolled_back_by"] == "planner"
+    assert db.substitutions.list("tiny", active_only=False)[0]["rolled_back_by"] == "planner"
 
 
 def test_apply_refuses_a_busy_unqualified_or_absent_teacher_with_the_reason(db, tiny):
@@ -247,7 +247,7 @@ def test_apply_refuses_a_busy_unqualified_or_absent_teacher_with_the_reason(db, 
         S.apply(db, "tiny", when, lecture, sub, user="viewer")
     with pytest.raises(TimetableError, match="does not take place on"):
         S.apply(db, "tiny", when + dt.timedelta(days=1), lecture, sub)
-    assert db.substitutions("tiny", active_only=False) == []
+    assert db.substitutions.list("tiny", active_only=False) == []
 
 
 def test_a_proposal_made_before_someone_else_applied_is_refused(db):
@@ -256,7 +256,7 @@ def test_a_proposal_made_before_someone_else_applied_is_refused(db):
     S.apply(db, "tiny", when, lecture, sub)
     item = {"on_date": when, "lecture": lecture, "absent": teacher, "substitute": sub}
     with pytest.raises(TimetableError, match="changed while you were looking"):
-        db.add_substitutions("tiny", stale.variant_id, [item], expect_active=stale.expect_active)
+        db.substitutions.add("tiny", stale.variant_id, [item], expect_active=stale.expect_active)
 
 
 def test_cover_for_everyone_keeps_every_day_consistent(db, tiny):
@@ -269,9 +269,9 @@ def test_cover_for_everyone_keeps_every_day_consistent(db, tiny):
         ids, left = S.apply_best(db, "tiny", teacher, dates)
         total += len(ids)
     assert total > 0
-    replaced = [r for r in db.substitutions("tiny", active_only=False) if r["rolled_back_at"] is not None]
+    replaced = [r for r in db.substitutions.list("tiny", active_only=False) if r["rolled_back_at"] is not None]
     assert replaced, "no substitute was absent later; the test exercises less than it should"
-    overlays = S.overlays_of(db, p, "tiny", db.published_variant("tiny"))[0]
+    overlays = S.overlays_of(db, p, "tiny", db.approvals.published("tiny"))[0]
     for when in dates:
         day = S.day_of(p, when)
         assert {o.absent for o in overlays if o.on_date == when and o.lecture is None} == set(range(4))
@@ -290,8 +290,8 @@ def test_cover_for_everyone_keeps_every_day_consistent(db, tiny):
 def test_substitutions_need_a_published_timetable(tmp_db, tiny):
     p = tiny.problem
     with Store.open(tmp_db) as st:
-        st.import_problem(p, "tiny")
-        st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), problem=p)
+        st.scenarios.import_problem(p, "tiny")
+        st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), problem=p)
         with pytest.raises(TimetableError, match="has no published timetable"):
             S.propose(st, "tiny", p.teacher_names[0], [MONDAY])
 
@@ -301,7 +301,7 @@ def test_the_overlay_shows_in_the_weeks_grids_and_in_ical(db, tiny):
     studio = Studio(db)
     teacher, when, lecture, sub = _a_covered_lecture(db)
     S.apply(db, "tiny", when, lecture, sub)
-    vid = db.published_variant("tiny")
+    vid = db.approvals.published("tiny")
     c = int(p.lecture_course[lecture])
     course = p.course_names[c]
 
@@ -340,12 +340,12 @@ def test_cover_and_its_rollback_restore_exactly_even_after_a_substitute_falls_il
     dates = [MONDAY + dt.timedelta(days=k) for k in range(5)]
     before = [_state(db, studio, tiny, d) for d in dates]
     first, _ = S.apply_best(db, "tiny", p.teacher_names[0], dates)
-    subs = {r["substitute"] for r in db.substitutions("tiny") if r["substitute"]}
+    subs = {r["substitute"] for r in db.substitutions.list("tiny") if r["substitute"]}
     assert subs, "nobody could substitute; the test exercises nothing"
     ill = sorted(subs)[0]
     after_first = [_state(db, studio, tiny, d) for d in dates]
     second, _ = S.apply_best(db, "tiny", ill, dates)
-    assert any(r["replaces_id"] in first for r in db.substitutions("tiny")), "nothing was replaced"
+    assert any(r["replaces_id"] in first for r in db.substitutions.list("tiny")), "nothing was replaced"
     S.rollback(db, second)
     assert [_state(db, studio, tiny, d) for d in dates] == after_first
     S.rollback(db, first)

@@ -73,10 +73,10 @@ def test_excel_to_database_and_back(tmp_path, tmp_db):
     first = write_tables(rich_problem(), tmp_path / "in.xlsx", meta=META, institution="Uni", term="T1")
     bundle = read_tables(first)
     with Store.open(tmp_db) as db:
-        db.import_problem(bundle.problem, "from excel", institution=bundle.institution, term=bundle.term,
+        db.scenarios.import_problem(bundle.problem, "from excel", institution=bundle.institution, term=bundle.term,
                           meta=bundle.meta)
-        info = db.get_scenario("from excel")
-        second = write_tables(db.load_problem("from excel"), tmp_path / "out.xlsx", meta=db.scenario_meta("from excel"),
+        info = db.scenarios.get("from excel")
+        second = write_tables(db.scenarios.load_problem("from excel"), tmp_path / "out.xlsx", meta=db.scenarios.meta("from excel"),
                               institution=info["institution"], term=info["term"])
     again = read_tables(second)
     assert_same_problem(again.problem, rich_problem())

@@ -31,16 +31,16 @@ def db(tmp_db, tiny):
     p = tiny.problem
     assert set(p.department_names) == set(HEADS)
     with Store.open(tmp_db) as st:
-        st.import_problem(p, "tiny")
+        st.scenarios.import_problem(p, "tiny")
         report = evaluate(p, tiny.hidden)
         assert report.hard_violations == 0
-        st.save_variant("tiny", tiny.hidden, report, name="a", problem=p)
-        st.save_variant("tiny", tiny.hidden, report, name="b", problem=p)
+        st.variants.save("tiny", tiny.hidden, report, name="a", problem=p)
+        st.variants.save("tiny", tiny.hidden, report, name="b", problem=p)
         for dept, name in HEADS.items():
-            st.add_user(name, "head", department=dept)
+            st.users.add(name, "head", department=dept)
         for role in ("viewer", "registrar", "planner", "admin"):
-            st.add_user(role, role)
-        st.add_user("teacher", "teacher", teacher=p.teacher_names[0])
+            st.users.add(role, role)
+        st.users.add("teacher", "teacher", teacher=p.teacher_names[0])
         yield st
 
 
@@ -181,9 +181,9 @@ def test_publishing_archives_the_previous_published_variant(db):
     _to(db, 2, "approved")
     r, archived = W.publish(db, 2, user="registrar")
     assert archived == [1] and r.published == 2
-    statuses = {v["id"]: v["status"] for v in db.list_variants("tiny")}
+    statuses = {v["id"]: v["status"] for v in db.variants.list("tiny")}
     assert statuses == {1: "archived", 2: "published"}
-    assert db.published_variant("tiny") == 2
+    assert db.approvals.published("tiny") == 2
     entry = db.audit_log(1000).iloc[1]  # the archive step is written in the same transaction
     assert (entry["action"], entry["target"], entry["user_name"]) == ("archive variant", "variant 1", "registrar")
 
@@ -193,17 +193,17 @@ def test_only_complete_feasible_current_variants_go_forward(db, tiny):
     broken = tiny.hidden.copy()
     broken.period[1] = broken.period[0]  # a clash (same course twice in one period)
     broken.room[1] = broken.room[0]
-    vid = db.save_variant("tiny", broken, evaluate(p, broken), name="clash", problem=p)
+    vid = db.variants.save("tiny", broken, evaluate(p, broken), name="clash", problem=p)
     with pytest.raises(TimetableError, match="breaks .* hard constraint"):
         W.submit(db, vid)
-    unreported = db.save_variant("tiny", broken, name="no report", problem=p)  # evaluated on submit
+    unreported = db.variants.save("tiny", broken, name="no report", problem=p)  # evaluated on submit
     with pytest.raises(TimetableError, match="breaks .* hard constraint"):
         W.submit(db, unreported)
-    partial = db.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), partial=True, problem=p)
+    partial = db.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), partial=True, problem=p)
     with pytest.raises(TimetableError, match="did not finish"):
         W.submit(db, partial)
     _to(db, 1, "approved")
-    db.update("rooms", "tiny", p.room_names[0], capacity=1)  # the data changes after approval
+    db.tables.update("rooms", "tiny", p.room_names[0], capacity=1)  # the data changes after approval
     with pytest.raises(TimetableError, match="cannot be published: generate a new one"):
         W.publish(db, 1)
     assert _status(db, 1) == "approved"
@@ -216,7 +216,7 @@ def test_a_decision_on_a_stale_snapshot_is_refused(db):
     snapshot = W.review(db, 1)
     W.approve(db, 1, user="head-agr")  # someone else decides meanwhile
     with pytest.raises(TimetableError, match="changed while you were looking"):
-        db.change_variant_status(1, "submitted", action="approve variant", expect_status=snapshot.status,
+        db.approvals.change_status(1, "submitted", action="approve variant", expect_status=snapshot.status,
                                  expect_round=snapshot.round, expect_decisions=len(snapshot.decisions),
                                  decision={"department": "Classics", "decision": "approved"}, user="head-cla")
     assert set(W.review(db, 1).decisions) == {"Agriculture"}
@@ -224,14 +224,14 @@ def test_a_decision_on_a_stale_snapshot_is_refused(db):
 
 def test_status_changes_only_through_the_workflow_and_published_variants_are_kept(db):
     with pytest.raises(TimetableError, match="only through the approval workflow"):
-        db.update_variant(1, status="published")
+        db.variants.update(1, status="published")
     _to(db, 1, "published")
     with pytest.raises(TimetableError, match="archive it before deleting it"):
-        db.delete_variant(1)
+        db.variants.delete(1)
     W.archive(db, 1, user="registrar")
-    db.delete_variant(1)
-    assert [v["id"] for v in db.list_variants("tiny")] == [2]
-    assert db._query("SELECT count(*) AS n FROM variant_approvals WHERE variant_id = 1")[0]["n"] == 0
+    db.variants.delete(1)
+    assert [v["id"] for v in db.variants.list("tiny")] == [2]
+    assert db.query("SELECT count(*) AS n FROM variant_approvals WHERE variant_id = 1")[0]["n"] == 0
 
 
 def test_buttons_shown_per_role(db):
@@ -253,11 +253,11 @@ def test_courses_without_a_department_are_approved_by_an_admin(tmp_db):
     problem = rich_problem()  # its seminar has no department
     tt = rich_timetable()
     with Store.open(tmp_db) as st:
-        st.import_problem(problem, "rich")
-        vid = st.save_variant("rich", tt, evaluate(problem, tt), problem=problem)
-        st.add_user("head-ms", "head", department="Maths & Stats")
-        st.add_user("head-ph", "head", department="Physics")
-        st.add_user("boss", "admin")
+        st.scenarios.import_problem(problem, "rich")
+        vid = st.variants.save("rich", tt, evaluate(problem, tt), problem=problem)
+        st.users.add("head-ms", "head", department="Maths & Stats")
+        st.users.add("head-ph", "head", department="Physics")
+        st.users.add("boss", "admin")
         if evaluate(problem, tt).hard_violations:
             pytest.skip("the sample timetable is not feasible")
         r = W.submit(st, vid)
@@ -292,17 +292,17 @@ def test_migration_5_keeps_every_variant_and_maps_review_to_submitted(tmp_db, ti
     con.close()
     with Store.open(tmp_db) as st:
         assert st.schema_version() >= 5
-        rows = st._query("SELECT id, name, chosen, meta, status, review_round FROM variants ORDER BY id")
+        rows = st.query("SELECT id, name, chosen, meta, status, review_round FROM variants ORDER BY id")
         assert [(r["id"], r["name"], r["chosen"], r["meta"]) for r in rows] == before
         assert [r["status"] for r in rows] == ["draft", "submitted", "approved", "published", "archived"]
         assert [r["review_round"] for r in rows] == [0, 1, 1, 1, 0]
-        new = st.save_variant("old", Timetable(np.zeros(0, np.int32), np.zeros(0, np.int32)))
+        new = st.variants.save("old", Timetable(np.zeros(0, np.int32), np.zeros(0, np.int32)))
         assert new == 6  # the id sequence continues
         with pytest.raises(duckdb.ConstraintException):
-            st._query("INSERT INTO variants (scenario_id, name, status, problem_hash, n_lectures, created_at, "
+            st.query("INSERT INTO variants (scenario_id, name, status, problem_hash, n_lectures, created_at, "
                       "updated_at) VALUES (1, 'x', 'review', 'h', 0, now()::TIMESTAMP, now()::TIMESTAMP)")
-        st.delete_scenario("old")  # foreign keys of the rebuilt table still work for a purge
-        assert st._query("SELECT count(*) AS n FROM variants")[0]["n"] == 0
+        st.scenarios.delete("old")  # foreign keys of the rebuilt table still work for a purge
+        assert st.query("SELECT count(*) AS n FROM variants")[0]["n"] == 0
 
 
 def test_the_command_line_runs_the_workflow_and_refuses_a_wrong_role_plainly(db, capsys):

@@ -37,8 +37,8 @@ def server(tmp_path_factory):
     db = folder / "apps.duckdb"
     p = tiny.problem
     with Store.open(db) as st:
-        st.import_problem(p, "tiny", meta=university_meta(tiny))
-        st.save_variant("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
+        st.scenarios.import_problem(p, "tiny", meta=university_meta(tiny))
+        st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
     port = _free_port()
     with serve_panel([str(REPO / "apps" / "variants.py")], port, dict(os.environ, TT_DB=str(db)), folder,
                      timeout=60, poll=0.3) as base:

@@ -133,7 +133,7 @@ def user_record(store, user: str | None) -> dict | None:
     """
     if user is None:
         return None
-    return store.get_user(str(user))
+    return store.users.get(str(user))
 
 
 def role_of(store, user: str | None) -> str | None:

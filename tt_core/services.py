@@ -584,15 +584,15 @@ class Studio:
 
     # ------------------------------------------------------------------ scenarios
     def scenarios(self) -> list[str]:
-        return self.store.list_scenarios()
+        return self.store.scenarios.names()
 
     def problem(self, scenario: str) -> Problem:
-        return self.store.load_problem(scenario)
+        return self.store.scenarios.load_problem(scenario)
 
     def teacher_labels(self, scenario: str, problem: Problem | None = None) -> dict[str, str]:
         """Teacher id → ``"Full Name (id)"`` (just the id when no full name is known)."""
         problem = problem or self.problem(scenario)
-        full = self.store.scenario_meta(scenario).get("teacher_full_names") or []
+        full = self.store.scenarios.meta(scenario).get("teacher_full_names") or []
         out = {}
         for i, t in enumerate(problem.teacher_names):
             f = full[i] if i < len(full) else ""
@@ -601,7 +601,7 @@ class Studio:
 
     # ------------------------------------------------------------------ variants
     def variants(self, scenario: str) -> list[dict]:
-        return self.store.list_variants(scenario)
+        return self.store.variants.list(scenario)
 
     @staticmethod
     def variant_label(row: dict) -> str:
@@ -625,7 +625,7 @@ class Studio:
         """Load variants; ``fits`` is False when the scenario's lectures changed since."""
         out = []
         for vid in ids:
-            tt, info = self.store.load_variant(int(vid))
+            tt, info = self.store.variants.load(int(vid))
             fits = len(tt.period) == problem.n_lectures and bool((tt.room < problem.n_rooms).all()) \
                 and bool((tt.period < problem.n_periods).all())
             out.append(VariantView(int(vid), self.variant_label(info), tt, info, fits))
@@ -673,7 +673,7 @@ class Studio:
 
     def choose_variant(self, variant_id: int, user: str | None = None) -> None:
         user = self.require("choose_variant", user)
-        self.store.choose_variant(int(variant_id), user=user)
+        self.store.variants.choose(int(variant_id), user=user)
 
     # ------------------------------------------------------------------ checks, manual edits, history
     def check(self, scenario: str) -> tuple[list, pd.DataFrame]:
@@ -714,7 +714,7 @@ class Studio:
         name = (name or "").strip() or (f"edit of #{session.source}" if session.source is not None else None)
         meta = {"edited_from": session.source, "moved_lectures": int(len(session.moved())),
                 "edits": [e.text for e in session.history]}
-        return self.store.save_variant(scenario, session.timetable, report, meta, name=name, parent=session.source,
+        return self.store.variants.save(scenario, session.timetable, report, meta, name=name, parent=session.source,
                                        problem=session.problem, user=user)
 
     def diff(self, scenario: str, a: int, b: int, weights=None):
@@ -764,10 +764,10 @@ class Studio:
 
     # ------------------------------------------------------------------ weight profiles
     def weight_profiles(self, scenario: str) -> list[str]:
-        return self.store.read("weight_profiles", scenario)["name"].tolist()
+        return self.store.tables.read("weight_profiles", scenario)["name"].tolist()
 
     def load_weight_profile(self, scenario: str, name: str) -> dict[str, float]:
-        return expand_weights(self.store.weight_profile(scenario, name))
+        return expand_weights(self.store.weights.get(scenario, name))
 
     def save_weight_profile(self, scenario: str, name: str, weights: dict[str, float],
                             user: str | None = None) -> None:
@@ -775,7 +775,7 @@ class Studio:
         name = (name or "").strip()
         if not name:
             raise TimetableError("give the weight profile a name before saving it")
-        self.store.save_weight_profile(scenario, name, {k: float(v) for k, v in weights.items()}, user=user)
+        self.store.weights.save(scenario, name, {k: float(v) for k, v in weights.items()}, user=user)
 
     # ------------------------------------------------------------------ jobs
     @property
@@ -806,20 +806,20 @@ class Studio:
         return outcome
 
     def job(self, job_id: int) -> dict:
-        job = self.store.get_job(int(job_id))
+        job = self.store.jobs.get(int(job_id))
         if job is None:
             raise TimetableError(f"no job {job_id}")
         return job
 
     def job_events(self, job_id: int, after: int = 0) -> list[dict]:
-        return self.store.get_job_events(int(job_id), after)
+        return self.store.jobs.events(int(job_id), after)
 
     def jobs_frame(self, scenario: str | None = None, limit: int = 50) -> pd.DataFrame:
         """Recent jobs, newest first: id, scenario, status, strategy, time limit, variant, message."""
         cols = ["id", "scenario", "status", "strategy", "time_limit", "variant_id", "created_by", "created_at",
                 "message"]
         rows = []
-        for j in self.store.list_jobs(scenario, limit=limit):
+        for j in self.store.jobs.list(scenario, limit=limit):
             rows.append({"id": j["id"], "scenario": j["scenario"], "status": j["status"], "strategy": j["strategy"],
                          "time_limit": (j.get("params") or {}).get("time_limit"), "variant_id": j["variant_id"],
                          "created_by": j.get("created_by") or "",
@@ -830,11 +830,11 @@ class Studio:
     # ------------------------------------------------------------------ data tables
     def names(self, scenario: str, entity: str) -> list[str]:
         """Names of a scenario's departments, buildings, teachers, courses, rooms or curricula."""
-        return [str(n) for n in self.store.read(entity, scenario)["name"]]
+        return [str(n) for n in self.store.tables.read(entity, scenario)["name"]]
 
     def table(self, scenario: str, entity: str) -> pd.DataFrame:
         spec = TABLES[entity]
-        return _display(self.store.read(entity, scenario), spec)
+        return _display(self.store.tables.read(entity, scenario), spec)
 
     def edit_cell(self, scenario: str, entity: str, key, column: str, value, user: str | None = None) -> str:
         """Change one cell; the whole scenario must still load afterwards, else the change is undone.
@@ -846,7 +846,7 @@ class Studio:
         new = coerce_value(spec, column, value)
         teachers = [key[0] if isinstance(key, tuple) else key] + ([new] if column == "teacher" else [])
         user = self._require_edit(entity, teachers, user)
-        before = self.store.read(entity, scenario)
+        before = self.store.tables.read(entity, scenario)
         old = _display(before, spec)
         key_cols = list(spec.key)
         match = np.ones(len(old), bool)
@@ -858,13 +858,13 @@ class Studio:
         old_value = coerce_value(spec, column, old.loc[np.flatnonzero(match)[0], column])
         if old_value == new:
             return f"{spec.title} {key}: {column} unchanged"
-        self.store.update(entity, scenario, key, user=user, **{column: new})
+        self.store.tables.update(entity, scenario, key, user=user, **{column: new})
         new_key = new if (column in spec.key and len(spec.key) == 1) else key
         try:
-            self.store.load_problem(scenario)
+            self.store.scenarios.load_problem(scenario)
         except ValidationError as exc:
             # the row is valid alone but the scenario is not: put the old value back
-            self.store.update(entity, scenario, new_key, user=user, **{column: old_value})
+            self.store.tables.update(entity, scenario, new_key, user=user, **{column: old_value})
             raise ValidationError(exc.problems, title="the change was refused because the scenario would be "
                                                       "inconsistent") from None
         return f"{spec.title} {key}: {column} = {new!r} saved"
@@ -875,7 +875,7 @@ class Studio:
             raise TimetableError(f"rows cannot be added to {spec.title} here")
         clean = {k: coerce_value(spec, k, values.get(k), new_row=True) for k in spec.key}
         user = self._require_edit(entity, [clean.get("teacher")], user)
-        self.store.create(entity, scenario, user=user, **clean)
+        self.store.tables.create(entity, scenario, user=user, **clean)
         return f"{spec.title}: added {', '.join(f'{k} {v}' for k, v in clean.items())}"
 
     def delete_row(self, scenario: str, entity: str, key, user: str | None = None) -> str:
@@ -883,7 +883,7 @@ class Studio:
         if not spec.addable:
             raise TimetableError(f"rows cannot be deleted from {spec.title} here")
         user = self._require_edit(entity, [key[0] if isinstance(key, tuple) else key], user)
-        self.store.delete(entity, scenario, key, user=user)
+        self.store.tables.delete(entity, scenario, key, user=user)
         return f"{spec.title}: deleted {key}"
 
     def _require_edit(self, entity: str, teachers, user: str | None) -> str | None:
@@ -909,7 +909,7 @@ class Studio:
             raise TimetableError(f"no teacher {teacher!r} in scenario {scenario!r}")
         out = {}
         for entity in TEACHER_TABLES:
-            df = self.store.read(entity, scenario)
+            df = self.store.tables.read(entity, scenario)
             out[entity] = sorted(int(q) for q in df.loc[df["teacher"] == teacher, "period"])
         return out
 
@@ -936,7 +936,7 @@ class Studio:
                                  "marked both unavailable and undesired; pick one per period")
         changes = []
         for entity, periods in (("teacher_unavailability", unavailable), ("teacher_preferences", undesired)):
-            added, removed = self.store.set_teacher_periods(scenario, teacher, entity, periods, user=user)
+            added, removed = self.store.tables.set_teacher_periods(scenario, teacher, entity, periods, user=user)
             if added or removed:
                 changes.append(f"{TABLES[entity].title.lower()}: +{len(added)} −{len(removed)}")
         return f"teacher {teacher}: " + ("; ".join(changes) + " saved" if changes else "nothing changed")
@@ -945,7 +945,7 @@ class Studio:
     def users(self, user: str | None = None) -> pd.DataFrame:
         """Every user and role (admins only)."""
         self.require("manage_users", user)
-        return self.store.users()
+        return self.store.users.list()
 
     def add_user(self, name: str, role: str, teacher: str | None = None, department: str | None = None,
                  user: str | None = None) -> str:
@@ -954,9 +954,9 @@ class Studio:
         name = (name or "").strip()
         if not name:
             raise TimetableError("give the new user's sign-in name")
-        if self.store.get_user(name) is not None:
+        if self.store.users.get(name) is not None:
             raise TimetableError(f"user {name!r} already exists; change their role instead")
-        self.store.add_user(name, role, teacher or None, department=department or None, user=user)
+        self.store.users.add(name, role, teacher or None, department=department or None, user=user)
         return f"user {name} added as {role}"
 
     def set_user_role(self, name: str, role: str, teacher: str | None = None, department: str | None = None,
@@ -964,20 +964,20 @@ class Studio:
         """Change a user's role (admins only); an admin cannot take away the last admin's rights."""
         user = self.require("manage_users", user)
         self._keep_an_admin(name, role)
-        self.store.set_user_role(name, role, teacher or None, department=department or None, user=user)
+        self.store.users.set_role(name, role, teacher or None, department=department or None, user=user)
         return f"user {name} is now {role}"
 
     def remove_user(self, name: str, user: str | None = None) -> str:
         """Remove a user (admins only); the audit log keeps their name on what they did."""
         user = self.require("manage_users", user)
-        if self.store.get_user(name) is None:
+        if self.store.users.get(name) is None:
             raise TimetableError(f"no user {name!r}")
         self._keep_an_admin(name, None)
-        self.store.delete("users", None, name, user=user)
+        self.store.tables.delete("users", None, name, user=user)
         return f"user {name} removed"
 
     def _keep_an_admin(self, name: str, new_role: str | None) -> None:
-        users = self.store.users()
+        users = self.store.users.list()
         admins = set(users.loc[users["role"] == "admin", "name"])
         if name in admins and new_role != "admin" and len(admins) == 1:
             raise TimetableError(f"{name!r} is the only admin; make another user admin first, or nobody "
@@ -1020,7 +1020,7 @@ class Studio:
             from .io.itc2007 import parse_ctt
 
             problem = parse_ctt(data, source=filename)
-            self.store.import_problem(problem, name, user=user)
+            self.store.scenarios.import_problem(problem, name, user=user)
             return name
         if suffix not in ("xlsx", "zip"):
             raise TimetableError(f"{filename or 'the upload'}: unknown file type; upload an ITC2007 .ctt file, an "
@@ -1040,7 +1040,7 @@ class Studio:
                                       title=f"{filename} cannot be imported") from None
             except TimetableError as exc:
                 raise TimetableError(str(exc).replace(str(path), filename)) from None
-        self.store.import_problem(bundle.problem, name, institution=bundle.institution, term=bundle.term,
+        self.store.scenarios.import_problem(bundle.problem, name, institution=bundle.institution, term=bundle.term,
                                   meta=bundle.meta, user=user)
         return name
 
@@ -1054,8 +1054,8 @@ class Studio:
             return f"{stem}.ctt", format_ctt(problem).encode()
         from .io.tables import write_tables
 
-        info = self.store.get_scenario(scenario)
-        meta = self.store.scenario_meta(scenario)
+        info = self.store.scenarios.get(scenario)
+        meta = self.store.scenarios.meta(scenario)
         with tempfile.TemporaryDirectory(prefix="tt-export-") as tmp:
             if fmt == "xlsx":
                 path = write_tables(problem, Path(tmp) / f"{stem}.xlsx", meta=meta, institution=info["institution"],
@@ -1087,7 +1087,7 @@ class Studio:
             raise TimetableError(f"variant #{variant_id} no longer fits scenario {scenario!r} (its data changed "
                                  "since); generate a new variant")
         labels = self.teacher_labels(scenario, problem)
-        full = self.store.scenario_meta(scenario).get("teacher_full_names")
+        full = self.store.scenarios.meta(scenario).get("teacher_full_names")
         stem = file_stem(f"{scenario}-v{variant_id}" + (f"-{view}-{key}" if key else ""))
         if fmt == "ical":
             overlays = self.overlays(scenario, problem, variant_id)
@@ -1137,7 +1137,7 @@ class Studio:
         new state in words. Refusals (wrong status or role) raise with the reason."""
         from . import workflow
 
-        before = self.store.published_variant(self.review(variant_id).scenario)
+        before = self.store.approvals.published(self.review(variant_id).scenario)
         r = workflow.transition(self.store, int(variant_id), action, user=self.who(user), department=department,
                                 reason=reason)
         text = r.summary()
@@ -1146,11 +1146,11 @@ class Studio:
         return text
 
     def published_variant(self, scenario: str) -> int | None:
-        return self.store.published_variant(scenario)
+        return self.store.approvals.published(scenario)
 
     def workflow_history(self, variant_id: int) -> pd.DataFrame:
         """Every department decision on the variant (all review rounds), oldest first."""
-        rows = self.store.variant_decisions(int(variant_id))
+        rows = self.store.approvals.decisions(int(variant_id))
         cols = ["review_round", "department", "decision", "user_name", "reason", "decided_at"]
         df = pd.DataFrame(rows, columns=cols)
         df["decided_at"] = [t.strftime("%Y-%m-%d %H:%M") if t is not None else "" for t in df["decided_at"]]
@@ -1209,7 +1209,7 @@ class Studio:
         """The scenario's substitutions, by date: id, variant, date, lecture, course, absent, substitute…"""
         cols = ["id", "variant_id", "on_date", "lecture", "course", "absent_teacher", "substitute", "note",
                 "created_by", "rolled_back_at"]
-        rows = self.store.substitutions(scenario, active_only=active_only)
+        rows = self.store.substitutions.list(scenario, active_only=active_only)
         df = pd.DataFrame(rows, columns=cols + ["created_at", "rolled_back_by"])[cols]
         df["on_date"] = [d.isoformat() for d in df["on_date"]]
         df["lecture"] = df["lecture"].astype("Int64")
@@ -1225,7 +1225,7 @@ class Studio:
     # ------------------------------------------------------------------ students
     def students_frame(self, scenario: str) -> pd.DataFrame:
         """The scenario's students: name, programme, year, department, courses (enrolled)."""
-        return self.store.students(scenario)
+        return self.store.students.list(scenario)
 
     def student_clashes(self, scenario: str, variant_id: int) -> pd.DataFrame:
         """Every clash of a variant per student: ``student, period, courses`` (empty when none)."""
@@ -1256,11 +1256,11 @@ class Studio:
         original = self.problem(scenario)
         problem, teams = merge_sections(original)
         plan = split_sections(problem, section_size=section_size, teams=teams, method=method)
-        info = self.store.get_scenario(scenario)
-        meta = self.store.scenario_meta(scenario)
+        info = self.store.scenarios.get(scenario)
+        meta = self.store.scenarios.meta(scenario)
         full = dict(zip(original.teacher_names, meta.get("teacher_full_names") or []))
         meta["teacher_full_names"] = [full.get(t, "") for t in plan.problem.teacher_names]  # new course order
-        self.store.import_problem(plan.problem, name, institution=info["institution"], term=info["term"],
+        self.store.scenarios.import_problem(plan.problem, name, institution=info["institution"], term=info["term"],
                                   description=f"{scenario} split into sections of at most "
                                               f"{section_size or 'the largest room'} students",
                                   meta=meta, user=user)
@@ -1282,12 +1282,12 @@ class Studio:
         new, stats = reassign_sections(problem, v.timetable)
         if not stats["moved"]:
             return {**stats, "variant": None}
-        self.store.replace_enrolments(scenario, [(new.student_names[s], [new.course_names[c] for c in
+        self.store.students.replace_enrolments(scenario, [(new.student_names[s], [new.course_names[c] for c in
                                                                          new.student_course_ids(s)])
                                                  for s in range(new.n_students)],
                                       user=user, reason=f"students re-sectioned for variant #{variant_id}")
         report = evaluate(new, v.timetable, self.variant_weights(v.info))
-        vid = self.store.save_variant(scenario, v.timetable, report, meta={"re_sectioned_from": int(variant_id)},
+        vid = self.store.variants.save(scenario, v.timetable, report, meta={"re_sectioned_from": int(variant_id)},
                                       name=f"{v.info['name']} (re-sectioned)", parent=int(variant_id), user=user)
         return {**stats, "variant": vid}
 

@@ -393,7 +393,7 @@ def propose_for(problem: Problem, timetable: Timetable, teacher: int, dates: Seq
 # ----------------------------------------------------------------------------- with a store
 def _published(store, scenario: str, variant_id: int | None) -> int:
     """The variant substitutions apply to: the scenario's published one (the timetable people follow)."""
-    published = store.published_variant(scenario)
+    published = store.approvals.published(scenario)
     if published is None:
         raise TimetableError(f"scenario {scenario!r} has no published timetable; substitutions apply to the published "
                              "one (publish a variant first: `tt workflow publish`)")
@@ -406,7 +406,7 @@ def _published(store, scenario: str, variant_id: int | None) -> int:
 def overlays_of(store, problem: Problem, scenario: str, variant_id: int, *, date_from=None,
                 date_to=None) -> tuple[list[Overlay], list[dict]]:
     """The variant's active substitutions as :class:`Overlay` (plus the store's rows)."""
-    rows = store.substitutions(scenario, variant_id=variant_id, date_from=date_from, date_to=date_to)
+    rows = store.substitutions.list(scenario, variant_id=variant_id, date_from=date_from, date_to=date_to)
     index = {t: i for i, t in enumerate(problem.teacher_names)}
     out = []
     for r in rows:
@@ -429,11 +429,11 @@ def _teacher(problem: Problem, name: str, what: str = "teacher") -> int:
 
 def _context(store, scenario: str, variant_id: int | None, dates):
     vid = _published(store, scenario, variant_id)
-    timetable, info = store.load_variant(vid)
+    timetable, info = store.variants.load(vid)
     if info["stale"]:
         raise TimetableError(f"the published variant #{vid} no longer fits scenario {scenario!r} (its data changed "
                              "since); publish a new timetable before recording substitutions")
-    problem = store.load_problem(scenario)
+    problem = store.scenarios.load_problem(scenario)
     dates = parse_dates(dates)
     overlays, _ = overlays_of(store, problem, scenario, vid, date_from=dates[0], date_to=dates[-1])
     overlays = [o for o in overlays if o.on_date in set(dates)]
@@ -492,7 +492,7 @@ def apply(store, scenario: str, on_date, lecture: int, substitute: str, *, varia
     if why is not None:
         raise TimetableError(f"{substitute} cannot take {problem.course_names[c]} on {when.isoformat()} at "
                              f"{problem.period_labels[int(timetable.period[lecture])]}: {_why_words(why, problem, s)}")
-    (new_id,) = store.add_substitutions(scenario, vid, [{
+    (new_id,) = store.substitutions.add(scenario, vid, [{
         "on_date": when, "lecture": lecture, "absent": problem.teacher_names[absent], "substitute": substitute,
         "note": note, "replaces": replaces}], expect_active=[o.id for o in overlays], user=user)
     return new_id
@@ -548,7 +548,7 @@ def apply_best(store, scenario: str, teacher: str, dates, *, variant_id: int | N
                           "absent": problem.teacher_names[int(problem.course_teacher[lc[l]])],
                           "replaces": None if current is None else current.id})
     used = {it["on_date"] for it in items}
-    ids = store.add_substitutions(scenario, vid, items, expect_active=[o.id for o in overlays if o.on_date in used],
+    ids = store.substitutions.add(scenario, vid, items, expect_active=[o.id for o in overlays if o.on_date in used],
                                   user=user)
     return ids, left
 
@@ -560,7 +560,7 @@ def rollback(store, ids: Sequence[int], *, user: str | None = None) -> None:
     auth.require(store, user, "substitute")
     if not ids:
         raise TimetableError("give the id(s) of the substitution(s) to roll back (see `tt substitute list`)")
-    store.rollback_substitutions(ids, user=user)
+    store.substitutions.rollback(ids, user=user)
 
 
 # ----------------------------------------------------------------------------- views

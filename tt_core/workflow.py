@@ -132,7 +132,7 @@ class Review:
 
 def review(store, variant_id: int) -> Review:
     """The workflow state of a variant."""
-    info = store.variant_review(int(variant_id))
+    info = store.approvals.review(int(variant_id))
     parts = list(info["departments"])
     if info["undepartmented"]:
         parts.append(NO_DEPARTMENT)
@@ -167,7 +167,7 @@ def _check_fits(store, r: Review, action: str) -> None:
     if r.partial:
         raise TimetableError(f"variant #{r.variant_id} is the best-so-far timetable of a job that did not finish; "
                              f"only a finished variant can be {_PAST[action]}")
-    _, info = store.load_variant(r.variant_id)
+    _, info = store.variants.load(r.variant_id)
     if info["stale"]:
         raise TimetableError(f"variant #{r.variant_id} was made before scenario {r.scenario!r} last changed, so it "
                              f"may not fit its courses and rooms; it cannot be {_PAST[action]}: generate a new one")
@@ -175,7 +175,7 @@ def _check_fits(store, r: Review, action: str) -> None:
     if hard is None:  # stored without a cost report: evaluate it now
         from .cost import evaluate
 
-        hard = int(evaluate(store.load_problem(r.scenario_id), store.load_variant_timetable(r.variant_id))
+        hard = int(evaluate(store.scenarios.load_problem(r.scenario_id), store.variants.load_timetable(r.variant_id))
                    .hard_violations)
     if hard:
         raise TimetableError(f"variant #{r.variant_id} breaks {hard} hard constraint(s) (clashes, unplaced lectures "
@@ -184,7 +184,7 @@ def _check_fits(store, r: Review, action: str) -> None:
 
 def _step(store, r: Review, action: str, status: str, *, user, review_round=None, decision=None,
           detail=None) -> list[int]:
-    return store.change_variant_status(r.variant_id, status, action=f"{action} variant", expect_status=r.status,
+    return store.approvals.change_status(r.variant_id, status, action=f"{action} variant", expect_status=r.status,
                                        expect_round=r.round, expect_decisions=len(r.decisions),
                                        review_round=review_round, decision=decision, user=user, detail=detail)
 
@@ -328,4 +328,4 @@ def allowed_actions(store, r: Review, user: str | None) -> list[str]:
 
 def history(store, variant_id: int) -> list[dict]:
     """Every department decision on the variant, all rounds, oldest first."""
-    return store.variant_decisions(int(variant_id))
+    return store.approvals.decisions(int(variant_id))

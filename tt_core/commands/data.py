@@ -157,7 +157,7 @@ def run_import(args: argparse.Namespace) -> int:
     name = args.scenario or src.stem or problem.name
     path = _db(args)
     with Store.open(path) as db:
-        sid = db.import_problem(problem, name, institution=args.institution if args.institution is not None
+        sid = db.scenarios.import_problem(problem, name, institution=args.institution if args.institution is not None
                                 else institution, term=args.term if args.term is not None else term,
                                 meta=(meta or {}) | {"source": str(src)}, user=os.environ.get("USER"))
     _print_sizes(problem, f"imported {src} as scenario {name!r} (id {sid}) in {path}")
@@ -165,15 +165,15 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _pick_variant(db, scenario, spec: str) -> int:
-    info = db.get_scenario(scenario)
+    info = db.scenarios.get(scenario)
     if spec == "published":
-        vid = db.published_variant(info["id"])
+        vid = db.approvals.published(info["id"])
         if vid is None:
             raise TimetableError(f"scenario {info['name']!r} has no published variant; publish one with "
                                  "`tt workflow publish ID` or give --variant ID")
         return vid
     if spec == "chosen":
-        chosen = [v for v in db.list_variants(info["id"]) if v["chosen"]]
+        chosen = [v for v in db.variants.list(info["id"]) if v["chosen"]]
         if not chosen:
             raise TimetableError(f"scenario {info['name']!r} has no chosen variant; give --variant ID "
                                  "(see the variants app) or choose one first")
@@ -182,14 +182,14 @@ def _pick_variant(db, scenario, spec: str) -> int:
         vid = int(spec)
     except ValueError:
         raise TimetableError(f"--variant must be a variant id, 'published' or 'chosen', got {spec!r}") from None
-    if vid not in {v["id"] for v in db.list_variants(info["id"])}:
+    if vid not in {v["id"] for v in db.variants.list(info["id"])}:
         raise TimetableError(f"variant {vid} is not a variant of scenario {info['name']!r}")
     return vid
 
 
 def _scenario_key(db, text: str):
     """A scenario given on the command line: its name, or its id when no scenario has that name."""
-    if not db.scenario_exists(text) and text.isdigit() and db.scenario_exists(int(text)):
+    if not db.scenarios.exists(text) and text.isdigit() and db.scenarios.exists(int(text)):
         return int(text)
     return text
 
@@ -216,13 +216,13 @@ def run_export(args: argparse.Namespace) -> int:
     db = _existing_db(args)
     with db:
         scenario = _scenario_key(db, args.scenario)
-        info = db.get_scenario(scenario)
-        problem = db.load_problem(scenario)
-        meta = db.scenario_meta(scenario)
+        info = db.scenarios.get(scenario)
+        problem = db.scenarios.load_problem(scenario)
+        meta = db.scenarios.meta(scenario)
         timetable = None
         if args.variant:
             vid = _pick_variant(db, scenario, args.variant)
-            timetable, vinfo = db.load_variant(vid)
+            timetable, vinfo = db.variants.load(vid)
             if vinfo["stale"]:
                 raise TimetableError(f"variant {vid} was made before scenario {info['name']!r} was last changed, "
                                      "so it may not fit its courses and rooms any more; generate a new variant")
@@ -300,7 +300,7 @@ def run_synth(args: argparse.Namespace) -> int:
 
         name = args.scenario or recipe.name
         with Store.open(args.db) as db:
-            sid = db.import_problem(problem, name, meta=meta, user=os.environ.get("USER"))
+            sid = db.scenarios.import_problem(problem, name, meta=meta, user=os.environ.get("USER"))
         _print_sizes(problem, f"imported {problem.name} as scenario {name!r} (id {sid}) in {args.db}")
     if university.dropped_lectures:
         print(f"note: {university.dropped_lectures} lecture(s) of the recipe could not be placed and were left out")
@@ -311,7 +311,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     """Print the scenarios as an aligned table (or JSON)."""
     db = _existing_db(args)
     with db:
-        rows = db.scenarios_overview()
+        rows = db.scenarios.overview()
     if args.json:
         print(json.dumps(rows, default=str, indent=2))
         return 0
@@ -349,13 +349,13 @@ def run_demo_build(args: argparse.Namespace) -> int:
     os.unlink(tmp)  # DuckDB creates the file itself
     try:
         with Store.open(tmp) as db:
-            db.import_problem(university.problem, "demo", institution="Demo University", term="demo term",
+            db.scenarios.import_problem(university.problem, "demo", institution="Demo University", term="demo term",
                               description=f"synthetic university from {args.recipe} (seed {recipe.seed})",
                               meta=university_meta(university), user="tt demo build")
-            db.save_weight_profile("demo", "itc", {c.name: c.itc_weight for c in K.CONSTRAINTS},
+            db.weights.save("demo", "itc", {c.name: c.itc_weight for c in K.CONSTRAINTS},
                                    "ITC2007 competition weights; extension terms weigh 1", user="tt demo build")
             for name, role in DEMO_USERS:
-                db.add_user(name, role, user="tt demo build")
+                db.users.add(name, role, user="tt demo build")
         os.replace(tmp, out)
     finally:
         for leftover in (tmp, tmp + ".wal"):

@@ -86,9 +86,9 @@ def _open(db: str):
 
 def _offline(db: str):
     from .. import store
-    from ..jobs.runner import OfflineJobs
+    from ..jobs.api import OfflineJobs
 
-    return OfflineJobs(store.connect_for_runner(db), db)
+    return OfflineJobs(store.Store.open(db), db)
 
 
 def _close(handle) -> None:
@@ -124,7 +124,7 @@ def _finish_runner(runner) -> None:
 
 
 def _follow(source, job_id: int) -> int:
-    from ..jobs.runner import progress_bar, watch_events
+    from ..jobs.api import progress_bar, watch_events
 
     if sys.stderr.isatty():
         status = progress_bar(source, job_id, file=sys.stderr)
@@ -285,7 +285,7 @@ def run_retry(args) -> int:
 
 def run_watch(args) -> int:
     from ..jobs.control import find_runner
-    from ..jobs.runner import FINAL
+    from ..store import FINAL
 
     remote = find_runner(args.db)
     if remote is not None:

@@ -64,11 +64,11 @@ def _load_source(args) -> tuple[object, str]:
                              "to find a scenario of that name in; give a file, or --db")
     with _existing_db(args) as db:
         key = _scenario_key(db, args.source)
-        if not db.scenario_exists(key):
-            names = db.list_scenarios()
+        if not db.scenarios.exists(key):
+            names = db.scenarios.names()
             raise TimetableError(f"{args.source!r} is neither a file nor a scenario of {path} (scenarios: "
                                  f"{', '.join(names) or 'none'})")
-        return db.load_problem(key), f"scenario {db.get_scenario(key)['name']!r}"
+        return db.scenarios.load_problem(key), f"scenario {db.scenarios.get(key)['name']!r}"
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -119,7 +119,7 @@ def run_diff(args: argparse.Namespace) -> int:
     from .data import _existing_db
 
     with _existing_db(args) as db:
-        _tt, info = db.load_variant(args.a, check_stale=False)
+        _tt, info = db.variants.load(args.a, check_stale=False)
         d = Studio(db).diff(info["scenario"], args.a, args.b)
     costs = d.costs if args.all else d.changed_costs()
     if args.json:

@@ -105,7 +105,7 @@ def _password(args) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     with _db(args) as db:
-        df = db.users()
+        df = db.users.list()
     if args.json:
         print(json.dumps(df.to_dict("records"), default=str, indent=2))
         return 0
@@ -124,7 +124,7 @@ def run_add(args: argparse.Namespace) -> int:
 
     password = _password(args) if args.credentials else None
     with _db(args) as db:
-        db.add_user(args.name, args.role, args.teacher, department=args.department, user=_me())
+        db.users.add(args.name, args.role, args.teacher, department=args.department, user=_me())
     if args.credentials:
         set_password(args.credentials, args.name, password)
     print(f"added {args.name} as {args.role}" + (f"; password written to {args.credentials}" if args.credentials else ""))
@@ -133,7 +133,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_role(args: argparse.Namespace) -> int:
     with _db(args) as db:
-        db.set_user_role(args.name, args.role, args.teacher, department=args.department, user=_me())
+        db.users.set_role(args.name, args.role, args.teacher, department=args.department, user=_me())
     print(f"{args.name} is now {args.role}")
     return 0
 
@@ -143,9 +143,9 @@ def run_remove(args: argparse.Namespace) -> int:
     from ..errors import TimetableError
 
     with _db(args) as db:
-        if db.get_user(args.name) is None:
+        if db.users.get(args.name) is None:
             raise TimetableError(f"no user {args.name!r}; `tt users list --db {args.db}` shows them")
-        db.delete("users", None, args.name, user=_me())
+        db.tables.delete("users", None, args.name, user=_me())
     if args.credentials and remove_password(args.credentials, args.name):
         print(f"removed {args.name}'s password from {args.credentials}")
     print(f"removed {args.name}")
@@ -158,17 +158,17 @@ def run_demo(args: argparse.Namespace) -> int:
     from ..errors import TimetableError
 
     with _db(args) as db:
-        scenarios = db.list_scenarios()
+        scenarios = db.scenarios.names()
         if not scenarios:
             raise TimetableError(f"{args.db} has no scenario; demo accounts link to its first teacher and department")
-        teachers = db.read("teachers", scenarios[0])["name"].tolist()
-        departments = db.read("departments", scenarios[0])["name"].tolist()
+        teachers = db.tables.read("teachers", scenarios[0])["name"].tolist()
+        departments = db.tables.read("departments", scenarios[0])["name"].tolist()
         if not teachers or not departments:
             raise TimetableError(f"scenario {scenarios[0]!r} needs a teacher and a department for the demo accounts")
         accounts = demo_accounts(teachers[0], departments[0])
         for a in accounts:
-            if db.get_user(a["name"]) is None:
-                db.add_user(a["name"], a["role"], a["teacher"], department=a["department"], user=_me())
+            if db.users.get(a["name"]) is None:
+                db.users.add(a["name"], a["role"], a["teacher"], department=a["department"], user=_me())
     if args.credentials:
         for a in accounts:
             set_password(args.credentials, a["name"], DEMO_PASSWORD)

@@ -113,9 +113,9 @@ def _studio(args):
 
 
 def _scenario(studio, text: str):
-    if not studio.store.scenario_exists(text) and text.isdigit() and studio.store.scenario_exists(int(text)):
-        return studio.store.get_scenario(int(text))["name"]
-    studio.store.get_scenario(text)  # refuses an unknown name, listing the known ones
+    if not studio.store.scenarios.exists(text) and text.isdigit() and studio.store.scenarios.exists(int(text)):
+        return studio.store.scenarios.get(int(text))["name"]
+    studio.store.scenarios.get(text)  # refuses an unknown name, listing the known ones
     return text
 
 
@@ -154,7 +154,7 @@ def run_status(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
         r = studio.review(args.variant)
-        decisions = studio.store.variant_decisions(args.variant)
+        decisions = studio.store.approvals.decisions(args.variant)
         for d in decisions:
             d["decided_at"] = d["decided_at"].strftime("%Y-%m-%d %H:%M")
         actions = studio.workflow_actions(args.variant)

@@ -54,15 +54,16 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .. import hardware, store
+from .. import hardware
 from ..errors import TimetableError
+from ..store import FINAL, Store
+from .api import check_status, info_event, job_with_checkpoint, progress_bar, queue_job, requeue_job, \
+    validate_settings, watch_events
+from .policy import RetryPolicy, TimeLimits, first_line, is_worker_loss, memory_bytes
+from .records import JobRecords
 from .task import run_job
 
 log = logging.getLogger(__name__)
-
-STATUSES = store.JOB_STATUSES
-FINAL = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
-RETRYABLE = frozenset({"failed", "cancelled", "interrupted"})
 
 ProgressHook = Callable[[int, dict], None]
 DoneHook = Callable[[int, str], None]
@@ -91,24 +92,6 @@ def local_cluster(n_workers: int | None = None, memory_limit: str | int | None =
                             processes=True, dashboard_address=":0", **kwargs)
 
 
-def _is_worker_loss(exc: BaseException) -> bool:
-    """True for errors meaning 'the worker or the connection died', not 'the job is wrong'."""
-    from distributed import KilledWorker
-    from distributed.comm.core import CommClosedError
-
-    if isinstance(exc, (KilledWorker, CommClosedError, ConnectionError, TimeoutError)):
-        return True
-    return type(exc).__name__ in {"WorkerLost", "FutureCancelledError", "CancelledError"}
-
-
-def _memory_bytes(limit) -> int | None:
-    if limit is None:
-        return None
-    from dask.utils import parse_bytes
-
-    return int(parse_bytes(limit)) if isinstance(limit, str) else int(limit)
-
-
 @dataclass
 class _Attempt:
     """One running attempt of a job (runner memory only)."""
@@ -130,26 +113,6 @@ class _Attempt:
     overrun_at: float | None = None  # when the runner stopped it for overrunning its time limit
     checkpoint_elapsed: float = 0.0
     shutdown: bool = False           # stopped by close(), not by the user
-
-
-def validate_settings(strategy: str | None, time_limit, seed) -> tuple[str, float, int]:
-    """Check job settings before a row is written; raises TimetableError saying what to change."""
-    from ..solvers import DEFAULT_STRATEGY, STRATEGIES
-
-    name = strategy or DEFAULT_STRATEGY
-    if name not in STRATEGIES:
-        raise TimetableError(f"unknown strategy {name!r}; choose one of: {', '.join(sorted(STRATEGIES))}")
-    try:
-        limit = float(time_limit)
-    except (TypeError, ValueError):
-        raise TimetableError(f"time limit must be a number of seconds, got {time_limit!r}") from None
-    if not limit > 0 or limit != limit or limit == float("inf"):
-        raise TimetableError(f"time limit must be a positive number of seconds, got {time_limit!r}")
-    try:
-        seed = int(seed)
-    except (TypeError, ValueError):
-        raise TimetableError(f"seed must be a whole number, got {seed!r}") from None
-    return name, limit, seed
 
 
 class JobRunner:
@@ -200,19 +163,15 @@ class JobRunner:
                  on_done: DoneHook | None = None, control: bool = True, tick: float = 0.1):
         if max_concurrent < 1:
             raise TimetableError(f"max_concurrent must be at least 1, got {max_concurrent}")
-        if max_retries < 0:
-            raise TimetableError(f"max_retries cannot be negative, got {max_retries}")
         if checkpoint_every <= 0:
             raise TimetableError(f"checkpoint_every must be positive, got {checkpoint_every}")
         self.db_path = Path(db_path)
         self.max_concurrent = int(max_concurrent)
-        self.max_retries = int(max_retries)
-        self.memory_limit = _memory_bytes(memory_limit)
+        self.retries = RetryPolicy(int(max_retries), float(backoff))
+        self.limits = TimeLimits(float(overrun_grace), float(startup_allowance))
+        self.memory_limit = memory_bytes(memory_limit)
         self.max_time_limit = max_time_limit
         self.checkpoint_every = float(checkpoint_every)
-        self.backoff = float(backoff)
-        self.overrun_grace = float(overrun_grace)
-        self.startup_allowance = float(startup_allowance)
         self.on_progress = on_progress
         self.on_done = on_done
         self.tick = float(tick)
@@ -230,7 +189,8 @@ class JobRunner:
         self._queue_changed = True   # look at the queued jobs in the next round
         self._next_queue_look = 0.0
         self._db_key = hashlib.sha1(str(self.db_path.resolve()).encode()).hexdigest()[:10]
-        self._con = store.connect_for_runner(self.db_path)
+        self._con = Store.open(self.db_path)
+        self._records = JobRecords(self._con)
         self._cluster = None
         self._own_client = False
         self._control = None
@@ -380,7 +340,7 @@ class JobRunner:
                 if a.cancel_requested is None:
                     a.cancel_requested = time.monotonic()
                     self._set_stop(a)
-                    store.append_job_events(self._con, job_id, [_info("cancel requested")])
+                    self._records.note(job_id, "cancel requested")
                 self._wake.set()
                 return "cancelling"
             job = self._job(job_id)
@@ -407,24 +367,20 @@ class JobRunner:
         """The job's row as a dict (status, message, parameters, variant, checkpoint summary)."""
         with self._lock:
             self._check_open()
-            job = self._job(job_id)
-            cp = store.read_checkpoint(self._con, job_id)
-        job["checkpoint"] = None if cp is None else {k: cp[k] for k in cp if k not in ("period", "room")}
-        return job
+            return job_with_checkpoint(self._con, job_id, self.db_path)
 
     def list_jobs(self, status: str | None = None, limit: int | None = None) -> list[dict]:
         """Jobs, newest first (optionally only those with ``status``)."""
-        if status is not None and status not in STATUSES:
-            raise TimetableError(f"unknown job status {status!r}; one of {', '.join(STATUSES)}")
+        check_status(status)
         with self._lock:
             self._check_open()
-            return store.list_jobs(self._con, status=status, limit=limit)
+            return self._con.jobs.list(status=status, limit=limit)
 
     def events(self, job_id: int, after: int = 0) -> list[dict]:
         """The job's events with a sequence number above ``after``, in order."""
         with self._lock:
             self._check_open()
-            return store.get_job_events(self._con, job_id, after=after)
+            return self._con.jobs.events(job_id, after=after)
 
     def wait(self, job_id: int, timeout: float | None = None) -> str:
         """Block until the job has ended; returns its final status (raises TimeoutError)."""
@@ -444,7 +400,7 @@ class JobRunner:
         """Block until no job is queued or running."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._done_cond:
-            while self._check_open() or self._active or store.list_jobs(self._con, status="queued"):
+            while self._check_open() or self._active or self._con.jobs.list(status="queued"):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise TimeoutError(f"jobs still queued or running after {timeout} s")
@@ -512,11 +468,11 @@ class JobRunner:
                         kind = item["kind"]
                         if kind == "started":
                             if a.started is not None:  # a cluster with Dask retries re-ran the task
-                                events.append(_info(f"the worker {a.worker} (pid {a.pid}) of attempt {a.attempt} "
+                                events.append(info_event(f"the worker {a.worker} (pid {a.pid}) of attempt {a.attempt} "
                                                     "was lost and Dask re-ran the task from its start", kind="retry"))
                                 a.solving = None
                             a.started, a.worker, a.pid = time.monotonic(), item["worker"], item["pid"]
-                            events.append(_info(f"attempt {a.attempt} running on {item['worker'] or 'this process'} "
+                            events.append(info_event(f"attempt {a.attempt} running on {item['worker'] or 'this process'} "
                                                 f"(pid {item['pid']})"))
                         elif kind == "checkpoint":
                             checkpoint = item
@@ -526,13 +482,9 @@ class JobRunner:
                             events.append({k: item.get(k) for k in ("stage", "fraction", "best_cost",
                                                                       "hard_violations", "elapsed", "eta", "message")}
                                           | {"kind": "progress"})
-                if events:
-                    store.append_job_events(self._con, job_id, events)
+                if events or checkpoint is not None:
+                    self._records.progress(job_id, events, checkpoint)
                 if checkpoint is not None:
-                    store.write_checkpoint(self._con, job_id, checkpoint["period"], checkpoint["room"],
-                                           soft_cost=checkpoint["best_cost"],
-                                           hard_violations=checkpoint["hard_violations"],
-                                           elapsed=checkpoint["elapsed"])
                     a.checkpoint_elapsed = checkpoint["elapsed"]
             if self.on_progress is not None:
                 for ev in events:
@@ -573,58 +525,29 @@ class JobRunner:
     def _attempt_finished(self, a: _Attempt, summary: dict) -> None:
         ended_by = summary.get("ended_by", "time")
         partial = ended_by != "time" or a.overrun_at is not None
-        with self._lock:
-            variant_id = store.save_variant_from_job(
-                self._con, a.job_id, a.problem, summary["period"], summary["room"], partial=partial,
-                soft_cost=summary["soft_cost"], hard_violations=summary["hard_violations"],
-                by_constraint=summary.get("by_constraint"),
-                stats={k: summary.get(k) for k in ("strategy", "segments", "iterations", "elapsed_total",
-                                                    "worker", "peak_rss")})
-            store.write_checkpoint(self._con, a.job_id, summary["period"], summary["room"],
-                                   soft_cost=summary["soft_cost"], hard_violations=summary["hard_violations"],
-                                   elapsed=summary.get("elapsed_total", 0.0))
-            cost = f"cost {summary['soft_cost']:g}" if summary["soft_cost"] is not None else "no cost"
-            what = f"variant {variant_id} ({cost}, {summary['hard_violations']} hard violation(s))"
+
+        def outcome(what: str) -> tuple[str, str]:
             if a.overrun_at is not None:
-                self._finish(a.job_id, "failed",
-                             f"exceeded its time limit of {a.time_limit:g} s and was stopped; kept its best "
-                             f"timetable as partial {what}", variant_id=variant_id)
-            elif ended_by == "memory":
-                self._finish(a.job_id, "failed", f"stopped at the memory limit: {summary.get('reason')}; kept "
-                             f"its best timetable as partial {what}", variant_id=variant_id)
-            elif a.shutdown:
-                self._finish(a.job_id, "interrupted", f"the runner shut down; kept its best timetable as "
-                             f"partial {what}; retry resumes it", variant_id=variant_id)
-            elif ended_by == "cancel" or a.cancel_requested is not None:
-                self._finish(a.job_id, "cancelled", f"cancelled; kept its best timetable as partial {what}",
-                             variant_id=variant_id)
-            else:
-                self._finish(a.job_id, "succeeded", f"saved {what}", variant_id=variant_id)
+                return "failed", (f"exceeded its time limit of {a.time_limit:g} s and was stopped; kept its best "
+                                  f"timetable as partial {what}")
+            if ended_by == "memory":
+                return "failed", (f"stopped at the memory limit: {summary.get('reason')}; kept its best timetable "
+                                  f"as partial {what}")
+            if a.shutdown:
+                return "interrupted", f"the runner shut down; kept its best timetable as partial {what}; retry resumes it"
+            if ended_by == "cancel" or a.cancel_requested is not None:
+                return "cancelled", f"cancelled; kept its best timetable as partial {what}"
+            return "succeeded", f"saved {what}"
+
+        with self._lock:
+            status, _message, _vid = self._records.finish_with_result(a.job_id, a.problem, summary, partial=partial,
+                                                                      outcome=outcome)
+            self._ended(a.job_id, status)
 
     def _attempt_failed(self, a: _Attempt, exc: BaseException | None) -> None:
         with self._lock:
-            if exc is not None and _is_worker_loss(exc) and a.cancel_requested is None:
-                n = self._worker_losses.get(a.job_id, 0) + 1
-                self._worker_losses[a.job_id] = n
-                reason = f"{type(exc).__name__}: {_first_line(exc)}"
-                if n <= self.max_retries:
-                    wait = self.backoff * 2 ** (n - 1)
-                    self._active.pop(a.job_id, None)
-                    self._clear_stop(a)
-                    self._retry_at[a.job_id] = time.monotonic() + wait
-                    store.update_job_status(self._con, a.job_id, "queued",
-                                            message=f"worker lost ({reason}); retry {n} of {self.max_retries} "
-                                                    f"in {wait:g} s from the last checkpoint")
-                    store.append_job_events(self._con, a.job_id, [_info(
-                        f"worker lost ({reason}); retry {n} of {self.max_retries} in {wait:g} s "
-                        f"from the checkpoint at {a.checkpoint_elapsed:.1f} s", kind="retry")])
-                    return
-                hint = ""
-                if self.memory_limit:
-                    hint = (f"; workers have a memory limit of {self.memory_limit / 2**20:.0f} MiB, a worker "
-                            "killed for memory also ends this way")
-                self._finish(a.job_id, "failed", f"its worker died {n} time{'s' if n != 1 else ''} (last: "
-                             f"{reason}); gave up after {self.max_retries} retries{hint}")
+            if exc is not None and is_worker_loss(exc) and a.cancel_requested is None:
+                self._worker_lost(a, exc)
                 return
             if exc is None:
                 message = f"the task ended without a result (future status {a.future.status})"
@@ -634,10 +557,30 @@ class JobRunner:
                 message = f"{type(exc).__name__}: {exc}"
             if a.shutdown:
                 self._finish(a.job_id, "interrupted", f"the runner shut down ({message}); retry resumes it")
-            elif a.cancel_requested is not None and (exc is None or _is_worker_loss(exc)):
+            elif a.cancel_requested is not None and (exc is None or is_worker_loss(exc)):
                 self._finish(a.job_id, "cancelled", f"cancelled ({message})")
             else:
                 self._finish(a.job_id, "failed", message)
+
+    def _worker_lost(self, a: _Attempt, exc: BaseException) -> None:
+        """Retry from the last checkpoint after a back-off, or fail once the retries are used up."""
+        n = self._worker_losses.get(a.job_id, 0) + 1
+        self._worker_losses[a.job_id] = n
+        reason = f"{type(exc).__name__}: {first_line(exc)}"
+        wait = self.retries.wait_before(n)
+        if wait is not None:
+            self._active.pop(a.job_id, None)
+            self._clear_stop(a)
+            self._retry_at[a.job_id] = time.monotonic() + wait
+            self._records.requeue(a.job_id, f"worker lost ({reason}); retry {n} of {self.retries.max_retries} in "
+                                            f"{wait:g} s from the checkpoint at {a.checkpoint_elapsed:.1f} s")
+            return
+        hint = ""
+        if self.memory_limit:
+            hint = (f"; workers have a memory limit of {self.memory_limit / 2**20:.0f} MiB, a worker "
+                    "killed for memory also ends this way")
+        self._finish(a.job_id, "failed", f"its worker died {n} time{'s' if n != 1 else ''} (last: "
+                     f"{reason}); gave up after {self.retries.max_retries} retries{hint}")
 
     def _enforce_time_limits(self) -> None:
         now = time.monotonic()
@@ -645,28 +588,19 @@ class JobRunner:
             for a in list(self._active.values()):
                 if a.future.done():
                     continue
-                # the clock starts with the solver's first event: before it, a cold worker imports
-                # modules and compiles kernels, which may take a while on a busy machine
-                if a.solving is not None:
-                    over = now - a.solving - a.time_limit - max(self.overrun_grace, 0.25 * a.time_limit)
-                    what = (f"still solving {now - a.solving:.0f} s after it began, over its time limit of "
-                            f"{a.time_limit:g} s")
-                else:
-                    over = now - a.submitted - a.time_limit - self.startup_allowance
-                    what = (f"no progress {now - a.submitted:.0f} s after it was submitted (time limit "
-                            f"{a.time_limit:g} s + {self.startup_allowance:g} s to start)")
+                over, what = self.limits.overrun(now=now, submitted=a.submitted, solving=a.solving,
+                                                 time_limit=a.time_limit)
                 if a.overrun_at is None and a.cancel_requested is None and over > 0:
                     a.overrun_at = now
                     self._set_stop(a)
-                    store.append_job_events(self._con, a.job_id, [_info(f"{what}; stopping it", kind="limit")])
-                stopped_at = a.overrun_at or a.cancel_requested
-                if stopped_at is not None and now - stopped_at > self.overrun_grace:
+                    self._records.note(a.job_id, f"{what}; stopping it", kind="limit")
+                if self.limits.abandon(now=now, stopped_at=a.overrun_at or a.cancel_requested):
                     with contextlib.suppress(Exception):
                         a.future.cancel()
                     why = ("did not stop after being cancelled" if a.overrun_at is None
                            else f"exceeded its time limit of {a.time_limit:g} s and did not stop")
                     self._finish(a.job_id, "cancelled" if a.overrun_at is None else "failed",
-                                 f"{why} within {self.overrun_grace:g} s; its worker task was abandoned")
+                                 f"{why} within {self.limits.overrun_grace:g} s; its worker task was abandoned")
 
     def _start_queued(self) -> None:
         if self._closing.is_set() or self._closing_requested:
@@ -681,7 +615,7 @@ class JobRunner:
                 return
             self._queue_changed = False
             self._next_queue_look = now + 1.0
-            for job in store.list_jobs(self._con, status="queued", oldest_first=True):
+            for job in self._con.jobs.list(status="queued", oldest_first=True):
                 if free <= 0:
                     break
                 job_id = int(job["id"])
@@ -707,24 +641,24 @@ class JobRunner:
         strategy, time_limit, _seed = validate_settings(params.get("strategy") or job.get("strategy"),
                                                         params.get("time_limit"), params.get("seed", 0))
         params["strategy"] = strategy
-        problem = store.load_problem(self._con, job["scenario"])
+        problem = self._con.scenarios.load_problem(job["scenario"])
         initial = None
         elapsed_before = 0.0
-        cp = store.read_checkpoint(self._con, job_id)
+        cp = self._con.jobs.read_checkpoint(job_id)
         note = ""
         if cp is not None:
             initial = {"period": np.asarray(cp["period"]).tolist(), "room": np.asarray(cp["room"]).tolist()}
             elapsed_before = float(cp["elapsed"] or 0.0)
             note = f"; resumes from the checkpoint at {elapsed_before:.1f} s (cost {cp['soft_cost']})"
         elif params.get("initial_variant") is not None:
-            tt = store.load_variant_timetable(self._con, int(params["initial_variant"]))
+            tt = self._con.variants.load_timetable(int(params["initial_variant"]))
             initial = {"period": [int(x) for x in tt.period], "room": [int(x) for x in tt.room]}
         if initial is not None and len(initial["period"]) != problem.n_lectures:
             raise TimetableError(f"the start timetable has {len(initial['period'])} lectures but scenario "
                                  f"{job['scenario']!r} now has {problem.n_lectures}; submit a new job")
         # what is left of the budget; a job resumed at the very end still gets a short polish
         budget = max(time_limit - elapsed_before, min(time_limit, 1.0))
-        attempt = store.start_job_attempt(self._con, job_id)
+        attempt = self._con.jobs.start_attempt(job_id)
         stop_name = f"tt-stop-{self._db_key}-{job_id}-{attempt}"
         stop = Event(stop_name, client=self.client)
         task_params = {"time_limit": budget, "seed": int(params.get("seed", 0)), "weights": params.get("weights"),
@@ -737,20 +671,22 @@ class JobRunner:
         a.checkpoint_elapsed = elapsed_before
         self._active[job_id] = a
         future.add_done_callback(lambda _f: self._wake.set())
-        store.append_job_events(self._con, job_id, [_info(
-            f"attempt {attempt} submitted: {params.get('strategy')}, {budget:g} s, seed {params.get('seed', 0)}"
-            f"{note}", kind="start")])
+        self._records.note(job_id, f"attempt {attempt} submitted: {params.get('strategy')}, {budget:g} s, seed "
+                                   f"{params.get('seed', 0)}{note}", kind="start")
 
     # ================================================================= helpers
     def _finish(self, job_id: int, status: str, message: str, variant_id: int | None = None) -> None:
-        """Record a final status (caller holds the lock), free the attempt, notify."""
+        """Record a final status with its last event (caller holds the lock), free the attempt, notify."""
+        self._records.finish(job_id, status, message, variant_id=variant_id)
+        self._ended(job_id, status)
+
+    def _ended(self, job_id: int, status: str) -> None:
+        """Forget a job that has ended (its rows are written), wake whoever waits for it."""
         a = self._active.pop(job_id, None)
         if a is not None:
             self._clear_stop(a)
             self._queue_changed = True  # a slot is free
         self._worker_losses.pop(job_id, None)
-        store.update_job_status(self._con, job_id, status, message=message, variant_id=variant_id)
-        store.append_job_events(self._con, job_id, [_info(message, kind=status)])
         self._done_cond.notify_all()
         if self.on_done is not None:
             self._call_hook(self.on_done, job_id, status)
@@ -773,7 +709,7 @@ class JobRunner:
             log.exception("job callback %r failed", hook)
 
     def _job(self, job_id: int) -> dict:
-        job = store.get_job(self._con, job_id)
+        job = self._con.jobs.get(job_id)
         if job is None:
             raise TimetableError(f"no job {job_id} in {self.db_path}")
         return job
@@ -786,19 +722,8 @@ class JobRunner:
 
     def _recover(self) -> list[tuple[int, int]]:
         """Mark jobs left ``running`` by a dead runner ``interrupted``; returns (job, attempt) pairs."""
-        out = []
         with self._lock:
-            for job in store.list_jobs(self._con, status="running"):
-                job_id = int(job["id"])
-                cp = store.read_checkpoint(self._con, job_id)
-                kept = (f"its checkpoint at {cp['elapsed']:.1f} s is kept; retry resumes from it" if cp
-                        else "it had no checkpoint yet; retry starts it again")
-                store.update_job_status(self._con, job_id, "interrupted",
-                                        message=f"the runner stopped while it ran; {kept}")
-                store.append_job_events(self._con, job_id, [_info(
-                    f"the runner stopped while it ran; {kept}", kind="interrupted")])
-                out.append((job_id, int(job.get("attempts") or 0)))
-        return out
+            return self._records.recover()
 
     def _stop_orphans(self, jobs: list[tuple[int, int]]) -> None:
         """On a shared cluster the dead runner's tasks may still run: set their stop events."""
@@ -807,160 +732,3 @@ class JobRunner:
         for job_id, attempt in jobs:
             with contextlib.suppress(Exception):
                 Event(f"tt-stop-{self._db_key}-{job_id}-{attempt}", client=self.client).set()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _info(message: str, kind: str = "info") -> dict:
-    return {"kind": kind, "stage": None, "fraction": None, "best_cost": None, "hard_violations": None,
-            "elapsed": None, "eta": None, "message": message}
-
-
-# ===================================================================== shared with the offline CLI
-def queue_job(con, scenario: str, *, strategy: str | None, weights=None, time_limit: float = 60.0,
-              seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
-              user: str | None = None) -> int:
-    """Validate the settings and write a ``queued`` job row (used by the runner and the CLI);
-    ``user`` is who asked (``jobs.created_by`` and the audit log)."""
-    strategy, time_limit, seed = validate_settings(strategy, time_limit, seed)
-    if not store.scenario_exists(con, scenario):
-        known = store.list_scenarios(con)
-        raise TimetableError(f"unknown scenario {scenario!r}; "
-                             + (f"known: {', '.join(known)}" if known else "the database has none; import one first"))
-    if pinned is not None:
-        arr = np.asarray(pinned)
-        ids = np.flatnonzero(arr) if arr.dtype == bool else arr.astype(np.int64).ravel()
-        pinned = sorted({int(x) for x in ids})
-        if pinned and initial_variant is None:
-            raise TimetableError("pinned lectures need initial_variant: the variant that says where they are pinned")
-    if initial_variant is not None:
-        _tt, info = con.load_variant(int(initial_variant), check_stale=False)  # TimetableError when unknown
-        if info["scenario"] != scenario and info["scenario_id"] != scenario:
-            raise TimetableError(f"variant {initial_variant} belongs to scenario {info['scenario']!r}, "
-                                 f"not {scenario!r}; start from a variant of the same scenario")
-    if weights is not None:
-        from ..cost import resolve_weights
-
-        try:
-            if isinstance(weights, dict):
-                weights = {str(k): float(v) for k, v in weights.items()}
-            else:
-                weights = [float(x) for x in np.asarray(weights, dtype=np.float64).ravel()]
-        except (TypeError, ValueError):
-            raise TimetableError(f"weights must be numbers by constraint name, got {weights!r}") from None
-        resolve_weights(weights)  # unknown constraint names, wrong length: TimetableError now, not at run time
-    params = {"strategy": strategy, "time_limit": time_limit, "seed": seed, "weights": weights,
-              "initial_variant": initial_variant, "pinned": pinned or None}
-    return store.create_job(con, scenario, params=params, name=name, user=user)
-
-
-def requeue_job(con, job_id: int) -> str:
-    """Put a failed, cancelled or interrupted job back in the queue (it resumes from its checkpoint)."""
-    job = store.get_job(con, job_id)
-    if job is None:
-        raise TimetableError(f"no job {job_id}")
-    if job["status"] not in RETRYABLE:
-        hint = "submit a new job to run it again" if job["status"] == "succeeded" else "it has not ended"
-        raise TimetableError(f"job {job_id} is {job['status']}; only failed, cancelled or interrupted jobs "
-                             f"can be retried ({hint})")
-    cp = store.read_checkpoint(con, job_id)
-    where = f"from its checkpoint at {cp['elapsed']:.1f} s" if cp else "from the start (no checkpoint)"
-    store.update_job_status(con, job_id, "queued", message=f"retry requested; resumes {where}")
-    store.append_job_events(con, job_id, [_info(f"retry requested; resumes {where}", kind="retry")])
-    return "queued"
-
-
-def watch_events(source, job_id: int, poll: float = 0.2) -> Iterator[dict]:
-    """Yield ``source.events(job_id)`` as they appear until the job has ended (runner or client)."""
-    after = 0
-    while True:
-        status = source.get_job(job_id)["status"]
-        for ev in source.events(job_id, after=after):
-            after = max(after, int(ev["seq"]))
-            yield ev
-        if status in FINAL:
-            # a final status is written with its last event: one more read catches it
-            for ev in source.events(job_id, after=after):
-                after = max(after, int(ev["seq"]))
-                yield ev
-            return
-        time.sleep(poll)
-
-
-def progress_bar(source, job_id: int, file=None, **tqdm_kwargs) -> str:
-    """A tqdm bar (percent of the time budget, best cost, hard violations) until the job ends."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, unit="%", desc=f"job {job_id}", file=file, **tqdm_kwargs)
-    try:
-        for ev in watch_events(source, job_id):
-            if ev.get("fraction") is not None:
-                bar.n = int(round(100 * float(ev["fraction"])))
-                cost = "-" if ev.get("best_cost") is None else f"{ev['best_cost']:g}"
-                bar.set_postfix_str(f"{ev.get('stage')}: cost {cost}, hard {ev.get('hard_violations')}")
-                bar.refresh()
-            elif ev.get("message"):
-                bar.write(f"job {job_id}: {ev['message']}")
-    finally:
-        bar.close()
-    return source.get_job(job_id)["status"]
-
-
-class OfflineJobs:
-    """Job operations on a database no runner holds (the ``tt jobs`` commands without a runner).
-
-    Listing, showing, queueing and retrying work as with a runner; a queued job is cancelled at
-    once; a job still marked ``running`` has lost its runner (it would otherwise hold the file)
-    and is marked interrupted (cancel) or left for the next runner to recover.
-    """
-
-    def __init__(self, con, db_path=None):
-        self._con = con
-        self.db_path = db_path
-
-    def close(self) -> None:
-        self._con.close()
-
-    def __enter__(self) -> "OfflineJobs":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def submit(self, scenario: str, **kwargs) -> int:
-        return queue_job(self._con, scenario, strategy=kwargs.pop("strategy", None), **kwargs)
-
-    def get_job(self, job_id: int) -> dict:
-        job = store.get_job(self._con, job_id)
-        if job is None:
-            raise TimetableError(f"no job {job_id} in {self.db_path or 'the database'}")
-        cp = store.read_checkpoint(self._con, job_id)
-        job["checkpoint"] = None if cp is None else {k: cp[k] for k in cp if k not in ("period", "room")}
-        return job
-
-    def list_jobs(self, status: str | None = None, limit: int | None = None) -> list[dict]:
-        if status is not None and status not in STATUSES:
-            raise TimetableError(f"unknown job status {status!r}; one of {', '.join(STATUSES)}")
-        return store.list_jobs(self._con, status=status, limit=limit)
-
-    def events(self, job_id: int, after: int = 0) -> list[dict]:
-        return store.get_job_events(self._con, job_id, after=after)
-
-    def cancel(self, job_id: int) -> str:
-        status = self.get_job(job_id)["status"]
-        if status in FINAL:
-            raise TimetableError(f"job {job_id} already ended ({status}); nothing to cancel")
-        message = ("cancelled before it started" if status == "queued"
-                   else "cancelled; its runner had already stopped (the checkpoint is kept)")
-        store.update_job_status(self._con, job_id, "cancelled", message=message)
-        store.append_job_events(self._con, job_id, [_info(message, kind="cancelled")])
-        self._con.audit("cancel job", f"job {job_id}", {"outcome": "cancelled", "via": "command line"})
-        return "cancelled"
-
-    def retry(self, job_id: int) -> str:
-        outcome = requeue_job(self._con, job_id)
-        self._con.audit("retry job", f"job {job_id}", {"outcome": outcome, "via": "command line"})
-        return outcome

@@ -1,0 +1,224 @@
+"""The job API every front end uses, and the parts of it that need no runner.
+
+:class:`JobAPI` is what :class:`~tt_core.jobs.runner.JobRunner` (the process that owns the
+database and runs jobs), :class:`~tt_core.jobs.control.RunnerClient` (another process talking to
+a live runner) and :class:`OfflineJobs` (the database with no runner) have in common: the CLI, the
+apps and notebooks program against it. :func:`queue_job` and :func:`requeue_job` write the rows
+for all three; :func:`watch_events` and :func:`progress_bar` follow a job through any of them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..errors import TimetableError
+from ..store import FINAL, JOB_STATUSES, RETRYABLE
+
+
+@runtime_checkable
+class JobAPI(Protocol):
+    """The operations on generation jobs, whoever carries them out."""
+
+    def submit(self, scenario: str, **settings) -> int:
+        """Queue a job; returns its id."""
+
+    def cancel(self, job_id: int) -> str:
+        """Cancel a job; returns ``"cancelled"``, ``"cancelling"`` or ``"interrupted"``."""
+
+    def retry(self, job_id: int) -> str:
+        """Queue an ended job again; returns its new status."""
+
+    def get_job(self, job_id: int) -> dict:
+        """The job's row with a checkpoint summary."""
+
+    def list_jobs(self, status: str | None = None, limit: int | None = None) -> list[dict]:
+        """Jobs, newest first."""
+
+    def events(self, job_id: int, after: int = 0) -> list[dict]:
+        """The job's events after sequence number ``after``."""
+
+
+def validate_settings(strategy: str | None, time_limit, seed) -> tuple[str, float, int]:
+    """Check job settings before a row is written; raises TimetableError saying what to change."""
+    from ..solvers import DEFAULT_STRATEGY, STRATEGIES
+
+    name = strategy or DEFAULT_STRATEGY
+    if name not in STRATEGIES:
+        raise TimetableError(f"unknown strategy {name!r}; choose one of: {', '.join(sorted(STRATEGIES))}")
+    try:
+        limit = float(time_limit)
+    except (TypeError, ValueError):
+        raise TimetableError(f"time limit must be a number of seconds, got {time_limit!r}") from None
+    if not limit > 0 or limit != limit or limit == float("inf"):
+        raise TimetableError(f"time limit must be a positive number of seconds, got {time_limit!r}")
+    try:
+        seed = int(seed)
+    except (TypeError, ValueError):
+        raise TimetableError(f"seed must be a whole number, got {seed!r}") from None
+    return name, limit, seed
+
+
+
+def info_event(message: str, kind: str = "info") -> dict:
+    """A job event that carries only a message (no progress numbers)."""
+    return {"kind": kind, "stage": None, "fraction": None, "best_cost": None, "hard_violations": None,
+            "elapsed": None, "eta": None, "message": message}
+
+
+def check_status(status: str | None) -> None:
+    """Refuse an unknown job status filter."""
+    if status is not None and status not in JOB_STATUSES:
+        raise TimetableError(f"unknown job status {status!r}; one of {', '.join(JOB_STATUSES)}")
+
+
+def job_with_checkpoint(con, job_id: int, db_path=None) -> dict:
+    """The job's row plus ``checkpoint``: its checkpoint's summary (no timetable) or None."""
+    job = con.jobs.get(job_id)
+    if job is None:
+        raise TimetableError(f"no job {job_id} in {db_path or con.path}")
+    cp = con.jobs.read_checkpoint(job_id)
+    job["checkpoint"] = None if cp is None else {k: cp[k] for k in cp if k not in ("period", "room")}
+    return job
+
+
+def queue_job(con, scenario: str, *, strategy: str | None, weights=None, time_limit: float = 60.0,
+              seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+              user: str | None = None) -> int:
+    """Validate the settings and write a ``queued`` job row (used by the runner and the CLI);
+    ``user`` is who asked (``jobs.created_by`` and the audit log)."""
+    strategy, time_limit, seed = validate_settings(strategy, time_limit, seed)
+    if not con.scenarios.exists(scenario):
+        known = con.scenarios.names()
+        raise TimetableError(f"unknown scenario {scenario!r}; "
+                             + (f"known: {', '.join(known)}" if known else "the database has none; import one first"))
+    if pinned is not None:
+        arr = np.asarray(pinned)
+        ids = np.flatnonzero(arr) if arr.dtype == bool else arr.astype(np.int64).ravel()
+        pinned = sorted({int(x) for x in ids})
+        if pinned and initial_variant is None:
+            raise TimetableError("pinned lectures need initial_variant: the variant that says where they are pinned")
+    if initial_variant is not None:
+        _tt, info = con.variants.load(int(initial_variant), check_stale=False)  # TimetableError when unknown
+        if info["scenario"] != scenario and info["scenario_id"] != scenario:
+            raise TimetableError(f"variant {initial_variant} belongs to scenario {info['scenario']!r}, "
+                                 f"not {scenario!r}; start from a variant of the same scenario")
+    if weights is not None:
+        from ..cost import resolve_weights
+
+        try:
+            if isinstance(weights, dict):
+                weights = {str(k): float(v) for k, v in weights.items()}
+            else:
+                weights = [float(x) for x in np.asarray(weights, dtype=np.float64).ravel()]
+        except (TypeError, ValueError):
+            raise TimetableError(f"weights must be numbers by constraint name, got {weights!r}") from None
+        resolve_weights(weights)  # unknown constraint names, wrong length: TimetableError now, not at run time
+    params = {"strategy": strategy, "time_limit": time_limit, "seed": seed, "weights": weights,
+              "initial_variant": initial_variant, "pinned": pinned or None}
+    return con.jobs.create(scenario, params=params, name=name, user=user)
+
+
+def requeue_job(con, job_id: int) -> str:
+    """Put a failed, cancelled or interrupted job back in the queue (it resumes from its checkpoint)."""
+    job = con.jobs.get(job_id)
+    if job is None:
+        raise TimetableError(f"no job {job_id}")
+    if job["status"] not in RETRYABLE:
+        hint = "submit a new job to run it again" if job["status"] == "succeeded" else "it has not ended"
+        raise TimetableError(f"job {job_id} is {job['status']}; only failed, cancelled or interrupted jobs "
+                             f"can be retried ({hint})")
+    cp = con.jobs.read_checkpoint(job_id)
+    where = f"from its checkpoint at {cp['elapsed']:.1f} s" if cp else "from the start (no checkpoint)"
+    con.jobs.update_status(job_id, "queued", message=f"retry requested; resumes {where}", event="retry")
+    return "queued"
+
+
+def watch_events(source, job_id: int, poll: float = 0.2) -> Iterator[dict]:
+    """Yield ``source.events(job_id)`` as they appear until the job has ended (runner or client)."""
+    after = 0
+    while True:
+        status = source.get_job(job_id)["status"]
+        for ev in source.events(job_id, after=after):
+            after = max(after, int(ev["seq"]))
+            yield ev
+        if status in FINAL:
+            # a final status is written with its last event: one more read catches it
+            for ev in source.events(job_id, after=after):
+                after = max(after, int(ev["seq"]))
+                yield ev
+            return
+        time.sleep(poll)
+
+
+def progress_bar(source, job_id: int, file=None, **tqdm_kwargs) -> str:
+    """A tqdm bar (percent of the time budget, best cost, hard violations) until the job ends."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", desc=f"job {job_id}", file=file, **tqdm_kwargs)
+    try:
+        for ev in watch_events(source, job_id):
+            if ev.get("fraction") is not None:
+                bar.n = int(round(100 * float(ev["fraction"])))
+                cost = "-" if ev.get("best_cost") is None else f"{ev['best_cost']:g}"
+                bar.set_postfix_str(f"{ev.get('stage')}: cost {cost}, hard {ev.get('hard_violations')}")
+                bar.refresh()
+            elif ev.get("message"):
+                bar.write(f"job {job_id}: {ev['message']}")
+    finally:
+        bar.close()
+    return source.get_job(job_id)["status"]
+
+
+class OfflineJobs:
+    """Job operations on a database no runner holds (the ``tt jobs`` commands without a runner).
+
+    Listing, showing, queueing and retrying work as with a runner; a queued job is cancelled at
+    once; a job still marked ``running`` has lost its runner (it would otherwise hold the file)
+    and is marked interrupted (cancel) or left for the next runner to recover.
+    """
+
+    def __init__(self, con, db_path=None):
+        self._con = con
+        self.db_path = db_path
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "OfflineJobs":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def submit(self, scenario: str, **kwargs) -> int:
+        return queue_job(self._con, scenario, strategy=kwargs.pop("strategy", None), **kwargs)
+
+    def get_job(self, job_id: int) -> dict:
+        return job_with_checkpoint(self._con, job_id, self.db_path or "the database")
+
+    def list_jobs(self, status: str | None = None, limit: int | None = None) -> list[dict]:
+        check_status(status)
+        return self._con.jobs.list(status=status, limit=limit)
+
+    def events(self, job_id: int, after: int = 0) -> list[dict]:
+        return self._con.jobs.events(job_id, after=after)
+
+    def cancel(self, job_id: int) -> str:
+        status = self.get_job(job_id)["status"]
+        if status in FINAL:
+            raise TimetableError(f"job {job_id} already ended ({status}); nothing to cancel")
+        message = ("cancelled before it started" if status == "queued"
+                   else "cancelled; its runner had already stopped (the checkpoint is kept)")
+        with self._con.transaction():
+            self._con.jobs.update_status(job_id, "cancelled", message=message, event="cancelled")
+            self._con.audit("cancel job", f"job {job_id}", {"outcome": "cancelled", "via": "command line"})
+        return "cancelled"
+
+    def retry(self, job_id: int) -> str:
+        with self._con.transaction():
+            outcome = requeue_job(self._con, job_id)
+            self._con.audit("retry job", f"job {job_id}", {"outcome": outcome, "via": "command line"})
+        return outcome

@@ -1,0 +1,79 @@
+"""What the job runner writes about its jobs, each step one transaction of the store's job repository.
+
+A job's progress (events and its new checkpoint), its end (result saved as a variant, kept as the
+checkpoint, final status and last event) and a retry after a lost worker are each written whole
+or not at all: a poll that sees a final status sees the last event, and a crash cannot leave a
+saved variant behind a job still marked running (a retry would then save a second one).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .api import info_event
+
+#: what the runner keeps of a task's statistics in the variant's meta
+STAT_KEYS = ("strategy", "segments", "iterations", "elapsed_total", "worker", "peak_rss")
+
+
+class JobRecords:
+    """The runner's writes, on its one :class:`~tt_core.store.Store`."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def note(self, job_id: int, message: str, kind: str = "info") -> None:
+        """Append one message event."""
+        self.store.jobs.append_events(job_id, [info_event(message, kind=kind)])
+
+    def progress(self, job_id: int, events: list[dict], checkpoint: dict | None) -> None:
+        """Append events and replace the checkpoint (a dict of the task's checkpoint message)."""
+        with self.store.transaction():
+            if events:
+                self.store.jobs.append_events(job_id, events)
+            if checkpoint is not None:
+                self.store.jobs.write_checkpoint(job_id, checkpoint["period"], checkpoint["room"],
+                                                 soft_cost=checkpoint["best_cost"],
+                                                 hard_violations=checkpoint["hard_violations"],
+                                                 elapsed=checkpoint["elapsed"])
+
+    def finish(self, job_id: int, status: str, message: str, variant_id: int | None = None) -> None:
+        """The final status and the last event, together."""
+        self.store.jobs.update_status(job_id, status, message=message, variant_id=variant_id, event=status)
+
+    def finish_with_result(self, job_id: int, problem, summary: dict, *, partial: bool,
+                           outcome: Callable[[str], tuple[str, str]]) -> tuple[str, str, int]:
+        """Save the task's timetable as a variant and keep it as the checkpoint, then end the job
+        with ``outcome(what)`` → ``(status, message)`` (``what`` describes the saved variant).
+
+        Returns ``(status, message, variant id)``.
+        """
+        with self.store.transaction():
+            variant_id = self.store.jobs.save_variant(
+                job_id, problem, summary["period"], summary["room"], partial=partial,
+                soft_cost=summary["soft_cost"], hard_violations=summary["hard_violations"],
+                by_constraint=summary.get("by_constraint"), stats={k: summary.get(k) for k in STAT_KEYS})
+            self.store.jobs.write_checkpoint(job_id, summary["period"], summary["room"],
+                                             soft_cost=summary["soft_cost"], hard_violations=summary["hard_violations"],
+                                             elapsed=summary.get("elapsed_total", 0.0))
+            cost = f"cost {summary['soft_cost']:g}" if summary["soft_cost"] is not None else "no cost"
+            status, message = outcome(f"variant {variant_id} ({cost}, {summary['hard_violations']} hard violation(s))")
+            self.finish(job_id, status, message, variant_id=variant_id)
+        return status, message, variant_id
+
+    def requeue(self, job_id: int, message: str) -> None:
+        """Back to the queue after a lost worker, with a ``retry`` event saying so."""
+        self.store.jobs.update_status(job_id, "queued", message=message, event="retry")
+
+    def recover(self) -> list[tuple[int, int]]:
+        """Mark the jobs a dead runner left ``running`` interrupted; returns (job, attempts) pairs."""
+        out = []
+        for job in self.store.jobs.list(status="running"):
+            job_id = int(job["id"])
+            cp = self.store.jobs.read_checkpoint(job_id)
+            kept = (f"its checkpoint at {cp['elapsed']:.1f} s is kept; retry resumes from it" if cp
+                    else "it had no checkpoint yet; retry starts it again")
+            self.store.jobs.update_status(job_id, "interrupted", message=f"the runner stopped while it ran; {kept}",
+                                          event="interrupted")
+            out.append((job_id, int(job.get("attempts") or 0)))
+        return out
