@@ -19,7 +19,7 @@ import param
 from panel.custom import JSComponent
 
 import _shared as S
-from tt_core import services
+from tt_core import views
 from tt_core.editing import EditSession, place_text
 
 SUGGESTION_COLUMNS = ["place", "swap with", "hard", "soft", "what changes"]
@@ -178,7 +178,7 @@ class EditorState(param.Parameterized):
     @S.guarded
     def save(self) -> int | None:
         s = self._need_session()
-        vid = self.studio.save_edited(self.scenario, s, self.new_name, user=S.current_user())
+        vid = self.studio.variants.save_edited(self.scenario, s, self.new_name, user=S.current_user())
         self.new_name = ""
         self.saved = vid  # the page switches to it
         self.messages.ok(f"saved as variant #{vid} (derived from #{s.source})")
@@ -287,7 +287,7 @@ def editor_panel(state: EditorState, can_save: bool) -> pn.Column:
 class FreeState(param.Parameterized):
     """How many teachers, rooms or curricula are free per day and period of a timetable."""
 
-    kind = param.Selector(objects=list(services.FREE_KINDS), default="teachers", label="Free")
+    kind = param.Selector(objects=list(views.FREE_KINDS), default="teachers", label="Free")
     frame = param.DataFrame(pd.DataFrame())
 
     def __init__(self, messages: S.Messages, **params):
@@ -306,7 +306,7 @@ class FreeState(param.Parameterized):
         if self._problem is None or self._timetable is None:
             self.frame = pd.DataFrame()
             return
-        self.frame = services.free_resources_frame(self._problem, self._timetable, self.kind)
+        self.frame = views.free_resources_frame(self._problem, self._timetable, self.kind)
 
 
 def free_panel(state: FreeState) -> pn.Column:
@@ -377,16 +377,16 @@ class DragGrid(JSComponent):
 
 def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=None, moved=(),
                 entries=None) -> str:
-    """The weekly grid of ``services.weekly_grid`` as HTML for :class:`DragGrid`: each cell knows its
+    """The weekly grid of ``views.weekly_grid`` as HTML for :class:`DragGrid`: each cell knows its
     period (``data-period``), each lecture its id (``data-lecture``, on its first period only);
     lectures moved in this session are marked ``tt-moved``. ``entries`` replaces the view's own
-    (``services.weekly_entries``), as for ``weekly_grid``."""
-    days, slots = services.day_names(problem), services.slot_names(problem)
+    (``views.weekly_entries``), as for ``weekly_grid``."""
+    days, slots = views.day_names(problem), views.slot_names(problem)
     ppd = problem.periods_per_day
     cells: list[list[list[str]]] = [[[] for _ in days] for _ in slots]
     moved = {int(x) for x in moved}
     if entries is None:
-        entries = services.weekly_entries(problem, timetable, view, key, teacher_labels)
+        entries = views.weekly_entries(problem, timetable, view, key, teacher_labels)
     for e in entries:
         for k in range(e.length):
             s = e.slot + k
@@ -407,7 +407,7 @@ def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=N
 def drag_grid(on_drop) -> DragGrid:
     """A :class:`DragGrid` calling ``on_drop(lecture, period)`` for every drop."""
     grid = DragGrid(sizing_mode="stretch_width", css_classes=["tt-grid-pane"],
-                    stylesheets=[services.GRID_CSS, DRAG_CSS])
+                    stylesheets=[views.GRID_CSS, DRAG_CSS])
 
     def dropped(event):
         try:

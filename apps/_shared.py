@@ -256,6 +256,19 @@ def message_of(exc: BaseException) -> str:
     return f"unexpected error ({type(exc).__name__}: {exc}); the server log has the details"
 
 
+def logged_message(exc: BaseException, where: str) -> str:
+    """Log an error, then return the text a user sees for it (:func:`message_of`).
+
+    A user's error (:class:`TimetableError`: bad data, a refused action) is logged in one line;
+    anything else with its traceback, in the server log that the user's message points to.
+    """
+    if isinstance(exc, TimetableError):
+        log.info("%s: refused: %s", where, exc)
+    else:
+        log.error("%s: unexpected error: %s", where, "".join(traceback.format_exception(exc)))
+    return message_of(exc)
+
+
 def notify(text: str, kind: str = "success", duration: int = 4000) -> None:
     """A toast when the session has notifications (logged otherwise)."""
     notifications = getattr(pn.state, "notifications", None)
@@ -272,10 +285,8 @@ class Messages(param.Parameterized):
     info = param.String("")
 
     def fail(self, exc: BaseException) -> None:
-        if not isinstance(exc, TimetableError):
-            log.error("app error: %s", "".join(traceback.format_exception(exc)))
         self.info = ""
-        self.error = message_of(exc)
+        self.error = logged_message(exc, type(self).__name__)
 
     def ok(self, text: str) -> None:
         self.error = ""
@@ -324,7 +335,7 @@ def offer_scenarios(state: param.Parameterized, load: Callable[[], None], empty:
     """Offer the database's scenarios in ``state.scenario`` and open one: the first when the current
     value is not among them (the ``scenario`` watcher then loads it), else ``load()`` now. Without
     any, ``state.messages`` shows ``empty``."""
-    names = state.studio.scenarios()
+    names = state.studio.data.scenarios()
     state.param.scenario.objects = names
     if not names:
         state.messages.error = empty
@@ -455,14 +466,15 @@ def refused(title: str, current: str, action: str) -> pn.template.BaseTemplate |
 
 def unavailable(title: str, current: str, exc: BaseException) -> pn.template.BaseTemplate:
     """The page shown when the database cannot be used (missing folder, held by another process…)."""
+    text = safe(logged_message(exc, f"app {current}"))
     if isinstance(exc, auth.PermissionDenied):
-        return page(title, current, pn.pane.Alert(f"Access refused: {safe(message_of(exc))}",
-                                                  alert_type="danger", css_classes=["tt-error"]))
-    return page(title, current, pn.pane.Alert(f"The database {safe(db_path())} cannot be used: {safe(message_of(exc))}",
+        return page(title, current, pn.pane.Alert(f"Access refused: {text}", alert_type="danger",
+                                                  css_classes=["tt-error"]))
+    return page(title, current, pn.pane.Alert(f"The database {safe(db_path())} cannot be used: {text}",
                                               alert_type="danger", css_classes=["tt-error"]))
 
 
 __all__ = ["TimetableError", "ValidationError", "db_path", "get_store", "get_runner", "start_runner", "runner_status",
            "studio", "current_user", "can_edit", "can", "may_open", "read_only", "auth_enabled", "authorize", "sign_in_problems",
-           "safe", "safe_md", "standalone_html", "share_link", "refused", "logout_url", "APP_ACTIONS", "message_of", "notify", "Messages", "guarded", "message_alerts",
+           "safe", "safe_md", "standalone_html", "share_link", "refused", "logout_url", "APP_ACTIONS", "message_of", "logged_message", "notify", "Messages", "guarded", "message_alerts",
            "page", "unavailable", "Download", "routed", "app_link", "APPS"]

@@ -46,9 +46,9 @@ class WorkflowState(param.Parameterized):
             self.param.update(status="", actions=[], departments=[], decisions=pd.DataFrame())
             return
         try:
-            r = self.studio.review(self.variant)
-            actions = [] if S.read_only() else self.studio.workflow_actions(self.variant)
-            decisions = self.studio.workflow_history(self.variant)
+            r = self.studio.approval.review(self.variant)
+            actions = [] if S.read_only() else self.studio.approval.actions(self.variant)
+            decisions = self.studio.approval.history(self.variant)
         except Exception as exc:  # noqa: BLE001 - e.g. the variant was deleted meanwhile
             self.messages.fail(exc)
             self.param.update(status="", actions=[], departments=[], decisions=pd.DataFrame())
@@ -63,7 +63,7 @@ class WorkflowState(param.Parameterized):
         if self.variant is None:
             raise S.TimetableError("select a variant first")
         department = None if self.department == ALL_MINE else self.department
-        text = self.studio.workflow_step(self.variant, action, department=department,
+        text = self.studio.approval.step(self.variant, action, department=department,
                                          reason=self.reason if action == "reject" else None)
         if action == "reject":
             self.reason = ""

@@ -55,8 +55,8 @@ class AccessState(param.Parameterized):
     @S.guarded
     def refresh(self) -> None:
         if self.manage:
-            self.users = self.studio.users()[["name", "role", "teacher", "department", "created_at"]]
-        log = self.studio.audit_frame(int(self.limit))
+            self.users = self.studio.access.users()[["name", "role", "teacher", "department", "created_at"]]
+        log = self.studio.access.audit_frame(int(self.limit))
         text = self.search.strip().lower()
         if text:
             hit = (log["who"].str.lower().str.contains(text, regex=False)
@@ -72,7 +72,7 @@ class AccessState(param.Parameterized):
 
     @S.guarded
     def add(self) -> None:
-        text = self.studio.add_user(self.name, self.role, self.teacher.strip() or None,
+        text = self.studio.access.add_user(self.name, self.role, self.teacher.strip() or None,
                                     self.department.strip() or None)
         self._password()
         self.messages.ok(text + ("; password saved" if credentials_file() and self.password else ""))
@@ -81,7 +81,7 @@ class AccessState(param.Parameterized):
 
     @S.guarded
     def change(self) -> None:
-        text = self.studio.set_user_role(self.name.strip(), self.role, self.teacher.strip() or None,
+        text = self.studio.access.set_role(self.name.strip(), self.role, self.teacher.strip() or None,
                                          self.department.strip() or None)
         self._password()
         self.messages.ok(text)
@@ -91,7 +91,7 @@ class AccessState(param.Parameterized):
     @S.guarded
     def remove(self) -> None:
         name = self.name.strip()
-        text = self.studio.remove_user(name)
+        text = self.studio.access.remove_user(name)
         path = credentials_file()
         if path:
             auth.remove_password(path, name)

@@ -23,7 +23,7 @@ import panel as pn  # noqa: E402
 import param  # noqa: E402
 
 import _shared as S  # noqa: E402
-from tt_core import services  # noqa: E402
+from tt_core import views  # noqa: E402
 
 FREE, UNAVAILABLE, UNDESIRED = "", "unavailable", "rather not"
 #: a click on a cell moves it to the next mark
@@ -51,9 +51,9 @@ class AvailabilityState(param.Parameterized):
     @param.depends("scenario", watch=True)
     @S.guarded
     def load_scenario(self) -> None:
-        self._problem = self.studio.problem(self.scenario)
+        self._problem = self.studio.data.problem(self.scenario)
         names = list(self._problem.teacher_names)
-        labels = self.studio.teacher_labels(self.scenario, self._problem)
+        labels = self.studio.data.teacher_labels(self.scenario, self._problem)
         if self.own is not None:
             # a teacher account is offered its own teacher (and one opened by a link, read-only)
             shown = [t for t in names if t == self.own or t == self.wanted_teacher]
@@ -78,8 +78,8 @@ class AvailabilityState(param.Parameterized):
         if p is None or self.teacher is None:
             self.frame = pd.DataFrame()
             return
-        marks = self.studio.teacher_periods(self.scenario, self.teacher)
-        days, slots = services.day_names(p), services.slot_names(p)
+        marks = self.studio.data.teacher_periods(self.scenario, self.teacher)
+        days, slots = views.day_names(p), views.slot_names(p)
         grid = pd.DataFrame(FREE, index=range(p.periods_per_day), columns=days)
         for entity, mark in (("teacher_preferences", UNDESIRED), ("teacher_unavailability", UNAVAILABLE)):
             for q in marks[entity]:
@@ -114,7 +114,7 @@ class AvailabilityState(param.Parameterized):
         if self.teacher is None:
             raise S.TimetableError("pick a teacher first")
         unavailable, undesired = self.periods()
-        self.messages.ok(self.studio.save_teacher_periods(self.scenario, self.teacher, unavailable, undesired))
+        self.messages.ok(self.studio.data.save_teacher_periods(self.scenario, self.teacher, unavailable, undesired))
         self.load()
 
 

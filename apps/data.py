@@ -51,7 +51,7 @@ class DataState(param.Parameterized):
 
     @S.guarded
     def refresh_scenarios(self, select: str | None = None) -> None:
-        names = self.studio.scenarios()
+        names = self.studio.data.scenarios()
         self.param.scenario.objects = names
         target = select if select in names else (self.scenario if self.scenario in names else
                                                   (names[0] if names else None))
@@ -72,11 +72,11 @@ class DataState(param.Parameterized):
         choices = {}
         for col in self.spec.columns:
             if col.name in REFS:
-                choices[col.name] = self.studio.names(self.scenario, REFS[col.name])
-        grid = self.studio.table(self.scenario, "time_grid")
+                choices[col.name] = self.studio.data.names(self.scenario, REFS[col.name])
+        grid = self.studio.data.table(self.scenario, "time_grid")
         self.periods = {f"{p} · {lab}": int(p) for p, lab in zip(grid["period"], grid["label"])}
         self.choices = choices
-        self.frame = self.studio.table(self.scenario, self.table)
+        self.frame = self.studio.data.table(self.scenario, self.table)
 
     def key_of(self, row: int, column: str | None = None, old=None):
         """The store key of a displayed row; ``old`` is the cell's previous value when ``column``
@@ -94,7 +94,7 @@ class DataState(param.Parameterized):
             if not self.editable:
                 raise S.TimetableError("your role may look at the data but not change it")
             key = self.key_of(row, column, old)
-            self.messages.ok(self.studio.edit_cell(self.scenario, self.table, key, column, value,
+            self.messages.ok(self.studio.data.edit_cell(self.scenario, self.table, key, column, value,
                                                    user=S.current_user()))
         finally:
             self.reload()
@@ -103,7 +103,7 @@ class DataState(param.Parameterized):
     def add(self, values: dict) -> None:
         if not self.editable:
             raise S.TimetableError("your role may look at the data but not change it")
-        self.messages.ok(self.studio.add_row(self.scenario, self.table, values, user=S.current_user()))
+        self.messages.ok(self.studio.data.add_row(self.scenario, self.table, values, user=S.current_user()))
         self.reload()
 
     @S.guarded
@@ -114,7 +114,7 @@ class DataState(param.Parameterized):
             raise S.TimetableError("tick the rows to delete first")
         keys = [self.key_of(r) for r in rows]
         for k in keys:
-            self.studio.delete_row(self.scenario, self.table, k, user=S.current_user())
+            self.studio.data.delete_row(self.scenario, self.table, k, user=S.current_user())
         self.messages.ok(f"{self.spec.title}: deleted {len(keys)} row(s)")
         self.reload()
 
@@ -125,7 +125,7 @@ class DataState(param.Parameterized):
         if not data:
             raise S.TimetableError("choose a .ctt, .xlsx or .zip file to import first")
         name = self.import_name.strip() or os.path.splitext(os.path.basename(filename or ""))[0]
-        name = self.studio.import_file(filename or "", data, name, user=S.current_user())
+        name = self.studio.files.import_file(filename or "", data, name, user=S.current_user())
         self.refresh_scenarios(select=name)
         self.import_name = ""
         self.messages.ok(f"imported {filename} as scenario {name!r}")
@@ -135,7 +135,7 @@ class DataState(param.Parameterized):
         try:
             if not self.scenario:
                 raise S.TimetableError("no scenario to export")
-            name, data = self.studio.export_data(self.scenario, fmt)
+            name, data = self.studio.files.export_data(self.scenario, fmt)
         except Exception as exc:  # noqa: BLE001
             self.messages.fail(exc)
             return None

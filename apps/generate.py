@@ -23,7 +23,7 @@ import param  # noqa: E402
 
 import _shared as S  # noqa: E402
 from tt_core import constraints as K  # noqa: E402
-from tt_core.services import default_weights, soft_constraints_by_dimension  # noqa: E402
+from tt_core.profiles import default_weights, soft_constraints_by_dimension  # noqa: E402
 from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 from tt_core.store import FINAL  # noqa: E402
@@ -87,7 +87,7 @@ class GenerateState(param.Parameterized):
         self._after = 0
         self._last_jobs = 0.0
         super().__init__(**params)
-        names = studio.scenarios()
+        names = studio.data.scenarios()
         self.param.scenario.objects = names
         if names and self.scenario not in names:
             self.scenario = names[0]
@@ -110,7 +110,7 @@ class GenerateState(param.Parameterized):
         """Count what makes the scenario's data impossible (or a cost unavoidable) before solving."""
         if not self.scenario:
             return
-        found, loads = self.studio.check(self.scenario)
+        found, loads = self.studio.data.check(self.scenario)
         errors = sum(f.severity == "error" for f in found)
         warnings = len(found) - errors
         if errors:
@@ -126,7 +126,7 @@ class GenerateState(param.Parameterized):
 
     @S.guarded
     def refresh_profiles(self) -> None:
-        names = [""] + (self.studio.weight_profiles(self.scenario) if self.scenario else [])
+        names = [""] + (self.studio.data.weight_profiles(self.scenario) if self.scenario else [])
         self.param.profile.objects = names
         if self.profile not in names:
             self.profile = ""
@@ -135,7 +135,7 @@ class GenerateState(param.Parameterized):
     def load_profile(self) -> None:
         if not self.profile:
             raise S.TimetableError("pick a saved weight profile first")
-        self.weights.set_values(self.studio.load_weight_profile(self.scenario, self.profile))
+        self.weights.set_values(self.studio.data.load_weight_profile(self.scenario, self.profile))
         self.profile_name = self.profile
         self.messages.ok(f"weights of profile {self.profile!r} loaded")
 
@@ -144,7 +144,7 @@ class GenerateState(param.Parameterized):
         if not self.scenario:
             raise S.TimetableError("pick a scenario first")
         name = self.profile_name.strip()
-        self.studio.save_weight_profile(self.scenario, name, self.weights.values(), user=S.current_user())
+        self.studio.data.save_weight_profile(self.scenario, name, self.weights.values(), user=S.current_user())
         self.refresh_profiles()
         self.profile = name
         self.messages.ok(f"weight profile {name!r} saved")
@@ -165,7 +165,7 @@ class GenerateState(param.Parameterized):
         not: the buttons are hidden from such roles, but a hidden button can still be clicked)."""
         if not self.scenario:
             raise S.TimetableError("pick a scenario first")
-        job_id = self.studio.submit(self.scenario, strategy=self.strategy, time_limit=float(self.time_limit),
+        job_id = self.studio.jobs.submit(self.scenario, strategy=self.strategy, time_limit=float(self.time_limit),
                                     seed=int(self.seed), weights=self.weights.values(),
                                     name=self.job_name.strip() or None)
         self.watch(job_id)
@@ -176,7 +176,7 @@ class GenerateState(param.Parameterized):
     def cancel(self) -> None:
         if self.job_id is None:
             raise S.TimetableError("start a job or pick one in the jobs table first")
-        outcome = self.studio.cancel(self.job_id)
+        outcome = self.studio.jobs.cancel(self.job_id)
         self.messages.ok(f"job {self.job_id}: {outcome}")
         self.poll()
 
@@ -186,7 +186,7 @@ class GenerateState(param.Parameterized):
         if self.job_id is None:
             raise S.TimetableError("pick a job in the jobs table first")
         job_id = self.job_id
-        self.studio.retry(job_id)
+        self.studio.jobs.retry(job_id)
         self.watch(job_id)
         self.messages.ok(f"job {job_id} queued again; it resumes from its last checkpoint")
 
@@ -205,7 +205,7 @@ class GenerateState(param.Parameterized):
         import time
 
         self._last_jobs = time.monotonic()
-        self.jobs = self.studio.jobs_frame(self.scenario) if self.scenario else pd.DataFrame()
+        self.jobs = self.studio.jobs.frame(self.scenario) if self.scenario else pd.DataFrame()
 
     @S.guarded
     def poll(self) -> None:
@@ -219,8 +219,8 @@ class GenerateState(param.Parameterized):
         if self.job_id is None:
             self.refresh_jobs()
             return
-        events = self.studio.job_events(self.job_id, after=self._after)
-        job = self.studio.job(self.job_id)
+        events = self.studio.jobs.events(self.job_id, after=self._after)
+        job = self.studio.jobs.get(self.job_id)
         updates: dict = {}
         points = []
         for ev in events:

@@ -26,7 +26,7 @@ import param  # noqa: E402
 
 import _editing as E  # noqa: E402
 import _shared as S  # noqa: E402
-from tt_core import services  # noqa: E402
+from tt_core import views, services  # noqa: E402
 
 VIEWS = ("curriculum", "teacher", "room", "department", "student")
 URL = {"scenario": "scenario", "variant": "variant", "view": "view", "key": "key"}
@@ -66,7 +66,7 @@ class TimetableState(param.Parameterized):
         # an edit redraws at once; while apply() runs it draws once at its end (view and key settled)
         self.editor.param.watch(lambda _e: None if self._busy else self._draw(), "version")
         self.editor.param.watch(self._saved, "saved")
-        self.scenarios = studio.scenarios()
+        self.scenarios = studio.data.scenarios()
         if not self.scenarios:
             self.messages.error = S.NO_SCENARIO
             return
@@ -96,10 +96,10 @@ class TimetableState(param.Parameterized):
                 notes.append(f"no scenario {scenario!r}; showing {self.scenarios[0]!r}")
             scenario = self.scenarios[0]
         if scenario != self.scenario or self._problem is None:
-            self._problem = self.studio.problem(scenario)
-            self._labels = self.studio.teacher_labels(scenario, self._problem)
-            self._variant_rows = self.studio.variants(scenario)
-            self.variant_options = {self.studio.variant_label(r): int(r["id"]) for r in reversed(self._variant_rows)}
+            self._problem = self.studio.data.problem(scenario)
+            self._labels = self.studio.data.teacher_labels(scenario, self._problem)
+            self._variant_rows = self.studio.variants.list(scenario)
+            self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
             self._timetable = None
             if variant is None:
                 variant = self._default_variant()
@@ -121,19 +121,19 @@ class TimetableState(param.Parameterized):
             self._timetable = None
             self._loaded = variant
             if variant is not None:
-                (v,) = self.studio.load_variants(self._problem, [variant])
+                (v,) = self.studio.variants.load(self._problem, [variant])
                 if not v.fits:
                     notes.append(f"variant #{variant} no longer fits the scenario (its data changed since)")
                 else:
                     self._timetable = v.timetable
             # a fresh edit session on every variant shown (unsaved edits of the previous one are dropped)
             self.editor.load(scenario, self._problem, variant if self._timetable is not None else None,
-                             self._timetable, None if self._timetable is None else self.studio.variant_weights(v.info))
+                             self._timetable, None if self._timetable is None else self.studio.variants.weights_of(v.info))
         view = self.view if view is None else view
         if view not in VIEWS:
             notes.append(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
             view = "curriculum"
-        keys = services.view_keys(self._problem, view)
+        keys = views.view_keys(self._problem, view)
         if view == "student" and not keys:
             notes.append(f"scenario {scenario!r} has no students; import students and enrolments (Data app) "
                          "to see a student's week")
@@ -167,8 +167,8 @@ class TimetableState(param.Parameterized):
         """An edited timetable was saved as a new variant: list it and show it."""
         if event.new is None:
             return
-        self._variant_rows = self.studio.variants(self.scenario)
-        self.variant_options = {self.studio.variant_label(r): int(r["id"]) for r in reversed(self._variant_rows)}
+        self._variant_rows = self.studio.variants.list(self.scenario)
+        self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
         self.variant = int(event.new)
 
     def grid_markup(self) -> str:
@@ -189,13 +189,13 @@ class TimetableState(param.Parameterized):
             return
         entries = None
         if self.week is not None and not self.editor.edited:  # that week's substitutions (dated overlays)
-            entries = self.studio.week_entries(self.scenario, self._problem, shown, self.variant, self.view, self.key,
+            entries = self.studio.substitutions.week_entries(self.scenario, self._problem, shown, self.variant, self.view, self.key,
                                                self.week, self._labels)
-        self.grid = services.weekly_grid(self._problem, shown, self.view, self.key, self._labels, entries=entries)
+        self.grid = views.weekly_grid(self._problem, shown, self.view, self.key, self._labels, entries=entries)
         self._entries = entries
-        self.editor.show_lectures(services.view_lectures(self._problem, shown, self.view, self.key))
+        self.editor.show_lectures(views.view_lectures(self._problem, shown, self.view, self.key))
         label = next((k for k, v in self.variant_options.items() if v == self.variant), f"#{self.variant}")
-        self.title = f"{services.view_title(self.view, self.key, self._labels)} — {label}"
+        self.title = f"{views.view_title(self.view, self.key, self._labels)} — {label}"
         if self.editor.edited:
             self.title += " · edited, not saved"
         elif entries is not None:
@@ -211,7 +211,7 @@ class TimetableState(param.Parameterized):
     def export(self, fmt: str) -> tuple[str, bytes]:
         if self.variant is None:
             raise S.TimetableError("no variant to export")
-        return self.studio.export_timetable(self.scenario, self.variant, fmt, self.view, self.key or None,
+        return self.studio.files.export_timetable(self.scenario, self.variant, fmt, self.view, self.key or None,
                                             start_date=self.start_date, weeks=int(self.weeks), week=self.week)
 
     def download(self, fmt: str) -> io.BytesIO | None:

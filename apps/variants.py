@@ -26,7 +26,7 @@ import param  # noqa: E402
 
 import _shared as S  # noqa: E402
 import _workflow_ui as WF  # noqa: E402
-from tt_core import services  # noqa: E402
+from tt_core import views, services  # noqa: E402
 
 MAX_VARIANTS = 4
 
@@ -36,7 +36,7 @@ class VariantsState(param.Parameterized):
 
     scenario = param.Selector(objects=[])
     selected = param.ListSelector(default=[], objects=[], doc="variant ids compared (2-4)")
-    view = param.Selector(objects=list(services.VIEWS), default="institution")
+    view = param.Selector(objects=list(views.VIEWS), default="institution")
     key = param.Selector(objects=[], allow_None=True, doc="the department/curriculum/teacher/room shown")
     diff_a = param.Selector(objects=[], allow_None=True, label="From variant")
     diff_b = param.Selector(objects=[], allow_None=True, label="To variant")
@@ -64,8 +64,8 @@ class VariantsState(param.Parameterized):
     @param.depends("scenario", watch=True)
     @S.guarded
     def _load_scenario(self) -> None:
-        self._problem = self.studio.problem(self.scenario)
-        self._labels = self.studio.teacher_labels(self.scenario, self._problem)
+        self._problem = self.studio.data.problem(self.scenario)
+        self._labels = self.studio.data.teacher_labels(self.scenario, self._problem)
         self._views = {}
         self.refresh_variants()
         newest = list(self.options.values())[:2]
@@ -73,19 +73,19 @@ class VariantsState(param.Parameterized):
         self._keys()
 
     def refresh_variants(self) -> None:
-        self.options = self.studio.variant_options(self.scenario)
+        self.options = self.studio.variants.options(self.scenario)
         ids = list(self.options.values())
         self.param.selected.objects = ids
         # a diff may compare any two variants of the scenario, not only those compared above
         self.param.diff_a.objects = self.param.diff_b.objects = ids
-        self.history = self.studio.variant_history(self.scenario)
+        self.history = self.studio.variants.history(self.scenario)
         keep = [v for v in self.selected if v in ids]
         if keep != self.selected:
             self.selected = keep
 
     @param.depends("view", watch=True)
     def _keys(self) -> None:
-        keys = services.view_keys(self._problem, self.view) if self._problem is not None else []
+        keys = views.view_keys(self._problem, self.view) if self._problem is not None else []
         # teachers are listed by full name; the value stays the teacher id
         self.param.key.objects = {self.key_label(k): k for k in keys}
         old = self.key
@@ -105,20 +105,20 @@ class VariantsState(param.Parameterized):
             self.selected = self.selected[:MAX_VARIANTS]
             raise S.TimetableError(f"compare at most {MAX_VARIANTS} variants at once")
         missing = [v for v in self.selected if v not in self._views]
-        for view in self.studio.load_variants(self._problem, missing):
+        for view in self.studio.variants.load(self._problem, missing):
             self._views[view.id] = view
-        views = [self._views[v] for v in self.selected]
-        fits = [v for v in views if v.fits]
+        shown = [self._views[v] for v in self.selected]
+        fits = [v for v in shown if v.fits]
         self.notes = "; ".join(f"variant #{v.id} no longer fits the scenario (its data changed since it was made)"
-                               for v in views if not v.fits)
+                               for v in shown if not v.fits)
         key = self.key if self.view != "institution" else None
         if self.view != "institution" and key is None:
             self.heatmaps = []
         else:
-            self.heatmaps = [(v.label, services.occupancy_frame(self._problem, v.timetable, self.view, key))
+            self.heatmaps = [(v.label, views.occupancy_frame(self._problem, v.timetable, self.view, key))
                              for v in fits]
-        self.metrics = self.studio.metrics_frame(self._problem, views)
-        ids = [v.id for v in views]
+        self.metrics = self.studio.variants.metrics_frame(self._problem, shown)
+        ids = [v.id for v in shown]
         self.param.to_choose.objects = ids
         every = list(self.options.values())
         a = self.diff_a if self.diff_a in every else (ids[0] if ids else None)
@@ -131,14 +131,14 @@ class VariantsState(param.Parameterized):
     @S.guarded
     def _diff(self) -> None:
         missing = [v for v in (self.diff_a, self.diff_b) if v is not None and v not in self._views]
-        for view in self.studio.load_variants(self._problem, missing):
+        for view in self.studio.variants.load(self._problem, missing):
             self._views[view.id] = view
         va, vb = self._views.get(self.diff_a), self._views.get(self.diff_b)
         if va is None or vb is None or va.id == vb.id or not (va.fits and vb.fits):
             self.param.update(moves=pd.DataFrame(columns=["course", "teacher", "change", "from", "to"]),
                               diff_costs=pd.DataFrame(), diff_summary="")
             return
-        d = self.studio.diff_views(self._problem, va, vb, teacher_labels=self._labels)
+        d = self.studio.variants.diff_views(self._problem, va, vb, teacher_labels=self._labels)
         self.param.update(moves=d.moves, diff_costs=d.changed_costs().drop(columns=["hard"]),
                           diff_summary=d.summary())
 
@@ -149,7 +149,7 @@ class VariantsState(param.Parameterized):
             raise S.TimetableError("select the variant to mark as chosen")
         if not S.can_edit():
             raise S.TimetableError("your role may compare variants but not choose one")
-        self.studio.choose_variant(self.to_choose, user=S.current_user())
+        self.studio.variants.choose(self.to_choose, user=S.current_user())
         self._views = {}
         self.refresh_variants()
         self._update()
@@ -183,7 +183,7 @@ def standalone(state: VariantsState) -> io.BytesIO | None:
         if not state.heatmaps:
             raise S.TimetableError("select the variants to compare first")
         title = f"{state.scenario} · " + " vs ".join(label for label, _ in state.heatmaps)
-        where = services.view_title(state.view, state.key, state._labels)
+        where = views.view_title(state.view, state.key, state._labels)
         data = S.standalone_html(
             title, pn.pane.Markdown(f"Occupancy (lectures per period): {S.safe_md(where)}"),
             pn.FlexBox(*[pn.pane.HoloViews(p, margin=5) for p in heatmap_plots(state)]),
@@ -302,7 +302,7 @@ def app() -> pn.template.BaseTemplate:
     query = pn.state.location.query_params if pn.state.location else {}
     if query.get("scenario") in state.param.scenario.objects:
         state.scenario = query["scenario"]
-    if query.get("view") in services.VIEWS:
+    if query.get("view") in views.VIEWS:
         state.view = query["view"]
     if query.get("key") and query["key"] in state.param.key.objects:
         state.key = query["key"]

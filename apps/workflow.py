@@ -52,8 +52,8 @@ class WorkflowAppState(param.Parameterized):
     @param.depends("scenario", watch=True)
     @S.guarded
     def _load_scenario(self) -> None:
-        problem = self.studio.problem(self.scenario)
-        labels = self.studio.teacher_labels(self.scenario, problem)
+        problem = self.studio.data.problem(self.scenario)
+        labels = self.studio.data.teacher_labels(self.scenario, problem)
         self.param.teacher.objects = {labels.get(t, t): t for t in problem.teacher_names}
         self.teacher = problem.teacher_names[0] if problem.teacher_names else None
         self.proposals = pd.DataFrame(columns=PROPOSAL_COLUMNS)
@@ -63,21 +63,21 @@ class WorkflowAppState(param.Parameterized):
     def refresh_variants(self) -> None:
         """Relist the variants (after a workflow step: their status changed)."""
         rows = []
-        for v in reversed(self.studio.variants(self.scenario)):
-            r = self.studio.review(v["id"])
+        for v in reversed(self.studio.variants.list(self.scenario)):
+            r = self.studio.approval.review(v["id"])
             rows.append({"id": v["id"], "name": v["name"], "status": r.status, "round": r.round,
                          "waiting for": ", ".join(r.pending) if r.status == "submitted" else "",
                          "cost": v["soft_cost"], "hard": v["hard_violations"]})
         self.variants = pd.DataFrame(rows, columns=["id", "name", "status", "round", "waiting for", "cost", "hard"])
-        self.options = self.studio.variant_options(self.scenario)
-        pub = self.studio.published_variant(self.scenario)
+        self.options = self.studio.variants.options(self.scenario)
+        pub = self.studio.approval.published(self.scenario)
         self.published = (f"Published timetable: variant #{pub}" if pub is not None else
                           "No variant is published yet: substitutions apply to the published timetable.")
 
     @param.depends("show_rolled_back", watch=True)
     @S.guarded
     def refresh_substitutions(self) -> None:
-        self.substitutions = self.studio.substitutions_frame(self.scenario, active_only=not self.show_rolled_back)
+        self.substitutions = self.studio.substitutions.frame(self.scenario, active_only=not self.show_rolled_back)
 
     # ------------------------------------------------------------------ substitution
     def _dates(self) -> str:
@@ -92,7 +92,7 @@ class WorkflowAppState(param.Parameterized):
     def propose(self) -> None:
         if self.teacher is None:
             raise S.TimetableError("pick the absent teacher")
-        result = self.studio.propose_substitutes(self.scenario, self.teacher, [self._dates()])
+        result = self.studio.substitutions.propose(self.scenario, self.teacher, [self._dates()])
         self.proposals = result.frame()
         self.notes = "; ".join(result.notes)
         n = sum(1 for lp in result.lectures if lp.candidates)
@@ -111,7 +111,7 @@ class WorkflowAppState(param.Parameterized):
         done = []
         for _, r in picked.iterrows():
             replaces = None if pd.isna(r["replaces"]) else int(r["replaces"])
-            done.append(self.studio.apply_substitution(self.scenario, dt.date.fromisoformat(r["date"]),
+            done.append(self.studio.substitutions.apply(self.scenario, dt.date.fromisoformat(r["date"]),
                                                        int(r["lecture"]), r["substitute"], replaces=replaces))
         self.refresh_substitutions()
         self.propose()
@@ -122,7 +122,7 @@ class WorkflowAppState(param.Parameterized):
         """Give every lecture of the absence to its best candidate."""
         if self.teacher is None:
             raise S.TimetableError("pick the absent teacher")
-        text = self.studio.apply_best_substitutes(self.scenario, self.teacher, [self._dates()])
+        text = self.studio.substitutions.apply_best(self.scenario, self.teacher, [self._dates()])
         self.refresh_substitutions()
         self.propose()
         self.messages.ok(text)
@@ -132,7 +132,7 @@ class WorkflowAppState(param.Parameterized):
         if not rows:
             raise S.TimetableError("select the substitution(s) to roll back in the table first")
         ids = [int(i) for i in self.substitutions.iloc[list(rows)]["id"]]
-        text = self.studio.rollback_substitutions(ids)
+        text = self.studio.substitutions.rollback(ids)
         self.refresh_substitutions()
         if not self.proposals.empty:
             self.propose()

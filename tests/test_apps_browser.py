@@ -285,39 +285,12 @@ def test_folder_served_as_one_app(tiny, tmp_path, page):
         st.scenarios.import_problem(tiny.problem, "tiny", meta=university_meta(tiny))
         st.variants.save("tiny", tiny.hidden, evaluate(tiny.problem, tiny.hidden), name="hidden",
                         problem=tiny.problem)
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(port), "--address", "127.0.0.1",
-         f"--allow-websocket-origin=127.0.0.1:{port}"],
-        cwd=REPO, env=dict(os.environ, TT_DB=str(db), TT_WORKERS="1"), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    base = f"http://127.0.0.1:{port}/apps"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                urllib.request.urlopen(base, timeout=5).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "panel serve apps/ did not answer within 120 s"
-                time.sleep(0.5)
+    env = dict(os.environ, TT_DB=str(db), TT_WORKERS="1")
+    with serve_panel(["apps/"], _free_port(), env, tmp_path, ready="/apps") as server:
+        base = server + "/apps"
         _goto(page, base, "text=Compare variants")
         page.get_by_role("link", name="Timetables").first.click()
         page.locator("text=Download iCal").first.wait_for(timeout=60_000)
         assert "app=timetable" in page.url
         page.get_by_role("link", name="Data").first.click()
         page.wait_for_url("**app=data**", timeout=30_000)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        log.close()

@@ -11,7 +11,7 @@ import pytest
 
 from test_apps_state import load_app, moved_copy, store, template_db, tiny  # noqa: F401 - fixtures
 from tt_core import constraints as K
-from tt_core import services
+from tt_core import views, services
 from tt_core.cli import main as tt
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError
@@ -107,7 +107,7 @@ def test_free_resources_heatmap_follows_the_edits(store, tiny):  # noqa: F811
     free = state.free
     assert list(free.frame.columns) == ["day", "period", "free", "total", "names"]
     assert len(free.frame) == p.n_periods and (free.frame["total"] == p.n_teachers).all()
-    counts, _ = services.free_resources(p, state.editor.timetable, "rooms")
+    counts, _ = views.free_resources(p, state.editor.timetable, "rooms")
     free.kind = "rooms"
     assert free.frame["free"].tolist() == counts.ravel().tolist()
     # unplacing a lecture frees its room for its periods
@@ -128,12 +128,12 @@ def test_free_resources_count_available_idle_teachers_rooms_and_curricula():
                         curricula=[("q0", ["a"]), ("q1", ["b", "lab"])], course_length=[1, 1, 2],
                         teacher_unavailable=[("t0", 2)])
     tt = Timetable(np.array([0, 2, 0]), np.array([0, 0, 1]))   # a@0 r0, b@2 r0, lab@0-1 r1
-    assert services.free_resources(pb, tt, "teachers")[0].tolist() == [[0, 1, 0]]
-    assert services.free_resources(pb, tt, "rooms")[0].tolist() == [[0, 1, 1]]
-    counts, who = services.free_resources(pb, tt, "curricula")
+    assert views.free_resources(pb, tt, "teachers")[0].tolist() == [[0, 1, 0]]
+    assert views.free_resources(pb, tt, "rooms")[0].tolist() == [[0, 1, 1]]
+    counts, who = views.free_resources(pb, tt, "curricula")
     assert counts.tolist() == [[0, 1, 1]] and who[1] == ["q0"] and who[2] == ["q0"]
     with pytest.raises(TimetableError, match="unknown kind"):
-        services.free_resources(pb, tt, "buildings")
+        views.free_resources(pb, tt, "buildings")
 
 
 def test_generate_state_checks_the_data_of_the_scenario(store):  # noqa: F811
@@ -208,14 +208,14 @@ def test_studio_edit_session_saves_a_child_only_for_roles_that_may_choose_varian
     first = variant_ids(store)[0]
     store.users.add("vera", "viewer")
     store.users.add("pat", "planner")
-    session = services.Studio(store).edit_session("tiny", first)
+    session = services.Studio(store).variants.edit_session("tiny", first)
     assert session.source == first and session.timetable == tiny.hidden
     lecture = 0
     p0, r0 = session.placement(lecture)
     session.move(lecture, p0, (r0 + 1) % tiny.problem.n_rooms)
     with pytest.raises(PermissionDenied, match="vera"):
-        services.Studio(store, user="vera").save_edited("tiny", session)
+        services.Studio(store, user="vera").variants.save_edited("tiny", session)
     assert variant_ids(store) == [first, variant_ids(store)[1]]  # nothing was saved
-    vid = services.Studio(store, user="pat").save_edited("tiny", session)
+    vid = services.Studio(store, user="pat").variants.save_edited("tiny", session)
     row = next(v for v in store.variants.list("tiny") if v["id"] == vid)
     assert row["parent_variant_id"] == first and row["name"] == f"edit of #{first}"

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tt_core import constraints as K
-from tt_core import services
+from tt_core import profiles, views, services
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError, ValidationError
@@ -87,16 +87,16 @@ def moved_copy(problem: Problem, timetable: Timetable) -> Timetable:
 # ============================================================================ services (pure)
 def test_occupancy_counts_every_period_of_every_lecture(tiny):
     p, tt = tiny.problem, tiny.hidden
-    grid = services.occupancy(p, tt)
+    grid = views.occupancy(p, tt)
     assert grid.shape == (p.days, p.periods_per_day)
     assert grid.sum() == int((p.course_lectures * p.course_length).sum())
     # one room: at most one lecture per period in a feasible timetable
     room = p.room_names[0]
-    assert services.occupancy(p, tt, "room", room).max() <= 1
+    assert views.occupancy(p, tt, "room", room).max() <= 1
     # a department's grid is part of the institution's
     dept = p.department_names[0]
-    assert (services.occupancy(p, tt, "department", dept) <= grid).all()
-    frame = services.occupancy_frame(p, tt, "curriculum", p.curriculum_names[0])
+    assert (views.occupancy(p, tt, "department", dept) <= grid).all()
+    frame = views.occupancy_frame(p, tt, "curriculum", p.curriculum_names[0])
     assert list(frame.columns) == ["day", "period", "lectures"]
     assert list(dict.fromkeys(frame["day"])) == ["Mon", "Tue", "Wed", "Thu", "Fri"]
     assert frame["period"].iloc[0] == "09:00"
@@ -104,15 +104,15 @@ def test_occupancy_counts_every_period_of_every_lecture(tiny):
 
 def test_views_refuse_unknown_items(tiny):
     with pytest.raises(TimetableError, match="unknown teacher 'nobody'"):
-        services.occupancy(tiny.problem, tiny.hidden, "teacher", "nobody")
+        views.occupancy(tiny.problem, tiny.hidden, "teacher", "nobody")
     with pytest.raises(TimetableError, match="unknown view"):
-        services.view_keys(tiny.problem, "building")
+        views.view_keys(tiny.problem, "building")
 
 
 def test_weekly_grid_cells_name_course_room_and_teacher(tiny):
     p, tt = tiny.problem, tiny.hidden
     teacher = p.teacher_names[0]
-    grid = services.weekly_grid(p, tt, "teacher", teacher, {teacher: "Ada Abe (T0001)"})
+    grid = views.weekly_grid(p, tt, "teacher", teacher, {teacher: "Ada Abe (T0001)"})
     texts = [x for col in grid.columns for cell in grid[col] for x in cell.split("\n") if x]
     courses = np.flatnonzero(p.course_teacher == 0)
     expected = sum(int(p.course_lectures[c] * p.course_length[c]) for c in courses)
@@ -121,7 +121,7 @@ def test_weekly_grid_cells_name_course_room_and_teacher(tiny):
     l = int(p.course_lecture_ptr[c])
     d, s = divmod(int(tt.period[l]), p.periods_per_day)
     assert f"{p.course_names[c]} · {p.room_names[tt.room[l]]} · Ada Abe (T0001)" in grid.iloc[s, d]
-    html = services.grid_html(grid)
+    html = views.grid_html(grid)
     assert html.count("<tr>") == p.periods_per_day + 1 and "Ada Abe (T0001)" in html
 
 
@@ -129,30 +129,30 @@ def test_lecture_moves_lists_exactly_the_moved_lecture(tiny):
     p = tiny.problem
     a = tiny.hidden
     b = moved_copy(p, a)
-    moves = services.lecture_moves(p, a, b)
+    moves = views.lecture_moves(p, a, b)
     assert len(moves) == 1
     row = moves.iloc[0]
     l = int(np.flatnonzero(a.period != b.period)[0])
     assert row["course"] == p.course_names[p.lecture_course[l]]
     assert row["change"] == "time"
     assert row["from"].endswith(p.room_names[a.room[l]]) and row["to"].endswith(p.room_names[b.room[l]])
-    assert services.lecture_moves(p, a, a).empty
+    assert views.lecture_moves(p, a, a).empty
     # renumbering the lectures of a course is not a move
     c = int(np.flatnonzero(p.course_lectures >= 2)[0])
     lo = int(p.course_lecture_ptr[c])
     swapped = a.copy()
     swapped.period[[lo, lo + 1]] = a.period[[lo + 1, lo]]
     swapped.room[[lo, lo + 1]] = a.room[[lo + 1, lo]]
-    assert services.lecture_moves(p, a, swapped).empty
+    assert views.lecture_moves(p, a, swapped).empty
 
 
 def test_expand_weights_dimension_then_constraint():
-    w = services.expand_weights({"teacher": 3, "TeacherDailyLoad": 5})
+    w = profiles.expand_weights({"teacher": 3, "TeacherDailyLoad": 5})
     assert w["TeacherPreference"] == 3 and w["TeacherDailyLoad"] == 5
     assert w["MinWorkingDays"] == 5  # untouched ITC weight
     assert set(w) == {c.name for c in K.CONSTRAINTS if not c.hard}
     with pytest.raises(TimetableError, match="unknown constraint 'Bogus'"):
-        services.expand_weights({"Bogus": 1})
+        profiles.expand_weights({"Bogus": 1})
 
 
 def test_coerce_value_refuses_with_the_reason():
@@ -177,41 +177,41 @@ def test_coerce_value_refuses_with_the_reason():
 # ============================================================================ Studio over a store
 def test_edit_cell_saves_valid_values_and_refuses_bad_ones(studio, store):
     room = store.tables.read("rooms", "tiny")["name"].iloc[0]
-    studio.edit_cell("tiny", "rooms", room, "capacity", 77)
+    studio.data.edit_cell("tiny", "rooms", room, "capacity", 77)
     assert int(store.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
     with pytest.raises(ValidationError, match="must be at least 0"):
-        studio.edit_cell("tiny", "rooms", room, "capacity", -1)
+        studio.data.edit_cell("tiny", "rooms", room, "capacity", -1)
     assert int(store.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 77
     # valid for the row, impossible for the scenario: a lecture longer than a day is undone
     course = store.tables.read("courses", "tiny")["name"].iloc[0]
     with pytest.raises(ValidationError, match="lecture length 9 must be between 1 and 6"):
-        studio.edit_cell("tiny", "courses", course, "length", 9)
+        studio.data.edit_cell("tiny", "courses", course, "length", 9)
     assert int(store.tables.read("courses", "tiny").set_index("name").loc[course, "length"]) in (1, 2, 3)
-    studio.problem("tiny")  # still loads
+    studio.data.problem("tiny")  # still loads
     # renaming a teacher keeps the courses pointing at them
     teacher = store.tables.read("teachers", "tiny")["name"].iloc[0]
-    studio.edit_cell("tiny", "teachers", teacher, "name", "T9999")
+    studio.data.edit_cell("tiny", "teachers", teacher, "name", "T9999")
     assert "T9999" in set(store.tables.read("courses", "tiny")["teacher"])
 
 
 def test_link_rows_add_and_delete(studio, store):
-    teacher = studio.names("tiny", "teachers")[0]
+    teacher = studio.data.names("tiny", "teachers")[0]
     before = len(store.tables.read("teacher_preferences", "tiny"))
     taken = set(store.tables.read("teacher_preferences", "tiny").query("teacher == @teacher")["period"])
     period = next(p for p in range(30) if p not in taken)
-    studio.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": period})
+    studio.data.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": period})
     assert len(store.tables.read("teacher_preferences", "tiny")) == before + 1
     with pytest.raises(ValidationError, match="outside the time grid"):
-        studio.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": 999})
-    studio.delete_row("tiny", "teacher_preferences", (teacher, period))
+        studio.data.add_row("tiny", "teacher_preferences", {"teacher": teacher, "period": 999})
+    studio.data.delete_row("tiny", "teacher_preferences", (teacher, period))
     assert len(store.tables.read("teacher_preferences", "tiny")) == before
 
 
 def test_metrics_frame_matches_the_evaluator(studio, tiny):
-    p = studio.problem("tiny")
-    ids = [int(v["id"]) for v in studio.variants("tiny")]
-    views = studio.load_variants(p, ids)
-    m = studio.metrics_frame(p, views).set_index("constraint")
+    p = studio.data.problem("tiny")
+    ids = [int(v["id"]) for v in studio.variants.list("tiny")]
+    views = studio.variants.load(p, ids)
+    m = studio.variants.metrics_frame(p, views).set_index("constraint")
     for v in views:
         report = evaluate(p, v.timetable)
         assert m.loc["soft cost", f"#{v.id} cost"] == report.soft_cost
@@ -222,31 +222,31 @@ def test_metrics_frame_matches_the_evaluator(studio, tiny):
 
 def test_import_and_export_round_trip(studio, itc_instance):
     path = itc_instance("comp01")
-    assert studio.import_file("comp01.ctt", path.read_bytes(), "itc one") == "itc one"
-    assert studio.problem("itc one").n_courses == 30
-    name, data = studio.export_data("itc one", "ctt")
+    assert studio.files.import_file("comp01.ctt", path.read_bytes(), "itc one") == "itc one"
+    assert studio.data.problem("itc one").n_courses == 30
+    name, data = studio.files.export_data("itc one", "ctt")
     assert name == "itc_one.ctt" and data.startswith(b"Name:")
-    name, data = studio.export_data("tiny", "zip")
+    name, data = studio.files.export_data("tiny", "zip")
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert "tiny/courses.csv" in zf.namelist()
-    studio.import_file("tables.zip", data, "tiny again")
-    a, b = studio.problem("tiny"), studio.problem("tiny again")
+    studio.files.import_file("tables.zip", data, "tiny again")
+    a, b = studio.data.problem("tiny"), studio.data.problem("tiny again")
     assert a.course_names == b.course_names and np.array_equal(a.room_capacity, b.room_capacity)
-    name, data = studio.export_data("tiny", "xlsx")
-    studio.import_file(name, data, "tiny xlsx")
-    assert studio.problem("tiny xlsx").n_lectures == a.n_lectures
+    name, data = studio.files.export_data("tiny", "xlsx")
+    studio.files.import_file(name, data, "tiny xlsx")
+    assert studio.data.problem("tiny xlsx").n_lectures == a.n_lectures
 
 
 def test_import_refuses_bad_uploads_naming_the_file(studio):
     with pytest.raises(TimetableError, match="unknown file type"):
-        studio.import_file("notes.txt", b"hello", "x")
+        studio.files.import_file("notes.txt", b"hello", "x")
     with pytest.raises(TimetableError, match="bad.ctt"):
-        studio.import_file("bad.ctt", b"Name: x\nCourses: zero\n", "x")
+        studio.files.import_file("bad.ctt", b"Name: x\nCourses: zero\n", "x")
     with pytest.raises(TimetableError, match="not a zip file"):
-        studio.import_file("t.zip", b"not a zip", "x")
+        studio.files.import_file("t.zip", b"not a zip", "x")
     with pytest.raises(TimetableError, match="already exists"):
-        studio.import_file("t.ctt", b"Name: x", "tiny")
-    assert studio.scenarios() == ["tiny"]
+        studio.files.import_file("t.ctt", b"Name: x", "tiny")
+    assert studio.data.scenarios() == ["tiny"]
 
 
 def test_timetable_exports(studio, tiny):
@@ -254,9 +254,9 @@ def test_timetable_exports(studio, tiny):
     from openpyxl import load_workbook
 
     p = tiny.problem
-    vid = int(studio.variants("tiny")[0]["id"])
+    vid = int(studio.variants.list("tiny")[0]["id"])
     teacher = p.teacher_names[0]
-    name, data = studio.export_timetable("tiny", vid, "ical", "teacher", teacher, start_date=dt.date(2026, 9, 7),
+    name, data = studio.files.export_timetable("tiny", vid, "ical", "teacher", teacher, start_date=dt.date(2026, 9, 7),
                                          weeks=10)
     assert name.endswith(".ics")
     cal = icalendar.Calendar.from_ical(data)
@@ -264,13 +264,13 @@ def test_timetable_exports(studio, tiny):
     mine = np.flatnonzero(p.course_teacher[p.lecture_course] == 0)
     assert len(events) == len(mine)
     assert {str(e["summary"]) for e in events} == {p.course_names[p.lecture_course[l]] for l in mine}
-    name, data = studio.export_timetable("tiny", vid, "xlsx")
+    name, data = studio.files.export_timetable("tiny", vid, "xlsx")
     wb = load_workbook(io.BytesIO(data))
     assert "index" in wb.sheetnames and len(wb.sheetnames) > 3
-    name, data = studio.export_timetable("tiny", vid, "html", "room", p.room_names[0])
+    name, data = studio.files.export_timetable("tiny", vid, "html", "room", p.room_names[0])
     assert data.startswith(b"<!DOCTYPE html>") and p.room_names[0].encode() in data
     with pytest.raises(TimetableError, match="one teacher, curriculum, room or student"):
-        studio.export_timetable("tiny", vid, "ical", "department", p.department_names[0])
+        studio.files.export_timetable("tiny", vid, "ical", "department", p.department_names[0])
 
 
 # ============================================================================ app state classes

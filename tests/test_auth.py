@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tt_core import auth, services
+from tt_core import auth, views, services
 from tt_core.cli import main as tt_main
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate
@@ -108,27 +108,27 @@ def _actions(studio: services.Studio, tiny, upload: bytes) -> dict:
     own, other = p.teacher_names[0], p.teacher_names[1]
     room = p.room_names[0]
     return {
-        "choose": lambda: studio.choose_variant(1),
-        "weights": lambda: studio.save_weight_profile("tiny", "mine", {"MinWorkingDays": 3}),
-        "edit cell": lambda: studio.edit_cell("tiny", "rooms", room, "capacity", 99),
-        "add row": lambda: studio.add_row("tiny", "teacher_unavailability", {"teacher": other, "period": 1}),
-        "delete row": lambda: studio.delete_row("tiny", "curriculum_courses",
+        "choose": lambda: studio.variants.choose(1),
+        "weights": lambda: studio.data.save_weight_profile("tiny", "mine", {"MinWorkingDays": 3}),
+        "edit cell": lambda: studio.data.edit_cell("tiny", "rooms", room, "capacity", 99),
+        "add row": lambda: studio.data.add_row("tiny", "teacher_unavailability", {"teacher": other, "period": 1}),
+        "delete row": lambda: studio.data.delete_row("tiny", "curriculum_courses",
                                                 (p.curriculum_names[0], p.course_names[0])),
-        "import": lambda: studio.import_file("t.zip", upload, "copy"),
-        "submit": lambda: studio.submit("tiny", strategy="local", time_limit=1),
-        "cancel": lambda: studio.cancel(1),
-        "retry": lambda: studio.retry(1),
-        "own availability": lambda: studio.save_teacher_periods("tiny", own, [0], [1]),
-        "other availability": lambda: studio.save_teacher_periods("tiny", other, [0], [1]),
-        "audit": lambda: studio.audit_frame(),
-        "users": lambda: studio.users(),
-        "add user": lambda: studio.add_user("newbie", "viewer"),
+        "import": lambda: studio.files.import_file("t.zip", upload, "copy"),
+        "submit": lambda: studio.jobs.submit("tiny", strategy="local", time_limit=1),
+        "cancel": lambda: studio.jobs.cancel(1),
+        "retry": lambda: studio.jobs.retry(1),
+        "own availability": lambda: studio.data.save_teacher_periods("tiny", own, [0], [1]),
+        "other availability": lambda: studio.data.save_teacher_periods("tiny", other, [0], [1]),
+        "audit": lambda: studio.access.audit_frame(),
+        "users": lambda: studio.access.users(),
+        "add user": lambda: studio.access.add_user("newbie", "viewer"),
     }
 
 
 @pytest.mark.parametrize("role", list(EXPECTED))
 def test_each_role_against_each_action_through_the_service_api(role, store, tiny, template_db):
-    _, upload = services.Studio(store).export_data("tiny", "zip")  # local mode: every right
+    _, upload = services.Studio(store).files.export_data("tiny", "zip")  # local mode: every right
     studio = services.Studio(store, None, user=role)
     assert studio.role() == role
     for name, call in _actions(studio, tiny, upload).items():
@@ -153,10 +153,10 @@ def test_an_unregistered_user_gets_no_studio_and_the_audit_log_names_who_did_wha
         services.Studio(store, None, user="mallory")
     p = tiny.problem
     planner = services.Studio(store, None, user="planner")
-    planner.choose_variant(1)
-    planner.edit_cell("tiny", "rooms", p.room_names[0], "capacity", 77)
-    services.Studio(store, None, user="teacher").save_teacher_periods("tiny", p.teacher_names[0], [2, 3], [])
-    log = services.Studio(store, None, user="admin").audit_frame(10)
+    planner.variants.choose(1)
+    planner.data.edit_cell("tiny", "rooms", p.room_names[0], "capacity", 77)
+    services.Studio(store, None, user="teacher").data.save_teacher_periods("tiny", p.teacher_names[0], [2, 3], [])
+    log = services.Studio(store, None, user="admin").access.audit_frame(10)
     mine = log[log["who"] == "teacher"]
     assert mine["target"].tolist()[0] == f"teacher {p.teacher_names[0]!r}"
     assert "set teacher_unavailability" in mine["action"].tolist()
@@ -165,7 +165,7 @@ def test_an_unregistered_user_gets_no_studio_and_the_audit_log_names_who_did_wha
     # a method's user= never widens the session's rights, and None falls back to the session user
     viewer = services.Studio(store, None, user="viewer")
     with pytest.raises(auth.PermissionDenied):
-        viewer.choose_variant(1, user=None)
+        viewer.variants.choose(1, user=None)
 
 
 def test_teacher_cannot_edit_another_teachers_data_in_any_table(store, tiny):
@@ -173,43 +173,43 @@ def test_teacher_cannot_edit_another_teachers_data_in_any_table(store, tiny):
     own, other = p.teacher_names[0], p.teacher_names[1]
     studio = services.Studio(store, None, user="teacher")
     assert studio.my_teacher() == own
-    before = studio.teacher_periods("tiny", other)
-    for call in (lambda: studio.save_teacher_periods("tiny", other, [], []),
-                 lambda: studio.add_row("tiny", "teacher_preferences", {"teacher": other, "period": 5}),
-                 lambda: studio.delete_row("tiny", "teacher_unavailability", (other, before["teacher_unavailability"][0]))
-                 if before["teacher_unavailability"] else studio.save_teacher_periods("tiny", other, [1], []),
-                 lambda: studio.edit_cell("tiny", "teachers", other, "max_per_day", 1)):
+    before = studio.data.teacher_periods("tiny", other)
+    for call in (lambda: studio.data.save_teacher_periods("tiny", other, [], []),
+                 lambda: studio.data.add_row("tiny", "teacher_preferences", {"teacher": other, "period": 5}),
+                 lambda: studio.data.delete_row("tiny", "teacher_unavailability", (other, before["teacher_unavailability"][0]))
+                 if before["teacher_unavailability"] else studio.data.save_teacher_periods("tiny", other, [1], []),
+                 lambda: studio.data.edit_cell("tiny", "teachers", other, "max_per_day", 1)):
         with pytest.raises(auth.PermissionDenied):
             call()
-    assert studio.teacher_periods("tiny", other) == before
+    assert studio.data.teacher_periods("tiny", other) == before
     # own rows: allowed, through the form and through the generic table editor
-    assert "saved" in studio.save_teacher_periods("tiny", own, [0, 1], [7])
-    assert studio.teacher_periods("tiny", own) == {"teacher_unavailability": [0, 1], "teacher_preferences": [7]}
-    studio.add_row("tiny", "teacher_preferences", {"teacher": own, "period": 8})
+    assert "saved" in studio.data.save_teacher_periods("tiny", own, [0, 1], [7])
+    assert studio.data.teacher_periods("tiny", own) == {"teacher_unavailability": [0, 1], "teacher_preferences": [7]}
+    studio.data.add_row("tiny", "teacher_preferences", {"teacher": own, "period": 8})
     with pytest.raises(auth.PermissionDenied):  # and nothing else
-        studio.edit_cell("tiny", "rooms", p.room_names[0], "capacity", 1)
+        studio.data.edit_cell("tiny", "rooms", p.room_names[0], "capacity", 1)
     with pytest.raises(TimetableError, match="both unavailable and undesired"):
-        studio.save_teacher_periods("tiny", own, [3], [3])
+        studio.data.save_teacher_periods("tiny", own, [3], [3])
     with pytest.raises(ValidationError, match="outside the time grid"):
-        studio.save_teacher_periods("tiny", own, [10_000], [])
+        studio.data.save_teacher_periods("tiny", own, [10_000], [])
 
 
 def test_admins_manage_users_but_keep_one_admin(store):
     admin = services.Studio(store, None, user="admin")
-    assert "added" in admin.add_user("nina", "head", department="Maths")
+    assert "added" in admin.access.add_user("nina", "head", department="Maths")
     with pytest.raises(TimetableError, match="already exists"):
-        admin.add_user("nina", "viewer")
+        admin.access.add_user("nina", "viewer")
     with pytest.raises(ValidationError, match="needs the teacher's name"):
-        admin.set_user_role("nina", "teacher")
-    admin.set_user_role("nina", "registrar")
+        admin.access.set_role("nina", "teacher")
+    admin.access.set_role("nina", "registrar")
     assert store.users.get("nina")["role"] == "registrar"
     with pytest.raises(TimetableError, match="only admin"):
-        admin.set_user_role("admin", "viewer")
+        admin.access.set_role("admin", "viewer")
     with pytest.raises(TimetableError, match="only admin"):
-        admin.remove_user("admin")
-    admin.remove_user("nina")
+        admin.access.remove_user("admin")
+    admin.access.remove_user("nina")
     assert store.users.get("nina") is None
-    assert {"create users", "update users", "delete users"} <= set(admin.audit_frame()["action"])
+    assert {"create users", "update users", "delete users"} <= set(admin.access.audit_frame()["action"])
 
 
 # ============================================================================ migration 3
@@ -246,26 +246,26 @@ def test_hostile_names_are_stored_verbatim_through_editor_and_import_and_rendere
     p = tiny.problem  # (a .ctt file cannot hold names with spaces: the import goes through CSV tables)
     studio = services.Studio(store, None, user="planner")
     for i, name in enumerate(HOSTILE[:3]):
-        studio.edit_cell("tiny", "teachers", p.teacher_names[i], "name", name)
+        studio.data.edit_cell("tiny", "teachers", p.teacher_names[i], "name", name)
     for i, name in enumerate(HOSTILE[3:]):
-        studio.edit_cell("tiny", "rooms", p.room_names[i], "name", name)
-    studio.edit_cell("tiny", "teachers", HOSTILE[0], "full_name", HOSTILE[2])
-    assert studio.names("tiny", "teachers")[:3] == HOSTILE[:3]
-    assert studio.names("tiny", "rooms")[:3] == HOSTILE[3:]
+        studio.data.edit_cell("tiny", "rooms", p.room_names[i], "name", name)
+    studio.data.edit_cell("tiny", "teachers", HOSTILE[0], "full_name", HOSTILE[2])
+    assert studio.data.names("tiny", "teachers")[:3] == HOSTILE[:3]
+    assert studio.data.names("tiny", "rooms")[:3] == HOSTILE[3:]
     # export as CSV tables and import again as a new scenario: every name comes back as typed
-    fname, data = studio.export_data("tiny", "zip")
-    assert studio.import_file(fname, data, "copy 'of' <tiny>") == "copy 'of' <tiny>"
-    assert studio.names("copy 'of' <tiny>", "teachers")[:3] == HOSTILE[:3]
-    assert studio.names("copy 'of' <tiny>", "rooms")[:3] == HOSTILE[3:]
+    fname, data = studio.files.export_data("tiny", "zip")
+    assert studio.files.import_file(fname, data, "copy 'of' <tiny>") == "copy 'of' <tiny>"
+    assert studio.data.names("copy 'of' <tiny>", "teachers")[:3] == HOSTILE[:3]
+    assert studio.data.names("copy 'of' <tiny>", "rooms")[:3] == HOSTILE[3:]
     assert store.tables.read("teachers", "copy 'of' <tiny>")["full_name"].iloc[0] == HOSTILE[2]
     assert {"teachers", "users", "rooms"} <= {r["table_name"] for r in store.query(
         "SELECT table_name FROM information_schema.tables")}
     # rendered: the weekly grid page escapes every name; the apps' Markdown helpers too
     problem = store.scenarios.load_problem("tiny")
-    grid = services.weekly_grid(problem, tiny.hidden, "room", HOSTILE[3])
-    page = services.grid_html_page(grid, f"room {HOSTILE[3]}")
+    grid = views.weekly_grid(problem, tiny.hidden, "room", HOSTILE[3])
+    page = views.grid_html_page(grid, f"room {HOSTILE[3]}")
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    teacher_grid = services.grid_html(services.weekly_grid(problem, tiny.hidden, "teacher", HOSTILE[2],
+    teacher_grid = views.grid_html(views.weekly_grid(problem, tiny.hidden, "teacher", HOSTILE[2],
                                                            {HOSTILE[2]: HOSTILE[2]}))
     assert "<script>" not in teacher_grid
     shared = _load_shared()
@@ -277,11 +277,11 @@ def test_oversized_uploads_are_refused_with_a_message(store, monkeypatch):
     studio = services.Studio(store, None, user="planner")
     monkeypatch.setenv("TT_MAX_UPLOAD_MB", "0.01")
     with pytest.raises(TimetableError, match=r"big.ctt is 0.0 MB; imports are limited to 0.01 MB"):
-        studio.import_file("big.ctt", b"x" * 20_000, "big")
+        studio.files.import_file("big.ctt", b"x" * 20_000, "big")
     assert store.scenarios.names() == ["tiny"]
     monkeypatch.setenv("TT_MAX_UPLOAD_MB", "lots")
     with pytest.raises(TimetableError, match="TT_MAX_UPLOAD_MB must be a number"):
-        studio.import_file("big.ctt", b"x", "big")
+        studio.files.import_file("big.ctt", b"x", "big")
 
 
 # ============================================================================ sign-in settings

@@ -143,7 +143,7 @@ def test_teacher_edits_own_availability_only_and_a_planner_sees_it_in_the_audit(
     own, other = tiny.problem.teacher_names[0], tiny.problem.teacher_names[1]
     _login(page, server, "tom")
     _goto(page, f"{server}/availability?scenario=tiny", ".tt-availability .tabulator-cell[tabulator-field=time]")
-    from tt_core.services import day_names
+    from tt_core.views import day_names
 
     first_day = day_names(tiny.problem)[0]
     cell = page.locator(".tt-availability .tabulator-row").first.locator(

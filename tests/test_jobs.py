@@ -95,6 +95,16 @@ def _wait_for(predicate, timeout: float, what: str, poll: float = 0.05):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def _checkpoint_if_any(jobs, job_id: int):
+    """The job's checkpoint summary; None while the job or its checkpoint does not exist yet."""
+    try:
+        return jobs.get_job(job_id)["checkpoint"]
+    except TimetableError as exc:
+        if f"no job {job_id}" in str(exc):
+            return None
+        raise
+
+
 def test_submitted_job_succeeds_with_ordered_events_and_a_saved_variant(make_runner, tiny):
     progress, done = [], []
     runner = make_runner(on_progress=lambda j, ev: progress.append((j, ev)),
@@ -216,7 +226,8 @@ def test_killed_runner_leaves_an_interrupted_job_that_retry_resumes(db, client, 
         # the runner in the other process owns the database: talk to it over its control channel
         remote = _wait_for(lambda: find_runner(db), 60, "the runner's control channel", poll=0.2)
         assert remote.pid == proc.pid
-        cp = _wait_for(lambda: remote.get_job(1)["checkpoint"], 60, "a checkpoint", poll=0.1)
+        # the channel comes up before `submit` writes the job: wait for the job's checkpoint itself
+        cp = _wait_for(lambda: _checkpoint_if_any(remote, 1), 60, "job 1 and its first checkpoint", poll=0.1)
         assert [j["id"] for j in remote.list_jobs()] == [1]
         proc.kill()
         proc.wait(timeout=10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import subprocess
 import sys
 import threading
@@ -22,6 +24,8 @@ from tt_core.store import MIGRATIONS, SCHEMA_VERSION, Store, problem_fingerprint
 from tt_core.store import variants as store_variants
 from tt_core.store.scenarios import ScenarioRepository
 from tt_core.synth import Recipe, generate
+
+from conftest import ITC_DIR
 
 
 @pytest.fixture
@@ -230,6 +234,7 @@ def test_a_database_held_by_another_process_is_refused_with_its_holder(tmp_db):
             message = str(info.value)
             assert "is open in another process" in message and f"PID {holder.pid}" in message
             assert "job runner" in message
+            assert "-readonly" not in message and "CLI" not in message  # DuckDB's hint means nothing here
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
@@ -581,3 +586,53 @@ def test_threads_read_while_one_writes(rich_db):
         t.join(timeout=60)
     assert not errors, errors
     assert [e["seq"] for e in rich_db.jobs.events(job)] == list(range(1, 41))
+
+
+# ====================================================================================== files that cannot be written
+
+
+@contextlib.contextmanager
+def _immutable(folder: Path):
+    """``folder`` made immutable (``chattr +i``: even root cannot write in it) for the block."""
+    done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"chattr +i is not available here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_database_in_a_folder_that_cannot_be_written(tmp_path, capsys):
+    from tt_core import cli
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "x.duckdb"
+    with Store.open(db) as st:
+        st.scenarios.import_problem(rich_problem(), "rich")
+    before = db.read_bytes()
+    with _immutable(folder):
+        with pytest.raises(TimetableError, match=r"cannot change .*x.duckdb: the folder .* is read-only"):
+            Store.open(db)
+        assert cli.main(["import", str(ITC_DIR / "comp01.ctt"), "--db", str(db)]) == 2
+        err = capsys.readouterr().err
+        assert "is read-only" in err and "Traceback" not in err
+        # the commands that only read still work
+        assert cli.main(["scenarios", "--db", str(db)]) == 0
+        assert "rich" in capsys.readouterr().out
+        assert cli.main(["jobs", "list", "--db", str(db)]) == 0
+        assert "no jobs" in capsys.readouterr().out
+    assert db.read_bytes() == before
+
+
+def test_a_commit_the_disk_refuses_is_a_clear_message_and_changes_nothing(rich_db, monkeypatch):
+    real = duckdb.DuckDBPyConnection.commit
+
+    def refused(self):
+        raise duckdb.TransactionException("TransactionException: Could not write test.duckdb.wal: Operation not permitted")
+
+    monkeypatch.setattr(duckdb.DuckDBPyConnection, "commit", refused)
+    with pytest.raises(TimetableError, match="cannot save to .*nothing was changed"):
+        rich_db.tables.update("rooms", "rich", ROOMS[0], capacity=1)
+    monkeypatch.setattr(duckdb.DuckDBPyConnection, "commit", real)

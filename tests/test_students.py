@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from reference import reference_units
 from tt_core import constraints as K
-from tt_core import services
+from tt_core import views, services
 from tt_core.cost import evaluate, student_clash_list
 from tt_core.errors import TimetableError, ValidationError
 from tt_core.io.tables import read_tables, write_tables
@@ -393,13 +393,13 @@ def test_store_round_trip_students_views_and_re_sectioning(tmp_path, campus):
         studio = services.Studio(db)
         vid = db.variants.save("campus", campus.hidden, evaluate(p, campus.hidden))
         name = p.student_names[7]
-        grid = services.weekly_grid(q, campus.hidden, "student", name)
+        grid = views.weekly_grid(q, campus.hidden, "student", name)
         cells = "\n".join(str(x) for x in grid.to_numpy().ravel())
         mine = [q.course_names[c] for c in q.student_course_ids(7)]
         assert all(c in cells for c in mine)
-        assert studio.student_clashes("campus", vid).empty
+        assert studio.variants.student_clashes("campus", vid).empty
         # a student's calendar: one weekly event per placed lecture of their courses
-        fname, data = studio.export_timetable("campus", vid, "ical", "student", name, start_date="2030-01-07", weeks=10)
+        fname, data = studio.files.export_timetable("campus", vid, "ical", "student", name, start_date="2030-01-07", weeks=10)
         cal = icalendar.Calendar.from_ical(data)
         events = [e for e in cal.walk("VEVENT")]
         lectures = [l for l in range(q.n_lectures) if q.lecture_course[l] in set(q.student_course_ids(7).tolist())]
@@ -408,7 +408,7 @@ def test_store_round_trip_students_views_and_re_sectioning(tmp_path, campus):
         assert str(cal["x-wr-calname"]).endswith(f"student {name}")
         assert all(e["rrule"]["COUNT"] == [10] for e in events)
         # sectioning into a new scenario, then moving students after "solving" (the planted timetable)
-        info = studio.section_scenario("campus", "campus-25", section_size=25)
+        info = studio.sections.split("campus", "campus-25", section_size=25)
         assert info["largest_section"] <= 25 and info["sections"] > 0
         split = db.scenarios.load_problem("campus-25")
         assert split.course_students.max() <= 25 and split.n_enrolments == p.n_enrolments
@@ -426,7 +426,7 @@ def test_ical_for_unknown_student_and_students_folder(tmp_path, campus):
 
     p = campus.problem
     with pytest.raises(TimetableError, match="unknown student"):
-        services.ical_for(p, campus.hidden, "student", "nobody", start_date="2030-01-07")
+        views.ical_for(p, campus.hidden, "student", "nobody", start_date="2030-01-07")
     files = export_ical(p, campus.hidden, tmp_path / "cal", start_date="2030-01-07", weeks=2, views=("students",),
                         items=p.student_names[:3])
     assert sorted(f.stem for f in files) == sorted(p.student_names[:3])

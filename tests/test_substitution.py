@@ -17,7 +17,8 @@ from tt_core import workflow as W
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError
 from tt_core.model import Problem, Timetable
-from tt_core.services import Studio, weekly_grid
+from tt_core.services import Studio
+from tt_core.views import weekly_grid
 from tt_core.store import Store
 from tt_core.synth import Recipe, generate
 
@@ -198,10 +199,10 @@ def _state(db, studio, tiny, when):
     p = tiny.problem
     vid = db.approvals.published("tiny")
     assignments = repr(db.query("SELECT * FROM assignments WHERE variant_id = ? ORDER BY lecture", [vid])).encode()
-    active = studio.substitutions_frame("tiny").to_csv(index=False).encode()
+    active = studio.substitutions.frame("tiny").to_csv(index=False).encode()
     grids = b"".join(
         weekly_grid(p, tiny.hidden, view, key,
-                    entries=studio.week_entries("tiny", p, tiny.hidden, vid, view, key, when))
+                    entries=studio.substitutions.week_entries("tiny", p, tiny.hidden, vid, view, key, when))
         .to_csv().encode() for view, keys in (("teacher", p.teacher_names), ("curriculum", p.curriculum_names))
         for key in keys)
     return assignments, active, grids
@@ -306,7 +307,7 @@ def test_the_overlay_shows_in_the_weeks_grids_and_in_ical(db, tiny):
     course = p.course_names[c]
 
     def cells(view, key, week):
-        entries = studio.week_entries("tiny", p, tiny.hidden, vid, view, key, week)
+        entries = studio.substitutions.week_entries("tiny", p, tiny.hidden, vid, view, key, week)
         return "\n".join(weekly_grid(p, tiny.hidden, view, key, entries=entries).to_numpy().ravel())
 
     assert f"→ substitute {sub}" in cells("teacher", teacher, when)
@@ -318,7 +319,7 @@ def test_the_overlay_shows_in_the_weeks_grids_and_in_ical(db, tiny):
     assert f"(for {teacher}" not in cells("teacher", sub, next_week)
 
     def calendar(view, key):
-        _, data = studio.export_timetable("tiny", vid, "ical", view, key, start_date=MONDAY, weeks=4)
+        _, data = studio.files.export_timetable("tiny", vid, "ical", view, key, start_date=MONDAY, weeks=4)
         return icalendar.Calendar.from_ical(data)
 
     start = dt.datetime.combine(when, dt.time(*map(int, p.period_labels[int(tiny.hidden.period[lecture])]

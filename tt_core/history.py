@@ -19,7 +19,7 @@ from . import constraints as K
 from .cost import CostReport, evaluate, resolve_weights
 from .errors import TimetableError
 from .model import Problem, Timetable
-from .services import lecture_moves
+from .views import lecture_moves
 
 COST_COLUMNS = ["constraint", "hard", "units A", "units B", "units change", "cost A", "cost B", "cost change"]
 
@@ -31,7 +31,7 @@ class VariantDiff:
     Attributes
     ----------
     moves : pandas.DataFrame
-        One row per lecture placed differently (``services.lecture_moves``: course, teacher,
+        One row per lecture placed differently (``views.lecture_moves``: course, teacher,
         change, from, to); ``change`` is ``placed`` for an added and ``unplaced`` for a removed
         lecture.
     costs : pandas.DataFrame

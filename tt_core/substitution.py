@@ -577,7 +577,7 @@ def overlay_entries(problem: Problem, entries: list, overlays: Sequence[Overlay]
     Lectures handed to a substitute name them (``"Sub (for Absent, 2025-03-03)"``), uncovered ones
     say so; in the substitute's own view the lectures they take over are added.
     """
-    from .services import Entry
+    from .views import Entry
 
     labels = teacher_labels or {}
     name = lambda t: labels.get(problem.teacher_names[t], problem.teacher_names[t])  # noqa: E731
@@ -618,7 +618,7 @@ def ical_with_substitutions(problem: Problem, timetable: Timetable, view: str, k
     substitutions inside the term applied to their dates (:func:`apply_to_calendar`)."""
     import icalendar
 
-    from .services import ical_for
+    from .views import ical_for
 
     first = dt.date.fromisoformat(start_date) if isinstance(start_date, str) else start_date
     if first is None:

@@ -41,7 +41,7 @@ def profile_weights(profile: Mapping[str, float]) -> dict[str, float]:
     TimetableError
         An unknown name or a weight that is not a non-negative number.
     """
-    from .services import expand_weights
+    from .profiles import expand_weights
 
     if not isinstance(profile, Mapping):
         raise TimetableError(f"a weight profile is a mapping of constraint names to weights, got {profile!r}")

@@ -91,14 +91,16 @@ def _db(args) -> Path:
     return Path(args.db) if getattr(args, "db", None) else default_db_path()
 
 
-def _existing_db(args):
+def _existing_db(args, read_only: bool = False):
+    """The database of ``args`` (which must exist); ``read_only`` for commands that only read it
+    (they then work on a file or folder that cannot be written, and beside other readers)."""
     from ..store import Store
 
     path = _db(args)
     if not path.exists():
         raise TimetableError(f"no database at {path}; create it with `tt import SOURCE --db {path}` "
                              "or `tt demo build`")
-    return Store.open(path)
+    return Store.open(path, read_only=read_only)
 
 
 def university_meta(university) -> dict:
@@ -213,7 +215,7 @@ def run_export(args: argparse.Namespace) -> int:
                              "--format sol for the timetable")
     if fmt == "ical" and not args.start:
         raise TimetableError("--format ical needs --start YYYY-MM-DD, the first day of the term")
-    db = _existing_db(args)
+    db = _existing_db(args, read_only=True)
     with db:
         scenario = _scenario_key(db, args.scenario)
         info = db.scenarios.get(scenario)
@@ -309,7 +311,7 @@ def run_synth(args: argparse.Namespace) -> int:
 
 def run_scenarios(args: argparse.Namespace) -> int:
     """Print the scenarios as an aligned table (or JSON)."""
-    db = _existing_db(args)
+    db = _existing_db(args, read_only=True)
     with db:
         rows = db.scenarios.overview()
     if args.json:

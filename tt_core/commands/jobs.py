@@ -74,21 +74,22 @@ def _runner_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--checkpoint-every", type=float, default=5.0, help="seconds between checkpoints (default 5)")
 
 
-def _open(db: str):
-    """The live runner of ``db`` (a control client) or the file itself (``OfflineJobs``)."""
+def _open(db: str, read_only: bool = False):
+    """The live runner of ``db`` (a control client) or the file itself (``OfflineJobs``; opened
+    ``read_only`` by the commands that only read)."""
     from ..jobs.control import find_runner
 
     remote = find_runner(db)
     if remote is not None:
         return remote
-    return _offline(db)
+    return _offline(db, read_only)
 
 
-def _offline(db: str):
+def _offline(db: str, read_only: bool = False):
     from .. import store
     from ..jobs.api import OfflineJobs
 
-    return OfflineJobs(store.Store.open(db), db)
+    return OfflineJobs(store.Store.open(db, read_only=read_only), db)
 
 
 def _close(handle) -> None:
@@ -209,7 +210,7 @@ def _format_job(job: dict) -> str:
 
 
 def run_list(args) -> int:
-    handle = _open(args.db)
+    handle = _open(args.db, read_only=True)
     try:
         jobs = handle.list_jobs(status=args.status, limit=args.limit)
     finally:
@@ -229,7 +230,7 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
-    handle = _open(args.db)
+    handle = _open(args.db, read_only=True)
     try:
         job = handle.get_job(args.job_id)
         events = handle.events(args.job_id)
@@ -290,7 +291,7 @@ def run_watch(args) -> int:
     remote = find_runner(args.db)
     if remote is not None:
         return _follow(remote, args.job_id)
-    with _offline(args.db) as jobs:
+    with _offline(args.db, read_only=True) as jobs:
         job = jobs.get_job(args.job_id)
         for ev in jobs.events(args.job_id):
             print(_format_event(ev))

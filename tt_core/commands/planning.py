@@ -62,7 +62,7 @@ def _load_source(args) -> tuple[object, str]:
     if not path.exists():
         raise TimetableError(f"{args.source!r} is neither a file nor a folder, and there is no database at {path} "
                              "to find a scenario of that name in; give a file, or --db")
-    with _existing_db(args) as db:
+    with _existing_db(args, read_only=True) as db:
         key = _scenario_key(db, args.source)
         if not db.scenarios.exists(key):
             names = db.scenarios.names()
@@ -118,9 +118,9 @@ def run_diff(args: argparse.Namespace) -> int:
     from ..services import Studio
     from .data import _existing_db
 
-    with _existing_db(args) as db:
+    with _existing_db(args, read_only=True) as db:
         _tt, info = db.variants.load(args.a, check_stale=False)
-        d = Studio(db).diff(info["scenario"], args.a, args.b)
+        d = Studio(db).variants.diff(info["scenario"], args.a, args.b)
     costs = d.costs if args.all else d.changed_costs()
     if args.json:
         print(json.dumps({"a": args.a, "b": args.b, "scenario": info["scenario"], "moved": d.moved,

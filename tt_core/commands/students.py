@@ -64,10 +64,10 @@ def _studio(args):
 def run_students(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
-        if args.scenario not in studio.scenarios():
+        if args.scenario not in studio.data.scenarios():
             raise TimetableError(f"no scenario {args.scenario!r}; `tt scenarios` lists them")
-        frame = (studio.student_clashes(args.scenario, args.clashes) if args.clashes is not None
-                 else studio.students_frame(args.scenario))
+        frame = (studio.variants.student_clashes(args.scenario, args.clashes) if args.clashes is not None
+                 else studio.data.students(args.scenario))
     total = len(frame)
     if args.limit:
         frame = frame.head(args.limit)
@@ -89,16 +89,16 @@ def run_students(args: argparse.Namespace) -> int:
 def run_section(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
-        if args.scenario not in studio.scenarios():
+        if args.scenario not in studio.data.scenarios():
             raise TimetableError(f"no scenario {args.scenario!r}; `tt scenarios` lists them")
         if args.reassign is not None:
-            out = studio.reassign_sections(args.scenario, args.reassign)
+            out = studio.sections.reassign(args.scenario, args.reassign)
             print(f"moved {out['moved']} student(s); StudentClashes {out['clashes_before']} -> {out['clashes_after']}"
                   + (f"; saved as variant #{out['variant']}" if out["variant"] is not None else ""))
             return 0
         if not args.into:
             raise TimetableError("say where the sectioned scenario goes: --into NAME (or --reassign VARIANT)")
-        info = studio.section_scenario(args.scenario, args.into, section_size=args.size, method=args.method)
+        info = studio.sections.split(args.scenario, args.into, section_size=args.size, method=args.method)
     print(f"{args.into}: {info['offerings_split']} offering(s) split into {info['sections']} sections (largest "
           f"{info['largest_section']}), {info['courses']} courses, {info['student_conflict_pairs']} course pairs "
           "sharing students")

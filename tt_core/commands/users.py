@@ -72,13 +72,13 @@ def register(sub) -> None:
     au.set_defaults(func=run_audit)
 
 
-def _db(args):
+def _db(args, read_only: bool = False):
     from ..errors import TimetableError
     from ..store import Store
 
     if not os.path.exists(args.db):
         raise TimetableError(f"{args.db} does not exist; create it with `tt import` or `tt demo build`")
-    return Store.open(args.db)
+    return Store.open(args.db, read_only=read_only)
 
 
 def _me() -> str | None:
@@ -104,7 +104,7 @@ def _password(args) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with _db(args) as db:
+    with _db(args, read_only=True) as db:
         df = db.users.list()
     if args.json:
         print(json.dumps(df.to_dict("records"), default=str, indent=2))
@@ -177,7 +177,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    with _db(args) as db:
+    with _db(args, read_only=True) as db:
         df = db.audit_log(args.limit)
     if args.json:
         print(json.dumps(df.to_dict("records"), default=str, indent=2))

@@ -97,14 +97,14 @@ def register(sub) -> None:
     rb.add_argument("ids", nargs="+", type=int, metavar="ID")
 
 
-def _studio(args):
+def _studio(args, read_only: bool = False):
     from ..services import Studio
     from ..store import Store, default_db_path
 
     path = args.db or str(default_db_path())
     if not os.path.exists(path):
         raise TimetableError(f"no database at {path}; create it with `tt import SOURCE --db {path}` or `tt demo build`")
-    store = Store.open(path)
+    store = Store.open(path, read_only=read_only)
     try:
         return Studio(store, user=args.user)
     except BaseException:
@@ -132,12 +132,12 @@ def _table(rows: list[dict], cols: list[str]) -> str:
 
 # ====================================================================================== workflow
 def run_list(args: argparse.Namespace) -> int:
-    studio = _studio(args)
+    studio = _studio(args, read_only=True)
     with studio.store:
         scenario = _scenario(studio, args.scenario)
         rows = []
-        for v in studio.variants(scenario):
-            r = studio.review(v["id"])
+        for v in studio.variants.list(scenario):
+            r = studio.approval.review(v["id"])
             rows.append({"id": v["id"], "name": v["name"], "status": r.status, "round": r.round,
                          "waiting for": ", ".join(r.pending) if r.status == "submitted" else "",
                          "cost": v["soft_cost"], "hard": v["hard_violations"]})
@@ -151,13 +151,13 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    studio = _studio(args)
+    studio = _studio(args, read_only=True)
     with studio.store:
-        r = studio.review(args.variant)
+        r = studio.approval.review(args.variant)
         decisions = studio.store.approvals.decisions(args.variant)
         for d in decisions:
             d["decided_at"] = d["decided_at"].strftime("%Y-%m-%d %H:%M")
-        actions = studio.workflow_actions(args.variant)
+        actions = studio.approval.actions(args.variant)
     if args.json:
         print(json.dumps({"variant": r.variant_id, "scenario": r.scenario, "status": r.status, "round": r.round,
                           "departments": list(r.parts), "pending": list(r.pending), "decisions": decisions,
@@ -174,7 +174,7 @@ def run_status(args: argparse.Namespace) -> int:
 def run_step(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
-        text = studio.workflow_step(args.variant, args.action, department=getattr(args, "department", None),
+        text = studio.approval.step(args.variant, args.action, department=getattr(args, "department", None),
                                     reason=getattr(args, "reason", None))
     print(text)
     return 0
@@ -185,7 +185,7 @@ def run_propose(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
         scenario = _scenario(studio, args.scenario)
-        proposals = studio.propose_substitutes(scenario, args.teacher, args.dates, limit=args.top)
+        proposals = studio.substitutions.propose(scenario, args.teacher, args.dates, limit=args.top)
     df = proposals.frame()
     if args.json:
         print(df.to_json(orient="records", indent=2, force_ascii=False))
@@ -205,7 +205,7 @@ def run_propose(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
-        print(studio.apply_substitution(_scenario(studio, args.scenario), args.date, args.lecture, args.by,
+        print(studio.substitutions.apply(_scenario(studio, args.scenario), args.date, args.lecture, args.by,
                                         note=args.note, replaces=args.replace))
     return 0
 
@@ -213,15 +213,15 @@ def run_apply(args: argparse.Namespace) -> int:
 def run_cover(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
-        print(studio.apply_best_substitutes(_scenario(studio, args.scenario), args.teacher, args.dates,
+        print(studio.substitutions.apply_best(_scenario(studio, args.scenario), args.teacher, args.dates,
                                             note=args.note))
     return 0
 
 
 def run_sub_list(args: argparse.Namespace) -> int:
-    studio = _studio(args)
+    studio = _studio(args, read_only=True)
     with studio.store:
-        df = studio.substitutions_frame(_scenario(studio, args.scenario), active_only=not args.all)
+        df = studio.substitutions.frame(_scenario(studio, args.scenario), active_only=not args.all)
     if args.json:
         print(df.to_json(orient="records", indent=2, force_ascii=False, date_format="iso"))
     elif df.empty:
@@ -234,5 +234,5 @@ def run_sub_list(args: argparse.Namespace) -> int:
 def run_rollback(args: argparse.Namespace) -> int:
     studio = _studio(args)
     with studio.store:
-        print(studio.rollback_substitutions(args.ids))
+        print(studio.substitutions.rollback(args.ids))
     return 0

@@ -22,6 +22,7 @@ and :class:`RunnerClient` raises them as :class:`~tt_core.errors.TimetableError`
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import threading
@@ -32,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ..errors import TimetableError
+
+log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-TT-Token"
 
@@ -99,10 +102,12 @@ class ControlServer:
                 try:
                     result = server.dispatch(method, parts, query, body)
                 except TimetableError as exc:
+                    log.info("control %s %s refused: %s", method, url.path, exc)
                     self._reply(400, {"error": str(exc)})
                     return
                 except Exception as exc:  # noqa: BLE001 - the caller gets the message, the runner lives on
-                    self._reply(500, {"error": f"{type(exc).__name__}: {exc}"})
+                    log.exception("control %s %s failed", method, url.path)
+                    self._reply(500, {"error": f"{type(exc).__name__}: {exc} (the runner's log has the details)"})
                     return
                 if result is None:
                     self._reply(404, {"error": f"no such route: {method} {url.path}"})

@@ -92,6 +92,10 @@ def local_cluster(n_workers: int | None = None, memory_limit: str | int | None =
                             processes=True, dashboard_address=":0", **kwargs)
 
 
+class RunnerClosedError(RuntimeError):
+    """The runner was used after :meth:`JobRunner.close`: a bug of the caller, not the user's input."""
+
+
 @dataclass
 class _Attempt:
     """One running attempt of a job (runner memory only)."""
@@ -717,7 +721,7 @@ class JobRunner:
     def _check_open(self) -> bool:
         """Raise when the runner is closed; returns False (so it can lead a ``while`` test)."""
         if self._con is None or self._closing.is_set() or self._closed:
-            raise TimetableError("the job runner is closed")
+            raise RunnerClosedError("the job runner is closed")
         return False
 
     def _recover(self) -> list[tuple[int, int]]:

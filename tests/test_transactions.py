@@ -1,0 +1,192 @@
+"""One transaction per user action: a failure injected between two writes of one action leaves
+nothing of it behind, and nobody sees a half-done action meanwhile."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from tt_core import services
+from tt_core.cost import evaluate
+from tt_core.errors import TimetableError, ValidationError
+from tt_core.jobs.records import JobRecords
+from tt_core.store import Store
+from tt_core.store.jobs import JobRepository
+from tt_core.store.scenarios import ScenarioRepository
+from tt_core.store.tables import TableRepository
+from tt_core.store.variants import VariantRepository
+from tt_core.synth import Recipe, generate
+
+
+class Injected(RuntimeError):
+    """The fault a test injects."""
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return generate(Recipe.preset("tiny"))
+
+
+@pytest.fixture
+def db(tiny, tmp_path):
+    with Store.open(tmp_path / "t.duckdb") as store:
+        store.scenarios.import_problem(tiny.problem, "tiny")
+        yield store
+
+
+def _read_elsewhere(fn):
+    """``fn()`` on another thread (its own cursor, outside this thread's transaction)."""
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("value", fn()))
+    t.start()
+    t.join(30)
+    return box["value"]
+
+
+# ----------------------------------------------------------------------------- the database
+def test_nested_writes_join_the_outer_transaction(db, tiny):
+    room = tiny.problem.room_names[0]
+    with pytest.raises(Injected):
+        with db.transaction():
+            db.tables.update("rooms", "tiny", room, capacity=999)  # would commit alone
+            assert int(db.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == 999  # seen inside
+            raise Injected
+    assert int(db.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == tiny.problem.room_capacity[0]
+    assert not (db.audit_log()["action"] == "update rooms").any()
+
+
+# ----------------------------------------------------------------------------- a job's end
+def _running_job(db):
+    job = db.jobs.create("tiny", params={"strategy": "local", "time_limit": 1})
+    db.jobs.start_attempt(job)
+    return job
+
+
+def _summary(tiny):
+    return {"period": tiny.hidden.period.tolist(), "room": tiny.hidden.room.tolist(), "soft_cost": 5.0,
+            "hard_violations": 0, "elapsed_total": 1.0}
+
+
+def test_a_crash_between_saving_the_variant_and_ending_the_job_leaves_no_variant(db, tiny, monkeypatch):
+    job = _running_job(db)
+    records = JobRecords(db)
+    original = JobRepository.update_status
+
+    def crash_on_the_end(self, job_id, status, **kwargs):
+        if status == "succeeded":
+            raise Injected("the runner died here")
+        return original(self, job_id, status, **kwargs)
+
+    monkeypatch.setattr(JobRepository, "update_status", crash_on_the_end)
+    with pytest.raises(Injected):
+        records.finish_with_result(job, tiny.problem, _summary(tiny), partial=False,
+                                   outcome=lambda what: ("succeeded", f"saved {what}"))
+    assert db.variants.list("tiny") == []
+    assert db.jobs.get(job)["status"] == "running" and db.jobs.read_checkpoint(job) is None
+    monkeypatch.undo()
+    # the retried end (a new runner recovering the job) saves exactly one variant
+    status, _, vid = records.finish_with_result(job, tiny.problem, _summary(tiny), partial=False,
+                                                outcome=lambda what: ("succeeded", f"saved {what}"))
+    assert status == "succeeded" and [v["id"] for v in db.variants.list("tiny")] == [vid]
+    assert db.jobs.get(job)["variant_id"] == vid
+
+
+def test_a_final_status_is_never_seen_without_its_last_event(db, monkeypatch):
+    job = _running_job(db)
+    original = JobRepository.append_events
+
+    def crash_writing_the_event(self, job_id, events):
+        if any(e.get("kind") == "failed" for e in events):
+            raise Injected("disk full")
+        return original(self, job_id, events)
+
+    monkeypatch.setattr(JobRepository, "append_events", crash_writing_the_event)
+    with pytest.raises(Injected):
+        JobRecords(db).finish(job, "failed", "the solver crashed")
+    assert db.jobs.get(job)["status"] == "running"  # no final status without its event
+    monkeypatch.undo()
+    JobRecords(db).finish(job, "failed", "the solver crashed")
+    assert db.jobs.get(job)["status"] == "failed"
+    assert db.jobs.events(job)[-1]["kind"] == "failed"
+
+
+def test_retry_puts_the_job_back_with_its_event_or_not_at_all(db, monkeypatch):
+    from tt_core.jobs.api import requeue_job
+
+    job = _running_job(db)
+    db.jobs.update_status(job, "failed", message="boom")
+    monkeypatch.setattr(JobRepository, "append_events", lambda self, job_id, events: (_ for _ in ()).throw(Injected()))
+    with pytest.raises(Injected):
+        requeue_job(db, job)
+    assert db.jobs.get(job)["status"] == "failed"
+
+
+# ----------------------------------------------------------------------------- services
+def test_a_refused_cell_edit_is_never_visible_and_leaves_no_audit_entry(db, tiny, monkeypatch):
+    studio = services.Studio(db)
+    room = tiny.problem.room_names[0]
+    before = int(tiny.problem.room_capacity[0])
+    seen = {}
+    original = ScenarioRepository.load_problem
+
+    def inconsistent(self, scenario):
+        # what another session reads while the edit is being checked
+        seen["other"] = _read_elsewhere(
+            lambda: int(db.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]))
+        original(self, scenario)
+        raise ValidationError(["room capacity breaks something (injected)"])
+
+    monkeypatch.setattr(ScenarioRepository, "load_problem", inconsistent)
+    with pytest.raises(ValidationError, match="scenario would be inconsistent"):
+        studio.data.edit_cell("tiny", "rooms", room, "capacity", before + 50)
+    monkeypatch.undo()
+    assert seen["other"] == before  # the new value was never committed
+    assert int(db.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]) == before
+    assert not (db.audit_log()["action"] == "update rooms").any()
+    studio.data.edit_cell("tiny", "rooms", room, "capacity", before + 50)  # a good edit: audited once
+    assert (db.audit_log()["action"] == "update rooms").sum() == 1
+
+
+def test_a_teachers_two_period_lists_are_saved_together(db, tiny, monkeypatch):
+    studio = services.Studio(db)
+    teacher = tiny.problem.teacher_names[0]
+    before = studio.data.teacher_periods("tiny", teacher)
+    original = TableRepository.set_teacher_periods
+
+    def second_fails(self, scenario, teacher_, entity, periods, **kwargs):
+        if entity == "teacher_preferences":
+            raise Injected("lost the connection")
+        return original(self, scenario, teacher_, entity, periods, **kwargs)
+
+    monkeypatch.setattr(TableRepository, "set_teacher_periods", second_fails)
+    with pytest.raises(Injected):
+        studio.data.save_teacher_periods("tiny", teacher, [0, 1, 2], [5])
+    assert studio.data.teacher_periods("tiny", teacher) == before
+
+
+def test_resectioning_stores_the_enrolments_and_their_variant_together(tmp_path, monkeypatch):
+    campus = generate(Recipe.preset("campus"))
+    with Store.open(tmp_path / "c.duckdb") as db:
+        studio = services.Studio(db)
+        db.scenarios.import_problem(campus.problem, "campus")
+        studio.sections.split("campus", "sectioned", section_size=25)
+        p = db.scenarios.load_problem("sectioned")
+        # a timetable with clashes a student move can remove: every lecture of a course at once
+        rng = np.random.default_rng(3)
+        period = rng.integers(0, p.n_periods, p.n_lectures).astype(np.int32)
+        room = rng.integers(0, p.n_rooms, p.n_lectures).astype(np.int32)
+        from tt_core.model import Timetable
+
+        vid = db.variants.save("sectioned", Timetable(period, room), evaluate(p, Timetable(period, room)), problem=p)
+        monkeypatch.setattr(VariantRepository, "save", lambda self, *a, **k: (_ for _ in ()).throw(Injected()))
+        with pytest.raises(Injected):  # students did move (the timetable is full of clashes)
+            studio.sections.reassign("sectioned", vid)
+        monkeypatch.undo()
+        after = db.scenarios.load_problem("sectioned")
+        assert np.array_equal(after.student_courses, p.student_courses)
+        assert np.array_equal(after.student_ptr, p.student_ptr)
+        assert [v["id"] for v in db.variants.list("sectioned")] == [vid]
+        with pytest.raises(TimetableError):
+            db.variants.load(vid + 1)

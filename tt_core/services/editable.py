@@ -1,0 +1,142 @@
+"""The tables of the data editor: which columns show, which can be edited, how a typed value is read.
+
+A :class:`TableSpec` describes how the data app shows one store entity (:data:`TABLES`);
+:func:`coerce_value` turns what a user typed into what the store expects, or refuses it saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ValidationError
+
+# ----------------------------------------------------------------------------- editable tables
+@dataclass(frozen=True)
+class Column:
+    """One column of an editable table: its kind decides how a typed value is checked."""
+
+    name: str
+    kind: str = "text"            # text, int, optional_int, optional_text, choice, list, ref, optional_ref
+    editable: bool = True
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How the data editor shows one store entity."""
+
+    entity: str
+    title: str
+    key: tuple[str, ...]          # columns identifying a row (the store's key, by name)
+    columns: tuple[Column, ...]
+    rows_editable: bool = True    # cells can be edited (link tables: rows are only added/removed)
+    addable: bool = False         # rows can be added / deleted
+
+
+#: the tables a teacher edits for themself (self-service; ``edit_own_availability``)
+TEACHER_TABLES = ("teacher_unavailability", "teacher_preferences")
+
+TABLES: dict[str, TableSpec] = {t.entity: t for t in (
+    TableSpec("departments", "Departments", ("name",), (Column("name"), Column("code"))),
+    TableSpec("curricula", "Curricula", ("name",), (
+        Column("name"), Column("programme", "optional_text"), Column("year", "optional_int", minimum=1),
+        Column("max_per_day", "int", minimum=0))),
+    TableSpec("courses", "Courses", ("name",), (
+        Column("name"), Column("teacher", "ref"), Column("department", "optional_ref"),
+        Column("category", "choice", choices=("core", "elective", "open")),
+        Column("lectures", "int", minimum=0), Column("min_days", "int", minimum=0),
+        Column("students", "int", minimum=0), Column("length", "int", minimum=1),
+        Column("room_types", "list"), Column("explicit_rooms", "bool", editable=False))),
+    TableSpec("teachers", "Teachers", ("name",), (
+        Column("name"), Column("full_name"), Column("max_per_day", "int", minimum=0))),
+    TableSpec("rooms", "Rooms", ("name",), (
+        Column("name"), Column("capacity", "int", minimum=0), Column("room_type", "optional_text"),
+        Column("building", "optional_ref"), Column("features"))),
+    TableSpec("time_grid", "Time grid", ("period",), (
+        Column("period", "int", editable=False), Column("day", "int", editable=False),
+        Column("slot", "int", editable=False), Column("label"), Column("penalty", "int", minimum=0))),
+    TableSpec("curriculum_courses", "Curriculum members", ("curriculum", "course"), (
+        Column("curriculum", "ref"), Column("course", "ref")), rows_editable=False, addable=True),
+    TableSpec("course_unavailability", "Course unavailability", ("course", "period"), (
+        Column("course", "ref"), Column("period", "int", minimum=0), Column("label", editable=False)),
+        rows_editable=False, addable=True),
+    TableSpec("teacher_unavailability", "Teacher unavailability", ("teacher", "period"), (
+        Column("teacher", "ref"), Column("period", "int", minimum=0), Column("label", editable=False)),
+        rows_editable=False, addable=True),
+    TableSpec("teacher_preferences", "Teacher undesired periods", ("teacher", "period"), (
+        Column("teacher", "ref"), Column("period", "int", minimum=0), Column("label", editable=False)),
+        rows_editable=False, addable=True),
+)}
+
+
+def coerce_value(spec: TableSpec, column: str, value, *, new_row: bool = False):
+    """A value typed into the editor (or a new row's form, ``new_row``) as the store expects it;
+    raises ValidationError saying why not."""
+    col = next((c for c in spec.columns if c.name == column), None)
+    if col is None or not (new_row or (col.editable and spec.rows_editable)):
+        raise ValidationError([f"{spec.title}: column {column!r} cannot be edited here"],
+                              title="the change was refused")
+
+    def refuse(why: str):
+        raise ValidationError([f"{spec.title}, {column}: {why}"], title="the change was refused")
+
+    if isinstance(value, float) and np.isnan(value):
+        value = None
+    if isinstance(value, str):
+        value = value.strip()
+    empty = value is None or value == ""
+    kind = col.kind
+    if kind in ("int", "optional_int"):
+        if empty:
+            if kind == "optional_int":
+                return None
+            refuse("a whole number is required")
+        if isinstance(value, bool):
+            refuse(f"expected a whole number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            refuse(f"expected a whole number, got {value!r}")
+        if not number.is_integer():
+            refuse(f"expected a whole number, got {value!r}")
+        number = int(number)
+        if col.minimum is not None and number < col.minimum:
+            refuse(f"must be at least {col.minimum}, got {number}")
+        return number
+    if kind == "choice":
+        if value not in col.choices:
+            refuse(f"must be one of {', '.join(col.choices)}, got {value!r}")
+        return value
+    if kind == "list":
+        if empty:
+            return None
+        items = [x.strip() for x in str(value).split(",") if x.strip()]
+        return items or None
+    if kind in ("optional_text", "optional_ref"):
+        return None if empty else str(value)
+    if empty and column == "name":
+        refuse("a name cannot be empty")
+    if kind == "ref" and empty:
+        refuse("a value is required")
+    return "" if value is None else str(value)
+
+
+def display(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """The store's frame as the editor shows it: the spec's columns, lists joined, no NaN."""
+    out = pd.DataFrame(index=range(len(df)))
+    for col in spec.columns:
+        values = df[col.name].tolist() if col.name in df.columns else [None] * len(df)
+        if col.kind == "list":
+            values = [", ".join(v) if isinstance(v, (list, tuple, np.ndarray)) else "" for v in values]
+        elif col.kind == "optional_int":
+            values = [None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v) for v in values]
+            out[col.name] = pd.Series(values, dtype="object")
+            continue
+        elif col.kind in ("optional_text", "optional_ref", "text", "ref") and col.name != "period":
+            values = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+        out[col.name] = values
+    return out

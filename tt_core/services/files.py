@@ -1,0 +1,203 @@
+"""Imports and exports as bytes: a scenario's data (``.ctt``, ``.xlsx``, a zip of CSV tables) and
+a variant's timetable (iCal, ``.xlsx``, HTML), for uploads and downloads in the apps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+from ..io.excel import write_timetable_workbook
+from ..io.itc2007 import format_ctt
+from ..io.itc2007 import parse_ctt
+from ..io.tables import read_tables
+from ..io.tables import write_tables
+from ..substitution import ical_with_substitutions
+from ..substitution import week_of
+from ..errors import TimetableError, ValidationError
+from ..views import grid_html_page, ical_for, view_title, weekly_grid
+from .session import Service, Session
+
+if TYPE_CHECKING:
+    from .data import DataService
+    from .variants import VariantService
+    from .substitutions import SubstitutionService
+
+
+def max_upload_bytes() -> int:
+    """The largest import accepted: ``$TT_MAX_UPLOAD_MB`` megabytes (default 10).
+
+    A browser upload travels base64-encoded (a third larger) in one websocket message, which
+    Bokeh caps at 20 MB (``panel serve --websocket-max-message-size``): keep the cap above
+    1.4 × this limit, so an oversized file reaches the server and gets this message instead of
+    a dropped connection."""
+    try:
+        mb = float(os.environ.get("TT_MAX_UPLOAD_MB", "10"))
+    except ValueError:
+        raise TimetableError(f"TT_MAX_UPLOAD_MB must be a number of megabytes, got "
+                             f"{os.environ['TT_MAX_UPLOAD_MB']!r}") from None
+    return int(mb * 1024 * 1024)
+
+
+def file_stem(name: str) -> str:
+    """A safe file name stem for ``name``."""
+    s = re.sub(r"[^\w.-]+", "_", str(name)).strip("._")
+    return s[:80] or "export"
+
+
+def _unzip_tables(data: bytes, into: Path, filename: str) -> Path:
+    """Extract a zip of CSV tables safely; returns the folder holding them (the zip's root or its
+    only folder). Refuses absolute paths, ``..`` and anything but ``.csv`` files."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise TimetableError(f"{filename} is not a zip file; zip the folder of CSV tables") from None
+    with zf:
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        csvs = [n for n in names if n.lower().endswith(".csv") and not os.path.basename(n).startswith(".")
+                and "__MACOSX" not in n]
+        if not csvs:
+            raise TimetableError(f"{filename} holds no .csv tables (expected courses.csv, rooms.csv, teachers.csv …)")
+        folders = {os.path.dirname(n) for n in csvs}
+        if len(folders) != 1:
+            raise TimetableError(f"{filename} has CSV files in several folders ({', '.join(sorted(folders))}); "
+                                 "put the tables of one scenario in one folder")
+        for n in csvs:
+            parts = Path(n).parts
+            if Path(n).is_absolute() or ".." in parts:
+                raise TimetableError(f"{filename}: refusing the unsafe path {n!r} inside the zip")
+            target = into / "tables" / os.path.basename(n)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(n))
+    return into / "tables"
+
+class FileService(Service):
+    """Uploads and downloads (``studio.files``)."""
+
+    def __init__(self, session: Session, data: "DataService", variants: "VariantService", substitutions: "SubstitutionService"):
+        super().__init__(session)
+        self.data = data
+        self.variants = variants
+        self.substitutions = substitutions
+
+    def import_file(self, filename: str, data: bytes, scenario_name: str, user: str | None = None) -> str:
+        """Import an uploaded file as a new scenario (one transaction); returns the scenario's name.
+
+        ``.ctt``: an ITC2007 instance; ``.xlsx``: a workbook of tables; ``.zip``: a folder of CSV
+        tables (:mod:`tt_core.io.tables`). Every problem in the file is reported at once. Files
+        over :func:`max_upload_bytes` are refused before they are read.
+        """
+        user = self.require("edit_data", user)
+        limit = max_upload_bytes()
+        if data is not None and len(data) > limit:
+            raise TimetableError(f"{os.path.basename(filename or '') or 'the upload'} is {len(data) / 2**20:.1f} MB; "
+                                 f"imports are limited to {limit / 2**20:.3g} MB (TT_MAX_UPLOAD_MB); split the data "
+                                 "or import it with `tt import` on the server")
+        name = (scenario_name or "").strip()
+        if not name:
+            raise TimetableError("give the new scenario a name")
+        if name in self.data.scenarios():
+            raise TimetableError(f"a scenario named {name!r} already exists; choose another name")
+        filename = os.path.basename(filename or "")
+        if not data:
+            raise TimetableError(f"{filename or 'the upload'} is empty; choose a file first")
+        suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+        if suffix == "ctt":
+
+            problem = parse_ctt(data, source=filename)
+            self.store.scenarios.import_problem(problem, name, user=user)
+            return name
+        if suffix not in ("xlsx", "zip"):
+            raise TimetableError(f"{filename or 'the upload'}: unknown file type; upload an ITC2007 .ctt file, an "
+                                 ".xlsx workbook of tables or a .zip of CSV tables")
+
+        with tempfile.TemporaryDirectory(prefix="tt-import-") as tmp:
+            if suffix == "xlsx":
+                path = Path(tmp) / filename
+                path.write_bytes(data)
+            else:
+                path = _unzip_tables(data, Path(tmp), filename)
+            try:
+                bundle = read_tables(path)
+            except ValidationError as exc:  # name the upload, not the temporary copy
+                raise ValidationError([p.replace(str(path), filename) for p in exc.problems],
+                                      title=f"{filename} cannot be imported") from None
+            except TimetableError as exc:
+                raise TimetableError(str(exc).replace(str(path), filename)) from None
+        self.store.scenarios.import_problem(bundle.problem, name, institution=bundle.institution, term=bundle.term,
+                                  meta=bundle.meta, user=user)
+        return name
+
+    def export_data(self, scenario: str, fmt: str) -> tuple[str, bytes]:
+        """A scenario's data as ``(file name, bytes)``: ``"ctt"``, ``"xlsx"`` or ``"zip"`` (CSV tables)."""
+        problem = self.data.problem(scenario)
+        stem = file_stem(scenario)
+        if fmt == "ctt":
+
+            return f"{stem}.ctt", format_ctt(problem).encode()
+
+        info = self.store.scenarios.get(scenario)
+        meta = self.store.scenarios.meta(scenario)
+        with tempfile.TemporaryDirectory(prefix="tt-export-") as tmp:
+            if fmt == "xlsx":
+                path = write_tables(problem, Path(tmp) / f"{stem}.xlsx", meta=meta, institution=info["institution"],
+                                    term=info["term"])
+                return path.name, path.read_bytes()
+            if fmt == "zip":
+                folder = write_tables(problem, Path(tmp) / stem, meta=meta, institution=info["institution"],
+                                      term=info["term"])
+                buf = io.BytesIO()
+                with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                    for f in sorted(folder.glob("*.csv")):
+                        zf.write(f, f"{stem}/{f.name}")
+                return f"{stem}-tables.zip", buf.getvalue()
+        raise TimetableError(f"unknown export format {fmt!r}; one of ctt, xlsx, zip")
+
+    def export_timetable(self, scenario: str, variant_id: int, fmt: str, view: str = "teacher",
+                         key: str | None = None, *, start_date=None, weeks: int = 12, week=None) -> tuple[str, bytes]:
+        """A variant's timetable as ``(file name, bytes)``.
+
+        ``"ical"``: the calendar of one teacher, curriculum, room or student (weekly events over ``weeks``
+        weeks from ``start_date``, default next Monday), with the variant's substitutions on their
+        dates; ``"xlsx"``: every curriculum, teacher and room grid (:mod:`tt_core.io.excel`);
+        ``"html"``: the weekly grid of the view as a page (of the week of the date ``week`` with its
+        substitutions, when given).
+        """
+        problem = self.data.problem(scenario)
+        (v,) = self.variants.load(problem, [variant_id])
+        if not v.fits:
+            raise TimetableError(f"variant #{variant_id} no longer fits scenario {scenario!r} (its data changed "
+                                 "since); generate a new variant")
+        labels = self.data.teacher_labels(scenario, problem)
+        full = self.store.scenarios.meta(scenario).get("teacher_full_names")
+        stem = file_stem(f"{scenario}-v{variant_id}" + (f"-{view}-{key}" if key else ""))
+        if fmt == "ical":
+            overlays = self.substitutions.overlays(scenario, problem, variant_id)
+            if overlays:
+
+                return f"{stem}.ics", ical_with_substitutions(
+                    problem, v.timetable, view, key, overlays, start_date=start_date, weeks=weeks,
+                    teacher_full_names=full, calendar_name=scenario)
+            return f"{stem}.ics", ical_for(problem, v.timetable, view, key, start_date=start_date, weeks=weeks,
+                                          teacher_full_names=full, calendar_name=scenario)
+        if fmt == "xlsx":
+
+            with tempfile.TemporaryDirectory(prefix="tt-export-") as tmp:
+                path = write_timetable_workbook(problem, v.timetable, Path(tmp) / f"{stem}.xlsx",
+                                                teacher_full_names=full, title=f"{scenario} · {v.info['name']}")
+                return path.name, path.read_bytes()
+        if fmt == "html":
+            entries = None if week is None else self.substitutions.week_entries(scenario, problem, v.timetable, variant_id, view,
+                                                                   key, week, labels)
+            grid = weekly_grid(problem, v.timetable, view, key, labels, entries=entries)
+            title = f"{scenario} · {v.info['name']} · {view_title(view, key, labels)}"
+            if week is not None:
+
+                title += " · week of {:%Y-%m-%d}".format(week_of(week)[0])
+            return f"{stem}.html", grid_html_page(grid, title).encode()
+        raise TimetableError(f"unknown export format {fmt!r}; one of ical, xlsx, html")
