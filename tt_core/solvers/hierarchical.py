@@ -16,8 +16,8 @@ decomposition cost.
    clashes. Each group is a :class:`SubProblem` whose slots owned by others are occupied by
    pinned *blocker* lectures; it is solved by the greedy construction, CP-SAT feasibility when
    the greedy start breaks a hard constraint, and a short simulated annealing. Groups run in
-   parallel on Dask (a given ``client`` or, with ``parallel=True``, a private ``LocalCluster``)
-   or one after the other in this process.
+   parallel on Dask (a given ``client`` or, with ``parallel=True``, the cluster of
+   ``TT_DASK_SCHEDULER`` or a private ``LocalCluster``) or one after the other in this process.
 2. ``stage 2: electives`` — departmental electives (from their stage-1 places), then open
    electives (greedy construction) are inserted and improved by annealing with every earlier
    lecture pinned (lectures in a hard violation excepted). When the pins leave a hard violation,
@@ -755,9 +755,10 @@ def solve_hierarchical(problem: Problem, *, weights=None, time_limit: float = 60
     client : dask.distributed.Client, optional
         Run the stage-1 groups on this client's workers.
     parallel : bool
-        Without a ``client``: start a private ``LocalCluster`` (``hardware.recommended_workers()``
-        single-threaded workers) for stage 1 and close it in the background while stages 2-3
-        run (a close still under way at the time limit completes after the return). Otherwise
+        Without a ``client``: run stage 1 on the cluster of ``TT_DASK_SCHEDULER`` when it is set,
+        else on a private ``LocalCluster`` (``hardware.recommended_workers()`` single-threaded
+        workers) closed in the background while stages 2-3 run (a close still under way at the
+        time limit completes after the return); see :func:`tt_core.cluster.client_for`. Otherwise
         stage 1 runs in this process, group after group. Groups not back from the workers by
         the stage-1 budget plus 10% of the time limit get their greedy start in this process.
     shares : (float, float)
@@ -889,7 +890,7 @@ def _stage1(pipe: _Pipeline, *, client, parallel: bool, share: float, cpsat: boo
                         "cpsat_seconds": r.cpsat_seconds, "anneal_seconds": r.anneal_seconds}
                        for r in results]
     pipe.record(STAGE_1, t_start, {
-        "groups": len(groups), "mode": extra.get("mode"),
+        "groups": len(groups), "mode": extra.get("mode"), "cluster": extra.get("cluster"),
         "groups_infeasible": int(sum(r.hard_violations > 0 for r in results)),
         "cpsat_runs": int(sum(r.cpsat_status != "not run" for r in results)),
         "group_seconds": float(sum(r.seconds for r in results)),
@@ -1028,21 +1029,19 @@ def _run_groups(pipe: _Pipeline, tasks: list[GroupTask], *, client, parallel: bo
             rep.emit(STAGE_1, None, total - done + sum(r.hard_violations for r in results if r is not None),
                      f"{i + 1}/{len(tasks)} groups solved")
         return results
-    from distributed import Client, LocalCluster
+    from ..cluster import client_for, scheduler_address
 
-    from .. import hardware
-
-    own_cluster = own_client = None
+    handle = None
     tc = time.perf_counter()
     try:
         if client is None:
-            rep.emit(STAGE_1, None, None, "starting a local Dask cluster")
-            # no dashboard; the scheduler's small HTTP server (health routes) on a free port, not
-            # on 8787, which another cluster may hold (that clash is a warning, an error in tests)
-            own_cluster = LocalCluster(n_workers=hardware.recommended_workers(), threads_per_worker=1,
-                                       dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
-                                       processes=True)
-            own_client = client = Client(own_cluster)
+            rep.emit(STAGE_1, None, None, f"connecting to {scheduler_address()}" if scheduler_address()
+                     else "starting a local Dask cluster")
+        given = client is not None
+        handle = client_for(client)  # the given client, TT_DASK_SCHEDULER, or a private LocalCluster
+        client = handle.client
+        extra["cluster"] = ("given client" if given else "private LocalCluster" if handle.private
+                            else f"TT_DASK_SCHEDULER={scheduler_address()}")
         extra["cluster_seconds"] = time.perf_counter() - tc
         extra["mode"] = "dask"
         n_slots = max(1, sum(client.nthreads().values()))
@@ -1084,14 +1083,11 @@ def _run_groups(pipe: _Pipeline, tasks: list[GroupTask], *, client, parallel: bo
                 time.sleep(0.1)
         return results  # after a stop, groups not back yet are None (their lectures stay unplaced)
     finally:
-        if own_client is not None or own_cluster is not None:
+        if handle is not None and handle.owns_client:
             def close() -> None:
                 tc = time.perf_counter()
                 try:
-                    if own_client is not None:
-                        own_client.close()
-                    if own_cluster is not None:
-                        own_cluster.close()
+                    handle.close()
                 finally:
                     extra["cluster_close_seconds"] = time.perf_counter() - tc
 
