@@ -4,7 +4,7 @@ Progress reaches the caller two ways: a ``CpSolverSolutionCallback`` on every im
 and a watcher thread that sends a heartbeat at least every 0.5 s (also while the model is being
 built) and calls ``StopSearch`` as soon as the user's stop flag is set. Everything inside either
 runs under ``try``: an exception escaping a CP-SAT callback can abort the interpreter when several
-workers run (docs/USERS.md), so errors are logged and the search goes on.
+workers run (or-tools issues on Python callbacks), so errors are logged and the search goes on.
 """
 
 from __future__ import annotations
