@@ -105,6 +105,10 @@ class ClassReport:
     def _ka(self):
         return k.class_arrays(self.problem, self.maxblock)
 
+    @cached_property
+    def _arrays(self):
+        return k.solution_arrays(self.solution)
+
     def explain(self) -> list[Violation]:
         """Every hard violation, then every element that costs penalty, each with its units."""
         return self.violations() + self.penalty_items()
@@ -124,7 +128,8 @@ class ClassReport:
         n = self.units["room_conflicts"]
         if n:
             pairs = np.zeros((n, 2), np.int64)
-            k.room_conflict_pairs(ka, s.time, s.room, pairs, n)
+            time, room, _, _ = self._arrays
+            k.room_conflict_pairs(ka, time, room, pairs, n)
             for a, b in pairs:
                 room = self._room_of(a)
                 out.append(Violation(
@@ -133,7 +138,7 @@ class ClassReport:
                     f"overlap in room {room}", classes=(p.class_ids[a], p.class_ids[b]), room=room))
         if self.units["room_unavailable"]:
             for c in range(p.n_classes):
-                pc, st, en, d, w, r = k.placement(ka, c, s.time[c], s.room[c])
+                pc, st, en, d, w, r = k.placement(ka, c, int(s.time[c]), int(s.room[c]))
                 if pc and k.unavailable(ka, r, st, en, d, w):
                     out.append(Violation("room_unavailable", True, 1,
                                          f"class {p.class_ids[c]} ({self.when(c)}) is in room {p.room_ids[r]} "
@@ -144,7 +149,7 @@ class ClassReport:
         n_records = self._sectioning_records
         if n_records:
             rec = np.zeros((n_records, 4), np.int64)
-            k.sectioning_check(ka, s.student_ptr, s.student_classes, rec, n_records)
+            k.sectioning_check(ka, self._arrays[2], self._arrays[3], rec, n_records)
             out += [self._sectioning_item(*map(int, r)) for r in rec]
         return out
 
@@ -152,8 +157,7 @@ class ClassReport:
     def _sectioning_records(self) -> int:
         if not self.units["sectioning"]:
             return 0
-        _, n = k.sectioning_check(self._ka, self.solution.student_ptr, self.solution.student_classes,
-                                  np.zeros((0, 4), np.int64), 0)
+        _, n = k.sectioning_check(self._ka, self._arrays[2], self._arrays[3], np.zeros((0, 4), np.int64), 0)
         return int(n)
 
     def penalty_items(self) -> list[Violation]:
@@ -180,7 +184,7 @@ class ClassReport:
         n = self.units["student"]
         if n:
             triples = np.zeros((n, 3), np.int64)
-            k.student_conflict_list(ka, s.time, s.room, s.student_ptr, s.student_classes, triples, n)
+            k.student_conflict_list(ka, *self._arrays, triples, n)
             for st, a, b in triples:
                 out.append(Violation(
                     "student", False, 1,
@@ -201,8 +205,8 @@ class ClassReport:
         if kind <= LAST_PAIRWISE:
             for i, a in enumerate(members):
                 for b in members[i + 1:]:
-                    pa, sa, ea, da, wa, ra = k.placement(ka, a, s.time[a], s.room[a])
-                    pb, sb, eb, db, wb, rb = k.placement(ka, b, s.time[b], s.room[b])
+                    pa, sa, ea, da, wa, ra = k.placement(ka, int(a), int(s.time[a]), int(s.room[a]))
+                    pb, sb, eb, db, wb, rb = k.placement(ka, int(b), int(s.time[b]), int(s.room[b]))
                     if pa and pb and not pair_satisfied(kind, int(p.distribution_param[d, 0]), sa, ea, da, wa, ra,
                                                         sb, eb, db, wb, rb, k.travel_time(ka, ra, rb),
                                                         k.travel_time(ka, rb, ra)):
@@ -241,7 +245,7 @@ class ClassReport:
                     if load > param:
                         out.append(f"week {w + 1} day {day + 1}: {load} slots, at most {param} allowed")
                 else:
-                    u = k.cell_units(ka, d, s.time, s.room, -1, -1, -1, w, day, ss, se)
+                    u = k.cell_units(ka, d, self._arrays[0], self._arrays[1], -1, -1, -1, w, day, ss, se)
                     if u:
                         what = "breaks too many" if kind == DistributionType.MAX_BREAKS else "blocks too long"
                         out.append(f"week {w + 1} day {day + 1}: {u} {what}")
@@ -350,8 +354,7 @@ def evaluate(problem: ClassProblem, solution: ClassSolution, *, maxblock: str = 
     ka = k.class_arrays(problem, maxblock)
     units = np.zeros(k.N_UNITS, np.int64)
     dist_units = np.zeros(problem.n_distributions, np.int64)
-    k.full_units(ka, solution.time, solution.room, solution.student_ptr, solution.student_classes,
-                 dist_units, units)
+    k.full_units(ka, *k.solution_arrays(solution), dist_units, units)
     return ClassReport(problem=problem, solution=solution, maxblock=maxblock,
                        units={name: int(u) for name, u in zip(k.COMPONENTS, units)},
                        distribution_units=dist_units)

@@ -129,7 +129,9 @@ def class_arrays(problem: ClassProblem, maxblock: str | int = "competition") -> 
     if reading in cache:
         return cache[reading]
     p = problem
-    i32 = lambda a: np.ascontiguousarray(a, np.int32)
+    # fresh writable copies: numba compiles a separate specialisation for read-only arrays, and the
+    # problem's arrays are read-only
+    i32 = lambda a: np.array(a, dtype=np.int32)
     R = max(p.n_rooms, 1)
     travel = np.zeros((R, R), np.int32)
     travel[:p.n_rooms, :p.n_rooms] = p.travel
@@ -143,17 +145,17 @@ def class_arrays(problem: ClassProblem, maxblock: str | int = "competition") -> 
     lengths = np.diff(p.distribution_ptr)
     ka = ClassArrays(
         n_classes=p.n_classes, n_rooms=p.n_rooms, n_days=p.nr_days, n_weeks=p.nr_weeks, reading=reading,
-        weights=np.ascontiguousarray(p.weights, np.int64),
+        weights=np.array(p.weights, dtype=np.int64),
         time_ptr=i32(p.time_ptr), t_days=i32(p.time_days), t_start=i32(p.time_start),
-        t_end=i32(p.time_start + p.time_length), t_weeks=np.ascontiguousarray(p.time_weeks, np.int64),
+        t_end=i32(p.time_start + p.time_length), t_weeks=np.array(p.time_weeks, dtype=np.int64),
         t_penalty=i32(p.time_penalty),
         room_ptr=i32(p.room_option_ptr), o_room=i32(p.room_option_room), o_penalty=i32(p.room_option_penalty),
-        needs_room=np.ascontiguousarray(p.class_needs_room, np.bool_), travel=travel,
+        needs_room=np.array(p.class_needs_room, dtype=np.bool_), travel=travel,
         un_ptr=i32(p.unavailable_ptr), un_days=i32(p.unavailable_days), un_start=i32(p.unavailable_start),
         un_end=i32(p.unavailable_start + p.unavailable_length),
-        un_weeks=np.ascontiguousarray(p.unavailable_weeks, np.int64),
-        d_kind=i32(kinds), d_required=np.ascontiguousarray(p.distribution_required, np.bool_),
-        d_penalty=np.ascontiguousarray(p.distribution_penalty, np.int64),
+        un_weeks=np.array(p.unavailable_weeks, dtype=np.int64),
+        d_kind=i32(kinds), d_required=np.array(p.distribution_required, dtype=np.bool_),
+        d_penalty=np.array(p.distribution_penalty, dtype=np.int64),
         d_p1=i32(p.distribution_param[:, 0]), d_p2=i32(p.distribution_param[:, 1]),
         d_ptr=i32(p.distribution_ptr), d_classes=i32(p.distribution_classes),
         cd_ptr=i32(cd_ptr), cd_dist=i32(cd_dist), cd_pos=i32(cd_pos), aux_ptr=aux_ptr, rm_ptr=rm_ptr,
@@ -602,11 +604,19 @@ def _init_state(ka, st, st_ptr, st_classes):
                 _aux_update(ka, st, d, c, st.time[c], 1)
 
 
+def solution_arrays(solution: ClassSolution) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(time, ropt, student_ptr, student_classes)`` of a solution as the kernels take them
+    (writable int32 copies: one compiled specialisation for every caller)."""
+    return (np.array(solution.time, dtype=np.int32), np.array(solution.room, dtype=np.int32),
+            np.array(solution.student_ptr, dtype=np.int32), np.array(solution.student_classes, dtype=np.int32))
+
+
 def init_state(ka: ClassArrays, time: np.ndarray, ropt: np.ndarray, st_ptr: np.ndarray,
                st_classes: np.ndarray) -> ClassState:
     """A fresh :class:`ClassState` of an assignment and a sectioning (copies the inputs)."""
-    sp_ptr, sp_class, sp_weight = student_pairs(ka.n_classes, np.ascontiguousarray(st_ptr, np.int32),
-                                                np.ascontiguousarray(st_classes, np.int32))
+    st_ptr = np.array(st_ptr, dtype=np.int32)
+    st_classes = np.array(st_classes, dtype=np.int32)
+    sp_ptr, sp_class, sp_weight = student_pairs(ka.n_classes, st_ptr, st_classes)
     C, D = ka.n_classes, ka.d_kind.shape[0]
     st = ClassState(
         time=np.array(time, np.int32), ropt=np.array(ropt, np.int32), room=np.full(C, -1, np.int32),
@@ -617,7 +627,7 @@ def init_state(ka: ClassArrays, time: np.ndarray, ropt: np.ndarray, st_ptr: np.n
         units=np.zeros(N_UNITS, np.int64), delta=np.zeros(N_UNITS + 2, np.int64),
         ss=np.zeros(ka.max_dist_len + 1, np.int32), se=np.zeros(ka.max_dist_len + 1, np.int32),
     )
-    _init_state(ka, st, np.ascontiguousarray(st_ptr, np.int32), np.ascontiguousarray(st_classes, np.int32))
+    _init_state(ka, st, st_ptr, st_classes)
     return st
 
 
