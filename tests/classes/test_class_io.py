@@ -76,7 +76,8 @@ def test_read_instance(tmp_path):
     assert p.distribution_param.tolist() == [[0, 0], [24, 6]]
     assert p.student_ptr.tolist() == [0, 1, 3] and p.student_courses.tolist() == [0, 0, 1]
     summary = p.summary()
-    assert summary["classes"] == 4 and summary["distributions required"] == 1 and summary["students"] == 2
+    assert summary["classes"] == 4 and summary["distributions_required"] == 1 and summary["students"] == 2
+    assert summary["distribution_types"] == {"SameRoom": 1, "MaxBlock": 1} and summary["classes_without_room"] == 1
 
 
 def test_read_and_write_solution(tmp_path):

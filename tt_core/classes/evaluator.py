@@ -231,25 +231,32 @@ class ClassReport:
         return [Violation("distribution", False, cost, text, classes=ids, distribution=d + 1)]
 
     def _cell_details(self, d: int, kind: int, members) -> list[str]:
+        """The (week, day) cells of a MaxDayLoad / MaxBreaks / MaxBlock distribution that cost
+        units, cells with the same classes and units grouped over their weeks."""
         p, s, ka = self.problem, self.solution, self._ka
-        out = []
+        time, room = self._arrays[0], self._arrays[1]
         ss = np.zeros(len(members) + 1, np.int32)
         se = np.zeros(len(members) + 1, np.int32)
         param = int(p.distribution_param[d, 0])
+        groups: dict[tuple, list[int]] = {}
         for w in range(p.nr_weeks):
             for day in range(p.nr_days):
+                here = tuple(int(c) for c in members if s.time[c] >= 0
+                             and (int(p.time_days[p.time_ptr[c] + s.time[c]]) >> day) & 1
+                             and (int(p.time_weeks[p.time_ptr[c] + s.time[c]]) >> w) & 1)
                 if kind == DistributionType.MAX_DAY_LOAD:
-                    load = sum(int(p.time_length[p.time_ptr[c] + s.time[c]]) for c in members
-                               if s.time[c] >= 0 and (int(p.time_days[p.time_ptr[c] + s.time[c]]) >> day) & 1
-                               and (int(p.time_weeks[p.time_ptr[c] + s.time[c]]) >> w) & 1)
-                    if load > param:
-                        out.append(f"week {w + 1} day {day + 1}: {load} slots, at most {param} allowed")
+                    load = sum(int(p.time_length[p.time_ptr[c] + s.time[c]]) for c in here)
+                    units = max(0, load - param)
+                    what = f"{load} slots of class, at most {param}"
                 else:
-                    u = k.cell_units(ka, d, self._arrays[0], self._arrays[1], -1, -1, -1, w, day, ss, se)
-                    if u:
-                        what = "breaks too many" if kind == DistributionType.MAX_BREAKS else "blocks too long"
-                        out.append(f"week {w + 1} day {day + 1}: {u} {what}")
-        return out
+                    units = int(k.cell_units(ka, d, time, room, -1, -1, -1, w, day, ss, se))
+                    what = (f"{units} block{'s' if units != 1 else ''} above {param + 1}"
+                            if kind == DistributionType.MAX_BREAKS else
+                            f"{units} block{'s' if units != 1 else ''} longer than {param} slots")
+                if units:
+                    groups.setdefault((day, here, what), []).append(w)
+        return [f"day {day + 1}, week{'s' if len(weeks) > 1 else ''} {_ranges(weeks)} (classes "
+                f"{', '.join(p.class_ids[c] for c in here)} that day): {what}" for (day, here, what), weeks in groups.items()]
 
     def _sectioning_item(self, code: int, st: int, a: int, b: int) -> Violation:
         p = self.problem
@@ -324,6 +331,18 @@ class ClassReport:
         verdict = "valid" if self.hard_violations == 0 else f"INVALID, {self.hard_violations} hard violations"
         lines.append(f"Total cost: {self.total} ({verdict}; MaxBlock reading: {self.maxblock})")
         return "\n".join(lines)
+
+
+def _ranges(values: list[int]) -> str:
+    """``[0, 1, 2, 5]`` → ``"1-3, 6"`` (1-based)."""
+    out, start = [], None
+    for i, v in enumerate(values):
+        if start is None:
+            start = v
+        if i + 1 == len(values) or values[i + 1] != v + 1:
+            out.append(f"{start + 1}" if start == v else f"{start + 1}-{v + 1}")
+            start = None
+    return ", ".join(out)
 
 
 def _clock(slot: int) -> str:
