@@ -52,13 +52,15 @@ def register(subparsers) -> None:
 def run_info(args: argparse.Namespace) -> int:
     """Print ``Problem.summary()`` as an aligned two-column table (or JSON with ``--json``)."""
     if looks_like_itc2019(args.instance):
-        from .itc2019 import run_info as run_info_xml
-        return run_info_xml(args)
-    summary = read_ctt(args.instance).summary()
+        from .itc2019 import info_summary
+        summary = info_summary(args.instance)
+    else:
+        summary = read_ctt(args.instance).summary()
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(format_table(summary))
+        print(format_table({k: ", ".join(f"{a} {b}" for a, b in v.items()) if isinstance(v, dict) else v
+                            for k, v in summary.items()}))
     return 0
 
 

@@ -1,8 +1,8 @@
 """``tt info`` and ``tt validate`` for ITC2019 XML (class-based instances): sizes, and the
 competition validator's breakdown of a solution (``--json``, ``--explain``, ``--maxblock``).
 
-:mod:`tt_core.commands.instance` hands a file over here when it is ITC2019 XML
-(:func:`tt_core.io.itc2019.looks_like_itc2019`).
+:mod:`tt_core.commands.instance` owns both sub-commands and hands a file over here when it is
+ITC2019 XML (:func:`tt_core.io.itc2019.looks_like_itc2019`); nothing here imports it back.
 """
 
 from __future__ import annotations
@@ -23,18 +23,12 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def run_info(args: argparse.Namespace) -> int:
-    """Sizes of an ITC2019 instance, with its SHA-256 (instances circulate in several versions)."""
-    from .instance import format_table
-
-    summary = read_problem_xml(args.instance).summary()
-    summary["sha256"] = _sha256(args.instance)
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(format_table({k: ", ".join(f"{a} {b}" for a, b in v.items()) if isinstance(v, dict) else v
-                            for k, v in summary.items()}))
-    return 0
+def info_summary(path: str) -> dict:
+    """Sizes of an ITC2019 instance with its SHA-256 (instances circulate in several versions);
+    the distribution types and the weights as dicts."""
+    summary = read_problem_xml(path).summary()
+    summary["sha256"] = _sha256(path)
+    return summary
 
 
 def run_validate(args: argparse.Namespace) -> int:
