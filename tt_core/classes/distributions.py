@@ -307,7 +307,7 @@ def day_load_units(load, s_max):
     return load - s_max if load > s_max else 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def sort_intervals(starts, ends, n):
     """Sort the first ``n`` intervals by start, then end (insertion sort: the lists are short)."""
     for i in range(1, n):
@@ -321,7 +321,7 @@ def sort_intervals(starts, ends, n):
         ends[j + 1] = e
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def breaks_units(starts, ends, n, r_max, gap):
     """MaxBreaks(R,S) on one (week, day): blocks above ``R + 1``.
 
@@ -342,7 +342,7 @@ def breaks_units(starts, ends, n, r_max, gap):
     return blocks - (r_max + 1) if blocks > r_max + 1 else 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def block_units(starts, ends, n, m_max, gap, reading):
     """MaxBlock(M,S) on one (week, day): blocks of two or more classes longer than ``M`` slots.
 

@@ -105,6 +105,10 @@ class ClassReport:
     def _ka(self):
         return k.class_arrays(self.problem, self.maxblock)
 
+    @cached_property
+    def _arrays(self):
+        return k.solution_arrays(self.solution)
+
     def explain(self) -> list[Violation]:
         """Every hard violation, then every element that costs penalty, each with its units."""
         return self.violations() + self.penalty_items()
@@ -124,7 +128,8 @@ class ClassReport:
         n = self.units["room_conflicts"]
         if n:
             pairs = np.zeros((n, 2), np.int64)
-            k.room_conflict_pairs(ka, s.time, s.room, pairs, n)
+            time, room, _, _ = self._arrays
+            k.room_conflict_pairs(ka, time, room, pairs, n)
             for a, b in pairs:
                 room = self._room_of(a)
                 out.append(Violation(
@@ -133,7 +138,7 @@ class ClassReport:
                     f"overlap in room {room}", classes=(p.class_ids[a], p.class_ids[b]), room=room))
         if self.units["room_unavailable"]:
             for c in range(p.n_classes):
-                pc, st, en, d, w, r = k.placement(ka, c, s.time[c], s.room[c])
+                pc, st, en, d, w, r = k.placement(ka, c, int(s.time[c]), int(s.room[c]))
                 if pc and k.unavailable(ka, r, st, en, d, w):
                     out.append(Violation("room_unavailable", True, 1,
                                          f"class {p.class_ids[c]} ({self.when(c)}) is in room {p.room_ids[r]} "
@@ -144,7 +149,7 @@ class ClassReport:
         n_records = self._sectioning_records
         if n_records:
             rec = np.zeros((n_records, 4), np.int64)
-            k.sectioning_check(ka, s.student_ptr, s.student_classes, rec, n_records)
+            k.sectioning_check(ka, self._arrays[2], self._arrays[3], rec, n_records)
             out += [self._sectioning_item(*map(int, r)) for r in rec]
         return out
 
@@ -152,8 +157,7 @@ class ClassReport:
     def _sectioning_records(self) -> int:
         if not self.units["sectioning"]:
             return 0
-        _, n = k.sectioning_check(self._ka, self.solution.student_ptr, self.solution.student_classes,
-                                  np.zeros((0, 4), np.int64), 0)
+        _, n = k.sectioning_check(self._ka, self._arrays[2], self._arrays[3], np.zeros((0, 4), np.int64), 0)
         return int(n)
 
     def penalty_items(self) -> list[Violation]:
@@ -180,7 +184,7 @@ class ClassReport:
         n = self.units["student"]
         if n:
             triples = np.zeros((n, 3), np.int64)
-            k.student_conflict_list(ka, s.time, s.room, s.student_ptr, s.student_classes, triples, n)
+            k.student_conflict_list(ka, *self._arrays, triples, n)
             for st, a, b in triples:
                 out.append(Violation(
                     "student", False, 1,
@@ -201,8 +205,8 @@ class ClassReport:
         if kind <= LAST_PAIRWISE:
             for i, a in enumerate(members):
                 for b in members[i + 1:]:
-                    pa, sa, ea, da, wa, ra = k.placement(ka, a, s.time[a], s.room[a])
-                    pb, sb, eb, db, wb, rb = k.placement(ka, b, s.time[b], s.room[b])
+                    pa, sa, ea, da, wa, ra = k.placement(ka, int(a), int(s.time[a]), int(s.room[a]))
+                    pb, sb, eb, db, wb, rb = k.placement(ka, int(b), int(s.time[b]), int(s.room[b]))
                     if pa and pb and not pair_satisfied(kind, int(p.distribution_param[d, 0]), sa, ea, da, wa, ra,
                                                         sb, eb, db, wb, rb, k.travel_time(ka, ra, rb),
                                                         k.travel_time(ka, rb, ra)):
@@ -227,25 +231,32 @@ class ClassReport:
         return [Violation("distribution", False, cost, text, classes=ids, distribution=d + 1)]
 
     def _cell_details(self, d: int, kind: int, members) -> list[str]:
+        """The (week, day) cells of a MaxDayLoad / MaxBreaks / MaxBlock distribution that cost
+        units, cells with the same classes and units grouped over their weeks."""
         p, s, ka = self.problem, self.solution, self._ka
-        out = []
+        time, room = self._arrays[0], self._arrays[1]
         ss = np.zeros(len(members) + 1, np.int32)
         se = np.zeros(len(members) + 1, np.int32)
         param = int(p.distribution_param[d, 0])
+        groups: dict[tuple, list[int]] = {}
         for w in range(p.nr_weeks):
             for day in range(p.nr_days):
+                here = tuple(int(c) for c in members if s.time[c] >= 0
+                             and (int(p.time_days[p.time_ptr[c] + s.time[c]]) >> day) & 1
+                             and (int(p.time_weeks[p.time_ptr[c] + s.time[c]]) >> w) & 1)
                 if kind == DistributionType.MAX_DAY_LOAD:
-                    load = sum(int(p.time_length[p.time_ptr[c] + s.time[c]]) for c in members
-                               if s.time[c] >= 0 and (int(p.time_days[p.time_ptr[c] + s.time[c]]) >> day) & 1
-                               and (int(p.time_weeks[p.time_ptr[c] + s.time[c]]) >> w) & 1)
-                    if load > param:
-                        out.append(f"week {w + 1} day {day + 1}: {load} slots, at most {param} allowed")
+                    load = sum(int(p.time_length[p.time_ptr[c] + s.time[c]]) for c in here)
+                    units = max(0, load - param)
+                    what = f"{load} slots of class, at most {param}"
                 else:
-                    u = k.cell_units(ka, d, s.time, s.room, -1, -1, -1, w, day, ss, se)
-                    if u:
-                        what = "breaks too many" if kind == DistributionType.MAX_BREAKS else "blocks too long"
-                        out.append(f"week {w + 1} day {day + 1}: {u} {what}")
-        return out
+                    units = int(k.cell_units(ka, d, time, room, -1, -1, -1, w, day, ss, se))
+                    what = (f"{units} block{'s' if units != 1 else ''} above {param + 1}"
+                            if kind == DistributionType.MAX_BREAKS else
+                            f"{units} block{'s' if units != 1 else ''} longer than {param} slots")
+                if units:
+                    groups.setdefault((day, here, what), []).append(w)
+        return [f"day {day + 1}, week{'s' if len(weeks) > 1 else ''} {_ranges(weeks)} (classes "
+                f"{', '.join(p.class_ids[c] for c in here)} that day): {what}" for (day, here, what), weeks in groups.items()]
 
     def _sectioning_item(self, code: int, st: int, a: int, b: int) -> Violation:
         p = self.problem
@@ -322,6 +333,18 @@ class ClassReport:
         return "\n".join(lines)
 
 
+def _ranges(values: list[int]) -> str:
+    """``[0, 1, 2, 5]`` → ``"1-3, 6"`` (1-based)."""
+    out, start = [], None
+    for i, v in enumerate(values):
+        if start is None:
+            start = v
+        if i + 1 == len(values) or values[i + 1] != v + 1:
+            out.append(f"{start + 1}" if start == v else f"{start + 1}-{v + 1}")
+            start = None
+    return ", ".join(out)
+
+
 def _clock(slot: int) -> str:
     minutes = slot * 5
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
@@ -350,8 +373,7 @@ def evaluate(problem: ClassProblem, solution: ClassSolution, *, maxblock: str = 
     ka = k.class_arrays(problem, maxblock)
     units = np.zeros(k.N_UNITS, np.int64)
     dist_units = np.zeros(problem.n_distributions, np.int64)
-    k.full_units(ka, solution.time, solution.room, solution.student_ptr, solution.student_classes,
-                 dist_units, units)
+    k.full_units(ka, *k.solution_arrays(solution), dist_units, units)
     return ClassReport(problem=problem, solution=solution, maxblock=maxblock,
                        units={name: int(u) for name, u in zip(k.COMPONENTS, units)},
                        distribution_units=dist_units)

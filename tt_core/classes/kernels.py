@@ -129,7 +129,9 @@ def class_arrays(problem: ClassProblem, maxblock: str | int = "competition") -> 
     if reading in cache:
         return cache[reading]
     p = problem
-    i32 = lambda a: np.ascontiguousarray(a, np.int32)
+    # fresh writable copies: numba compiles a separate specialisation for read-only arrays, and the
+    # problem's arrays are read-only
+    i32 = lambda a: np.array(a, dtype=np.int32)
     R = max(p.n_rooms, 1)
     travel = np.zeros((R, R), np.int32)
     travel[:p.n_rooms, :p.n_rooms] = p.travel
@@ -143,17 +145,17 @@ def class_arrays(problem: ClassProblem, maxblock: str | int = "competition") -> 
     lengths = np.diff(p.distribution_ptr)
     ka = ClassArrays(
         n_classes=p.n_classes, n_rooms=p.n_rooms, n_days=p.nr_days, n_weeks=p.nr_weeks, reading=reading,
-        weights=np.ascontiguousarray(p.weights, np.int64),
+        weights=np.array(p.weights, dtype=np.int64),
         time_ptr=i32(p.time_ptr), t_days=i32(p.time_days), t_start=i32(p.time_start),
-        t_end=i32(p.time_start + p.time_length), t_weeks=np.ascontiguousarray(p.time_weeks, np.int64),
+        t_end=i32(p.time_start + p.time_length), t_weeks=np.array(p.time_weeks, dtype=np.int64),
         t_penalty=i32(p.time_penalty),
         room_ptr=i32(p.room_option_ptr), o_room=i32(p.room_option_room), o_penalty=i32(p.room_option_penalty),
-        needs_room=np.ascontiguousarray(p.class_needs_room, np.bool_), travel=travel,
+        needs_room=np.array(p.class_needs_room, dtype=np.bool_), travel=travel,
         un_ptr=i32(p.unavailable_ptr), un_days=i32(p.unavailable_days), un_start=i32(p.unavailable_start),
         un_end=i32(p.unavailable_start + p.unavailable_length),
-        un_weeks=np.ascontiguousarray(p.unavailable_weeks, np.int64),
-        d_kind=i32(kinds), d_required=np.ascontiguousarray(p.distribution_required, np.bool_),
-        d_penalty=np.ascontiguousarray(p.distribution_penalty, np.int64),
+        un_weeks=np.array(p.unavailable_weeks, dtype=np.int64),
+        d_kind=i32(kinds), d_required=np.array(p.distribution_required, dtype=np.bool_),
+        d_penalty=np.array(p.distribution_penalty, dtype=np.int64),
         d_p1=i32(p.distribution_param[:, 0]), d_p2=i32(p.distribution_param[:, 1]),
         d_ptr=i32(p.distribution_ptr), d_classes=i32(p.distribution_classes),
         cd_ptr=i32(cd_ptr), cd_dist=i32(cd_dist), cd_pos=i32(cd_pos), aux_ptr=aux_ptr, rm_ptr=rm_ptr,
@@ -170,13 +172,13 @@ def class_arrays(problem: ClassProblem, maxblock: str | int = "competition") -> 
 
 # ============================================================================ placements
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def overlap(s1, e1, d1, w1, s2, e2, d2, w2):
     """Two placements overlap: a common day, a common week and intersecting intervals."""
     return (d1 & d2) != 0 and (w1 & w2) != 0 and s1 < e2 and s2 < e1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def travel_time(ka, r1, r2):
     """Slots to walk from room ``r1`` to ``r2`` (0 when either is -1: no room)."""
     if r1 < 0 or r2 < 0:
@@ -184,7 +186,7 @@ def travel_time(ka, r1, r2):
     return ka.travel[r1, r2]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def student_conflict(ka, s1, e1, d1, w1, r1, s2, e2, d2, w2, r2):
     """One student cannot attend both: they share a day and a week and, widened by the travel time
     between their rooms, the intervals overlap."""
@@ -193,7 +195,7 @@ def student_conflict(ka, s1, e1, d1, w1, r1, s2, e2, d2, w2, r2):
     return e1 + travel_time(ka, r1, r2) > s2 and e2 + travel_time(ka, r2, r1) > s1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def placement(ka, c, t, o):
     """``(placed, start, end, days, weeks, room)`` of class ``c`` at its time option ``t`` and room
     option ``o`` (indices within the class; ``t < 0``: not placed, ``o < 0``: no room)."""
@@ -205,7 +207,7 @@ def placement(ka, c, t, o):
             np.int64(ka.t_weeks[g]), r)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def unavailable(ka, r, s, e, d, w):
     """Room ``r`` is unavailable at some moment of the placement."""
     if r < 0:
@@ -216,12 +218,12 @@ def unavailable(ka, r, s, e, d, w):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _unassigned(ka, c, t, o):
     return 1 if t < 0 or (o < 0 and ka.needs_room[c]) else 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def distribution_cost(ka, d, units):
     """Soft cost of ``units`` of distribution ``d`` (penalty × units, // nrWeeks for the per-week types)."""
     cost = ka.d_penalty[d] * units
@@ -232,7 +234,7 @@ def distribution_cost(ka, d, units):
 
 # ============================================================================ distribution units
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pair_violated(ka, d, kind, ca, ta, oa, cb, tb, ob):
     pa, sa, ea, da, wa, ra = placement(ka, ca, ta, oa)
     pb, sb, eb, db, wb, rb = placement(ka, cb, tb, ob)
@@ -243,7 +245,7 @@ def _pair_violated(ka, d, kind, ca, ta, oa, cb, tb, ob):
     return 0 if ok else 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def cell_units(ka, d, time, ropt, cx, tx, ox, w, day, ss, se):
     """Units of a MaxBreaks / MaxBlock distribution on one (week, day); class ``cx`` taken at
     ``(tx, ox)`` instead of its entry in ``time``/``ropt`` (``cx = -1``: no override)."""
@@ -263,7 +265,7 @@ def cell_units(ka, d, time, ropt, cx, tx, ox, w, day, ss, se):
     return block_units(ss, se, n, ka.d_p1[d], ka.d_p2[d], ka.reading)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def distribution_units(ka, d, time, ropt, ss, se, load):
     """Units of distribution ``d`` for the assignment ``time``/``ropt`` (from scratch).
 
@@ -291,7 +293,8 @@ def distribution_units(ka, d, time, ropt, ss, se, load):
         return max_days_units(used, ka.d_p1[d])
     nd, nw = ka.n_days, ka.n_weeks
     if kind == MAX_DAY_LOAD_T:
-        load[:] = 0
+        for k in range(nw * nd):
+            load[k] = 0
         for i in range(lo, hi):
             c = ka.d_classes[i]
             if time[c] < 0:
@@ -327,13 +330,15 @@ def sectioning_check(ka, st_ptr, st_classes, out, cap):
     """Sectioning units of the student lists; records ``(code, student, a, b)`` go to ``out``
     (the first ``cap`` of them; ``cap = 0`` only counts). Returns ``(units, records)``."""
     C, K, P = ka.n_classes, ka.n_courses, ka.n_subparts
+    return _sectioning(ka, st_ptr, st_classes, out, cap, np.full(K, -1, np.int64), np.full(K, -1, np.int64),
+                       np.full(P, -1, np.int64), np.zeros(P, np.int64), np.full(C, -1, np.int64), np.zeros(C, np.int64))
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _sectioning(ka, st_ptr, st_classes, out, cap, course_stamp, course_cfg, sub_stamp, sub_count, class_stamp,
+                class_count):
+    C = ka.n_classes
     S = st_ptr.shape[0] - 1
-    course_stamp = np.full(K, -1, np.int64)
-    course_cfg = np.full(K, -1, np.int64)
-    sub_stamp = np.full(P, -1, np.int64)
-    sub_count = np.zeros(P, np.int64)
-    class_stamp = np.full(C, -1, np.int64)
-    class_count = np.zeros(C, np.int64)
     units = 0
     n = 0
     for s in range(S):
@@ -422,6 +427,11 @@ def room_conflict_pairs(ka, time, ropt, out, cap):
         if time[c] >= 0 and ropt[c] >= 0:
             room[c] = ka.o_room[ka.room_ptr[c] + ropt[c]]
     ptr, members = _room_lists(ka, room)
+    return _room_pairs(ka, time, ptr, members, out, cap)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _room_pairs(ka, time, ptr, members, out, cap):
     n = 0
     for r in range(ka.n_rooms):
         for i in range(ptr[r], ptr[r + 1]):
@@ -438,7 +448,7 @@ def room_conflict_pairs(ka, time, ropt, out, cap):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def student_conflict_list(ka, time, ropt, st_ptr, st_classes, out, cap):
     """Student conflicts ``(student, class a, class b)``, once per student and pair (the first
     ``cap`` go to ``out``); returns the count."""
@@ -463,9 +473,21 @@ def student_conflict_list(ka, time, ropt, st_ptr, st_classes, out, cap):
 def full_units(ka, time, ropt, st_ptr, st_classes, dist_units, units):
     """Evaluate an assignment from scratch: ``units[k]`` per component, ``dist_units[d]`` per
     distribution."""
-    units[:] = 0
-    C = ka.n_classes
-    for c in range(C):
+    dummy = np.zeros((0, 4), np.int64)
+    room_count = room_conflict_pairs(ka, time, ropt, dummy, 0)
+    sec, _ = sectioning_check(ka, st_ptr, st_classes, dummy, 0)
+    _full(ka, time, ropt, st_ptr, st_classes, dist_units, units, dummy,
+          np.empty(ka.max_dist_len + 1, np.int32), np.empty(ka.max_dist_len + 1, np.int32),
+          np.empty(ka.n_weeks * ka.n_days, np.int64))
+    units[ROOM_CONFLICTS] = room_count
+    units[SECTIONING] = sec
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _full(ka, time, ropt, st_ptr, st_classes, dist_units, units, dummy, ss, se, load):
+    for k in range(units.shape[0]):
+        units[k] = 0
+    for c in range(ka.n_classes):
         t, o = time[c], ropt[c]
         units[UNASSIGNED] += _unassigned(ka, c, t, o)
         if t < 0:
@@ -476,14 +498,7 @@ def full_units(ka, time, ropt, st_ptr, st_classes, dist_units, units):
             _, s, e, d, w, r = placement(ka, c, t, o)
             if unavailable(ka, r, s, e, d, w):
                 units[ROOM_UNAVAILABLE] += 1
-    dummy = np.zeros((0, 3), np.int64)
-    units[ROOM_CONFLICTS] = room_conflict_pairs(ka, time, ropt, dummy, 0)
     units[STUDENT] = student_conflict_list(ka, time, ropt, st_ptr, st_classes, dummy, 0)
-    sec, _ = sectioning_check(ka, st_ptr, st_classes, dummy, 0)
-    units[SECTIONING] = sec
-    ss = np.empty(ka.max_dist_len + 1, np.int32)
-    se = np.empty(ka.max_dist_len + 1, np.int32)
-    load = np.empty(ka.n_weeks * ka.n_days, np.int64)
     for d in range(ka.d_kind.shape[0]):
         u = distribution_units(ka, d, time, ropt, ss, se, load)
         dist_units[d] = u
@@ -493,7 +508,7 @@ def full_units(ka, time, ropt, st_ptr, st_classes, dist_units, units):
             units[DISTRIBUTION] += distribution_cost(ka, d, u)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def weighted_total(ka, units):
     """The objective: the four penalty sums times their weights."""
     return (ka.weights[0] * units[TIME] + ka.weights[1] * units[ROOM]
@@ -559,7 +574,7 @@ def student_pairs(n_classes, st_ptr, st_classes):
     return ptr, cls, weight
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _aux_update(ka, st, d, c, t, sign):
     """Add (sign=+1) or remove (-1) class ``c`` at time option ``t`` to distribution ``d``'s counters."""
     if t < 0:
@@ -602,11 +617,19 @@ def _init_state(ka, st, st_ptr, st_classes):
                 _aux_update(ka, st, d, c, st.time[c], 1)
 
 
+def solution_arrays(solution: ClassSolution) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(time, ropt, student_ptr, student_classes)`` of a solution as the kernels take them
+    (writable int32 copies: one compiled specialisation for every caller)."""
+    return (np.array(solution.time, dtype=np.int32), np.array(solution.room, dtype=np.int32),
+            np.array(solution.student_ptr, dtype=np.int32), np.array(solution.student_classes, dtype=np.int32))
+
+
 def init_state(ka: ClassArrays, time: np.ndarray, ropt: np.ndarray, st_ptr: np.ndarray,
                st_classes: np.ndarray) -> ClassState:
     """A fresh :class:`ClassState` of an assignment and a sectioning (copies the inputs)."""
-    sp_ptr, sp_class, sp_weight = student_pairs(ka.n_classes, np.ascontiguousarray(st_ptr, np.int32),
-                                                np.ascontiguousarray(st_classes, np.int32))
+    st_ptr = np.array(st_ptr, dtype=np.int32)
+    st_classes = np.array(st_classes, dtype=np.int32)
+    sp_ptr, sp_class, sp_weight = student_pairs(ka.n_classes, st_ptr, st_classes)
     C, D = ka.n_classes, ka.d_kind.shape[0]
     st = ClassState(
         time=np.array(time, np.int32), ropt=np.array(ropt, np.int32), room=np.full(C, -1, np.int32),
@@ -617,11 +640,11 @@ def init_state(ka: ClassArrays, time: np.ndarray, ropt: np.ndarray, st_ptr: np.n
         units=np.zeros(N_UNITS, np.int64), delta=np.zeros(N_UNITS + 2, np.int64),
         ss=np.zeros(ka.max_dist_len + 1, np.int32), se=np.zeros(ka.max_dist_len + 1, np.int32),
     )
-    _init_state(ka, st, np.ascontiguousarray(st_ptr, np.int32), np.ascontiguousarray(st_classes, np.int32))
+    _init_state(ka, st, st_ptr, st_classes)
     return st
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _dist_delta(ka, st, d, pos, c, t0, o0, t1, o1):
     """Change of distribution ``d``'s units when class ``c`` (at ``pos`` in its list) moves from
     ``(t0, o0)`` to ``(t1, o1)``; reads the counters, changes nothing."""
@@ -682,7 +705,7 @@ def _dist_delta(ka, st, d, pos, c, t0, o0, t1, o1):
     return du
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _room_overlaps(ka, st, r, c, s, e, d, w):
     """Classes other than ``c`` in room ``r`` whose placement overlaps ``(s, e, d, w)``."""
     n = 0
@@ -697,11 +720,12 @@ def _room_overlaps(ka, st, r, c, s, e, d, w):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _move(ka, st, c, t1, o1, apply):
     t0, o0 = st.time[c], st.ropt[c]
     du = st.delta
-    du[:] = 0
+    for k in range(du.shape[0]):
+        du[k] = 0
     if t0 == t1 and o0 == o1:
         return 0
     p0, s0, e0, d0, w0, r0 = placement(ka, c, t0, o0)
@@ -773,7 +797,7 @@ def _move(ka, st, c, t1, o1, apply):
     return du[TOTAL_DELTA]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def move_delta(ka, st, c, t, o):
     """Change of every component if class ``c`` took time option ``t`` and room option ``o``
     (indices within the class; ``t = -1`` unassigns it). Leaves ``st.delta`` = the per-component
@@ -782,7 +806,7 @@ def move_delta(ka, st, c, t, o):
     return _move(ka, st, c, t, o, False)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def apply_move(ka, st, c, t, o):
     """Move class ``c`` to ``(t, o)``: updates every counter and ``st.units``; returns the weighted
     change (``st.delta`` as for :func:`move_delta`). Moving back undoes it exactly."""

@@ -219,7 +219,8 @@ class ClassProblem:
         return f"distribution {d + 1} ({kind}, {how})"
 
     def summary(self) -> dict:
-        """Sizes of the instance (``tt info``)."""
+        """Sizes of the instance (``tt info``): numbers, plus the distribution types and the
+        weights as dicts."""
         required = int(self.distribution_required.sum())
         types = np.bincount(self.distribution_type, minlength=N_TYPES)
         return {
@@ -227,25 +228,25 @@ class ClassProblem:
             "format": "ITC2019 (class-based)",
             "days": self.nr_days,
             "weeks": self.nr_weeks,
-            "slots per day": self.slots_per_day,
+            "slots_per_day": self.slots_per_day,
             "courses": self.n_courses,
             "configs": self.n_configs,
             "subparts": self.n_subparts,
             "classes": self.n_classes,
-            "classes without room": int((~self.class_needs_room).sum()),
-            "time options": int(self.time_start.shape[0]),
-            "room options": int(self.room_option_room.shape[0]),
+            "classes_without_room": int((~self.class_needs_room).sum()),
+            "classes_with_parent": int((self.class_parent >= 0).sum()),
+            "time_options": int(self.time_start.shape[0]),
+            "room_options": int(self.room_option_room.shape[0]),
             "rooms": self.n_rooms,
-            "room unavailabilities": int(self.unavailable_start.shape[0]),
-            "travel pairs": int(np.count_nonzero(np.triu(self.travel, 1))),
+            "room_unavailabilities": int(self.unavailable_start.shape[0]),
+            "travel_pairs": int(np.count_nonzero(np.triu(self.travel, 1))),
             "distributions": self.n_distributions,
-            "distributions required": required,
-            "distributions soft": self.n_distributions - required,
-            "distribution types": ", ".join(f"{TYPES[DistributionType(k)].name} {int(n)}"
-                                            for k, n in enumerate(types) if n),
+            "distributions_required": required,
+            "distributions_soft": self.n_distributions - required,
+            "distribution_types": {TYPES[DistributionType(k)].name: int(n) for k, n in enumerate(types) if n},
             "students": self.n_students,
-            "course requests": int(self.student_courses.shape[0]),
-            "weights": ", ".join(f"{k} {v}" for k, v in self.weight.items()),
+            "course_requests": int(self.student_courses.shape[0]),
+            "weights": self.weight,
         }
 
 

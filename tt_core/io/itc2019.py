@@ -75,8 +75,8 @@ class _Reader:
         self.parser.EndElementHandler = self._end
         self.stack: list[str] = []
         self._bit_cache: dict[tuple[str, int], int] = {}
-        self._handlers: dict[tuple[str, str, str], object] = {}
         self.current: dict[str, str] = {}   # kind -> id of the innermost open element of that kind
+        self._build_tables()
 
     # ------------------------------------------------------------------ driving
     def parse(self) -> None:
@@ -90,8 +90,7 @@ class _Reader:
         except expat.ExpatError as exc:
             raise ProblemFormatError(f"not well-formed XML: {expat.errors.messages[exc.code]} "
                                      f"(column {exc.offset + 1})", path=self.path, line=exc.lineno) from None
-        if not self.stack and not getattr(self, "_seen_root", False):
-            raise self.error(f"no <{self.ROOT}> element found")
+
 
     @property
     def line(self) -> int:
@@ -100,37 +99,39 @@ class _Reader:
     def error(self, message: str, line: int | None = None) -> ProblemFormatError:
         return ProblemFormatError(message, path=self.path, line=self.line if line is None else line)
 
+    def _build_tables(self) -> None:
+        """(parent, element) -> its start / end handler (or a no-op): one dict lookup per element."""
+        self._starts: dict[tuple[str, str], object] = {}
+        self._ends: dict[tuple[str, str], object] = {}
+        nothing = lambda *_: None
+        for parent, children in (("", (self.ROOT,)), *self.CHILDREN.items()):
+            for name in children:
+                tail = f"{parent}_{name}" if parent else name
+                self._starts[(parent, name)] = getattr(self, f"_start_{tail}", nothing)
+                self._ends[(parent, name)] = getattr(self, f"_end_{tail}", nothing)
+
     def _start(self, name: str, attrs: dict) -> None:
-        parent = self.stack[-1] if self.stack else ""
-        if not self.stack:
-            if name != self.ROOT:
-                other = "solution" if self.ROOT == "problem" else "problem"
-                hint = (f"; this looks like an ITC2019 {other} file — check the order of the arguments"
-                        if name == other else "")
-                raise self.error(f"expected <{self.ROOT}> as the first element, found <{name}>{hint}")
-            self._seen_root = True
-        elif name not in self.CHILDREN.get(parent, ()):
-            allowed = ", ".join(f"<{c}>" for c in self.CHILDREN.get(parent, ())) or "nothing"
-            raise self.error(f"unexpected <{name}> inside <{parent}> (allowed there: {allowed})")
-        self.stack.append(name)
-        handler = self._handler("start", parent, name)
-        if handler is not None:
-            handler(attrs)
+        stack = self.stack
+        parent = stack[-1] if stack else ""
+        handler = self._starts.get((parent, name))
+        if handler is None:
+            self._unexpected(parent, name)
+        stack.append(name)
+        handler(attrs)
+
+    def _unexpected(self, parent: str, name: str) -> None:
+        if not parent:
+            other = "solution" if self.ROOT == "problem" else "problem"
+            hint = (f"; this looks like an ITC2019 {other} file — check the order of the arguments"
+                    if name == other else "")
+            raise self.error(f"expected <{self.ROOT}> as the first element, found <{name}>{hint}")
+        allowed = ", ".join(f"<{c}>" for c in self.CHILDREN.get(parent, ())) or "nothing"
+        raise self.error(f"unexpected <{name}> inside <{parent}> (allowed there: {allowed})")
 
     def _end(self, name: str) -> None:
-        self.stack.pop()
-        handler = self._handler("end", self.stack[-1] if self.stack else "", name)
-        if handler is not None:
-            handler()
-
-    def _handler(self, when: str, parent: str, name: str):
-        key = (when, parent, name)
-        try:
-            return self._handlers[key]
-        except KeyError:
-            method = getattr(self, f"_{when}_{parent}_{name}" if parent else f"_{when}_{name}", None)
-            self._handlers[key] = method
-            return method
+        stack = self.stack
+        stack.pop()
+        self._ends[(stack[-1] if stack else "", name)]()
 
     # ------------------------------------------------------------------ attributes
     def req(self, attrs: dict, key: str) -> str:
