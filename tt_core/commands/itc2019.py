@@ -1,8 +1,10 @@
-"""``tt info`` and ``tt validate`` for ITC2019 XML (class-based instances): sizes, and the
-competition validator's breakdown of a solution (``--json``, ``--explain``, ``--maxblock``).
+"""``tt info``, ``tt validate`` and ``tt solve`` for ITC2019 XML (class-based instances): sizes,
+the competition validator's breakdown of a solution (``--json``, ``--explain``, ``--maxblock``),
+and solving an instance into a solution file.
 
-:mod:`tt_core.commands.instance` owns both sub-commands and hands a file over here when it is
-ITC2019 XML (:func:`tt_core.io.itc2019.looks_like_itc2019`); nothing here imports it back.
+:mod:`tt_core.commands.instance` (info, validate) and :mod:`tt_core.commands.solve` own the
+sub-commands and hand a file over here when it is ITC2019 XML
+(:func:`tt_core.io.itc2019.looks_like_itc2019`); nothing here imports them back.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import json
 
 from ..errors import TimetableError
-from ..io.itc2019 import read_problem_xml, read_solution_xml
+from ..io.itc2019 import read_problem_xml, read_solution_xml, write_solution_xml
 
 
 def _sha256(path: str) -> str:
@@ -51,3 +53,44 @@ def refuse_maxblock(args: argparse.Namespace) -> None:
     """``--maxblock`` means nothing for an ITC2007 instance: say so rather than ignore it."""
     if getattr(args, "maxblock", None):
         raise TimetableError(f"--maxblock applies to ITC2019 XML instances; {args.instance} is not one")
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    """Solve an ITC2019 instance (strategy ``classes`` unless told otherwise), write the solution
+    XML (atomically) when ``--out`` is given, and print the validator's breakdown of it."""
+    import sys
+
+    from ..solvers import solve
+
+    problem = read_problem_xml(args.instance)
+    initial = read_solution_xml(problem, args.initial) if args.initial else None
+    options = {}
+    if args.workers is not None:
+        options["workers"] = args.workers
+    if args.maxblock:
+        options["maxblock"] = args.maxblock
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, unit="%", desc="solving", file=sys.stderr)
+
+    def progress(ev):
+        if bar is not None:
+            bar.n = int(ev.fraction * 100)
+            cost = "-" if ev.best_cost == float("inf") else f"{ev.best_cost:g}"
+            bar.set_postfix_str(f"{ev.stage}: total {cost}, hard {ev.hard_violations}")
+            bar.refresh()
+
+    result = solve(problem, strategy=args.strategy, time_limit=args.time_limit, seed=args.seed,
+                   initial=initial, progress=progress, **options)
+    if bar is not None:
+        bar.close()
+    if args.out:
+        write_solution_xml(problem, result.solution, args.out)
+    print(result.report.format_validator())
+    valid = result.stats.get("time_to_valid")
+    print(f"strategy {result.strategy}, seed {args.seed}, {result.elapsed:.1f} s"
+          + (f", first valid at {valid:.1f} s" if valid is not None else ", no valid timetable found")
+          + (f", written to {args.out}" if args.out else ""))
+    return 0

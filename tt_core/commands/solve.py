@@ -1,4 +1,5 @@
-"""``tt solve`` and ``tt bench``: solve an ITC2007 instance (or run the benchmark harness)."""
+"""``tt solve`` and ``tt bench``: solve an ITC2007 instance (or run the benchmark harness); an
+ITC2019 XML instance is handed to :func:`tt_core.commands.itc2019.run_solve`."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    p = sub.add_parser("solve", help="solve an instance and write an ITC2007 .sol",
-                       description="Solve INSTANCE (.ctt) and write the timetable as an ITC2007 .sol file.")
-    p.add_argument("instance", help=".ctt file")
-    p.add_argument("--strategy", default=None, help="local, cpsat, ga, hierarchical (default: the default strategy)")
+    p = sub.add_parser("solve", help="solve an instance and write its solution (.sol or ITC2019 XML)",
+                       description="Solve INSTANCE and write the timetable: an ITC2007 .ctt as an ITC2007 "
+                                   ".sol file, an ITC2019 XML instance (.xml, or any file whose first element "
+                                   "is <problem>) as an ITC2019 solution XML with its students.")
+    p.add_argument("instance", help=".ctt or ITC2019 .xml file")
+    p.add_argument("--strategy", default=None,
+                   help="local, cpsat, ga, hierarchical for .ctt (default: local); classes for ITC2019 XML")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="where to write the .sol (default: print the cost only)")
-    p.add_argument("--initial", help="a .sol to start from (re-optimise)")
+    p.add_argument("--out", help="where to write the solution (default: print the cost only)")
+    p.add_argument("--initial", help="a solution to start from (re-optimise): .sol, or ITC2019 solution XML")
+    p.add_argument("--workers", type=int, default=None,
+                   help="ITC2019 only: searches run at once in threads (default 1)")
+    p.add_argument("--maxblock", choices=("competition", "rules"), default=None,
+                   help="ITC2019 only: the MaxBlock reading the solver optimises and reports (default competition)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_solve)
 
@@ -32,6 +40,17 @@ def register(sub) -> None:
 
 
 def run_solve(args) -> int:
+    from ..io.itc2019 import looks_like_itc2019
+    from . import itc2019
+
+    if looks_like_itc2019(args.instance):
+        return itc2019.run_solve(args)
+    itc2019.refuse_maxblock(args)
+    if args.workers is not None:
+        from ..errors import TimetableError
+
+        raise TimetableError(f"--workers applies to ITC2019 XML instances; {args.instance} is not one "
+                             "(the CP-SAT and GA strategies take their workers from the job settings)")
     from ..benchmark import warm_up
     from ..io.itc2007 import read_ctt, read_sol, write_sol
     from ..solvers import solve

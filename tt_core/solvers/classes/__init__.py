@@ -169,6 +169,9 @@ class _Emitter:
 
 
 def _reweighted(problem: ClassProblem, weights: Mapping[str, int]) -> ClassProblem:
+    if not isinstance(weights, Mapping):
+        raise TimetableError("weights of a class problem are a mapping of some of "
+                             f"{', '.join(WEIGHT_NAMES)} to whole numbers, got {type(weights).__name__}")
     unknown = set(weights) - set(WEIGHT_NAMES)
     if unknown:
         raise TimetableError(f"unknown weight(s) {', '.join(sorted(unknown))}; the class model has "
