@@ -202,7 +202,12 @@ class Run:
         ka, dm, st, at, w, s = self.ka, self.dm, self.st, self.at, self.w, self.settings
         pace = Pacer(20, s.chunk)
         best_left, best_time, best_ropt = None, None, None
-        while not self.clock.done():
+        first = True
+        # one chunk at least, even past the deadline (the first call may have spent the budget
+        # loading numba's cache): a tiny instance is then placed rather than forced; a user's stop
+        # is obeyed at once
+        while (first and not self.clock.stopped()) or not self.clock.done():
+            first = False
             t0 = time.perf_counter()
             it, left = ifs_run(ka, dm, st, at, w, pace.n, s.walk_prob, s.cbs_weight, self.n_values)
             pace.update(time.perf_counter() - t0)
