@@ -20,7 +20,7 @@ from tt_core.cost import evaluate
 from tt_core.errors import TimetableError, ValidationError
 from tt_core.io.itc2007 import format_ctt, read_ctt
 from tt_core.model import Timetable
-from tt_core.store import MIGRATIONS, SCHEMA_VERSION, Store, problem_fingerprint
+from tt_core.store import MIGRATIONS, SCHEMA_VERSION, JobStateError, Store, StoreStateError, problem_fingerprint
 from tt_core.store import variants as store_variants
 from tt_core.store.scenarios import ScenarioRepository
 from tt_core.synth import Recipe, generate
@@ -452,7 +452,7 @@ def test_job_life_cycle_events_and_checkpoints(rich_db):
     assert loaded == tt and info["partial"] and info["job_id"] == job and info["units"] == {"RoomCapacity": 0}
     assert info["meta"]["stats"] == {"segments": 2} and info["name"] == f"job {job} (partial)"
 
-    with pytest.raises(TimetableError, match="cannot become running"):
+    with pytest.raises(JobStateError, match="cannot become running"):  # a writer's bug, not the user's input
         rich_db.jobs.update_status(job, "running")
     again = rich_db.jobs.update_status(job, "queued", message="retry")
     assert again["status"] == "queued" and again["finished_at"] is None
@@ -472,7 +472,7 @@ def test_job_errors_and_listing(rich_db):
     assert rich_db.jobs.get(999) is None
     a = rich_db.jobs.create("rich", params={"strategy": "local"})
     b = rich_db.jobs.create("rich", params={"strategy": "cpsat"})
-    with pytest.raises(TimetableError, match="job .* is queued, not running"):
+    with pytest.raises(JobStateError, match="job .* is queued, not running"):
         rich_db.jobs.update_status(a, "succeeded", expect=("running",))
     with pytest.raises(TimetableError, match="unknown job status 'done'"):
         rich_db.jobs.list(status="done")

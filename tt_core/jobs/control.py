@@ -172,7 +172,7 @@ class ControlServer:
 
 
 class RunnerClient:
-    """Job operations of a runner in another process (same method names as ``JobRunner``)."""
+    """Job operations of a runner in another process (a :class:`~tt_core.jobs.api.JobAPI`)."""
 
     def __init__(self, port: int, token: str, pid: int | None = None, timeout: float = 10.0):
         self.base = f"http://127.0.0.1:{port}"
@@ -207,8 +207,12 @@ class RunnerClient:
     def events(self, job_id: int, after: int = 0) -> list[dict]:
         return self._call("GET", f"/jobs/{int(job_id)}/events?after={int(after)}")
 
-    def submit(self, scenario: str, **kwargs) -> int:
-        return int(self._call("POST", "/jobs", {"scenario": scenario, **kwargs})["job_id"])
+    def submit(self, scenario: str, strategy: str | None = None, weights=None, time_limit: float = 60.0,
+               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+               user: str | None = None) -> int:
+        body = {"scenario": scenario, "strategy": strategy, "weights": weights, "time_limit": time_limit,
+                "seed": seed, "initial_variant": initial_variant, "pinned": pinned, "name": name, "user": user}
+        return int(self._call("POST", "/jobs", body)["job_id"])
 
     def cancel(self, job_id: int) -> str:
         return self._call("POST", f"/jobs/{int(job_id)}/cancel", {})["status"]
