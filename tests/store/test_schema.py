@@ -55,3 +55,50 @@ def test_a_newer_database_is_refused(tmp_db):
     con.close()
     with pytest.raises(TimetableError, match="newer timetable studio"):
         Store.open(tmp_db)
+
+
+def _create_database_at(path: Path, version: int) -> None:
+    """A database as schema ``version`` left it: a scenario, a finished job, its variant under review
+    (version 1's word for submitted) and a planner."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, "
+                    "applied_at TIMESTAMP NOT NULL)")
+        for step, description, sql in MIGRATIONS:
+            if step <= version:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)", [step, description])
+        con.execute("INSERT INTO scenarios (name, instance_name, days, periods_per_day, created_at) "
+                    "VALUES ('old term', 'x', 5, 4, now()::TIMESTAMP)")
+        con.execute("INSERT INTO time_grid SELECT 1, range, range // 4, range % 4, 'p' || range, 0 FROM range(20)")
+        con.execute("INSERT INTO jobs (scenario_id, status, strategy, created_at, updated_at) "
+                    "VALUES (1, 'succeeded', 'local', now()::TIMESTAMP, now()::TIMESTAMP)")
+        status = "review" if version < 5 else "submitted"
+        con.execute("INSERT INTO variants (scenario_id, name, job_id, status, problem_hash, n_lectures, created_at, "
+                    "updated_at) VALUES (1, 'job 1', 1, ?, 'x', 0, now()::TIMESTAMP, now()::TIMESTAMP)", [status])
+        con.execute("UPDATE jobs SET variant_id = 1")
+        con.execute("INSERT INTO users (name, role, created_at) VALUES ('ann', 'planner', now()::TIMESTAMP)")
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("version", [m[0] for m in MIGRATIONS[:-1]])
+def test_a_database_of_every_earlier_version_opens_with_its_rows_and_works(tmp_db, version):
+    _create_database_at(tmp_db, version)
+    with Store.open(tmp_db) as db:
+        assert db.schema_version() == SCHEMA_VERSION
+        assert [r["version"] for r in db.query("SELECT version FROM schema_version ORDER BY 1")] == \
+            [m[0] for m in MIGRATIONS]
+        assert db.scenarios.names() == ["old term"]
+        assert db.users.get("ann")["role"] == "planner"
+        variant = db.query("SELECT status, review_round FROM variants WHERE id = 1")[0]
+        assert variant == {"status": "submitted", "review_round": 1}  # 'review' became 'submitted' in version 5
+        assert db.jobs.get(1)["variant_id"] == 1 and db.jobs.get(1)["status"] == "succeeded"
+        # what later versions brought works on the upgraded file
+        db.users.add("hal", "head", department="Maths")  # version 3
+        db.audit("check", "migration", user="ann")  # version 2
+        assert db.query("SELECT count(*) AS n FROM students")[0]["n"] == 0  # version 4
+        db.scenarios.delete("old term")  # the purge follows every foreign key, rebuilt tables included
+        assert db.scenarios.names() == []
+    with Store.open(tmp_db, read_only=True) as db:  # current now: read-only opening works
+        assert db.query("SELECT count(*) AS n FROM variants")[0]["n"] == 0
