@@ -43,7 +43,7 @@ from tt_core.io.itc2007 import read_ctt, read_sol  # noqa: E402
 from tt_core.kernels.full import full_units  # noqa: E402
 from tt_core.kernels.incremental import IncrementalEvaluator, delta_move  # noqa: E402
 from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap  # noqa: E402
-from tt_core.solvers.local_search import _keeps_feasible  # noqa: E402
+from tt_core.solvers.local_search.kernels import keeps_feasible  # noqa: E402
 from tt_core.model import Problem, Timetable  # noqa: E402
 
 POPULATION = 1000
@@ -78,7 +78,7 @@ def sa_loop(ka, st, lectures, periods, rooms, w, counts):
             if l2 < 0 or ka.lecture_course[l2] == c:
                 continue
         counts[0] += 1
-        if not _keeps_feasible(ka, st, l, c, p, r, l2):
+        if not keeps_feasible(ka, st, l, c, p, r, l2):
             continue
         counts[1] += 1
         acc += soft_delta_swap(ka, st, l, l2, w) if l2 >= 0 else soft_delta_move(ka, st, l, p, r, w)

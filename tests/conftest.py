@@ -20,7 +20,8 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's; browser tests never use `playwright 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright (browser tests only): the system Chromium, headless, no network chatter
-    (docs/ENVIRONMENT.md). Each browser test module sets its own ``browser_context_args``."""
+    (without --disable-background-networking and friends its connections are refused, many at a
+    time, by a closed network). Each browser test module sets its own ``browser_context_args``."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]}

@@ -284,6 +284,28 @@ def test_oversized_uploads_are_refused_with_a_message(store, monkeypatch):
         studio.files.import_file("big.ctt", b"x", "big")
 
 
+@pytest.mark.parametrize("declared", ["honest", "lying"])
+def test_a_small_zip_that_unpacks_into_too_much_is_refused(store, monkeypatch, tmp_path, declared):
+    import io
+    import zipfile
+
+    studio = services.Studio(store, None, user="planner")
+    monkeypatch.setenv("TT_MAX_UPLOAD_MB", "0.05")  # 50 kB upload, 500 kB unpacked
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb/courses.csv", "name,teacher\n" + "a,b\n" * 400_000)  # 1.6 MB of text
+    data = buf.getvalue()
+    if declared == "lying":  # the central directory claims a tiny file: only reading finds out
+        data = data.replace((1_600_013).to_bytes(4, "little"), (13).to_bytes(4, "little"))
+    assert len(data) < 50_000
+    # honest sizes are refused before unpacking; a lying size stops at what it declared (zipfile
+    # reads no further) and the mismatch is reported as a damaged file
+    wanted = r"bomb.zip unpacks to more than 0 MB" if declared == "honest" else r"bomb.zip is damaged"
+    with pytest.raises(TimetableError, match=wanted):
+        studio.files.import_file("bomb.zip", data, "bomb")
+    assert store.scenarios.names() == ["tiny"]
+
+
 # ============================================================================ sign-in settings
 def _load_shared():
     if str(APPS) not in sys.path:

@@ -312,6 +312,19 @@ def test_groups_run_on_a_dask_client(tiny, dask_client):
     assert len(res.stats["groups"]) == len(tiny.department_names)
 
 
+def test_parallel_groups_run_on_the_cluster_of_tt_dask_scheduler(tiny, dask_client, monkeypatch):
+    monkeypatch.setenv("TT_DASK_SCHEDULER", dask_client.scheduler.address)
+    from distributed import get_task_stream
+
+    with get_task_stream(client=dask_client) as stream:
+        res = solve_hierarchical(tiny, time_limit=4, seed=5, parallel=True)
+    stage1 = res.stats["stages"][0]
+    assert stage1["mode"] == "dask" and stage1["cluster"] == f"TT_DASK_SCHEDULER={dask_client.scheduler.address}"
+    # the groups ran on that scheduler's worker, not on a private cluster
+    assert sum(1 for t in stream.data if "solve_group" in t["key"]) == len(res.stats["groups"]) > 0
+    assert res.hard_violations == 0
+
+
 def test_stop_while_groups_run_on_dask(demo, dask_client):
     flag = threading.Event()
     timer = threading.Timer(0.5, flag.set)

@@ -15,7 +15,8 @@ from tt_core.kernels.incremental import IncrementalEvaluator
 from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
-from tt_core.solvers.local_search import _keeps_feasible, construct, in_violation, solve_local
+from tt_core.solvers.local_search import construct, in_violation, solve_local
+from tt_core.solvers.local_search.kernels import keeps_feasible
 from tt_core.synth import Recipe, generate
 
 from reference import conflicting_pairs, student_enrolments, taught_lectures
@@ -146,7 +147,7 @@ def test_soft_delta_equals_exact_delta_on_feasible_moves(preset):
             l2 = int(st.room_lec[r, p])
             if l2 == l or pb.lecture_course[l2] == c or pb.course_length[pb.lecture_course[l2]] != 1:
                 continue
-        if not _keeps_feasible(ka, st, l, c, p, r, l2):
+        if not keeps_feasible(ka, st, l, c, p, r, l2):
             continue
         exact = ev.delta_swap(l, l2) if l2 >= 0 else ev.delta_move(l, p, r)
         fast = soft_delta_swap(ka, st, l, l2, w) if l2 >= 0 else soft_delta_move(ka, st, l, p, r, w)

@@ -2,7 +2,7 @@
 counting before any solver runs.
 
 Planners otherwise learn that their data cannot work only after a long solve (FET users wait hours
-on timetables impossible from the start, see ``docs/USERS.md``). Each check compares what an item
+on timetables impossible from the start). Each check compares what an item
 needs with what the week offers it and says, in the planner's words, which data item to change:
 
 * per course: its lectures against the periods it may use (course and teacher availability,

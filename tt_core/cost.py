@@ -226,41 +226,55 @@ def student_clash_list(problem: Problem, timetable: Timetable) -> list[dict]:
 
 def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
     """Every unit of cost with the course/curriculum/room/period it comes from (plain Python)."""
-    pb, tt = problem, timetable
-    ppd, P = pb.periods_per_day, pb.n_periods
-    C, R = pb.n_courses, pb.n_rooms
-    label = pb.period_labels
-    out: list[Violation] = []
-    taught = np.zeros((C, P), bool)
-    room_of: dict[tuple[int, int], int] = {}   # (course, start) -> room, taught lectures only
-    room_users: dict[tuple[int, int], list[int]] = {}
-    n_taught = np.zeros(C, int)
-    days = [set() for _ in range(C)]
-    rooms_used: list[list[int]] = [[] for _ in range(C)]
-    course_day = np.zeros((C, pb.days), int)
+    seen = _Taught(problem, timetable)
+    out = list(seen.lecture_terms)
+    out += _course_terms(problem, seen)
+    out += _room_terms(problem, seen)
+    out += _conflict_terms(problem, seen)
+    out += _student_clashes(problem, seen.taught, seen.where)
+    out += _curriculum_terms(problem, seen)
+    out += _teacher_terms(problem, seen)
+    return out
 
-    def where(q):
-        d, s = divmod(q, ppd)
-        return f"period {q} (day {d}, timeslot {s}, {label[q]})"
 
-    for l in range(pb.n_lectures):
-        p, r = int(tt.period[l]), int(tt.room[l])
-        if p < 0 or r < 0:
-            continue
-        c = int(pb.lecture_course[l])
+class _Taught:
+    """One pass over the lectures: what is taught where, and the units a single lecture causes."""
+
+    def __init__(self, pb: Problem, tt: Timetable):
+        C, P = pb.n_courses, pb.n_periods
+        self.pb = pb
+        self.taught = np.zeros((C, P), bool)
+        self.room_users: dict[tuple[int, int], list[int]] = {}
+        self.n_taught = np.zeros(C, int)
+        self.days = [set() for _ in range(C)]
+        self.rooms_used: list[list[int]] = [[] for _ in range(C)]
+        self.course_day = np.zeros((C, pb.days), int)
+        self.lecture_terms: list[Violation] = []
+        for lecture in range(pb.n_lectures):
+            p, r = int(tt.period[lecture]), int(tt.room[lecture])
+            if p >= 0 and r >= 0:
+                self._lecture(int(pb.lecture_course[lecture]), p, r)
+
+    def where(self, q: int) -> str:
+        d, s = divmod(q, self.pb.periods_per_day)
+        return f"period {q} (day {d}, timeslot {s}, {self.pb.period_labels[q]})"
+
+    def _lecture(self, c: int, p: int, r: int) -> None:
+        pb, where, out = self.pb, self.where, self.lecture_terms
         cn = pb.course_names[c]
+        ppd = pb.periods_per_day
         d = p // ppd
         end = min(p + int(pb.course_length[c]), (d + 1) * ppd)
-        if taught[c, p:end].any():
-            continue
-        n_taught[c] += 1
-        taught[c, p:end] = True
+        if self.taught[c, p:end].any():
+            return  # the validator's reading: a second lecture in a period the course uses is not taught
+        self.n_taught[c] += 1
+        self.taught[c, p:end] = True
         spill = p + int(pb.course_length[c]) - end
         if spill:
             out.append(Violation(K.AVAILABILITY, spill, f"Course {cn} has a lecture at {where(p)} running "
                                  f"{spill} period(s) past the end of the day", cn, period=p))
         for q in range(p, end):
-            room_users.setdefault((r, q), []).append(c)
+            self.room_users.setdefault((r, q), []).append(c)
             if pb.unavailable[c, q]:
                 who = "its teacher is" if pb.teacher_unavailable[pb.course_teacher[c], q] and not \
                     pb.course_unavailable[c, q] else "it is"
@@ -273,7 +287,6 @@ def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
             if pb.period_penalty[q]:
                 out.append(Violation(K.TIME_OF_DAY, int(pb.period_penalty[q]), f"Course {cn} has a "
                                      f"lecture at {where(q)}, a penalised time of day", cn, period=q))
-        room_of[(c, p)] = r
         if not pb.suitable[c, r]:
             out.append(Violation(K.ROOM_SUITABILITY, 1, f"Room {pb.room_names[r]} is not suitable for course "
                                  f"{cn} (type/features) at {where(p)}", cn, room=pb.room_names[r], period=p))
@@ -282,44 +295,67 @@ def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
             out.append(Violation(K.ROOM_CAPACITY, over, f"Room {pb.room_names[r]} too small for course {cn} "
                                  f"the {where(p)}: {pb.course_students[c]} students, capacity "
                                  f"{pb.room_capacity[r]}", cn, room=pb.room_names[r], period=p))
-        days[c].add(d)
-        course_day[c, d] += 1
-        if r not in rooms_used[c]:
-            rooms_used[c].append(r)
-    for c in range(C):
+        self.days[c].add(d)
+        self.course_day[c, d] += 1
+        if r not in self.rooms_used[c]:
+            self.rooms_used[c].append(r)
+
+
+def _course_terms(pb: Problem, seen: _Taught) -> list[Violation]:
+    """Lectures, minimum working days and room stability, per course."""
+    out = []
+    for c in range(pb.n_courses):
         cn = pb.course_names[c]
-        diff = int(pb.course_lectures[c]) - int(n_taught[c])
+        diff = int(pb.course_lectures[c]) - int(seen.n_taught[c])
         if diff:
-            out.append(Violation(K.LECTURES, diff, f"Too few lectures for course {cn}: {n_taught[c]} of "
+            out.append(Violation(K.LECTURES, diff, f"Too few lectures for course {cn}: {seen.n_taught[c]} of "
                                  f"{pb.course_lectures[c]} scheduled in distinct periods", cn))
-        missing = int(pb.course_min_days[c]) - len(days[c])
+        missing = int(pb.course_min_days[c]) - len(seen.days[c])
         if missing > 0:
-            out.append(Violation(K.MIN_WORKING_DAYS, missing, f"The course {cn} has only {len(days[c])} days "
+            out.append(Violation(K.MIN_WORKING_DAYS, missing, f"The course {cn} has only {len(seen.days[c])} days "
                                  f"of lecture (minimum {pb.course_min_days[c]})", cn))
-        if len(rooms_used[c]) > 1:
-            out.append(Violation(K.ROOM_STABILITY, len(rooms_used[c]) - 1, f"Course {cn} uses "
-                                 f"{len(rooms_used[c])} different rooms: "
-                                 + ", ".join(pb.room_names[r] for r in rooms_used[c]), cn))
-    for (r, q), users in sorted(room_users.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        used = seen.rooms_used[c]
+        if len(used) > 1:
+            out.append(Violation(K.ROOM_STABILITY, len(used) - 1, f"Course {cn} uses {len(used)} different rooms: "
+                                 + ", ".join(pb.room_names[r] for r in used), cn))
+    return out
+
+
+def _room_terms(pb: Problem, seen: _Taught) -> list[Violation]:
+    """Rooms used by more than one lecture at a period."""
+    out = []
+    for (r, q), users in sorted(seen.room_users.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if len(users) > 1:
             out.append(Violation(K.ROOM_OCCUPATION, len(users) - 1, f"{len(users)} lectures in room "
-                                 f"{pb.room_names[r]} the {where(q)}: "
+                                 f"{pb.room_names[r]} the {seen.where(q)}: "
                                  + ", ".join(pb.course_names[c] for c in users), room=pb.room_names[r], period=q))
+    return out
+
+
+def _conflict_terms(pb: Problem, seen: _Taught) -> list[Violation]:
+    """Pairs of courses of one teacher or curriculum taught at the same period."""
+    out = []
     conflict = pb.group_conflict
-    for q in range(P):
-        here = np.flatnonzero(taught[:, q])
+    for q in range(pb.n_periods):
+        here = np.flatnonzero(seen.taught[:, q])
         for i, a in enumerate(here):
             for b in here[i + 1:]:
                 if conflict[a, b]:
                     why = "same teacher" if pb.course_teacher[a] == pb.course_teacher[b] else "same curriculum"
                     out.append(Violation(K.CONFLICTS, 1, f"Courses {pb.course_names[a]} and {pb.course_names[b]} "
-                                         f"have both a lecture at {where(q)} ({why})",
+                                         f"have both a lecture at {seen.where(q)} ({why})",
                                          pb.course_names[a], period=q))
-    out += _student_clashes(pb, taught, where)
+    return out
+
+
+def _curriculum_terms(pb: Problem, seen: _Taught) -> list[Violation]:
+    """Isolated lectures (compactness) and daily maxima, per curriculum."""
+    out = []
+    ppd, P = pb.periods_per_day, pb.n_periods
     for g in range(pb.n_curricula):
         gn = pb.curriculum_names[g]
         members = pb.curriculum_courses[pb.curriculum_ptr[g]:pb.curriculum_ptr[g + 1]]
-        cnt = taught[members].sum(axis=0) if len(members) else np.zeros(P, int)
+        cnt = seen.taught[members].sum(axis=0) if len(members) else np.zeros(P, int)
         for q in range(P):
             if cnt[q] == 0:
                 continue
@@ -327,17 +363,23 @@ def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
             if (s > 0 and cnt[q - 1] > 0) or (s < ppd - 1 and cnt[q + 1] > 0):
                 continue
             out.append(Violation(K.COMPACTNESS, int(cnt[q]), f"Curriculum {gn} has an isolated lecture at "
-                                 f"{where(q)}", curriculum=gn, period=q))
+                                 f"{seen.where(q)}", curriculum=gn, period=q))
         m = int(pb.curriculum_max_per_day[g])
         if m > 0 and len(members):
-            per_day = course_day[members].sum(axis=0)
+            per_day = seen.course_day[members].sum(axis=0)
             for d in np.flatnonzero(per_day > m):
                 out.append(Violation(K.CURRICULUM_LOAD, int(per_day[d] - m), f"Curriculum {gn} has "
                                      f"{per_day[d]} lectures on day {d} (maximum {m})", curriculum=gn))
+    return out
+
+
+def _teacher_terms(pb: Problem, seen: _Taught) -> list[Violation]:
+    """Lectures above a teacher's daily maximum."""
+    out = []
     for t in range(pb.n_teachers):
         m = int(pb.teacher_max_per_day[t])
         if m > 0:
-            per_day = course_day[pb.course_teacher == t].sum(axis=0)
+            per_day = seen.course_day[pb.course_teacher == t].sum(axis=0)
             for d in np.flatnonzero(per_day > m):
                 out.append(Violation(K.TEACHER_LOAD, int(per_day[d] - m), f"Teacher {pb.teacher_names[t]} "
                                      f"has {per_day[d]} lectures on day {d} (maximum {m})"))

@@ -2,7 +2,7 @@
 constraint at once, undo and redo, and ask where a lecture could go.
 
 Planners fix the last details of a generated timetable by hand, and want to see at once what a
-move breaks (``docs/USERS.md``, item 5). An :class:`EditSession` keeps the timetable in the
+move breaks (UniTime and FET users ask for it first). An :class:`EditSession` keeps the timetable in the
 incremental state of :mod:`tt_core.kernels.incremental`, so a move's effect is a delta evaluation
 in microseconds, and it is exact: the session's units always equal a full
 :func:`~tt_core.cost.evaluate` of its timetable (the kernels' delta is ``full(after) -

@@ -14,9 +14,7 @@ what a trade-off plot compares.
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -102,31 +100,13 @@ def _warm_worker() -> None:
     warm_up()
 
 
-@contextmanager
-def _dask_client(client, n_tasks: int) -> Iterator:
-    """The given client; else one of ``TT_DASK_SCHEDULER``; else a private ``LocalCluster`` closed on exit."""
-    if client is not None:
-        yield client
-        return
-    from distributed import Client, LocalCluster
-
+def _dask_client(client, n_tasks: int):
+    """The given client; else one of ``TT_DASK_SCHEDULER``; else a private ``LocalCluster`` of at most
+    ``n_tasks`` workers, closed with the handle (:func:`tt_core.cluster.client_for`)."""
+    from .cluster import client_for
     from .hardware import recommended_workers
 
-    address = os.environ.get("TT_DASK_SCHEDULER", "").strip()
-    if address:
-        try:
-            own = Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise TimetableError(f"cannot reach the Dask scheduler TT_DASK_SCHEDULER={address!r}: {exc}; "
-                                 "start it (`dask scheduler`) or unset TT_DASK_SCHEDULER") from None
-        with own:
-            yield own
-        return
-    n_workers = max(1, min(recommended_workers(), n_tasks))
-    # dashboard off; the scheduler's HTTP server (health checks) on a free port, not 8787
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      scheduler_kwargs={"dashboard_address": ":0"}) as cluster, Client(cluster) as own:
-        yield own
+    return client_for(client, n_workers=max(1, min(recommended_workers(), n_tasks)))
 
 
 def sweep(problem: Problem, profiles: Mapping[str, Mapping[str, float]], seeds: Sequence[int],
@@ -185,7 +165,8 @@ def sweep(problem: Problem, profiles: Mapping[str, Mapping[str, float]], seeds: 
     tasks = [(name, seed) for name in profiles for seed in seeds]
     from distributed import as_completed
 
-    with _dask_client(client, len(tasks)) as c:
+    with _dask_client(client, len(tasks)) as handle:
+        c = handle.client
         if warm_up:
             c.run(_warm_worker)
         [remote_problem] = c.scatter([problem], broadcast=True, hash=False)

@@ -820,181 +820,226 @@ def _enrolled_structure(r: Recipe, rng: np.random.Generator) -> tuple[_Structure
     construction then works as in the curricula form with one *planting group* per distinct set of
     a student's courses: the placer keeps every group's courses apart, so no student has a clash.
     """
-    D, G, Y = r.departments, r.programmes_per_department, r.years_per_programme
-    dept_names, dept_codes = _departments(D, rng)
-    prog_names = [f"{_DEGREES[g]} {dept_names[d]}" for d in range(D) for g in range(G)]
-    prog_dept = np.repeat(np.arange(D, dtype=np.int32), G)
-    q_names = [f"{dept_codes[d]}-{_DEGREES[g].upper()}-Y{y + 1}" for d in range(D) for g in range(G)
-               for y in range(Y)]
-    Q = len(q_names)
-    q_prog = np.repeat(np.arange(D * G, dtype=np.int32), Y)
-    q_year = np.tile(np.arange(1, Y + 1, dtype=np.int32), D * G)
-    q_students = _cohort_sizes(r, rng)
-    q_dept = prog_dept[q_prog]
-    q_of_dept = [np.arange(d * G * Y, (d + 1) * G * Y) for d in range(D)]
-    first_student = np.concatenate([[0], np.cumsum(q_students)]).astype(np.int64)
-    cohort_of = np.repeat(np.arange(Q, dtype=np.int32), q_students)
+    co = _Cohorts(r, rng)
+    off = _Offerings()
+    _departmental_offerings(r, co, off, rng)
+    owned = _shared_offerings(r, co, rng)
+    off = _merge_owned(r, co, off, owned)
+    off_lab, off_length, off_lectures = _labs(r, off, rng)
+    sec = _sections(r, co, off, off_lab, off_length, off_lectures)
+    # planting groups: one per distinct course set of a student
+    group_of: dict[tuple[int, ...], int] = {}
+    for st in range(co.n_students):
+        key = tuple(sorted(sec.student_courses[st]))
+        sec.student_courses[st] = list(key)
+        group_of.setdefault(key, len(group_of))
+    C = len(sec.names)
+    members: list[list[int]] = [[] for _ in range(C)]
+    for key, g in group_of.items():
+        for c in key:
+            members[c].append(g)
+    c_dept_a = np.array(sec.dept, np.int32)
+    c_len_a = np.array(sec.length, np.int32)
+    c_lect_a = np.array(sec.lectures, np.int32)
+    c_teacher, t_dept = _teachers(r, c_dept_a, c_lect_a * c_len_a, rng)
+    NG = len(group_of)
+    structure = _Structure(co.dept_names, co.dept_codes, co.prog_names, co.prog_dept,
+                           [f"G{g + 1}" for g in range(NG)], np.zeros(NG, np.int32), np.zeros(NG, np.int32),
+                           np.zeros(NG, np.int64), sec.names, c_dept_a, sec.category, np.array(sec.lab, np.bool_),
+                           c_len_a, c_lect_a, np.array(sec.students, np.int64),
+                           [np.array(m, np.int32) for m in members], c_teacher, t_dept,
+                           np.array(sec.priority, np.int32))
+    return structure, _Enrolled(co.q_names, co.q_prog, co.q_year, co.q_students, co.cohort_of,
+                                sec.student_courses, sec.offering)
 
-    def members_of(q):
-        return np.arange(first_student[q], first_student[q + 1])
 
-    # offerings: (name, department, category, offered cohorts, takers)
-    names: list[str] = []
-    dept: list[int] = []
-    cat: list[str] = []
-    kind: list[str] = []      # C core, E departmental elective, X open elective, M minor, K skill
-    takers: list[np.ndarray] = []
+class _Cohorts:
+    """Departments, programmes and programme-year cohorts of students (consecutive student ids)."""
 
-    def take(cohorts, uptake):
+    def __init__(self, r: Recipe, rng: np.random.Generator):
+        D, G, Y = r.departments, r.programmes_per_department, r.years_per_programme
+        self.dept_names, self.dept_codes = _departments(D, rng)
+        self.prog_names = [f"{_DEGREES[g]} {self.dept_names[d]}" for d in range(D) for g in range(G)]
+        self.prog_dept = np.repeat(np.arange(D, dtype=np.int32), G)
+        self.q_names = [f"{self.dept_codes[d]}-{_DEGREES[g].upper()}-Y{y + 1}" for d in range(D) for g in range(G)
+                        for y in range(Y)]
+        Q = len(self.q_names)
+        self.q_prog = np.repeat(np.arange(D * G, dtype=np.int32), Y)
+        self.q_year = np.tile(np.arange(1, Y + 1, dtype=np.int32), D * G)
+        self.q_students = _cohort_sizes(r, rng)
+        self.q_of_dept = [np.arange(d * G * Y, (d + 1) * G * Y) for d in range(D)]
+        self.first_student = np.concatenate([[0], np.cumsum(self.q_students)]).astype(np.int64)
+        self.cohort_of = np.repeat(np.arange(Q, dtype=np.int32), self.q_students)
+        self.n_students = int(self.first_student[-1])
+
+    def members_of(self, q) -> np.ndarray:
+        return np.arange(self.first_student[q], self.first_student[q + 1])
+
+    def take(self, cohorts, uptake, rng: np.random.Generator) -> np.ndarray:
         """Students of ``cohorts`` taking an offering with the given uptake (at least a few)."""
-        pool = np.concatenate([members_of(q) for q in cohorts])
+        pool = np.concatenate([self.members_of(q) for q in cohorts])
         got = pool[rng.random(len(pool)) < uptake]
         if len(got) < min(5, len(pool)):
             got = np.sort(rng.choice(pool, min(5, len(pool)), replace=False))
         return got
 
-    E = r.electives_per_department
-    for d in range(D):
-        code = dept_codes[d]
+
+@dataclass
+class _Offerings:
+    """Offerings in course order: name, department, category, kind and the students taking it
+    (kind: C core, E departmental elective, X open elective, M minor, K skill)."""
+
+    names: list = field(default_factory=list)
+    dept: list = field(default_factory=list)
+    cat: list = field(default_factory=list)
+    kind: list = field(default_factory=list)
+    takers: list = field(default_factory=list)
+
+    def add(self, name: str, dept: int, cat: str, kind: str, takers: np.ndarray) -> None:
+        self.names.append(name)
+        self.dept.append(dept)
+        self.cat.append(cat)
+        self.kind.append(kind)
+        self.takers.append(takers)
+
+
+def _departmental_offerings(r: Recipe, co: _Cohorts, off: _Offerings, rng: np.random.Generator) -> None:
+    """Each department's cores (per cohort) and electives (offered to some of its cohorts)."""
+    G, Y, E = r.programmes_per_department, r.years_per_programme, r.electives_per_department
+    for d in range(r.departments):
+        code = co.dept_codes[d]
         for g in range(G):
             for y in range(Y):
                 q = (d * G + g) * Y + y
                 for k in range(r.core_per_curriculum):
-                    names.append(f"{code}{y + 1}{g}{k + 1:02d}")
-                    dept.append(d)
-                    cat.append("core")
-                    kind.append("C")
-                    takers.append(members_of(q))
+                    off.add(f"{code}{y + 1}{g}{k + 1:02d}", d, "core", "C", co.members_of(q))
         offered: list[list[int]] = [[] for _ in range(E)]
         if E:
-            for q in q_of_dept[d]:
+            for q in co.q_of_dept[d]:
                 for e in rng.choice(E, r.electives_per_curriculum, replace=False):
                     offered[e].append(int(q))
             for e in range(E):
                 if not offered[e]:
-                    offered[e].append(int(q_of_dept[d][rng.integers(len(q_of_dept[d]))]))
+                    offered[e].append(int(co.q_of_dept[d][rng.integers(len(co.q_of_dept[d]))]))
         for e in range(E):
-            names.append(f"{code}E{e + 1:02d}")
-            dept.append(d)
-            cat.append("elective")
-            kind.append("E")
-            takers.append(take(offered[e], rng.uniform(*r.elective_uptake)))
-    # open electives: one cohort in each of k departments; minors: year 2+ cohorts of other
-    # departments; skill courses: every year 1-2 cohort of k departments
+            off.add(f"{code}E{e + 1:02d}", d, "elective", "E", co.take(offered[e], rng.uniform(*r.elective_uptake), rng))
+
+
+def _shared_offerings(r: Recipe, co: _Cohorts, rng: np.random.Generator) -> list[tuple[int, str, str, np.ndarray]]:
+    """Open electives (one cohort in each of k departments), minors (year 2+ cohorts of other
+    departments) and skill courses (every year 1-2 cohort of k departments): ``(owning department,
+    kind, category, takers)``."""
+    D = r.departments
     owned: list[tuple[int, str, str, np.ndarray]] = []
     for _ in range(r.open_electives):
         k = int(rng.integers(r.open_departments[0], r.open_departments[1] + 1))
         depts = rng.choice(D, k, replace=False)
-        cohorts = [int(q_of_dept[dd][rng.integers(len(q_of_dept[dd]))]) for dd in depts]
-        owned.append((int(depts[0]), "X", "open", take(cohorts, rng.uniform(*r.open_uptake))))
+        cohorts = [int(co.q_of_dept[dd][rng.integers(len(co.q_of_dept[dd]))]) for dd in depts]
+        owned.append((int(depts[0]), "X", "open", co.take(cohorts, rng.uniform(*r.open_uptake), rng)))
     for d in range(D):
         for _ in range(r.minors_per_department):
             k = int(rng.integers(r.minor_departments[0], r.minor_departments[1] + 1))
             others = rng.choice(np.delete(np.arange(D), d), k, replace=False)
             cohorts = []
             for dd in others:
-                later = [int(q) for q in q_of_dept[dd] if q_year[q] >= 2]
+                later = [int(q) for q in co.q_of_dept[dd] if co.q_year[q] >= 2]
                 cohorts.append(later[rng.integers(len(later))])
-            owned.append((d, "M", "elective", take(cohorts, rng.uniform(*r.minor_uptake))))
+            owned.append((d, "M", "elective", co.take(cohorts, rng.uniform(*r.minor_uptake), rng)))
     for _ in range(r.skill_courses):
         k = int(rng.integers(r.skill_departments[0], r.skill_departments[1] + 1))
         depts = rng.choice(D, k, replace=False)
-        cohorts = [int(q) for dd in depts for q in q_of_dept[dd] if q_year[q] <= 2]
-        owned.append((int(depts[0]), "K", "open", take(cohorts, rng.uniform(*r.skill_uptake))))
-    # owned courses follow their department's courses (course order = department order)
+        cohorts = [int(q) for dd in depts for q in co.q_of_dept[dd] if co.q_year[q] <= 2]
+        owned.append((int(depts[0]), "K", "open", co.take(cohorts, rng.uniform(*r.skill_uptake), rng)))
+    return owned
+
+
+def _merge_owned(r: Recipe, co: _Cohorts, off: _Offerings, owned) -> _Offerings:
+    """The shared offerings placed after their department's own (course order = department order)."""
+    D = r.departments
     order = sorted(range(len(owned)), key=lambda i: (owned[i][0], "XMK".index(owned[i][1]), i))
     count: dict[tuple[int, str], int] = {}
-    insert_at = {}
-    pos = 0
-    for d in range(D):
-        pos += G * Y * r.core_per_curriculum + E
-        insert_at[d] = pos
     blocks: dict[int, list[tuple[str, str, str, np.ndarray]]] = {}
     for i in order:
         d, tag, category, who = owned[i]
         n = count[(d, tag)] = count.get((d, tag), 0) + 1
-        blocks.setdefault(d, []).append((f"{dept_codes[d]}{tag}{n:02d}", tag, category, who))
-    all_names, all_dept, all_cat, all_kind, all_takers = [], [], [], [], []
-    start = 0
+        blocks.setdefault(d, []).append((f"{co.dept_codes[d]}{tag}{n:02d}", tag, category, who))
+    per_department = r.programmes_per_department * r.years_per_programme * r.core_per_curriculum \
+        + r.electives_per_department
+    out = _Offerings()
     for d in range(D):
-        end = insert_at[d]
-        all_names += names[start:end]
-        all_dept += dept[start:end]
-        all_cat += cat[start:end]
-        all_kind += kind[start:end]
-        all_takers += takers[start:end]
+        start, end = d * per_department, (d + 1) * per_department
+        for o in range(start, end):
+            out.add(off.names[o], off.dept[o], off.cat[o], off.kind[o], off.takers[o])
         for nm, tag, category, who in blocks.get(d, []):
-            all_names.append(nm)
-            all_dept.append(d)
-            all_cat.append(category)
-            all_kind.append(tag)
-            all_takers.append(who)
-        start = end
-    n_off = len(all_names)
+            out.add(nm, d, category, tag, who)
+    return out
+
+
+def _labs(r: Recipe, off: _Offerings, rng: np.random.Generator):
+    """Labs among the cores and departmental electives (as in the curricula form), their length
+    in periods and everyone's number of lectures."""
+    n_off = len(off.names)
     off_lab = np.zeros(n_off, np.bool_)
-    # labs among the cores and departmental electives, as in the curricula form
-    candidates = np.flatnonzero(np.isin(all_kind, ["C", "E"]))
+    candidates = np.flatnonzero(np.isin(off.kind, ["C", "E"]))
     off_lab[rng.choice(candidates, min(len(candidates), r.n_labs), replace=False)] = True
     for i in np.flatnonzero(off_lab):
-        all_names[i] += "L"
+        off.names[i] += "L"
     off_length = np.where(off_lab, rng.integers(r.lab_length[0], r.lab_length[1] + 1, n_off), 1)
     off_lectures = np.where(off_lab, rng.integers(r.lab_sessions[0], r.lab_sessions[1] + 1, n_off),
                             rng.integers(r.lectures[0], r.lectures[1] + 1, n_off))
-    # sections: similar students together (cohort first, then the rest of their choices)
-    S = int(first_student[-1])
+    return off_lab, off_length, off_lectures
+
+
+@dataclass
+class _Sections:
+    """Courses (sections of the offerings) and every student's courses."""
+
+    names: list = field(default_factory=list)
+    dept: list = field(default_factory=list)
+    category: list = field(default_factory=list)
+    lab: list = field(default_factory=list)
+    length: list = field(default_factory=list)
+    lectures: list = field(default_factory=list)
+    students: list = field(default_factory=list)
+    offering: list = field(default_factory=list)
+    priority: list = field(default_factory=list)
+    student_courses: list = field(default_factory=list)
+
+
+def _sections(r: Recipe, co: _Cohorts, off: _Offerings, off_lab, off_length, off_lectures) -> _Sections:
+    """Offerings above ``section_size`` split into sections, similar students together (cohort
+    first, then the rest of their choices)."""
+    S = co.n_students
     chosen: list[list[int]] = [[] for _ in range(S)]
-    for o, who in enumerate(all_takers):
+    for o, who in enumerate(off.takers):
         for st in who:
             chosen[int(st)].append(o)
-    c_names, c_dept, c_cat, c_lab, c_len, c_lect, c_students, c_offering = [], [], [], [], [], [], [], []
-    c_priority: list[int] = []
     kind_rank = {"K": 0, "X": 1, "M": 2, "E": 3}
-    student_courses: list[list[int]] = [[] for _ in range(S)]
-    for o in range(n_off):
-        who = all_takers[o]
+    sec = _Sections(student_courses=[[] for _ in range(S)])
+    for o in range(len(off.names)):
+        who = off.takers[o]
         size = r.section_size
         k = max(1, math.ceil(len(who) / size)) if size else 1
         if k > 1:
-            who = sorted((int(x) for x in who), key=lambda st: (cohort_of[st], chosen[st], st))
+            who = sorted((int(x) for x in who), key=lambda st: (co.cohort_of[st], chosen[st], st))
         base, extra = divmod(len(who), k)
         at = 0
         for i in range(k):
             n = base + (1 if i < extra else 0)
-            c = len(c_names)
-            c_names.append(f"{all_names[o]}-S{i + 1}" if k > 1 else all_names[o])
-            c_offering.append(all_names[o])
-            c_priority.append(kind_rank.get(all_kind[o], 4))
-            c_dept.append(all_dept[o])
-            c_cat.append(all_cat[o])
-            c_lab.append(off_lab[o])
-            c_len.append(int(off_length[o]))
-            c_lect.append(int(off_lectures[o]))
-            c_students.append(n)
+            c = len(sec.names)
+            sec.names.append(f"{off.names[o]}-S{i + 1}" if k > 1 else off.names[o])
+            sec.offering.append(off.names[o])
+            sec.priority.append(kind_rank.get(off.kind[o], 4))
+            sec.dept.append(off.dept[o])
+            sec.category.append(off.cat[o])
+            sec.lab.append(off_lab[o])
+            sec.length.append(int(off_length[o]))
+            sec.lectures.append(int(off_lectures[o]))
+            sec.students.append(n)
             for st in who[at:at + n]:
-                student_courses[int(st)].append(c)
+                sec.student_courses[int(st)].append(c)
             at += n
-    # planting groups: one per distinct course set of a student
-    group_of: dict[tuple[int, ...], int] = {}
-    for st in range(S):
-        key = tuple(sorted(student_courses[st]))
-        student_courses[st] = list(key)
-        group_of.setdefault(key, len(group_of))
-    C = len(c_names)
-    members: list[list[int]] = [[] for _ in range(C)]
-    for key, g in group_of.items():
-        for c in key:
-            members[c].append(g)
-    c_dept_a = np.array(c_dept, np.int32)
-    c_len_a = np.array(c_len, np.int32)
-    c_lect_a = np.array(c_lect, np.int32)
-    c_teacher, t_dept = _teachers(r, c_dept_a, c_lect_a * c_len_a, rng)
-    NG = len(group_of)
-    structure = _Structure(dept_names, dept_codes, prog_names, prog_dept,
-                           [f"G{g + 1}" for g in range(NG)], np.zeros(NG, np.int32), np.zeros(NG, np.int32),
-                           np.zeros(NG, np.int64), c_names, c_dept_a, c_cat, np.array(c_lab, np.bool_), c_len_a,
-                           c_lect_a, np.array(c_students, np.int64), [np.array(m, np.int32) for m in members],
-                           c_teacher, t_dept, np.array(c_priority, np.int32))
-    return structure, _Enrolled(q_names, q_prog, q_year, q_students, cohort_of, student_courses, c_offering)
+    return sec
 
 
 def _teachers(r: Recipe, c_dept: np.ndarray, load: np.ndarray, rng: np.random.Generator):
@@ -1251,82 +1296,59 @@ def _assign_rooms(pool: _Pool, courses: np.ndarray, c_tier: np.ndarray, units: l
 # ----------------------------------------------------------------------------- generate
 
 
-def generate(recipe: Recipe) -> SynthUniversity:
-    """Generate the synthetic university described by ``recipe``.
+class _Rooms:
+    """Buildings and rooms of a synthetic university: each planting pool's rooms, named by building
+    and type, capacities a little above their tier's seats."""
 
-    Parameters
-    ----------
-    recipe : Recipe
-        Shape and seed; the same recipe always yields identical arrays and names.
+    def __init__(self, r: Recipe, s: _Structure, placer: "_Placer", g_rooms: np.random.Generator):
+        B = r.buildings
+        b_names = [(_BUILDINGS[i][0] if i < len(_BUILDINGS) else f"Building {i + 1}") for i in range(B)]
+        b_codes = [(_BUILDINGS[i][1] if i < len(_BUILDINGS) else f"B{i + 1:02d}") for i in range(B)]
+        dept_building = g_rooms.integers(0, B, r.departments).astype(np.int32)
+        home = dept_building[s.c_dept]
+        pools = (placer.lecture_pool, placer.lab_pool)
+        pool_building = [g_rooms.integers(0, B, len(pl.room_tier)) for pl in pools]
+        pool_rooms: list[list[np.ndarray]] = []
+        for pl, blds, mask in zip(pools, pool_building, (~s.c_lab, s.c_lab)):
+            pool_rooms.append(_assign_rooms(pl, np.flatnonzero(mask), placer.c_tier, placer.unit, home, blds, g_rooms))
+        # one room list: lecture pool then lab pool, capacities = tier seats + a little jitter upwards
+        # (still >= every lecture placed there, so the hidden timetable has no capacity overflow)
+        seats = np.concatenate([pools[0].tiers[pools[0].room_tier], pools[1].tiers[pools[1].room_tier]])
+        capacity = seats + g_rooms.integers(0, seats // 10 + 1)
+        n_lec_rooms = len(pools[0].room_tier)
+        rtype = np.array([(1 if seats[i] <= _SEMINAR_MAX else 0) if i < n_lec_rooms else 2
+                          for i in range(len(seats))], np.int64)
+        building = np.concatenate(pool_building)
+        # name rooms by building and type, sorted so that listings read naturally
+        room_order = np.lexsort((-capacity, rtype, building))
+        new_room = np.empty(len(room_order), np.int64)
+        new_room[room_order] = np.arange(len(room_order))
+        counter: dict[tuple[int, int], int] = {}
+        room_names = []
+        for i in room_order:
+            key = (int(building[i]), int(rtype[i]))
+            counter[key] = counter.get(key, 0) + 1
+            room_names.append(f"{b_codes[building[i]]}-{'HSL'[rtype[i]]}{counter[key]:02d}")
+        capacity, rtype, building = capacity[room_order], rtype[room_order], building[room_order]
+        self.b_names, self.b_codes, self.dept_building = b_names, b_codes, dept_building
+        self.names, self.capacity, self.rtype, self.building = room_names, capacity, rtype, building
+        self.new_room, self.pool_rooms, self.n_lec_rooms = new_room, pool_rooms, n_lec_rooms
 
-    Returns
-    -------
-    SynthUniversity
-        ``.problem`` (named ``synth-<name>-s<seed>``), ``.hidden`` (a timetable of the problem
-        with no hard violation) and metadata for the data store.
-    """
-    r = recipe
-    rng = np.random.default_rng(r.seed)
-    # independent child streams per stage, so e.g. the room stage does not shift the structure
-    g_struct, g_place, g_rooms, g_teach = rng.spawn(4)
-    enrolled = None
-    if r.enrolled:
-        s, enrolled = _enrolled_structure(r, g_struct)
-    else:
-        s = _structure(r, g_struct)
-    placer = _Placer(r, s, g_place)
-    placer.run()
+    def hidden_timetable(self, s: _Structure, placer: "_Placer") -> Timetable:
+        """The planted timetable (lectures of a course are consecutive ids, in start order)."""
+        C = len(s.c_names)
+        new_room, pool_rooms, n_lec_rooms = self.new_room, self.pool_rooms, self.n_lec_rooms
+        period = np.concatenate([placer.start[c] for c in range(C)]).astype(np.int32) if C else np.zeros(0, np.int32)
+        room = np.concatenate([
+            new_room[pool_rooms[1][c] + n_lec_rooms] if s.c_lab[c] else new_room[pool_rooms[0][c]]
+            for c in range(C)]).astype(np.int32) if C else np.zeros(0, np.int32)
+        return Timetable(period, room)
+
+
+def _teacher_periods(r: Recipe, s: _Structure, placer: "_Placer", g_teach: np.random.Generator):
+    """Teachers' unavailable periods (whole free half-days) and undesired periods (free periods,
+    mostly early and late), never where the planted timetable has them teach: ``(T × P, T × P)``."""
     D, S, P = placer.D, placer.S, placer.P
-    C = len(s.c_names)
-    lectures = np.array([len(x) for x in placer.start], np.int32)
-
-    # ---- buildings and rooms
-    B = r.buildings
-    b_names = [(_BUILDINGS[i][0] if i < len(_BUILDINGS) else f"Building {i + 1}") for i in range(B)]
-    b_codes = [(_BUILDINGS[i][1] if i < len(_BUILDINGS) else f"B{i + 1:02d}") for i in range(B)]
-    dept_building = g_rooms.integers(0, B, r.departments).astype(np.int32)
-    home = dept_building[s.c_dept]
-    pools = (placer.lecture_pool, placer.lab_pool)
-    pool_building = [g_rooms.integers(0, B, len(pl.room_tier)) for pl in pools]
-    pool_rooms: list[list[np.ndarray]] = []
-    for pl, blds, mask in zip(pools, pool_building, (~s.c_lab, s.c_lab)):
-        pool_rooms.append(_assign_rooms(pl, np.flatnonzero(mask), placer.c_tier, placer.unit, home, blds, g_rooms))
-    # one room list: lecture pool then lab pool, capacities = tier seats + a little jitter upwards
-    # (still >= every lecture placed there, so the hidden timetable has no capacity overflow)
-    seats = np.concatenate([pools[0].tiers[pools[0].room_tier], pools[1].tiers[pools[1].room_tier]])
-    capacity = seats + g_rooms.integers(0, seats // 10 + 1)
-    n_lec_rooms = len(pools[0].room_tier)
-    rtype = np.array([(1 if seats[i] <= _SEMINAR_MAX else 0) if i < n_lec_rooms else 2
-                      for i in range(len(seats))], np.int64)
-    building = np.concatenate(pool_building)
-    # name rooms by building and type, sorted so that listings read naturally
-    room_order = np.lexsort((-capacity, rtype, building))
-    new_room = np.empty(len(room_order), np.int64)
-    new_room[room_order] = np.arange(len(room_order))
-    counter: dict[tuple[int, int], int] = {}
-    room_names = []
-    for i in room_order:
-        key = (int(building[i]), int(rtype[i]))
-        counter[key] = counter.get(key, 0) + 1
-        room_names.append(f"{b_codes[building[i]]}-{'HSL'[rtype[i]]}{counter[key]:02d}")
-    capacity, rtype, building = capacity[room_order], rtype[room_order], building[room_order]
-
-    # ---- hidden timetable (lectures of a course are consecutive ids, in start order)
-    period = np.concatenate([placer.start[c] for c in range(C)]).astype(np.int32) if C else np.zeros(0, np.int32)
-    room = np.concatenate([
-        new_room[pool_rooms[1][c] + n_lec_rooms] if s.c_lab[c] else new_room[pool_rooms[0][c]]
-        for c in range(C)]).astype(np.int32) if C else np.zeros(0, np.int32)
-    hidden = Timetable(period, room)
-
-    # ---- suitability: labs only in lab rooms, other courses only in lecture halls / seminars
-    is_lab_room = rtype == 2
-    suitable = s.c_lab[:, None] == is_lab_room[None, :]
-
-    # ---- minimum working days: ITC style, usually the number of lectures, sometimes one less
-    min_days = np.minimum(lectures, D) - (g_teach.random(C) < 0.25)
-    min_days = np.clip(min_days, np.minimum(lectures, 1), None).astype(np.int32)
-
-    # ---- teacher unavailability (whole free half-days) and undesired periods (free periods)
     T = len(s.t_dept)
     t_busy = placer.t_busy
     half = max(1, S // 2)
@@ -1353,6 +1375,79 @@ def generate(recipe: Recipe) -> SynthUniversity:
     rank = np.argsort(np.where(free, u_score, np.inf), axis=1, kind="stable")
     undesired = np.zeros((T, P), np.bool_)
     undesired[np.arange(T)[:, None], rank] = np.arange(P)[None, :] < n_und[:, None]
+    return unav, undesired
+
+
+def _university(r: Recipe, s: _Structure, enrolled: "_Enrolled | None", problem: Problem, hidden: Timetable,
+                rooms: _Rooms, t_full: tuple, dropped: int) -> SynthUniversity:
+    """The generated problem with its planted timetable and the descriptive data (read-only arrays)."""
+    b_names, b_codes, dept_building = rooms.b_names, rooms.b_codes, rooms.dept_building
+
+    def frozen(a, dtype=np.int32):
+        a = np.ascontiguousarray(a, dtype=dtype)
+        a.setflags(write=False)
+        return a
+
+    return SynthUniversity(
+        recipe=r,
+        problem=problem,
+        hidden=hidden,
+        department_codes=tuple(s.dept_codes),
+        department_building=frozen(dept_building),
+        programme_names=tuple(s.prog_names),
+        programme_department=frozen(s.prog_dept),
+        curriculum_programme=frozen(s.q_prog if enrolled is None else []),
+        curriculum_year=frozen(s.q_year if enrolled is None else []),
+        curriculum_students=frozen(s.q_students if enrolled is None else [], np.int64),
+        building_names=tuple(b_names),
+        building_codes=tuple(b_codes),
+        teacher_full_names=t_full,
+        teacher_department=frozen(s.t_dept),
+        course_lab=frozen(s.c_lab, np.bool_),
+        dropped_lectures=dropped,
+        student_programme=frozen([] if enrolled is None else enrolled.cohort_programme[enrolled.student_cohort]),
+        student_year=frozen([] if enrolled is None else enrolled.cohort_year[enrolled.student_cohort]),
+    )
+
+
+def generate(recipe: Recipe) -> SynthUniversity:
+    """Generate the synthetic university described by ``recipe``.
+
+    Parameters
+    ----------
+    recipe : Recipe
+        Shape and seed; the same recipe always yields identical arrays and names.
+
+    Returns
+    -------
+    SynthUniversity
+        ``.problem`` (named ``synth-<name>-s<seed>``), ``.hidden`` (a timetable of the problem
+        with no hard violation) and metadata for the data store.
+    """
+    r = recipe
+    rng = np.random.default_rng(r.seed)
+    # independent child streams per stage, so e.g. the room stage does not shift the structure
+    g_struct, g_place, g_rooms, g_teach = rng.spawn(4)
+    enrolled = None
+    if r.enrolled:
+        s, enrolled = _enrolled_structure(r, g_struct)
+    else:
+        s = _structure(r, g_struct)
+    placer = _Placer(r, s, g_place)
+    placer.run()
+    D, S = placer.D, placer.S
+    C = len(s.c_names)
+    lectures = np.array([len(x) for x in placer.start], np.int32)
+    rooms = _Rooms(r, s, placer, g_rooms)
+    hidden = rooms.hidden_timetable(s, placer)
+    # suitability: labs only in lab rooms, other courses only in lecture halls / seminars
+    suitable = s.c_lab[:, None] == (rooms.rtype == 2)[None, :]
+    # minimum working days: ITC style, usually the number of lectures, sometimes one less
+    min_days = np.minimum(lectures, D) - (g_teach.random(C) < 0.25)
+    min_days = np.clip(min_days, np.minimum(lectures, 1), None).astype(np.int32)
+    unav, undesired = _teacher_periods(r, s, placer, g_teach)
+    T = len(s.t_dept)
+    room_names, capacity, rtype, building = rooms.names, rooms.capacity, rooms.rtype, rooms.building
 
     # ---- names and the problem
     t_ids = [f"T{i + 1:04d}" for i in range(T)]
@@ -1407,28 +1502,4 @@ def generate(recipe: Recipe) -> SynthUniversity:
     # to match, which the metadata arrays rely on
     assert problem.department_names == tuple(s.dept_names) and problem.teacher_names == tuple(t_ids)
 
-    def frozen(a, dtype=np.int32):
-        a = np.ascontiguousarray(a, dtype=dtype)
-        a.setflags(write=False)
-        return a
-
-    return SynthUniversity(
-        recipe=r,
-        problem=problem,
-        hidden=hidden,
-        department_codes=tuple(s.dept_codes),
-        department_building=frozen(dept_building),
-        programme_names=tuple(s.prog_names),
-        programme_department=frozen(s.prog_dept),
-        curriculum_programme=frozen(s.q_prog if enrolled is None else []),
-        curriculum_year=frozen(s.q_year if enrolled is None else []),
-        curriculum_students=frozen(s.q_students if enrolled is None else [], np.int64),
-        building_names=tuple(b_names),
-        building_codes=tuple(b_codes),
-        teacher_full_names=t_full,
-        teacher_department=frozen(s.t_dept),
-        course_lab=frozen(s.c_lab, np.bool_),
-        dropped_lectures=placer.dropped,
-        student_programme=frozen([] if enrolled is None else enrolled.cohort_programme[enrolled.student_cohort]),
-        student_year=frozen([] if enrolled is None else enrolled.cohort_year[enrolled.student_cohort]),
-    )
+    return _university(r, s, enrolled, problem, hidden, rooms, t_full, placer.dropped)

@@ -163,7 +163,7 @@ def free_resources(problem: Problem, timetable: Timetable, kind: str) -> tuple[n
 
     ``kind`` is ``"teachers"`` (available — not marked unavailable — and not teaching),
     ``"rooms"`` (no lecture in it) or ``"curricula"`` (none of its courses taught). Planners read
-    it as "when can I put an extra lecture, a meeting, a make-up class?" (``docs/USERS.md``).
+    it as "when can I put an extra lecture, a meeting, a make-up class?".
     A lecture of length ``L`` occupies each of its periods (clipped at the day's end).
     """
     if kind not in FREE_KINDS:

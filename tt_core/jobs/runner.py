@@ -43,7 +43,6 @@ else a ``LocalCluster`` of ``hardware.recommended_workers()`` single-threaded wo
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -69,26 +68,11 @@ DoneHook = Callable[[int, str], None]
 
 
 def local_cluster(n_workers: int | None = None, memory_limit: str | int | None = None):
-    """A ``LocalCluster`` for jobs: single-threaded worker processes, no Dask retries.
+    """A ``LocalCluster`` for jobs: single-threaded worker processes, no Dask retries (a lost worker
+    surfaces at once and the runner retries from the checkpoint); see :func:`tt_core.cluster.local_cluster`."""
+    from ..cluster import local_cluster as make
 
-    The dashboard listens on a free port (``dashboard_address=":0"``): with ``None`` the
-    scheduler still starts its HTTP server on port 8787 and fails when another cluster or app
-    already uses it.
-
-    Parameters
-    ----------
-    n_workers : int, optional
-        Default ``hardware.recommended_workers()`` (``TT_WORKERS`` or the usable cores).
-    memory_limit : str or int, optional
-        Per worker (``"2GiB"`` or bytes); default Dask's share of the machine's memory.
-    """
-    import dask
-    from distributed import LocalCluster
-
-    kwargs = {} if memory_limit is None else {"memory_limit": memory_limit}
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        return LocalCluster(n_workers=n_workers or hardware.recommended_workers(), threads_per_worker=1,
-                            processes=True, dashboard_address=":0", **kwargs)
+    return make(n_workers, memory_limit, allowed_failures=0)
 
 
 class RunnerClosedError(RuntimeError):
@@ -187,18 +171,12 @@ class JobRunner:
 
     # ================================================================= set-up and tear-down
     def _make_client(self, n_workers):
-        from distributed import Client
+        from ..cluster import client_for
 
-        address = os.environ.get("TT_DASK_SCHEDULER", "").strip()
+        handle = client_for(n_workers=n_workers, memory_limit=self.memory_limit, allowed_failures=0)
         self._own_client = True
-        if address:
-            try:
-                return Client(address, timeout="10s")
-            except (OSError, TimeoutError) as exc:
-                raise TimetableError(f"cannot reach the Dask scheduler TT_DASK_SCHEDULER={address!r}: {exc}; "
-                                     "start it (`dask scheduler`) or unset TT_DASK_SCHEDULER") from None
-        self._cluster = local_cluster(n_workers, self.memory_limit)
-        return Client(self._cluster)
+        self._cluster = handle.cluster  # closed with the client in _shutdown_resources
+        return handle.client
 
     def close(self, *, wait: bool = False, timeout: float = 10.0) -> None:
         """Stop the runner; queued jobs stay queued for the next runner.

@@ -16,7 +16,7 @@ far is only known when ``solve`` returns. So unless ``ProgressEvent`` carries a 
 one solve runs and the event timetables are checkpointed), the budget is split into *segments* of
 ``checkpoint_every`` seconds: each segment is a ``solve`` started from the best timetable so far
 (``initial=``), and its result is the checkpoint. A killed worker thus loses at most one segment
-(the design promise: "a killed worker loses only the running step"). For the simulated annealing this is
+(a killed worker loses only the running step). For the simulated annealing this is
 annealing with restarts from the best, which the solver also does on stagnation.
 
 No DuckDB here: workers never touch the database (only the runner process writes).

@@ -67,14 +67,40 @@ def _unzip_tables(data: bytes, into: Path, filename: str) -> Path:
         if len(folders) != 1:
             raise TimetableError(f"{filename} has CSV files in several folders ({', '.join(sorted(folders))}); "
                                  "put the tables of one scenario in one folder")
+        limit = max_unpacked_bytes()
+        declared = sum(zf.getinfo(n).file_size for n in csvs)
+        if declared > limit:
+            raise TimetableError(_too_big(filename, declared, limit))
+        left = limit
         for n in csvs:
             parts = Path(n).parts
             if Path(n).is_absolute() or ".." in parts:
                 raise TimetableError(f"{filename}: refusing the unsafe path {n!r} inside the zip")
             target = into / "tables" / os.path.basename(n)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(zf.read(n))
+            # the sizes a zip declares can lie: count what is really unpacked, chunk by chunk
+            try:
+                with zf.open(n) as src, open(target, "wb") as out:
+                    while chunk := src.read(1 << 20):
+                        left -= len(chunk)
+                        if left < 0:
+                            raise TimetableError(_too_big(filename, limit - left, limit))
+                        out.write(chunk)
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                raise TimetableError(f"{filename} is damaged ({n}: {exc}); zip the folder of CSV tables again") \
+                    from None
     return into / "tables"
+
+
+def max_unpacked_bytes() -> int:
+    """The most a zip upload may unpack to: 10 × :func:`max_upload_bytes` (a zip of CSV text
+    compresses about 5-10×), so a small zip cannot expand into gigabytes."""
+    return 10 * max_upload_bytes()
+
+
+def _too_big(filename: str, size: int, limit: int) -> str:
+    return (f"{filename} unpacks to more than {limit / 2**20:.0f} MB ({size / 2**20:.0f} MB seen); imports are "
+            "limited to 10 × TT_MAX_UPLOAD_MB unpacked; split the data or import it with `tt import` on the server")
 
 class FileService(Service):
     """Uploads and downloads (``studio.files``)."""

@@ -4,7 +4,7 @@ Progress reaches the caller two ways: a ``CpSolverSolutionCallback`` on every im
 and a watcher thread that sends a heartbeat at least every 0.5 s (also while the model is being
 built) and calls ``StopSearch`` as soon as the user's stop flag is set. Everything inside either
 runs under ``try``: an exception escaping a CP-SAT callback can abort the interpreter when several
-workers run (docs/USERS.md), so errors are logged and the search goes on.
+workers run (or-tools issues on Python callbacks), so errors are logged and the search goes on.
 """
 
 from __future__ import annotations
@@ -204,100 +204,128 @@ def solve_cpsat(problem: Problem, *, weights=None, time_limit: float = 60.0, see
     findings = precheck(problem, pins=pins)
     if findings:
         raise InfeasibleError(findings)
-
-    monitor = _Monitor(deadline, progress, problem.n_lectures)
-    stats: dict = {"workers": workers, "objective_mode": objective}
-    status = cp_model.UNKNOWN
-    best: tuple[TimetableModel, np.ndarray] | None = None  # model and solution to decode
-    tm: TimetableModel | None = None
-    fm: TimetableModel | None = None  # the feasibility model of the first of two phases
-    presolve = True
-
-    def build(mode: str, key: str) -> TimetableModel:
-        t0 = time.perf_counter()
-        built = TimetableModel(problem, weights=w, objective=mode, rooms=rooms, pins=pins,
-                               initial=initial, check=monitor.check_stop)
-        stats[key] = time.perf_counter() - t0
-        stats.update(built.stats())
-        return built
-
-    monitor.start()
+    run = _CpsatRun(problem, w, pins, initial, deadline, _Monitor(deadline, progress, problem.n_lectures),
+                    workers=workers, seed=seed, objective=objective)
+    run.monitor.start()
     try:
-        inst = Instance(problem, pins)
-        rooms = resolve_rooms(inst, rooms, objective)
-        starts = int(inst.allowed[problem.course_lectures > 0].sum())
-        # keep time for decoding: the room assignment of aggregated models grows with lectures x
-        # rooms (about 4 s for 7,233 lectures and 278 rooms, a tenth of a second for comp07)
-        work = 0.5 + 2e-6 * problem.n_lectures * problem.n_rooms if rooms == "aggregated" else 1.0
-        reserve = min(work, 0.1 * time_limit)
-        if objective == "soft" and initial is None and starts > TWO_PHASE_STARTS:
-            # Two phases on big models: a cold optimising search may find nothing at all (a
-            # 2,616-course synthetic university, 104k starts: no solution in 85 s) while the
-            # feasibility model finds one in about 10 s; its starts then hint the optimising
-            # model. Smaller models find first solutions cold within seconds (comp07: 2 s) and
-            # search better with presolve, so they stay cold.
-            fm = build("feasibility", "phase1_build_time")
-            monitor.emit(f"phase 1: first feasible timetable ({stats['n_variables']} variables)")
-            status, solver = _run(fm, monitor, deadline, workers, seed, reserve)
-            stats["phase1_status"] = stats["status"] = solver.status_name(status)
-            stats["phase1_time"] = solver.wall_time
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                best = fm, np.asarray(solver.response_proto.solution, dtype=np.int64)
-                status = cp_model.FEASIBLE  # the optimising phase may improve it
-                stats["status"] = "FEASIBLE"
-                if deadline.remaining() > reserve and not deadline.stopped():
-                    tm = build("soft", "build_time")
-                    tm.hint_starts(fm.start_values(best[1]))
-                    budget = min(15.0, deadline.remaining() - reserve)
-                    stats["hint_completed"] = tm.complete_hint(budget, on_solver=monitor.watch)
-                    # presolving the big optimising model took longer than the whole remaining
-                    # budget (60 s, no solution); without it the complete hint is the first
-                    # solution within seconds and LNS improves from there
-                    presolve = not stats["hint_completed"]
-        else:
-            tm = build(objective, "build_time")
-        if tm is not None and deadline.remaining() > reserve and not deadline.stopped():
-            monitor.emit(f"solving ({stats['n_variables']} variables, {tm.rooms_model} rooms)")
-            status2, solver = _run(tm, monitor, deadline, workers, seed, reserve, presolve=presolve)
-            if status2 != cp_model.UNKNOWN or best is None:
-                status = status2
-                stats.update(_solver_stats(solver, tm, status))
-                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    best = tm, np.asarray(solver.response_proto.solution, dtype=np.int64)
+        run.search(rooms)
     except _Stopped:
         pass  # the user stopped during a model build: return what there is
     except BaseException:
-        monitor.close()
+        run.monitor.close()
         raise
+    return run.result(pinned, stop)
 
-    # the watcher keeps sending heartbeats through diagnosis, room assignment and evaluation
-    try:
-        if status == cp_model.INFEASIBLE:
-            monitor.emit("the hard constraints cannot all hold: diagnosing")
-            budget = min(30.0, max(5.0, deadline.remaining()))
-            found = diagnose(problem, time_limit=budget, pinned=pinned, initial=initial, stop=stop)
-            raise InfeasibleError(found or [
-                "the solver proved that the hard constraints cannot all hold, but no small set of "
-                "conflicting requirements was isolated within the diagnosis time; try "
-                "tt_core.solvers.cpsat.diagnose with a longer time limit"])
-        if status == cp_model.MODEL_INVALID:  # pragma: no cover - a bug in the model builder
-            raise RuntimeError(f"CP-SAT rejected the model: {(tm or fm).model.validate()}")
-        if best is not None:
-            monitor.emit("decoding the best timetable")
-            timetable = best[0].decode(best[1], initial, room_time_limit=max(1.0, deadline.remaining()))
+
+class _CpsatRun:
+    """One :func:`solve_cpsat` call: its models, the best solution so far and the statistics."""
+
+    def __init__(self, problem, w, pins, initial, deadline, monitor, *, workers, seed, objective):
+        self.problem, self.w, self.pins, self.initial = problem, w, pins, initial
+        self.deadline, self.monitor = deadline, monitor
+        self.workers, self.seed, self.objective = workers, seed, objective
+        self.stats: dict = {"workers": workers, "objective_mode": objective}
+        self.status = cp_model.UNKNOWN
+        self.best: tuple[TimetableModel, np.ndarray] | None = None  # model and solution to decode
+        self.tm: TimetableModel | None = None
+        self.fm: TimetableModel | None = None  # the feasibility model of the first of two phases
+        self.rooms = "auto"
+
+    def build(self, mode: str, key: str) -> TimetableModel:
+        t0 = time.perf_counter()
+        built = TimetableModel(self.problem, weights=self.w, objective=mode, rooms=self.rooms, pins=self.pins,
+                               initial=self.initial, check=self.monitor.check_stop)
+        self.stats[key] = time.perf_counter() - t0
+        self.stats.update(built.stats())
+        return built
+
+    def search(self, rooms: str) -> None:
+        """Build the model(s) and search until the deadline (two phases on big cold models)."""
+        problem, deadline, stats = self.problem, self.deadline, self.stats
+        inst = Instance(problem, self.pins)
+        self.rooms = resolve_rooms(inst, rooms, self.objective)
+        starts = int(inst.allowed[problem.course_lectures > 0].sum())
+        # keep time for decoding: the room assignment of aggregated models grows with lectures x
+        # rooms (about 4 s for 7,233 lectures and 278 rooms, a tenth of a second for comp07)
+        work = 0.5 + 2e-6 * problem.n_lectures * problem.n_rooms if self.rooms == "aggregated" else 1.0
+        reserve = min(work, 0.1 * deadline.time_limit)
+        presolve = True
+        if self.objective == "soft" and self.initial is None and starts > TWO_PHASE_STARTS:
+            presolve = self._feasibility_first(reserve)
         else:
-            timetable = _pins_only(problem, pins)
-        report = evaluate(problem, timetable, w)
-    finally:
-        monitor.close()
-    stats["wall_time"] = deadline.elapsed()
-    stats["progress_errors"] = monitor.progress_errors
-    stats["solutions"] = monitor.solutions
-    done = "stopped by the user" if deadline.stopped() else stats.get("status", "not solved")
-    monitor.final(report.soft_cost, report.hard_violations, f"done: {done}")
-    return SolveResult(timetable=timetable, report=report, strategy="cpsat", seed=seed,
-                       elapsed=deadline.elapsed(), trace=monitor.trace, stats=stats,
-                       stopped=deadline.stopped())
+            self.tm = self.build(self.objective, "build_time")
+        tm = self.tm
+        if tm is not None and deadline.remaining() > reserve and not deadline.stopped():
+            self.monitor.emit(f"solving ({stats['n_variables']} variables, {tm.rooms_model} rooms)")
+            status2, solver = _run(tm, self.monitor, deadline, self.workers, self.seed, reserve, presolve=presolve)
+            if status2 != cp_model.UNKNOWN or self.best is None:
+                self.status = status2
+                stats.update(_solver_stats(solver, tm, status2))
+                if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    self.best = tm, np.asarray(solver.response_proto.solution, dtype=np.int64)
+
+    def _feasibility_first(self, reserve: float) -> bool:
+        """Phase 1 on the feasibility model; its starts hint the optimising model (``self.tm``).
+
+        Two phases on big models: a cold optimising search may find nothing at all (a 2,616-course
+        synthetic university, 104k starts: no solution in 85 s) while the feasibility model finds
+        one in about 10 s. Smaller models find first solutions cold within seconds (comp07: 2 s)
+        and search better with presolve, so they stay cold. Returns whether to presolve phase 2.
+        """
+        deadline, stats = self.deadline, self.stats
+        self.fm = fm = self.build("feasibility", "phase1_build_time")
+        self.monitor.emit(f"phase 1: first feasible timetable ({stats['n_variables']} variables)")
+        self.status, solver = _run(fm, self.monitor, deadline, self.workers, self.seed, reserve)
+        stats["phase1_status"] = stats["status"] = solver.status_name(self.status)
+        stats["phase1_time"] = solver.wall_time
+        if self.status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return True
+        self.best = fm, np.asarray(solver.response_proto.solution, dtype=np.int64)
+        self.status = cp_model.FEASIBLE  # the optimising phase may improve it
+        stats["status"] = "FEASIBLE"
+        if deadline.remaining() <= reserve or deadline.stopped():
+            return True
+        self.tm = tm = self.build("soft", "build_time")
+        tm.hint_starts(fm.start_values(self.best[1]))
+        budget = min(15.0, deadline.remaining() - reserve)
+        stats["hint_completed"] = tm.complete_hint(budget, on_solver=self.monitor.watch)
+        # presolving the big optimising model took longer than the whole remaining budget (60 s,
+        # no solution); without it the complete hint is the first solution within seconds and
+        # LNS improves from there
+        return not stats["hint_completed"]
+
+    def result(self, pinned, stop) -> SolveResult:
+        """Diagnose an infeasible model, or decode and evaluate the best timetable."""
+        problem, deadline, monitor, stats = self.problem, self.deadline, self.monitor, self.stats
+        # the watcher keeps sending heartbeats through diagnosis, room assignment and evaluation
+        try:
+            if self.status == cp_model.INFEASIBLE:
+                monitor.emit("the hard constraints cannot all hold: diagnosing")
+                budget = min(30.0, max(5.0, deadline.remaining()))
+                found = diagnose(problem, time_limit=budget, pinned=pinned, initial=self.initial, stop=stop)
+                raise InfeasibleError(found or [
+                    "the solver proved that the hard constraints cannot all hold, but no small set of "
+                    "conflicting requirements was isolated within the diagnosis time; try "
+                    "tt_core.solvers.cpsat.diagnose with a longer time limit"])
+            if self.status == cp_model.MODEL_INVALID:  # pragma: no cover - a bug in the model builder
+                raise RuntimeError(f"CP-SAT rejected the model: {(self.tm or self.fm).model.validate()}")
+            if self.best is not None:
+                monitor.emit("decoding the best timetable")
+                timetable = self.best[0].decode(self.best[1], self.initial,
+                                                room_time_limit=max(1.0, deadline.remaining()))
+            else:
+                timetable = _pins_only(problem, self.pins)
+            report = evaluate(problem, timetable, self.w)
+        finally:
+            monitor.close()
+        stats["wall_time"] = deadline.elapsed()
+        stats["progress_errors"] = monitor.progress_errors
+        stats["solutions"] = monitor.solutions
+        done = "stopped by the user" if deadline.stopped() else stats.get("status", "not solved")
+        monitor.final(report.soft_cost, report.hard_violations, f"done: {done}")
+        return SolveResult(timetable=timetable, report=report, strategy="cpsat", seed=self.seed,
+                           elapsed=deadline.elapsed(), trace=monitor.trace, stats=stats,
+                           stopped=deadline.stopped())
 
 
 def _run(tm: TimetableModel, monitor: _Monitor, deadline: Deadline, workers: int, seed: int,

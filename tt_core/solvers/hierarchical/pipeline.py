@@ -1,42 +1,4 @@
-"""Hierarchical pipeline: departments first, electives next, then the whole timetable.
-
-The decomposition follows the way universities build timetables (and the multi-stage CB-CTT
-methods that exploit it, e.g. Lach & Lübbecke 2012 for the time/room split): the core courses of
-each department hardly interact with other departments, so they are solved as independent small
-problems; electives are then inserted around them; a final global search removes what the
-decomposition cost.
-
-1. ``stage 1: departments`` — the core courses, grouped by department (departments that share a
-   teacher or a curriculum among these courses form one group), are planned together with the
-   department's own electives; the electives' places are only kept as hints for stage 2, but the
-   core is laid out so that they fit. Rooms are shared fairly before anything is solved: every
-   (room, period) slot goes to at most one group, in proportion to the group's lecture-periods
-   per *room class* (rooms of the same suitability and capacity band, see :func:`room_shares`),
-   the open electives' share being left free, so the groups' timetables merge without room
-   clashes. Each group is a :class:`SubProblem` whose slots owned by others are occupied by
-   pinned *blocker* lectures; it is solved by the greedy construction, CP-SAT feasibility when
-   the greedy start breaks a hard constraint, and a short simulated annealing. Groups run in
-   parallel on Dask (a given ``client`` or, with ``parallel=True``, a private ``LocalCluster``)
-   or one after the other in this process.
-2. ``stage 2: electives`` — departmental electives (from their stage-1 places), then open
-   electives (greedy construction) are inserted and improved by annealing with every earlier
-   lecture pinned (lectures in a hard violation excepted). When the pins leave a hard violation,
-   a second pass frees the earlier lectures of the courses in a violation and of every course
-   conflicting with them, each move of an earlier lecture costing ``perturbation_weight`` (a
-   hint instead of a pin: the minimal-perturbation criterion of UniTime's ``Perturbations``).
-3. ``stage 3: global`` — simulated annealing on the whole timetable for the remaining time. Its best
-   timetable is ranked by hard violations first, so it never has more than the merged start.
-
-Stage budgets: stage 1 gets at most ``shares[0]`` of the time and each group 0.05 s + 2 ms per
-lecture (plus CP-SAT's time where needed); stage 2 at most ``shares[1]`` and 1 s + 5 ms per
-inserted lecture; stage 3 the rest.
-
-On instances without departments (ITC2007) stage 1 is the whole instance and only its greedy
-construction runs; stage 2 is empty; stage 3 is the annealing of ``strategy="local"`` (with its
-own CP-SAT feasibility step when the greedy start is infeasible) for the rest of the time, so the
-pipeline does the work of ``"local"``. Measured on comp01–07: CP-SAT feasibility needs 0.3–2.7 s
-and returns timetables whose soft cost is 1–6× the greedy start's, so it stays a repair tool.
-"""
+"""The three stages as one solve: progress reporting, the stage budgets, and each stage."""
 
 from __future__ import annotations
 
@@ -47,10 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..cost import evaluate, resolve_weights
-from ..errors import InfeasibleError, TimetableError
-from ..model import Problem, Timetable
-from .base import Deadline, ProgressEvent, SolveResult, check_pinned, rng_from
+from ...cost import evaluate, resolve_weights
+from ...errors import TimetableError
+from ...model import Problem, Timetable
+from ..base import Deadline, ProgressEvent, SolveResult, check_pinned, rng_from
+from ..local_search import construct
+from .decomposition import (department_groups, room_shares, subproblem,
+                            violating_lectures)
+from .groups import GroupResult, GroupTask, anneal_part, solve_group
 
 STAGE_1 = "stage 1: departments"
 STAGE_2 = "stage 2: electives"
@@ -60,561 +26,6 @@ STAGES = (STAGE_1, STAGE_2, STAGE_3)
 CORE, ELECTIVE, OPEN = 0, 1, 2
 
 HEARTBEAT = 0.45  # seconds between progress events at the latest (the contract is 0.5 s)
-
-
-# ============================================================================ sub-problems
-
-
-@dataclass(frozen=True, eq=False)
-class SubProblem:
-    """A part of a problem as a problem of its own, with the id maps back to the whole.
-
-    The sub-instance lists the chosen (*real*) courses first, then one *blocker* course per room
-    that has blocked periods: a blocker has one lecture per blocked period, pinned in its room, its
-    own teacher, no curriculum and no students, so it costs nothing but makes the room busy.
-
-    Attributes
-    ----------
-    problem : Problem
-        The sub-instance.
-    course_ids, room_ids : ndarray of int
-        Whole-problem id of each real course and of each room of the sub-instance.
-    lecture_ids : ndarray of int
-        Whole-problem id of each real lecture (sub lecture ``i`` is ``lecture_ids[i]``).
-    blocker_period, blocker_room : ndarray of int32
-        Placement of the blocker lectures, which follow the real ones.
-    """
-
-    problem: Problem
-    course_ids: np.ndarray
-    room_ids: np.ndarray
-    lecture_ids: np.ndarray
-    blocker_period: np.ndarray
-    blocker_room: np.ndarray
-
-    @property
-    def n_real_lectures(self) -> int:
-        return len(self.lecture_ids)
-
-    @property
-    def blocker_mask(self) -> np.ndarray:
-        """bool over sub lectures: True for blocker lectures."""
-        mask = np.zeros(self.problem.n_lectures, bool)
-        mask[self.n_real_lectures:] = True
-        return mask
-
-    def restrict(self, timetable: Timetable | None = None) -> Timetable:
-        """The sub timetable: blockers in place, real lectures from ``timetable`` (whole-problem ids).
-
-        A lecture whose room is not in the sub-instance is left unplaced.
-        """
-        sub = Timetable.empty(self.problem)
-        n = self.n_real_lectures
-        sub.period[n:] = self.blocker_period
-        sub.room[n:] = self.blocker_room
-        if timetable is not None:
-            back = np.full(max(int(self.room_ids.max(initial=-1)) + 1, 1), -1, np.int32)
-            back[self.room_ids] = np.arange(len(self.room_ids), dtype=np.int32)
-            p = timetable.period[self.lecture_ids]
-            r = timetable.room[self.lecture_ids]
-            ok = (p >= 0) & (r >= 0) & (r < len(back))
-            ok[ok] &= back[r[ok]] >= 0
-            sub.period[:n] = np.where(ok, p, -1)
-            sub.room[:n] = np.where(ok, back[np.where(ok, r, 0)], -1)
-        return sub
-
-    def lift(self, sub: Timetable, into: Timetable) -> None:
-        """Write the real lectures of a sub timetable into a whole-problem timetable (in place)."""
-        n = self.n_real_lectures
-        p = sub.period[:n]
-        r = sub.room[:n]
-        placed = (p >= 0) & (r >= 0)
-        into.period[self.lecture_ids] = np.where(placed, p, -1)
-        into.room[self.lecture_ids] = np.where(placed, self.room_ids[np.where(placed, r, 0)], -1)
-
-
-def subproblem(problem: Problem, course_ids, room_ids=None, *, blocked: np.ndarray | None = None,
-               unavailable: np.ndarray | None = None, name: str | None = None) -> SubProblem:
-    """The sub-instance of some courses and rooms (see :class:`SubProblem`).
-
-    Parameters
-    ----------
-    problem : Problem
-        The whole instance.
-    course_ids : array of int
-        Courses to keep, in the order the sub-instance numbers them.
-    room_ids : array of int, optional
-        Rooms to keep (default: all).
-    blocked : bool array [len(room_ids), P], optional
-        Slots of the kept rooms that the sub-instance may not use; each room with blocked slots
-        gets a blocker course pinned there.
-    unavailable : bool array [len(course_ids), P], optional
-        Extra unavailable periods of the kept courses (e.g. periods taken by a conflicting
-        course outside the sub-instance).
-    name : str, optional
-        Name of the sub-instance (default ``"<problem>/part"``).
-
-    Curricula keep their members among the kept courses (empty ones are dropped), teachers are
-    those of the kept courses, and every per-course, per-room and time-grid array is sliced.
-    """
-    pb = problem
-    cids = np.asarray(course_ids, np.int64).ravel()
-    rids = np.arange(pb.n_rooms, dtype=np.int64) if room_ids is None else np.asarray(room_ids, np.int64).ravel()
-    if len(np.unique(cids)) != len(cids) or len(np.unique(rids)) != len(rids):
-        raise ValueError("course_ids and room_ids must not repeat an id")
-    if len(rids) == 0 and len(cids):
-        raise ValueError("a sub-problem with courses needs at least one room")
-    P = pb.n_periods
-    if blocked is None:
-        blocked = np.zeros((len(rids), P), bool)
-    blocked = np.asarray(blocked, bool)
-    if blocked.shape != (len(rids), P):
-        raise ValueError(f"blocked must have shape {(len(rids), P)}, got {blocked.shape}")
-    # real courses
-    t_real, t_pos = np.unique(pb.course_teacher[cids], return_inverse=True)
-    rows = np.flatnonzero(blocked.any(axis=1))
-    nb = len(rows)
-    n_t = len(t_real)
-    course_names = tuple(pb.course_names[c] for c in cids) + tuple(
-        f"(blocked {pb.room_names[rids[i]]})" for i in rows)
-    teacher_names = tuple(pb.teacher_names[t] for t in t_real) + tuple(
-        f"(blocker {pb.room_names[rids[i]]})" for i in rows)
-    cu = pb.course_unavailable[cids]
-    if unavailable is not None:
-        cu = cu | np.asarray(unavailable, bool)
-    suit = np.zeros((len(cids) + nb, len(rids)), bool)
-    suit[:len(cids)] = pb.suitable[np.ix_(cids, rids)]
-    suit[len(cids) + np.arange(nb), rows] = True
-    # curricula: members among the kept courses
-    pos = np.full(pb.n_courses, -1, np.int64)
-    pos[cids] = np.arange(len(cids))
-    q_keep, members, ptr = [], [], [0]
-    for q in range(pb.n_curricula):
-        m = pos[pb.curriculum_courses[pb.curriculum_ptr[q]:pb.curriculum_ptr[q + 1]]]
-        m = m[m >= 0]
-        if len(m):
-            q_keep.append(q)
-            members.extend(m.tolist())
-            ptr.append(len(members))
-    q_keep = np.asarray(q_keep, np.int64)
-
-    def cat(real, extra):
-        return np.concatenate([np.asarray(real), np.asarray(extra, dtype=np.asarray(real).dtype)])
-
-    zb = np.zeros(nb, np.int32)
-    sub = pb.replace(
-        name=name or f"{pb.name}/part",
-        course_names=course_names,
-        teacher_names=teacher_names,
-        room_names=tuple(pb.room_names[r] for r in rids),
-        curriculum_names=tuple(pb.curriculum_names[q] for q in q_keep),
-        course_teacher=cat(t_pos.astype(np.int32), n_t + np.arange(nb, dtype=np.int32)),
-        course_lectures=cat(pb.course_lectures[cids], blocked[rows].sum(axis=1).astype(np.int32)),
-        course_min_days=cat(pb.course_min_days[cids], zb),
-        course_students=cat(pb.course_students[cids], zb),
-        course_length=cat(pb.course_length[cids], zb + 1),
-        course_department=cat(pb.course_department[cids], zb - 1),
-        course_category=cat(pb.course_category[cids], zb.astype(np.int8)),
-        course_unavailable=np.concatenate([cu, np.zeros((nb, P), bool)]),
-        room_capacity=pb.room_capacity[rids],
-        room_building=pb.room_building[rids],
-        room_type=pb.room_type[rids],
-        suitable=suit,
-        curriculum_ptr=np.asarray(ptr, np.int32),
-        curriculum_courses=np.asarray(members, np.int32),
-        curriculum_max_per_day=pb.curriculum_max_per_day[q_keep],
-        teacher_unavailable=np.concatenate([pb.teacher_unavailable[t_real], np.zeros((nb, P), bool)]),
-        teacher_undesired=np.concatenate([pb.teacher_undesired[t_real], np.zeros((nb, P), bool)]),
-        teacher_max_per_day=cat(pb.teacher_max_per_day[t_real], zb),
-        **pb.student_fields(cids, course_names[len(cids):]),  # enrolments among the kept courses
-    )
-    ptr_l = pb.course_lecture_ptr
-    lecture_ids = (np.concatenate([np.arange(ptr_l[c], ptr_l[c + 1]) for c in cids]).astype(np.int64)
-                   if len(cids) else np.zeros(0, np.int64))
-    b_period = np.concatenate([np.flatnonzero(blocked[i]) for i in rows]).astype(np.int32) if nb else \
-        np.zeros(0, np.int32)
-    b_room = np.repeat(rows, blocked[rows].sum(axis=1)).astype(np.int32) if nb else np.zeros(0, np.int32)
-    return SubProblem(sub, cids, rids, lecture_ids, b_period, b_room)
-
-
-def violating_lectures(problem: Problem, timetable: Timetable) -> np.ndarray:
-    """bool over lectures: unplaced, or taking part in a hard violation (clash with a conflicting
-    course or with another lecture of the course, shared room, unavailable period or past the day's
-    end, unsuitable room). Vectorised; used to choose which pinned lectures to free."""
-    pb, tt = problem, timetable
-    P, ppd = pb.n_periods, pb.periods_per_day
-    placed = (tt.period >= 0) & (tt.room >= 0)
-    bad = ~placed
-    lec = np.flatnonzero(placed)
-    c = pb.lecture_course[lec]
-    p = tt.period[lec]
-    r = tt.room[lec]
-    length = pb.course_length[c]
-    occ = np.zeros((pb.n_courses, P), np.float32)
-    room_occ = np.zeros((pb.n_rooms, P), np.int32)
-    cover = []  # (lecture position, period) pairs covered inside the day
-    for k in range(int(length.max(initial=1))):
-        q = p + k
-        inside = (k < length) & (q // ppd == p // ppd)
-        spill = (k < length) & ~inside
-        bad[lec[spill]] = True
-        idx = np.flatnonzero(inside)
-        np.add.at(occ, (c[idx], q[idx]), 1.0)
-        np.add.at(room_occ, (r[idx], q[idx]), 1)
-        cover.append((idx, q[idx]))
-    clash = pb.conflict.astype(np.float32) @ occ  # conflicting courses teaching in each period
-    for idx, q in cover:
-        ci, ri = c[idx], r[idx]
-        hit = (clash[ci, q] > 0) | (occ[ci, q] > 1) | (room_occ[ri, q] > 1) | pb.unavailable[ci, q]
-        bad[lec[idx[hit]]] = True
-    bad[lec[~pb.suitable[c, r]]] = True
-    return bad
-
-
-# ============================================================================ groups and rooms
-
-
-def department_groups(problem: Problem, course_ids) -> list[np.ndarray]:
-    """Split courses by department; departments sharing a teacher or curriculum among them merge.
-
-    Courses without a department (``-1``, every ITC2007 course) count as one more department.
-    Groups are returned largest (in lecture-periods) first, each as sorted course ids.
-    """
-    cids = np.unique(np.asarray(course_ids, np.int64))
-    if len(cids) == 0:
-        return []
-    pb = problem
-    dept = pb.course_department[cids].astype(np.int64)
-    keys, dept_idx = np.unique(dept, return_inverse=True)
-    parent = list(range(len(keys)))
-
-    def find(a):
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    def union_all(idx):
-        roots = {find(int(i)) for i in idx}
-        if len(roots) > 1:
-            first, *rest = roots
-            for r in rest:
-                parent[r] = first
-
-    member = np.full(pb.n_courses, -1, np.int64)
-    member[cids] = dept_idx
-    for t in np.unique(pb.course_teacher[cids]):
-        union_all(np.unique(dept_idx[pb.course_teacher[cids] == t]))
-    for q in range(pb.n_curricula):
-        m = member[pb.curriculum_courses[pb.curriculum_ptr[q]:pb.curriculum_ptr[q + 1]]]
-        m = np.unique(m[m >= 0])
-        if len(m) > 1:
-            union_all(m)
-    root = np.array([find(int(i)) for i in dept_idx])
-    work = (pb.course_lectures * pb.course_length)[cids]
-    groups = [cids[root == r] for r in np.unique(root)]
-    groups.sort(key=lambda g: (-int(work[np.searchsorted(cids, g)].sum()), int(g[0])))
-    return groups
-
-
-def room_classes(problem: Problem, band: float = 1.5) -> list[np.ndarray]:
-    """Rooms grouped by suitability (identical columns of ``suitable``), then by capacity band.
-
-    Within one suitability a band starts at its smallest room and holds the rooms up to ``band``
-    times that capacity. Each class is returned as room ids sorted by capacity, largest first.
-    """
-    pb = problem
-    cols = np.ascontiguousarray(pb.suitable.T)
-    _, sig = np.unique(cols.view(np.dtype((np.void, cols.shape[1]))).ravel() if cols.shape[1] else
-                       np.zeros(pb.n_rooms, np.int64), return_inverse=True)
-    classes: list[np.ndarray] = []
-    for s in np.unique(sig):
-        rooms = np.flatnonzero(sig == s)
-        rooms = rooms[np.argsort(pb.room_capacity[rooms], kind="stable")]
-        start = 0
-        while start < len(rooms):
-            lo = max(1, int(pb.room_capacity[rooms[start]]))
-            end = start + 1
-            while end < len(rooms) and pb.room_capacity[rooms[end]] <= band * lo:
-                end += 1
-            classes.append(rooms[start:end][::-1].copy())
-            start = end
-    return classes
-
-
-def room_shares(problem: Problem, groups: list[np.ndarray], *, later=None, reserved: np.ndarray | None = None,
-                owned: list[np.ndarray] | None = None, target: float = 0.9) -> list[np.ndarray]:
-    """Give every group its own (room, period) slots, fairly and without overlap.
-
-    Each course is assigned a room class (:func:`room_classes`): the smallest class that seats its
-    students and still has room (at most ``target`` of its slots taken), largest courses first.
-    The slots of a class then go to the groups in proportion to the lecture-periods they need
-    there, slack included; the courses scheduled ``later`` count as one more group whose share is
-    left free, in whole runs, so that they find room (and labs find consecutive periods) later.
-    Slots are dealt out as consecutive runs of an ordering that spreads a run over the days (all
-    days at the first period, then the next period …) for classes of one-period lectures, and
-    keeps runs consecutive within a day for multi-period ones (labs).
-
-    Parameters
-    ----------
-    problem : Problem
-    groups : list of int arrays
-        Course ids of each group.
-    later : int array, optional
-        Courses placed after these groups (electives): their share of every class stays free.
-    reserved : bool array [R, P], optional
-        Slots no group may use (e.g. pinned lectures outside the groups).
-    owned : list of bool arrays [R, P], optional
-        Slots that belong to a group whatever the shares say (its own pinned lectures).
-    target : float
-        Share of a class's slots that course assignment fills before it tries a larger class.
-
-    Returns
-    -------
-    list of bool arrays [R, P]
-        The slots of each group; no slot belongs to two groups.
-    """
-    pb = problem
-    R, P, ppd = pb.n_rooms, pb.n_periods, pb.periods_per_day
-    classes = room_classes(pb)
-    taken = np.zeros((R, P), bool) if reserved is None else np.asarray(reserved, bool).copy()
-    if owned is not None:
-        for o in owned:
-            taken |= o
-    cls_cap = np.array([pb.room_capacity[c].max() for c in classes])
-    cls_slots = np.array([(~taken[c]).sum() for c in classes], np.float64)
-    cls_load = np.zeros(len(classes))
-    cls_len = np.ones(len(classes), np.int64)
-    n_g = len(groups)
-    demand = np.zeros((n_g + 1, len(classes)))  # the last row: the courses scheduled later
-    course_group = np.full(pb.n_courses, -1, np.int64)
-    if later is not None:
-        course_group[np.asarray(later, np.int64)] = n_g
-    for g, cs in enumerate(groups):
-        course_group[cs] = g
-    todo = np.flatnonzero(course_group >= 0)
-    todo = todo[np.argsort(-pb.course_students[todo], kind="stable")]
-    cls_rep = np.array([c[0] for c in classes])
-    for c in todo:
-        usable = np.flatnonzero(pb.suitable[c, cls_rep])
-        if len(usable) == 0:
-            continue
-        need = int(pb.course_lectures[c] * pb.course_length[c])
-        fit = usable[cls_cap[usable] >= pb.course_students[c]]
-        fit = fit[np.argsort(cls_cap[fit], kind="stable")]
-        small = usable[cls_cap[usable] < pb.course_students[c]]
-        small = small[np.argsort(-cls_cap[small], kind="stable")]
-        order = np.concatenate([fit, small])
-        room_left = [k for k in order if cls_load[k] + need <= target * cls_slots[k]]
-        k = room_left[0] if room_left else order[0]
-        cls_load[k] += need
-        cls_len[k] = max(cls_len[k], int(pb.course_length[c]))
-        demand[course_group[c], k] += need
-    shares = [np.zeros((R, P), bool) if owned is None else np.asarray(owned[g], bool).copy()
-              for g in range(n_g)] + [np.zeros((R, P), bool)]
-    for k, rooms in enumerate(classes):
-        total = demand[:, k].sum()
-        if total <= 0:
-            continue
-        if cls_len[k] > 1:
-            periods = np.arange(P)                                   # consecutive within a day
-        else:
-            periods = np.arange(P).reshape(pb.days, ppd).T.ravel()   # same period of every day first
-        slots = [(int(r), int(p)) for r in rooms for p in periods if not taken[r, p]]
-        S = len(slots)
-        want = demand[:, k]
-        exact = want + (S - total) * want / total if S >= total else S * want / total
-        n = np.floor(exact).astype(np.int64)
-        # largest remainders get the slots rounding left over (Hamilton's method)
-        left = S - int(n.sum())
-        if left > 0:
-            n[np.argsort(-(exact - n), kind="stable")[:left]] += 1
-        pos = 0
-        # the order alternates from class to class, so no group always gets the early periods
-        takers = np.flatnonzero(want > 0)
-        for g in (takers if k % 2 == 0 else takers[::-1]):
-            for r, p in slots[pos:pos + n[g]]:
-                shares[g][r, p] = True
-            pos += n[g]
-    return shares[:n_g]
-
-
-# ============================================================================ one group (a Dask task)
-
-
-class _Until:
-    """A stop flag set by a wall-clock time (``time.perf_counter``) or by an outer flag."""
-
-    def __init__(self, end: float, outer=None):
-        self.end = end
-        self.outer = outer
-        self.flag = False
-
-    def is_set(self) -> bool:
-        return self.flag or time.perf_counter() >= self.end or (self.outer is not None and self.outer.is_set())
-
-
-@dataclass
-class GroupTask:
-    """Everything one stage-1 group needs; plain data, so it pickles to a Dask worker."""
-
-    index: int
-    sub: SubProblem
-    weights: np.ndarray
-    time_limit: float
-    seed: int
-    anneal: bool = True
-    cpsat: bool = True
-    hard_weight: float = 20.0
-    pinned: np.ndarray | None = None      # sub lectures kept as given (blockers are added)
-    start: Timetable | None = None        # sub timetable of the pinned lectures
-    name: str = ""
-
-
-@dataclass
-class GroupResult:
-    """The outcome of one group: its sub timetable and where the time went."""
-
-    index: int
-    period: np.ndarray
-    room: np.ndarray
-    hard_violations: int
-    soft_cost: float
-    seconds: float
-    construct_hard: int
-    construct_seconds: float
-    cpsat_status: str = "not run"
-    cpsat_seconds: float = 0.0
-    anneal_seconds: float = 0.0
-    lectures: int = 0
-    rooms: int = 0
-    blockers: int = 0
-    name: str = ""
-
-
-def solve_group(task: GroupTask, stop=None, progress=None) -> GroupResult:
-    """Solve one stage-1 group: greedy start, CP-SAT feasibility if needed, short annealing.
-
-    A pure top-level function (Dask maps it over the groups). Never raises on an infeasible
-    group: the best timetable found is returned with its hard violations, and stage 3 repairs it.
-    """
-    from .local_search import construct
-
-    t0 = time.perf_counter()
-    until = _Until(t0 + task.time_limit, stop)
-    sub = task.sub
-    pb = sub.problem
-    pinned = sub.blocker_mask
-    start = sub.restrict(None) if task.start is None else task.start.copy()
-    if task.pinned is not None:
-        pinned |= task.pinned
-    any_pin = bool(pinned.any())
-    rng = rng_from(task.seed)
-    tt = construct(pb, weights=task.weights, seed=rng, pinned=pinned if any_pin else None,
-                   initial=start if any_pin else None)
-    rep = evaluate(pb, tt, task.weights)
-    out = GroupResult(task.index, tt.period, tt.room, rep.hard_violations, rep.soft_cost, 0.0,
-                      rep.hard_violations, time.perf_counter() - t0, lectures=sub.n_real_lectures,
-                      rooms=len(sub.room_ids), blockers=pb.n_lectures - sub.n_real_lectures, name=task.name)
-    if rep.hard_violations and task.cpsat and not until.is_set():
-        from .cpsat import solve_cpsat  # OR-tools loads only when a group needs it
-
-        tc = time.perf_counter()
-        # at least 0.3 s: a department's model builds in ~0.1 s and a feasible one is solved in
-        # 0.1-0.2 s (measured on large); the group's own deadline moves by what it needs
-        budget = max(0.3, 0.5 * (until.end - tc))
-        until.end = max(until.end, tc + budget + 0.05)
-        try:
-            res = solve_cpsat(pb, weights=task.weights, time_limit=budget, seed=int(rng.integers(2**31)),
-                              initial=tt, pinned=pinned if any_pin else None, workers=1,
-                              objective="feasibility", stop=_Until(tc + budget, until))
-            out.cpsat_status = str(res.stats.get("status", "no solution"))
-            if res.hard_violations < rep.hard_violations:
-                tt, rep = res.timetable, res.report
-        except InfeasibleError:
-            out.cpsat_status = "INFEASIBLE"
-        out.cpsat_seconds = time.perf_counter() - tc
-    if task.anneal and not until.is_set():
-        ta = time.perf_counter()
-        res = _anneal(pb, weights=task.weights, time_limit=max(0.01, until.end - ta), seed=rng, initial=tt,
-                      pinned=pinned, stop=until, progress=progress, hard_weight=task.hard_weight, use_cpsat=False)
-        tt, rep = res.timetable, res.report
-        out.anneal_seconds = time.perf_counter() - ta
-    out.period, out.room = tt.period, tt.room
-    out.hard_violations, out.soft_cost = rep.hard_violations, rep.soft_cost
-    out.seconds = time.perf_counter() - t0
-    return out
-
-
-def _anneal(problem: Problem, *, weights, time_limit: float, seed, initial: Timetable | None, pinned,
-            stop=None, progress=None, use_cpsat: bool = True, **options) -> SolveResult:
-    """``solve_local``'s phases, keeping the time limit also when the start is infeasible.
-
-    ``solve_local`` (commits a495cfe, 86e5ff6) runs: greedy start → hard-only repair (≤ 10% of
-    the budget) → CP-SAT feasibility if still infeasible → annealing. After a repair phase it sizes
-    its first annealing chunk from the repair's iterations over ~0 s of annealing time, so that
-    chunk is 2 million moves (5–15 s) whatever the time limit or the stop flag (comp05 at
-    ``time_limit=2`` took 18 s). A feasible start skips the repair, so the same phases run here
-    one by one: the repair as an iterations-mode call (chunks of 20k moves) that a stop flag ends
-    once feasible or at 10% of the budget, CP-SAT as in ``solve_local``, then the annealing from
-    the repaired start (in iterations mode, sized by the measured speed, if it is still
-    infeasible). Remove once ``solve_local`` measures its speed from annealing moves only.
-    """
-    from .local_search import construct, solve_local
-
-    t_start = time.perf_counter()
-    end = t_start + time_limit
-    keep = None if pinned is None or not np.asarray(pinned).any() else np.asarray(pinned, bool)
-    start = initial
-    if start is None or start.n_unplaced:
-        start = construct(problem, weights=weights, seed=seed, pinned=keep, initial=initial)
-    hard = evaluate(problem, start, weights).hard_violations
-    if hard == 0:
-        return solve_local(problem, weights=weights, time_limit=max(0.01, end - time.perf_counter()), seed=seed,
-                           initial=start, pinned=keep, stop=stop, progress=progress, use_cpsat=False, **options)
-    flag = _Until(t_start + 0.1 * time_limit, stop)
-
-    def watch(ev: ProgressEvent) -> None:
-        if progress is not None:
-            progress(ev)
-        if ev.hard_violations == 0:
-            flag.flag = True
-
-    res = solve_local(problem, weights=weights, time_limit=max(0.01, end - time.perf_counter()), seed=seed,
-                      initial=start, pinned=keep, stop=flag, progress=watch, iterations=2**62, use_cpsat=False,
-                      **options)
-    start, hard = res.timetable, res.hard_violations
-    if hard and use_cpsat and not _Until(end, stop).is_set():
-        from .cpsat import solve_cpsat
-
-        budget = min(0.25 * (end - time.perf_counter()), 60.0)
-        if budget >= 0.5:
-            try:
-                cp = solve_cpsat(problem, weights=weights, time_limit=budget, seed=int(rng_from(seed).integers(2**31)),
-                                 initial=start, pinned=keep, stop=stop, workers=1, objective="feasibility")
-                if cp.hard_violations < hard:
-                    start, hard = cp.timetable, cp.hard_violations
-            except InfeasibleError:
-                pass  # the annealing below still returns the timetable with the fewest violations
-    now = time.perf_counter()
-    if now >= end or (stop is not None and stop.is_set()):
-        if start is not res.timetable:  # CP-SAT improved on the repair
-            res = SolveResult(timetable=start, report=evaluate(problem, start, weights), strategy="local",
-                              seed=res.seed, elapsed=now - t_start, trace=res.trace, stats=res.stats,
-                              stopped=stop is not None and stop.is_set())
-        return res
-    if hard:
-        # still infeasible: a time-mode call would repair again and hit the long chunk, so anneal
-        # in iterations mode with as many moves as the measured speed fits in the time left
-        rate = res.stats.get("iterations_per_s", 0.0)
-        return solve_local(problem, weights=weights, time_limit=max(0.01, end - now), seed=seed, initial=start,
-                           pinned=keep, stop=_Until(end, stop), progress=progress, use_cpsat=False,
-                           iterations=max(1000, int(rate * (end - now))), **options)
-    return solve_local(problem, weights=weights, time_limit=max(0.01, end - now), seed=seed, initial=start,
-                       pinned=keep, stop=stop, progress=progress, use_cpsat=False, **options)
-
-
-# ============================================================================ progress
 
 
 class _Reporter:
@@ -755,9 +166,10 @@ def solve_hierarchical(problem: Problem, *, weights=None, time_limit: float = 60
     client : dask.distributed.Client, optional
         Run the stage-1 groups on this client's workers.
     parallel : bool
-        Without a ``client``: start a private ``LocalCluster`` (``hardware.recommended_workers()``
-        single-threaded workers) for stage 1 and close it in the background while stages 2-3
-        run (a close still under way at the time limit completes after the return). Otherwise
+        Without a ``client``: run stage 1 on the cluster of ``TT_DASK_SCHEDULER`` when it is set,
+        else on a private ``LocalCluster`` (``hardware.recommended_workers()`` single-threaded
+        workers) closed in the background while stages 2-3 run (a close still under way at the
+        time limit completes after the return); see :func:`tt_core.cluster.client_for`. Otherwise
         stage 1 runs in this process, group after group. Groups not back from the workers by
         the stage-1 budget plus 10% of the time limit get their greedy start in this process.
     shares : (float, float)
@@ -889,7 +301,7 @@ def _stage1(pipe: _Pipeline, *, client, parallel: bool, share: float, cpsat: boo
                         "cpsat_seconds": r.cpsat_seconds, "anneal_seconds": r.anneal_seconds}
                        for r in results]
     pipe.record(STAGE_1, t_start, {
-        "groups": len(groups), "mode": extra.get("mode"),
+        "groups": len(groups), "mode": extra.get("mode"), "cluster": extra.get("cluster"),
         "groups_infeasible": int(sum(r.hard_violations > 0 for r in results)),
         "cpsat_runs": int(sum(r.cpsat_status != "not run" for r in results)),
         "group_seconds": float(sum(r.seconds for r in results)),
@@ -959,7 +371,6 @@ def _outside_conflicts(pb: Problem, tt: Timetable, outside: np.ndarray, cs: np.n
 def _open_frame(pipe: _Pipeline, rest: np.ndarray) -> Timetable:
     """Greedy places of the ``rest`` lectures (the open electives) among themselves, whole-problem
     ids; lectures the caller fixed keep their places. Empty when there is nothing to frame."""
-    from .local_search import construct
 
     pb = pipe.problem
     frame = Timetable.empty(pb)
@@ -983,7 +394,6 @@ def _stage1_whole(pipe: _Pipeline, *, t_start: float) -> None:
     CP-SAT feasibility step when the greedy start breaks a hard constraint), so nothing is run
     twice and the pipeline does the work of ``strategy="local"``.
     """
-    from .local_search import construct
 
     pb = pipe.problem
     keep = pipe.fixed
@@ -1028,21 +438,19 @@ def _run_groups(pipe: _Pipeline, tasks: list[GroupTask], *, client, parallel: bo
             rep.emit(STAGE_1, None, total - done + sum(r.hard_violations for r in results if r is not None),
                      f"{i + 1}/{len(tasks)} groups solved")
         return results
-    from distributed import Client, LocalCluster
+    from ...cluster import client_for, scheduler_address
 
-    from .. import hardware
-
-    own_cluster = own_client = None
+    handle = None
     tc = time.perf_counter()
     try:
         if client is None:
-            rep.emit(STAGE_1, None, None, "starting a local Dask cluster")
-            # no dashboard; the scheduler's small HTTP server (health routes) on a free port, not
-            # on 8787, which another cluster may hold (that clash is a warning, an error in tests)
-            own_cluster = LocalCluster(n_workers=hardware.recommended_workers(), threads_per_worker=1,
-                                       dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
-                                       processes=True)
-            own_client = client = Client(own_cluster)
+            rep.emit(STAGE_1, None, None, f"connecting to {scheduler_address()}" if scheduler_address()
+                     else "starting a local Dask cluster")
+        given = client is not None
+        handle = client_for(client)  # the given client, TT_DASK_SCHEDULER, or a private LocalCluster
+        client = handle.client
+        extra["cluster"] = ("given client" if given else "private LocalCluster" if handle.private
+                            else f"TT_DASK_SCHEDULER={scheduler_address()}")
         extra["cluster_seconds"] = time.perf_counter() - tc
         extra["mode"] = "dask"
         n_slots = max(1, sum(client.nthreads().values()))
@@ -1084,14 +492,11 @@ def _run_groups(pipe: _Pipeline, tasks: list[GroupTask], *, client, parallel: bo
                 time.sleep(0.1)
         return results  # after a stop, groups not back yet are None (their lectures stay unplaced)
     finally:
-        if own_client is not None or own_cluster is not None:
+        if handle is not None and handle.owns_client:
             def close() -> None:
                 tc = time.perf_counter()
                 try:
-                    if own_client is not None:
-                        own_client.close()
-                    if own_cluster is not None:
-                        own_cluster.close()
+                    handle.close()
                 finally:
                     extra["cluster_close_seconds"] = time.perf_counter() - tc
 
@@ -1159,7 +564,7 @@ def _insert(pipe: _Pipeline, new: np.ndarray, label: str, budget: float, perturb
         user_pins = pipe.pinned[sub.lecture_ids]
     fwd = pipe.reporter.forward(STAGE_2, whole=sub is None, prefix=f"{label}: ")
     t_pinned = max(0.05, 0.6 * budget) if budget > 0 else 0.01
-    res = _anneal(spb, weights=pipe.weights, time_limit=t_pinned, seed=pipe.rng, initial=start, pinned=keep,
+    res = anneal_part(spb, weights=pipe.weights, time_limit=t_pinned, seed=pipe.rng, initial=start, pinned=keep,
                   stop=d.stop, progress=fwd, hard_weight=pipe.hard_weight, use_cpsat=False)
     out = {"step": label, "lectures": int(new.sum()), "hinted": int(hinted.sum()), "pinned_hard": res.hard_violations,
            "pinned_seconds": time.perf_counter() - t0, "freeing_seconds": 0.0, "moved_earlier": 0}
@@ -1175,7 +580,7 @@ def _insert(pipe: _Pipeline, new: np.ndarray, label: str, budget: float, perturb
         near[hot_courses] = True
         near |= spb.conflict[hot_courses].any(axis=0)
         keep2 = keep & ~near[spb.lecture_course] | user_pins
-        res2 = _anneal(spb, weights=pipe.weights, time_limit=max(0.05, budget - (th - t0)), seed=pipe.rng,
+        res2 = anneal_part(spb, weights=pipe.weights, time_limit=max(0.05, budget - (th - t0)), seed=pipe.rng,
                        initial=res.timetable, pinned=keep2, stop=d.stop, progress=fwd,
                        hard_weight=pipe.hard_weight, perturbation_weight=perturbation_weight, use_cpsat=False)
         out["freed_earlier"] = int((keep & ~keep2).sum())
@@ -1205,7 +610,6 @@ DECOMPOSED_T0 = 0.7
 
 
 def _stage3(pipe: _Pipeline, *, t0: float | None) -> None:
-    from .local_search import construct
 
     pb, d = pipe.problem, pipe.deadline
     t_start = d.elapsed()
@@ -1220,7 +624,7 @@ def _stage3(pipe: _Pipeline, *, t0: float | None) -> None:
     if d.done():
         pipe.record(STAGE_3, t_start, {"iterations": 0, "skipped": "no time left"})
         return
-    res = _anneal(pb, weights=pipe.weights, time_limit=max(0.01, d.remaining()), seed=pipe.rng,
+    res = anneal_part(pb, weights=pipe.weights, time_limit=max(0.01, d.remaining()), seed=pipe.rng,
                   initial=pipe.timetable, pinned=pipe.pinned, stop=d.stop,
                   progress=pipe.reporter.forward(STAGE_3, whole=True), hard_weight=pipe.hard_weight,
                   **({} if t0 is None else {"t0": t0}))
