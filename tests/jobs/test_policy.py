@@ -41,6 +41,15 @@ def test_a_stopped_attempt_is_abandoned_after_the_grace():
     assert not limits.abandon(now=100.0, stopped_at=None)
     assert not limits.abandon(now=109.0, stopped_at=100.0)
     assert limits.abandon(now=110.5, stopped_at=100.0)
+    assert limits.stop_reason(now=139.0, submitted=0.0, solving=100.0, time_limit=30.0) is None
+    assert limits.stop_reason(now=141.0, submitted=0.0, solving=100.0, time_limit=30.0) == (
+        "still solving 41 s after it began, over its time limit of 30 s; stopping it")
+    assert limits.abandoned(now=105.0, cancelled_at=None, overrun_at=100.0, time_limit=30.0) is None
+    assert limits.abandoned(now=111.0, cancelled_at=None, overrun_at=100.0, time_limit=30.0) == (
+        "failed", "exceeded its time limit of 30 s and did not stop within 10 s; its worker task was abandoned")
+    assert limits.abandoned(now=111.0, cancelled_at=100.0, overrun_at=None, time_limit=30.0) == (
+        "cancelled", "did not stop after being cancelled within 10 s; its worker task was abandoned")
+    assert limits.abandoned(now=500.0, cancelled_at=None, overrun_at=None, time_limit=30.0) is None
 
 
 def test_the_runner_refuses_longer_jobs_than_its_maximum():

@@ -97,3 +97,20 @@ class TimeLimits:
     def abandon(self, *, now: float, stopped_at: float | None) -> bool:
         """True when an attempt asked to stop at ``stopped_at`` has had its grace and is still running."""
         return stopped_at is not None and now - stopped_at > self.overrun_grace
+
+    def stop_reason(self, *, now: float, submitted: float, solving: float | None, time_limit: float) -> str | None:
+        """What to say when a running attempt must be stopped now for its time limit, else None."""
+        over, what = self.overrun(now=now, submitted=submitted, solving=solving, time_limit=time_limit)
+        return f"{what}; stopping it" if over > 0 else None
+
+    def abandoned(self, *, now: float, cancelled_at: float | None, overrun_at: float | None,
+                  time_limit: float) -> tuple[str, str] | None:
+        """``(final status, message)`` of an attempt stopped (for overrunning at ``overrun_at``, or
+        cancelled at ``cancelled_at``) that is still running after the grace; None while it may stop."""
+        if not self.abandon(now=now, stopped_at=overrun_at or cancelled_at):
+            return None
+        if overrun_at is None:
+            status, why = "cancelled", "did not stop after being cancelled"
+        else:
+            status, why = "failed", f"exceeded its time limit of {time_limit:g} s and did not stop"
+        return status, f"{why} within {self.overrun_grace:g} s; its worker task was abandoned"

@@ -478,18 +478,18 @@ class JobRunner:
             for a in list(self.scheduler.running.values()):
                 if a.future.done():
                     continue
-                over, what = self.limits.overrun(now=now, submitted=a.submitted, solving=a.solving,
-                                                 time_limit=a.time_limit)
-                if a.overrun_at is None and a.cancel_requested is None and over > 0:
-                    a.overrun_at = now
-                    self._dispatch.set_stop(a)
-                    self._records.note(a.job_id, f"{what}; stopping it", kind="limit")
-                if self.limits.abandon(now=now, stopped_at=a.overrun_at or a.cancel_requested):
+                if a.overrun_at is None and a.cancel_requested is None:
+                    why = self.limits.stop_reason(now=now, submitted=a.submitted, solving=a.solving,
+                                                  time_limit=a.time_limit)
+                    if why is not None:
+                        a.overrun_at = now
+                        self._dispatch.set_stop(a)
+                        self._records.note(a.job_id, why, kind="limit")
+                ended = self.limits.abandoned(now=now, cancelled_at=a.cancel_requested, overrun_at=a.overrun_at,
+                                              time_limit=a.time_limit)
+                if ended is not None:
                     self._dispatch.abandon(a)
-                    why = ("did not stop after being cancelled" if a.overrun_at is None
-                           else f"exceeded its time limit of {a.time_limit:g} s and did not stop")
-                    self._finish(a.job_id, "cancelled" if a.overrun_at is None else "failed",
-                                 f"{why} within {self.limits.overrun_grace:g} s; its worker task was abandoned")
+                    self._finish(a.job_id, *ended)
 
     def _start_queued(self) -> None:
         """Start queued jobs while the scheduler has free slots."""
