@@ -10,7 +10,7 @@ import numpy as np
 from ...cost import evaluate, resolve_weights
 from ...errors import TimetableError
 from ...model import Problem, Timetable
-from ..base import Deadline, SolveResult, rng_from
+from ..base import Deadline, SolveResult, check_pinned, rng_from
 from .context import Context
 from .islands import _backend_name, _solve_islands, _totals
 from .population import evolve
@@ -54,14 +54,8 @@ def solve_ga(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: 
         raise TimetableError(f"islands must be at least 1, got {islands}")
     w = resolve_weights(weights)
     L = problem.n_lectures
-    if pinned is not None:
-        pinned = np.asarray(pinned, bool)
-        if pinned.shape != (L,):
-            raise TimetableError(f"pinned must have one flag per lecture ({L}), got shape {pinned.shape}")
-        if pinned.any() and initial is None:
-            raise TimetableError("pinned lectures need an initial timetable that says where they are pinned")
-    if initial is not None:
-        initial.check_shape(problem)
+    flags = check_pinned(problem, pinned, initial)
+    pinned = None if pinned is None else flags
     rng = rng_from(seed)
     start = time.perf_counter()
     if islands == 1 and client is None and workers is None:
