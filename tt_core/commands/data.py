@@ -104,7 +104,7 @@ def _existing_db(args, read_only: bool = False):
 
 
 def university_meta(university) -> dict:
-    """The descriptive data of a :class:`~tt_core.synth.SynthUniversity` in ``Store.import_problem`` form."""
+    """The descriptive data of a :class:`~tt_core.synth.SynthUniversity` in the form ``store.scenarios.import_problem`` takes."""
     u = university
     return {
         "building_names": list(u.building_names),
