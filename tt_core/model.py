@@ -499,17 +499,17 @@ def _grid_periods(days, periods_per_day, errors: list[str]) -> int | None:
     if d < 1 or s < 1:
         errors.append(f"the time grid needs at least one day and one period (got {d} x {s})")
         return None
-    bad = [why for v, field in ((d, "days"), (s, "periods_per_day"), (d * s, "periods"))
-           if (why := limits.bound(field).check(v))]
+    bad = [why for v, key in ((d, "days"), (s, "periods_per_day"), (d * s, "periods"))
+           if (why := limits.bound(key).check(v))]
     errors.extend(f"the time grid: {why}" for why in bad)
     return None if bad else d * s
 
 
 def _check_sizes(n_courses: int, n_rooms: int, n_curricula: int, errors: list[str]) -> None:
-    for n, field in ((n_courses, "courses"), (n_rooms, "rooms"), (n_curricula, "curricula")):
-        why = limits.bound(field).check(n)
+    for n, kind in ((n_courses, "courses"), (n_rooms, "rooms"), (n_curricula, "curricula")):
+        why = limits.bound(kind).check(n)
         if why:
-            errors.append(f"{n} {field}: {why}")
+            errors.append(f"{n} {kind}: {why}")
 
 
 def _bounded_values(item: str, names: Sequence[str], values, field: str, errors: list[str],

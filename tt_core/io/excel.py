@@ -24,9 +24,9 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from .atomic import save_atomic
 from ..errors import TimetableError
 from ..model import Problem, Timetable
+from .atomic import save_atomic
 from .ical import grid_times
 
 __all__ = ["write_timetable_workbook", "text_cell", "sheet_title", "save_workbook", "VIEWS"]

@@ -31,9 +31,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .atomic import write_atomic
 from ..errors import TimetableError
 from ..model import Problem, Timetable
+from .atomic import write_atomic
 
 __all__ = ["export_ical", "grid_times", "GridTimes", "DEFAULT_DAY_START", "DEFAULT_PERIOD_MINUTES", "VIEWS",
            "DEFAULT_VIEWS"]

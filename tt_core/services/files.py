@@ -15,7 +15,7 @@ from pathlib import Path
 from ..io.excel import write_timetable_workbook
 from ..io.itc2007 import format_ctt
 from ..io.itc2007 import parse_ctt
-from ..io.tables import read_tables
+from ..io.tables import extract_csv_zip, read_tables
 from ..io.tables import write_tables
 from ..substitution import ical_with_substitutions
 from ..substitution import week_of
@@ -51,30 +51,10 @@ def file_stem(name: str) -> str:
 
 
 def _unzip_tables(data: bytes, into: Path, filename: str) -> Path:
-    """Extract a zip of CSV tables safely; returns the folder holding them (the zip's root or its
-    only folder). Refuses absolute paths, ``..`` and anything but ``.csv`` files."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise TimetableError(f"{filename} is not a zip file; zip the folder of CSV tables") from None
-    with zf:
-        names = [n for n in zf.namelist() if not n.endswith("/")]
-        csvs = [n for n in names if n.lower().endswith(".csv") and not os.path.basename(n).startswith(".")
-                and "__MACOSX" not in n]
-        if not csvs:
-            raise TimetableError(f"{filename} holds no .csv tables (expected courses.csv, rooms.csv, teachers.csv …)")
-        folders = {os.path.dirname(n) for n in csvs}
-        if len(folders) != 1:
-            raise TimetableError(f"{filename} has CSV files in several folders ({', '.join(sorted(folders))}); "
-                                 "put the tables of one scenario in one folder")
-        for n in csvs:
-            parts = Path(n).parts
-            if Path(n).is_absolute() or ".." in parts:
-                raise TimetableError(f"{filename}: refusing the unsafe path {n!r} inside the zip")
-            target = into / "tables" / os.path.basename(n)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(zf.read(n))
-    return into / "tables"
+    """Extract a zip of CSV tables safely; returns the folder holding them. Refuses unsafe paths,
+    several folders, damaged members and a zip that unpacks beyond :data:`tt_core.limits.MAX_INPUT_BYTES`
+    (:func:`tt_core.io.tables.extract_csv_zip`)."""
+    return extract_csv_zip(data, into, filename)
 
 class FileService(Service):
     """Uploads and downloads (``studio.files``)."""
