@@ -133,7 +133,8 @@ def read_uploaded_tables(files: Mapping[str, bytes]) -> TableBundle:
     ValidationError, ProblemFormatError
         As :func:`read_tables`; messages name the uploaded files.
     """
-    names = {os.path.basename(n): data for n, data in files.items()}
+    # browsers send a base name, but some older ones the whole Windows path
+    names = {n.replace("\\", "/").rsplit("/", 1)[-1]: data for n, data in files.items()}
     problems = Problems()
     if not names:
         raise ProblemFormatError(f"no files given; expected {_KINDS}", path="the upload")

@@ -48,7 +48,9 @@ def example_problem() -> Problem:
         course_department=["Mathematics", "Mathematics", "Chemistry", "Mathematics"],
         course_category=["core", "core", "core", "elective"],
         room_building=[0, 1, 0], room_type=["lecture hall", "lab", None],
-        suitable=[[True, False, True], [True, False, True], [False, True, False], [True, False, True]],
+        # Algebra: lecture halls (room_types); Analysis: any room; the lab: labs; Statistics: two named
+        # rooms (course_rooms)
+        suitable=[[True, False, False], [True, True, True], [False, True, False], [True, False, True]],
         curriculum_max_per_day=[3, 0],
         teacher_unavailable=[("T003", 4 * 4 + 3)], teacher_undesired=[("T001", 0)],
         teacher_max_per_day={"T002": 2},

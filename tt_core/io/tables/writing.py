@@ -77,7 +77,7 @@ def tables_of(problem: Problem, meta: dict | None, institution: str, term: str) 
     out["teachers"] = [["name", "full_name", "max_per_day"]] + [
         [t, full[i], int(pb.teacher_max_per_day[i])] for i, t in enumerate(pb.teacher_names)]
     out["departments"] = [["name", "code"]] + [[d, codes[i]] for i, d in enumerate(pb.department_names)]
-    out["buildings"] = [["name"]] + [[b] for b in b_names]
+    out["buildings"] = [["name", "code"]] + [[b, None] for b in b_names]
     out["rooms"] = [["name", "capacity", "type", "building", "features"]] + [
         [r, int(pb.room_capacity[i]), pb.room_types[pb.room_type[i]] if pb.room_type[i] >= 0 else None,
          b_names[pb.room_building[i]] if pb.room_building[i] >= 0 else None, features[i]]
