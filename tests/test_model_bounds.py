@@ -88,3 +88,8 @@ def test_too_many_lectures_in_all_and_too_many_courses():
 def test_numpy_values_and_integral_floats_are_accepted():
     p = make(course_lectures=np.array([3, 2], np.int64), room_capacity=[40.0], days=np.int64(5))
     assert p.room_capacity.tolist() == [40] and p.days == 5
+
+
+def test_too_many_enrolments():
+    many = [(f"s{i}", ["c1", "c2"]) for i in range(limits.MAX_ENROLMENTS // 2 + 1)]
+    assert refusal(enrolments=many) == [f"{2 * len(many):,} enrolments; at most 5,000,000 are allowed"]

@@ -676,6 +676,13 @@ def _enrolment_csr(enrolments, course_index: dict[str, int], offering: tuple[str
     ptr = [0]
     members: list[int] = []
     seen_students: set[str] = set()
+    if len(enrolments) > limits.MAX_STUDENTS:
+        errors.append(f"{len(enrolments):,} students; at most {limits.MAX_STUDENTS:,} are allowed")
+        return np.zeros(1, np.int32), np.zeros(0, np.int32), ()
+    if sum(len(cs) for _, cs in enrolments) > limits.MAX_ENROLMENTS:
+        errors.append(f"{sum(len(cs) for _, cs in enrolments):,} enrolments; at most {limits.MAX_ENROLMENTS:,} are "
+                      "allowed")
+        return np.zeros(1, np.int32), np.zeros(0, np.int32), ()
     for student, cs in enrolments:
         if not isinstance(student, str) or not student:
             errors.append(f"enrolments: a student needs a non-empty name, got {student!r}")
