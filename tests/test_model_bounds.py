@@ -91,5 +91,8 @@ def test_numpy_values_and_integral_floats_are_accepted():
 
 
 def test_too_many_enrolments():
-    many = [(f"s{i}", ["c1", "c2"]) for i in range(limits.MAX_ENROLMENTS // 2 + 1)]
-    assert refusal(enrolments=many) == [f"{2 * len(many):,} enrolments; at most 5,000,000 are allowed"]
+    courses = ["c1", "c2"] * 5
+    many = [(f"s{i}", courses) for i in range(limits.MAX_ENROLMENTS // 10 + 1)]
+    assert refusal(enrolments=many) == ["5,000,010 enrolments; at most 5,000,000 are allowed"]
+    assert refusal(enrolments=[(f"s{i}", ["c1"]) for i in range(limits.MAX_STUDENTS + 1)]) == [
+        "1,000,001 students; at most 1,000,000 are allowed"]
