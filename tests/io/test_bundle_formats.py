@@ -156,3 +156,19 @@ def test_tt_template_then_tt_import(tmp_path, capsys):
     assert "imported" in capsys.readouterr().out
     assert main(["import", files[0], str(db), "--db", str(db)]) == 2
     assert "several sources are CSV files" in capsys.readouterr().err
+
+
+def test_the_user_documentation_matches_the_catalogue_and_the_limits():
+    from tt_core import limits
+    from tt_core.io.tables.catalogue import markdown
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data-format.md").read_text(encoding="utf-8")
+    assert markdown() in doc, ("docs/data-format.md is behind the catalogue: replace what follows '## The tables' by "
+                               "the output of python -c 'from tt_core.io.tables.catalogue import markdown; "
+                               "print(markdown())'")
+    for n in (limits.MAX_DAYS, limits.MAX_PERIODS_PER_DAY, f"{limits.MAX_PERIODS:,}", f"{limits.MAX_COURSES:,}",
+              f"{limits.MAX_LECTURES:,}", f"{limits.MAX_ROWS:,}", f"{limits.MAX_CELLS:,}",
+              f"{limits.MAX_INPUT_BYTES // 2**20} MB", f"{limits.MAX_REPORTED_ERRORS:,}"):
+        assert f"| {n} |" in doc or f"{n} problems" in doc, n
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "docs/data-format.md" in readme and "tt template OUT" in readme

@@ -111,7 +111,8 @@ CATALOGUE: dict[str, Table] = {t.name: t for t in (
     Table("course_rooms", False, (_c("course", True, "a name in `courses`"), _c("room", True, "a name in `rooms`")),
           "the only rooms a course may use (instead of its `room_types`)"),
     Table("students", False, (
-        _c("name", True, "unique name"), _c("programme"), _c("year", doc="year of study", bound="year"),
+        _c("name", True, "unique name"), _c("programme", doc="programme name"),
+        _c("year", doc="year of study", bound="year"),
         _c("department", doc="a name in `departments`"))),
     Table("enrolments", False, (_c("student", True, "a name in `students`, or a new student"),
                                 _c("course", True, "a name in `courses`")),
@@ -125,3 +126,30 @@ TABLES: dict[str, tuple[tuple[str, bool], ...]] = {
 REQUIRED_TABLES = tuple(t.name for t in CATALOGUE.values() if t.required)
 #: the keys of the ``settings`` table
 SETTINGS = ("name", "institution", "term", "days", "periods_per_day")
+
+
+def markdown() -> str:
+    """The reference of every table and column, with the numbers' ranges, as Markdown
+    (``docs/data-format.md`` holds it verbatim; a test keeps the two equal)."""
+    from ... import limits
+
+    lines = []
+    for t in CATALOGUE.values():
+        need = "required" if t.required else "optional"
+        lines += [f"### `{t.name}` ({need})", ""]
+        if t.doc:
+            lines += [t.doc[0].upper() + t.doc[1:] + ".", ""]
+        lines += ["| column | required | holds |", "|---|---|---|"]
+        for c in t.columns:
+            holds = c.doc
+            if c.bound:
+                b = limits.bound(c.bound)
+                if c.name in ("day", "period") and t.name == "time_grid":  # the grid's own size
+                    holds += f"; 0 to {b.maximum - 1}"
+                elif c.name in ("day", "period"):
+                    holds += f"; below the grid's {'days' if c.name == 'day' else 'periods per day'}"
+                else:
+                    holds += f"; {b.minimum} to {b.maximum}"
+            lines.append(f"| `{c.name}` | {'yes' if c.required else ''} | {holds} |")
+        lines.append("")
+    return "\n".join(lines)
