@@ -172,3 +172,12 @@ def test_the_user_documentation_matches_the_catalogue_and_the_limits():
         assert f"| {n} |" in doc or f"{n} problems" in doc, n
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert "docs/data-format.md" in readme and "tt template OUT" in readme
+
+
+def test_tt_check_reads_a_zip_of_csv_files(tmp_path, capsys):
+    folder = write_template(tmp_path / "t")
+    with zipfile.ZipFile(tmp_path / "t.zip", "w") as zf:
+        for f in folder.glob("*.csv"):
+            zf.write(f, f.name)
+    assert main(["check", str(tmp_path / "t.zip")]) == 0
+    assert "t.zip: 4 courses, 8 lectures" in capsys.readouterr().out
