@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+import bad_inputs as corpus
 import pytest
 
-import bad_inputs as corpus
 from tt_core.cli import main
 from tt_core.errors import TimetableError
 from tt_core.io.tables import read_tables

@@ -9,13 +9,23 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from data_samples import META, assert_same_problem, rich_problem, rich_timetable
+
 from tt_core.cli import main
 from tt_core.errors import ProblemFormatError, ValidationError
 from tt_core.io.excel import write_timetable_workbook
-from tt_core.io.tables import (CATALOGUE, TABLES, csv_cell, example_problem, read_tables, read_uploaded_tables,
-                               unescape_csv, write_assignments_csv, write_tables, write_template)
+from tt_core.io.tables import (
+    CATALOGUE,
+    TABLES,
+    csv_cell,
+    example_problem,
+    read_tables,
+    read_uploaded_tables,
+    unescape_csv,
+    write_assignments_csv,
+    write_tables,
+    write_template,
+)
 
 FORMULAS = ("=HYPERLINK(\"http://evil.example\",\"click\")", "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)",
             "'=already quoted", "''@twice", "'plain apostrophe", "\tTabbed")

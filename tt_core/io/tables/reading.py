@@ -309,7 +309,7 @@ class BundleReader:
     def read_rooms(self) -> None:
         self.rooms = self.unique_names("rooms", "rooms")
         self.room_capacity, self.room_type, self.room_building, self.room_features = [], [], [], []
-        for n, r in self.rooms.items():
+        for r in self.rooms.values():
             self.room_capacity.append(self.int(r, "capacity", required=True, bound="capacity"))
             self.room_type.append(self.text(r, "type"))
             self.room_features.append(self.text(r, "features") or "")

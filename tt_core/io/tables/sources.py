@@ -109,9 +109,8 @@ def _cell(value, *, csv_text: bool = False) -> Any:
     return value
 
 
-def _too_many_rows(where: str) -> str:
-    return (f"more than {limits.MAX_ROWS:,} rows; a table is read up to row {limits.MAX_ROWS + 1:,} "
-            "(tt_core.limits.MAX_ROWS): split the data")
+_TOO_MANY_ROWS = (f"more than {limits.MAX_ROWS:,} rows; a table is read up to row {limits.MAX_ROWS + 1:,} "
+                  "(tt_core.limits.MAX_ROWS): split the data")
 
 
 # ====================================================================================== CSV
@@ -138,7 +137,7 @@ def parse_csv(name: str, data: bytes, problems: Problems) -> RawTable | None:
                 header = [norm(h) for h in record]
                 continue
             if reader.line_num > limits.MAX_ROWS + 1:
-                problems.add(None, None, _too_many_rows(name), where=name)
+                problems.add(None, None, _TOO_MANY_ROWS, where=name)
                 return None
             values = [_cell(v, csv_text=True) for v in record]
             if all(v is None for v in values):
@@ -318,7 +317,7 @@ def _read_sheet(ws, where: str, name: str, problems: Problems, cells: _Cells) ->
         for number, record in enumerate(ws.iter_rows(values_only=True), start=1):
             cells.spend(len(record), where, name)
             if number > limits.MAX_ROWS + 1:
-                problems.add(None, None, _too_many_rows(where), where=where)
+                problems.add(None, None, _TOO_MANY_ROWS, where=where)
                 return None
             values = [_cell(v) for v in record]
             if header is None:
