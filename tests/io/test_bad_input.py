@@ -24,9 +24,9 @@ REFUSED = [c for c in corpus.CASES if not c.accept]
 def test_tt_import_refuses_with_a_clean_message(case, tmp_path, capsys):
     src = case.build(tmp_path)
     db = tmp_path / "corpus.duckdb"
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: the machine may be busy with other work
     rc = main(["import", str(src), "--db", str(db), "--scenario", "corpus"])
-    took = time.perf_counter() - t0
+    took = time.process_time() - t0
     out, err = capsys.readouterr()
     assert rc == 2, (out, err)
     assert err.startswith("error: ") and "Traceback" not in err
@@ -35,7 +35,7 @@ def test_tt_import_refuses_with_a_clean_message(case, tmp_path, capsys):
         assert words in err, (words, err[:2000])
     assert len(err) < 20_000                                # a bounded message, even for millions of bad rows
     assert not db.exists()                                  # nothing imported, no database made
-    assert took < 30, f"{case.id} took {took:.1f} s"
+    assert took < 30, f"{case.id} took {took:.1f} s of CPU"
 
 
 def test_a_stale_sheet_dimension_loses_no_row(tmp_path):
