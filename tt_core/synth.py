@@ -691,46 +691,117 @@ def _cohort_sizes(r: Recipe, rng: np.random.Generator) -> np.ndarray:
     return sizes + 5
 
 
-def _structure(r: Recipe, rng: np.random.Generator) -> _Structure:
+@dataclass
+class _Cohorts:
+    """Departments, programmes and programme-year cohorts (the curricula of the curricula form)."""
+
+    dept_names: list[str]
+    dept_codes: list[str]
+    prog_names: list[str]
+    prog_dept: np.ndarray
+    q_names: list[str]
+    q_prog: np.ndarray
+    q_year: np.ndarray
+    q_students: np.ndarray
+    q_of_dept: list[np.ndarray]
+
+
+def _cohorts(r: Recipe, rng: np.random.Generator) -> _Cohorts:
     D, G, Y = r.departments, r.programmes_per_department, r.years_per_programme
     dept_names, dept_codes = _departments(D, rng)
     prog_names = [f"{_DEGREES[g]} {dept_names[d]}" for d in range(D) for g in range(G)]
     prog_dept = np.repeat(np.arange(D, dtype=np.int32), G)
     q_names = [f"{dept_codes[d]}-{_DEGREES[g].upper()}-Y{y + 1}" for d in range(D) for g in range(G)
                for y in range(Y)]
-    Q = len(q_names)
     q_prog = np.repeat(np.arange(D * G, dtype=np.int32), Y)
     q_year = np.tile(np.arange(1, Y + 1, dtype=np.int32), D * G)
     q_students = _cohort_sizes(r, rng)
     q_of_dept = [np.arange(d * G * Y, (d + 1) * G * Y) for d in range(D)]
+    return _Cohorts(dept_names, dept_codes, prog_names, prog_dept, q_names, q_prog, q_year, q_students, q_of_dept)
 
-    # departmental electives: every curriculum of the department is offered electives_per_curriculum
-    # of them; any elective left unchosen goes to the curriculum with the fewest so far
+
+def _core_names(r: Recipe, code: str, d: int):
+    """``(name, curriculum)`` of the core courses of department ``d``, programme by programme, year by year."""
+    G, Y = r.programmes_per_department, r.years_per_programme
+    for g in range(G):
+        for y in range(Y):
+            for k in range(r.core_per_curriculum):
+                yield f"{code}{y + 1}{g}{k + 1:02d}", (d * G + g) * Y + y
+
+
+def _lab_courses(r: Recipe, names: list[str], candidates: np.ndarray, n_labs: int, rng: np.random.Generator):
+    """Mark ``n_labs`` of the ``candidates`` as labs (their names get an ``L``); returns the lab mask,
+    lecture lengths and lectures per week (int64) of every course."""
+    C = len(names)
+    lab = np.zeros(C, np.bool_)
+    lab[rng.choice(candidates, n_labs, replace=False)] = True
+    for i in np.flatnonzero(lab):
+        names[i] += "L"
+    length = np.where(lab, rng.integers(r.lab_length[0], r.lab_length[1] + 1, C), 1)
+    lectures = np.where(lab, rng.integers(r.lab_sessions[0], r.lab_sessions[1] + 1, C),
+                        rng.integers(r.lectures[0], r.lectures[1] + 1, C))
+    return lab, length, lectures
+
+
+def _structure(r: Recipe, rng: np.random.Generator) -> _Structure:
+    co = _cohorts(r, rng)
+    elec_members = _elective_curricula(r, co.q_of_dept, rng)
+    open_owner, open_members = _open_curricula(r, co.q_of_dept, len(co.q_names), rng)
+    names, dept, cat, members = _curricula_courses(r, co.dept_codes, elec_members, open_owner, open_members)
+    C = len(names)
+    c_dept = np.array(dept, np.int32)
+    is_open = np.array([k == "open" for k in cat])
+    is_elec = np.array([k == "elective" for k in cat])
+    c_lab, c_length, c_lectures = _lab_courses(r, names, np.flatnonzero(~is_open), r.n_labs, rng)
+    c_length, c_lectures = c_length.astype(np.int32), c_lectures.astype(np.int32)
+
+    # students: a core course has the whole cohort; an elective a random share of each member cohort
+    uptake = np.zeros(C)
+    uptake[is_elec] = rng.uniform(*r.elective_uptake, int(is_elec.sum()))
+    uptake[is_open] = rng.uniform(*r.open_uptake, int(is_open.sum()))
+    c_students = np.empty(C, np.int64)
+    for i in range(C):
+        cohort = int(co.q_students[members[i]].sum())
+        c_students[i] = cohort if cat[i] == "core" else max(5, int(round(cohort * uptake[i])))
+
+    c_teacher, t_dept = _teachers(r, c_dept, c_lectures * c_length, rng)
+    return _Structure(co.dept_names, co.dept_codes, co.prog_names, co.prog_dept, co.q_names, co.q_prog, co.q_year,
+                      co.q_students, names, c_dept, cat, c_lab, c_length, c_lectures, c_students, members, c_teacher,
+                      t_dept)
+
+
+def _elective_curricula(r: Recipe, q_of_dept: list[np.ndarray], rng: np.random.Generator) -> list[list[list[int]]]:
+    """Departmental electives: every curriculum of the department is offered electives_per_curriculum
+    of them; any elective left unchosen goes to the curriculum with the fewest so far."""
     E = r.electives_per_department
-    elec_members: list[list[list[int]]] = [[[] for _ in range(E)] for _ in range(D)]
-    if E:
-        for d in range(D):
-            for q in q_of_dept[d]:
-                for e in rng.choice(E, r.electives_per_curriculum, replace=False):
-                    elec_members[d][e].append(int(q))
-            count = np.zeros(len(q_of_dept[d]), np.int64)
-            for e in range(E):
-                for q in elec_members[d][e]:
-                    count[q - q_of_dept[d][0]] += 1
-            for e in range(E):
-                if not elec_members[d][e]:
-                    i = int(np.argmin(count))
-                    count[i] += 1
-                    elec_members[d][e].append(int(q_of_dept[d][i]))
+    elec_members: list[list[list[int]]] = [[[] for _ in range(E)] for _ in range(len(q_of_dept))]
+    if not E:
+        return elec_members
+    for d, qs in enumerate(q_of_dept):
+        for q in qs:
+            for e in rng.choice(E, r.electives_per_curriculum, replace=False):
+                elec_members[d][e].append(int(q))
+        count = np.zeros(len(qs), np.int64)
+        for e in range(E):
+            for q in elec_members[d][e]:
+                count[q - qs[0]] += 1
+        for e in range(E):
+            if not elec_members[d][e]:
+                i = int(np.argmin(count))
+                count[i] += 1
+                elec_members[d][e].append(int(qs[i]))
+    return elec_members
 
-    # open electives: k distinct departments each, one curriculum per department (the one holding
-    # the fewest open electives, so loads stay balanced); the first department owns the course
+
+def _open_curricula(r: Recipe, q_of_dept: list[np.ndarray], Q: int, rng: np.random.Generator):
+    """Open electives: k distinct departments each, one curriculum per department (the one holding
+    the fewest open electives, so loads stay balanced); the first department owns the course."""
     open_count = np.zeros(Q, np.int64)
     open_members: list[list[int]] = []
     open_owner = np.zeros(r.open_electives, np.int64)
     for o in range(r.open_electives):
         k = int(rng.integers(r.open_departments[0], r.open_departments[1] + 1))
-        depts = rng.choice(D, k, replace=False)
+        depts = rng.choice(r.departments, k, replace=False)
         open_owner[o] = depts[0]
         qs = []
         for d in depts:
@@ -740,58 +811,31 @@ def _structure(r: Recipe, rng: np.random.Generator) -> _Structure:
             open_count[q] += 1
             qs.append(q)
         open_members.append(sorted(qs))
+    return open_owner, open_members
 
-    # courses in department order: cores (programme, year), departmental electives, owned open ones
+
+def _curricula_courses(r: Recipe, dept_codes: list[str], elec_members, open_owner, open_members):
+    """Courses in department order: cores (programme, year), departmental electives, owned open ones;
+    ``(names, departments, categories, curricula of each)``."""
     names: list[str] = []
     dept: list[int] = []
     cat: list[str] = []
     members: list[np.ndarray] = []
-    for d in range(D):
-        code = dept_codes[d]
-        for g in range(G):
-            for y in range(Y):
-                q = (d * G + g) * Y + y
-                for k in range(r.core_per_curriculum):
-                    names.append(f"{code}{y + 1}{g}{k + 1:02d}")
-                    dept.append(d)
-                    cat.append("core")
-                    members.append(np.array([q], np.int32))
-        for e in range(E):
-            names.append(f"{code}E{e + 1:02d}")
-            dept.append(d)
-            cat.append("elective")
-            members.append(np.array(sorted(elec_members[d][e]), np.int32))
+
+    def add(name: str, d: int, category: str, qs) -> None:
+        names.append(name)
+        dept.append(d)
+        cat.append(category)
+        members.append(np.array(qs, np.int32))
+
+    for d, code in enumerate(dept_codes):
+        for name, q in _core_names(r, code, d):
+            add(name, d, "core", [q])
+        for e in range(r.electives_per_department):
+            add(f"{code}E{e + 1:02d}", d, "elective", sorted(elec_members[d][e]))
         for n_own, o in enumerate(np.flatnonzero(open_owner == d)):
-            names.append(f"{code}X{n_own + 1:02d}")
-            dept.append(d)
-            cat.append("open")
-            members.append(np.array(open_members[o], np.int32))
-    C = len(names)
-    c_dept = np.array(dept, np.int32)
-    is_open = np.array([k == "open" for k in cat])
-    is_elec = np.array([k == "elective" for k in cat])
-
-    # labs among core and departmental courses
-    c_lab = np.zeros(C, np.bool_)
-    c_lab[rng.choice(np.flatnonzero(~is_open), r.n_labs, replace=False)] = True
-    for i in np.flatnonzero(c_lab):
-        names[i] += "L"
-    c_length = np.where(c_lab, rng.integers(r.lab_length[0], r.lab_length[1] + 1, C), 1).astype(np.int32)
-    c_lectures = np.where(c_lab, rng.integers(r.lab_sessions[0], r.lab_sessions[1] + 1, C),
-                          rng.integers(r.lectures[0], r.lectures[1] + 1, C)).astype(np.int32)
-
-    # students: a core course has the whole cohort; an elective a random share of each member cohort
-    uptake = np.zeros(C)
-    uptake[is_elec] = rng.uniform(*r.elective_uptake, int(is_elec.sum()))
-    uptake[is_open] = rng.uniform(*r.open_uptake, int(is_open.sum()))
-    c_students = np.empty(C, np.int64)
-    for i in range(C):
-        cohort = int(q_students[members[i]].sum())
-        c_students[i] = cohort if cat[i] == "core" else max(5, int(round(cohort * uptake[i])))
-
-    c_teacher, t_dept = _teachers(r, c_dept, c_lectures * c_length, rng)
-    return _Structure(dept_names, dept_codes, prog_names, prog_dept, q_names, q_prog, q_year, q_students,
-                      names, c_dept, cat, c_lab, c_length, c_lectures, c_students, members, c_teacher, t_dept)
+            add(f"{code}X{n_own + 1:02d}", d, "open", open_members[o])
+    return names, dept, cat, members
 
 
 @dataclass
@@ -809,6 +853,43 @@ class _Enrolled:
     c_offering: list[str]
 
 
+@dataclass
+class _Offerings:
+    """Offerings before sectioning (enrolments form): one entry per offering, in course order."""
+
+    names: list[str] = field(default_factory=list)
+    dept: list[int] = field(default_factory=list)
+    cat: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)      # C core, E departmental elective, X open elective, M minor, K skill
+    takers: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, name: str, d: int, category: str, kind: str, who: np.ndarray) -> None:
+        self.names.append(name)
+        self.dept.append(d)
+        self.cat.append(category)
+        self.kind.append(kind)
+        self.takers.append(who)
+
+
+class _Takers:
+    """Which students of which cohorts take an offering."""
+
+    def __init__(self, q_students: np.ndarray, rng: np.random.Generator):
+        self.first_student = np.concatenate([[0], np.cumsum(q_students)]).astype(np.int64)
+        self.rng = rng
+
+    def members_of(self, q: int) -> np.ndarray:
+        return np.arange(self.first_student[q], self.first_student[q + 1])
+
+    def take(self, cohorts, uptake: float) -> np.ndarray:
+        """Students of ``cohorts`` taking an offering with the given uptake (at least a few)."""
+        pool = np.concatenate([self.members_of(q) for q in cohorts])
+        got = pool[self.rng.random(len(pool)) < uptake]
+        if len(got) < min(5, len(pool)):
+            got = np.sort(self.rng.choice(pool, min(5, len(pool)), replace=False))
+        return got
+
+
 def _enrolled_structure(r: Recipe, rng: np.random.Generator) -> tuple[_Structure, _Enrolled]:
     """Offerings and every student's enrolments, NEP-2020 style, then sections and planting groups.
 
@@ -820,99 +901,37 @@ def _enrolled_structure(r: Recipe, rng: np.random.Generator) -> tuple[_Structure
     construction then works as in the curricula form with one *planting group* per distinct set of
     a student's courses: the placer keeps every group's courses apart, so no student has a clash.
     """
-    co = _Cohorts(r, rng)
-    off = _Offerings()
-    _departmental_offerings(r, co, off, rng)
-    owned = _shared_offerings(r, co, rng)
-    off = _merge_owned(r, co, off, owned)
-    off_lab, off_length, off_lectures = _labs(r, off, rng)
-    sec = _sections(r, co, off, off_lab, off_length, off_lectures)
-    # planting groups: one per distinct course set of a student
-    group_of: dict[tuple[int, ...], int] = {}
-    for st in range(co.n_students):
-        key = tuple(sorted(sec.student_courses[st]))
-        sec.student_courses[st] = list(key)
-        group_of.setdefault(key, len(group_of))
-    C = len(sec.names)
-    members: list[list[int]] = [[] for _ in range(C)]
-    for key, g in group_of.items():
-        for c in key:
-            members[c].append(g)
-    c_dept_a = np.array(sec.dept, np.int32)
-    c_len_a = np.array(sec.length, np.int32)
-    c_lect_a = np.array(sec.lectures, np.int32)
+    co = _cohorts(r, rng)
+    takers = _Takers(co.q_students, rng)
+    cohort_of = np.repeat(np.arange(len(co.q_names), dtype=np.int32), co.q_students)
+    off = _departmental_offerings(r, co, takers, rng)
+    off = _with_owned_offerings(r, co, off, _owned_offerings(r, co, takers, rng))
+    candidates = np.flatnonzero(np.isin(off.kind, ["C", "E"]))  # labs among cores and departmental electives
+    off_lab, off_length, off_lectures = _lab_courses(r, off.names, candidates, min(len(candidates), r.n_labs), rng)
+    sec = _sections(r, off, off_lab, off_length, off_lectures, cohort_of, int(takers.first_student[-1]))
+    members, NG = _planting_groups(sec["student_courses"], len(sec["names"]))
+    c_dept_a = np.array(sec["dept"], np.int32)
+    c_len_a = np.array(sec["length"], np.int32)
+    c_lect_a = np.array(sec["lectures"], np.int32)
     c_teacher, t_dept = _teachers(r, c_dept_a, c_lect_a * c_len_a, rng)
-    NG = len(group_of)
     structure = _Structure(co.dept_names, co.dept_codes, co.prog_names, co.prog_dept,
                            [f"G{g + 1}" for g in range(NG)], np.zeros(NG, np.int32), np.zeros(NG, np.int32),
-                           np.zeros(NG, np.int64), sec.names, c_dept_a, sec.category, np.array(sec.lab, np.bool_),
-                           c_len_a, c_lect_a, np.array(sec.students, np.int64),
+                           np.zeros(NG, np.int64), sec["names"], c_dept_a, sec["cat"], np.array(sec["lab"], np.bool_),
+                           c_len_a, c_lect_a, np.array(sec["students"], np.int64),
                            [np.array(m, np.int32) for m in members], c_teacher, t_dept,
-                           np.array(sec.priority, np.int32))
-    return structure, _Enrolled(co.q_names, co.q_prog, co.q_year, co.q_students, co.cohort_of,
-                                sec.student_courses, sec.offering)
+                           np.array(sec["priority"], np.int32))
+    return structure, _Enrolled(co.q_names, co.q_prog, co.q_year, co.q_students, cohort_of, sec["student_courses"],
+                                sec["offering"])
 
 
-class _Cohorts:
-    """Departments, programmes and programme-year cohorts of students (consecutive student ids)."""
-
-    def __init__(self, r: Recipe, rng: np.random.Generator):
-        D, G, Y = r.departments, r.programmes_per_department, r.years_per_programme
-        self.dept_names, self.dept_codes = _departments(D, rng)
-        self.prog_names = [f"{_DEGREES[g]} {self.dept_names[d]}" for d in range(D) for g in range(G)]
-        self.prog_dept = np.repeat(np.arange(D, dtype=np.int32), G)
-        self.q_names = [f"{self.dept_codes[d]}-{_DEGREES[g].upper()}-Y{y + 1}" for d in range(D) for g in range(G)
-                        for y in range(Y)]
-        Q = len(self.q_names)
-        self.q_prog = np.repeat(np.arange(D * G, dtype=np.int32), Y)
-        self.q_year = np.tile(np.arange(1, Y + 1, dtype=np.int32), D * G)
-        self.q_students = _cohort_sizes(r, rng)
-        self.q_of_dept = [np.arange(d * G * Y, (d + 1) * G * Y) for d in range(D)]
-        self.first_student = np.concatenate([[0], np.cumsum(self.q_students)]).astype(np.int64)
-        self.cohort_of = np.repeat(np.arange(Q, dtype=np.int32), self.q_students)
-        self.n_students = int(self.first_student[-1])
-
-    def members_of(self, q) -> np.ndarray:
-        return np.arange(self.first_student[q], self.first_student[q + 1])
-
-    def take(self, cohorts, uptake, rng: np.random.Generator) -> np.ndarray:
-        """Students of ``cohorts`` taking an offering with the given uptake (at least a few)."""
-        pool = np.concatenate([self.members_of(q) for q in cohorts])
-        got = pool[rng.random(len(pool)) < uptake]
-        if len(got) < min(5, len(pool)):
-            got = np.sort(rng.choice(pool, min(5, len(pool)), replace=False))
-        return got
-
-
-@dataclass
-class _Offerings:
-    """Offerings in course order: name, department, category, kind and the students taking it
-    (kind: C core, E departmental elective, X open elective, M minor, K skill)."""
-
-    names: list = field(default_factory=list)
-    dept: list = field(default_factory=list)
-    cat: list = field(default_factory=list)
-    kind: list = field(default_factory=list)
-    takers: list = field(default_factory=list)
-
-    def add(self, name: str, dept: int, cat: str, kind: str, takers: np.ndarray) -> None:
-        self.names.append(name)
-        self.dept.append(dept)
-        self.cat.append(cat)
-        self.kind.append(kind)
-        self.takers.append(takers)
-
-
-def _departmental_offerings(r: Recipe, co: _Cohorts, off: _Offerings, rng: np.random.Generator) -> None:
-    """Each department's cores (per cohort) and electives (offered to some of its cohorts)."""
-    G, Y, E = r.programmes_per_department, r.years_per_programme, r.electives_per_department
-    for d in range(r.departments):
-        code = co.dept_codes[d]
-        for g in range(G):
-            for y in range(Y):
-                q = (d * G + g) * Y + y
-                for k in range(r.core_per_curriculum):
-                    off.add(f"{code}{y + 1}{g}{k + 1:02d}", d, "core", "C", co.members_of(q))
+def _departmental_offerings(r: Recipe, co: _Cohorts, takers: _Takers, rng: np.random.Generator) -> _Offerings:
+    """Each department's cores (a whole cohort each) and departmental electives (offered to some of
+    its cohorts, taken by a share of their students)."""
+    off = _Offerings()
+    E = r.electives_per_department
+    for d, code in enumerate(co.dept_codes):
+        for name, q in _core_names(r, code, d):
+            off.add(name, d, "core", "C", takers.members_of(q))
         offered: list[list[int]] = [[] for _ in range(E)]
         if E:
             for q in co.q_of_dept[d]:
@@ -922,40 +941,41 @@ def _departmental_offerings(r: Recipe, co: _Cohorts, off: _Offerings, rng: np.ra
                 if not offered[e]:
                     offered[e].append(int(co.q_of_dept[d][rng.integers(len(co.q_of_dept[d]))]))
         for e in range(E):
-            off.add(f"{code}E{e + 1:02d}", d, "elective", "E", co.take(offered[e], rng.uniform(*r.elective_uptake), rng))
+            off.add(f"{code}E{e + 1:02d}", d, "elective", "E", takers.take(offered[e], rng.uniform(*r.elective_uptake)))
+    return off
 
 
-def _shared_offerings(r: Recipe, co: _Cohorts, rng: np.random.Generator) -> list[tuple[int, str, str, np.ndarray]]:
+def _owned_offerings(r: Recipe, co: _Cohorts, takers: _Takers, rng: np.random.Generator):
     """Open electives (one cohort in each of k departments), minors (year 2+ cohorts of other
-    departments) and skill courses (every year 1-2 cohort of k departments): ``(owning department,
-    kind, category, takers)``."""
-    D = r.departments
+    departments) and skill courses (every year 1-2 cohort of k departments): ``(owner, tag,
+    category, takers)`` each."""
+    D, q_of_dept, q_year = r.departments, co.q_of_dept, co.q_year
     owned: list[tuple[int, str, str, np.ndarray]] = []
     for _ in range(r.open_electives):
         k = int(rng.integers(r.open_departments[0], r.open_departments[1] + 1))
         depts = rng.choice(D, k, replace=False)
-        cohorts = [int(co.q_of_dept[dd][rng.integers(len(co.q_of_dept[dd]))]) for dd in depts]
-        owned.append((int(depts[0]), "X", "open", co.take(cohorts, rng.uniform(*r.open_uptake), rng)))
+        cohorts = [int(q_of_dept[dd][rng.integers(len(q_of_dept[dd]))]) for dd in depts]
+        owned.append((int(depts[0]), "X", "open", takers.take(cohorts, rng.uniform(*r.open_uptake))))
     for d in range(D):
         for _ in range(r.minors_per_department):
             k = int(rng.integers(r.minor_departments[0], r.minor_departments[1] + 1))
             others = rng.choice(np.delete(np.arange(D), d), k, replace=False)
             cohorts = []
             for dd in others:
-                later = [int(q) for q in co.q_of_dept[dd] if co.q_year[q] >= 2]
+                later = [int(q) for q in q_of_dept[dd] if q_year[q] >= 2]
                 cohorts.append(later[rng.integers(len(later))])
-            owned.append((d, "M", "elective", co.take(cohorts, rng.uniform(*r.minor_uptake), rng)))
+            owned.append((d, "M", "elective", takers.take(cohorts, rng.uniform(*r.minor_uptake))))
     for _ in range(r.skill_courses):
         k = int(rng.integers(r.skill_departments[0], r.skill_departments[1] + 1))
         depts = rng.choice(D, k, replace=False)
-        cohorts = [int(q) for dd in depts for q in co.q_of_dept[dd] if co.q_year[q] <= 2]
-        owned.append((int(depts[0]), "K", "open", co.take(cohorts, rng.uniform(*r.skill_uptake), rng)))
+        cohorts = [int(q) for dd in depts for q in q_of_dept[dd] if q_year[q] <= 2]
+        owned.append((int(depts[0]), "K", "open", takers.take(cohorts, rng.uniform(*r.skill_uptake))))
     return owned
 
 
-def _merge_owned(r: Recipe, co: _Cohorts, off: _Offerings, owned) -> _Offerings:
-    """The shared offerings placed after their department's own (course order = department order)."""
-    D = r.departments
+def _with_owned_offerings(r: Recipe, co: _Cohorts, off: _Offerings, owned) -> _Offerings:
+    """All offerings in course order: each department's own, then the open electives, minors and
+    skill courses it owns (numbered per department and kind)."""
     order = sorted(range(len(owned)), key=lambda i: (owned[i][0], "XMK".index(owned[i][1]), i))
     count: dict[tuple[int, str], int] = {}
     blocks: dict[int, list[tuple[str, str, str, np.ndarray]]] = {}
@@ -963,83 +983,64 @@ def _merge_owned(r: Recipe, co: _Cohorts, off: _Offerings, owned) -> _Offerings:
         d, tag, category, who = owned[i]
         n = count[(d, tag)] = count.get((d, tag), 0) + 1
         blocks.setdefault(d, []).append((f"{co.dept_codes[d]}{tag}{n:02d}", tag, category, who))
-    per_department = r.programmes_per_department * r.years_per_programme * r.core_per_curriculum \
-        + r.electives_per_department
+    per_dept = r.programmes_per_department * r.years_per_programme * r.core_per_curriculum + r.electives_per_department
     out = _Offerings()
-    for d in range(D):
-        start, end = d * per_department, (d + 1) * per_department
-        for o in range(start, end):
-            out.add(off.names[o], off.dept[o], off.cat[o], off.kind[o], off.takers[o])
+    for d in range(r.departments):
+        for i in range(d * per_dept, (d + 1) * per_dept):
+            out.add(off.names[i], off.dept[i], off.cat[i], off.kind[i], off.takers[i])
         for nm, tag, category, who in blocks.get(d, []):
             out.add(nm, d, category, tag, who)
     return out
 
 
-def _labs(r: Recipe, off: _Offerings, rng: np.random.Generator):
-    """Labs among the cores and departmental electives (as in the curricula form), their length
-    in periods and everyone's number of lectures."""
-    n_off = len(off.names)
-    off_lab = np.zeros(n_off, np.bool_)
-    candidates = np.flatnonzero(np.isin(off.kind, ["C", "E"]))
-    off_lab[rng.choice(candidates, min(len(candidates), r.n_labs), replace=False)] = True
-    for i in np.flatnonzero(off_lab):
-        off.names[i] += "L"
-    off_length = np.where(off_lab, rng.integers(r.lab_length[0], r.lab_length[1] + 1, n_off), 1)
-    off_lectures = np.where(off_lab, rng.integers(r.lab_sessions[0], r.lab_sessions[1] + 1, n_off),
-                            rng.integers(r.lectures[0], r.lectures[1] + 1, n_off))
-    return off_lab, off_length, off_lectures
-
-
-@dataclass
-class _Sections:
-    """Courses (sections of the offerings) and every student's courses."""
-
-    names: list = field(default_factory=list)
-    dept: list = field(default_factory=list)
-    category: list = field(default_factory=list)
-    lab: list = field(default_factory=list)
-    length: list = field(default_factory=list)
-    lectures: list = field(default_factory=list)
-    students: list = field(default_factory=list)
-    offering: list = field(default_factory=list)
-    priority: list = field(default_factory=list)
-    student_courses: list = field(default_factory=list)
-
-
-def _sections(r: Recipe, co: _Cohorts, off: _Offerings, off_lab, off_length, off_lectures) -> _Sections:
-    """Offerings above ``section_size`` split into sections, similar students together (cohort
-    first, then the rest of their choices)."""
-    S = co.n_students
+def _sections(r: Recipe, off: _Offerings, off_lab, off_length, off_lectures, cohort_of: np.ndarray,
+              S: int) -> dict[str, list]:
+    """Offerings above ``section_size`` split into sections of similar students (cohort first, then
+    the rest of their choices); the courses' columns and every student's courses."""
     chosen: list[list[int]] = [[] for _ in range(S)]
     for o, who in enumerate(off.takers):
         for st in who:
             chosen[int(st)].append(o)
+    out: dict[str, list] = {k: [] for k in ("names", "dept", "cat", "lab", "length", "lectures", "students",
+                                             "offering", "priority")}
     kind_rank = {"K": 0, "X": 1, "M": 2, "E": 3}
-    sec = _Sections(student_courses=[[] for _ in range(S)])
+    student_courses: list[list[int]] = [[] for _ in range(S)]
     for o in range(len(off.names)):
         who = off.takers[o]
         size = r.section_size
         k = max(1, math.ceil(len(who) / size)) if size else 1
         if k > 1:
-            who = sorted((int(x) for x in who), key=lambda st: (co.cohort_of[st], chosen[st], st))
+            who = sorted((int(x) for x in who), key=lambda st: (cohort_of[st], chosen[st], st))
         base, extra = divmod(len(who), k)
         at = 0
         for i in range(k):
             n = base + (1 if i < extra else 0)
-            c = len(sec.names)
-            sec.names.append(f"{off.names[o]}-S{i + 1}" if k > 1 else off.names[o])
-            sec.offering.append(off.names[o])
-            sec.priority.append(kind_rank.get(off.kind[o], 4))
-            sec.dept.append(off.dept[o])
-            sec.category.append(off.cat[o])
-            sec.lab.append(off_lab[o])
-            sec.length.append(int(off_length[o]))
-            sec.lectures.append(int(off_lectures[o]))
-            sec.students.append(n)
+            c = len(out["names"])
+            for key, value in (("names", f"{off.names[o]}-S{i + 1}" if k > 1 else off.names[o]),
+                               ("offering", off.names[o]), ("priority", kind_rank.get(off.kind[o], 4)),
+                               ("dept", off.dept[o]), ("cat", off.cat[o]), ("lab", off_lab[o]),
+                               ("length", int(off_length[o])), ("lectures", int(off_lectures[o])), ("students", n)):
+                out[key].append(value)
             for st in who[at:at + n]:
-                sec.student_courses[int(st)].append(c)
+                student_courses[int(st)].append(c)
             at += n
-    return sec
+    out["student_courses"] = student_courses
+    return out
+
+
+def _planting_groups(student_courses: list[list[int]], C: int) -> tuple[list[list[int]], int]:
+    """One planting group per distinct course set of a student (each student's courses sorted in
+    place); the groups of each course and their number."""
+    group_of: dict[tuple[int, ...], int] = {}
+    for st in range(len(student_courses)):
+        key = tuple(sorted(student_courses[st]))
+        student_courses[st] = list(key)
+        group_of.setdefault(key, len(group_of))
+    members: list[list[int]] = [[] for _ in range(C)]
+    for key, g in group_of.items():
+        for c in key:
+            members[c].append(g)
+    return members, len(group_of)
 
 
 def _teachers(r: Recipe, c_dept: np.ndarray, load: np.ndarray, rng: np.random.Generator):
@@ -1296,60 +1297,140 @@ def _assign_rooms(pool: _Pool, courses: np.ndarray, c_tier: np.ndarray, units: l
 # ----------------------------------------------------------------------------- generate
 
 
-class _Rooms:
-    """Buildings and rooms of a synthetic university: each planting pool's rooms, named by building
-    and type, capacities a little above their tier's seats."""
+def generate(recipe: Recipe) -> SynthUniversity:
+    """Generate the synthetic university described by ``recipe``.
 
-    def __init__(self, r: Recipe, s: _Structure, placer: "_Placer", g_rooms: np.random.Generator):
-        B = r.buildings
-        b_names = [(_BUILDINGS[i][0] if i < len(_BUILDINGS) else f"Building {i + 1}") for i in range(B)]
-        b_codes = [(_BUILDINGS[i][1] if i < len(_BUILDINGS) else f"B{i + 1:02d}") for i in range(B)]
-        dept_building = g_rooms.integers(0, B, r.departments).astype(np.int32)
-        home = dept_building[s.c_dept]
-        pools = (placer.lecture_pool, placer.lab_pool)
-        pool_building = [g_rooms.integers(0, B, len(pl.room_tier)) for pl in pools]
-        pool_rooms: list[list[np.ndarray]] = []
-        for pl, blds, mask in zip(pools, pool_building, (~s.c_lab, s.c_lab)):
-            pool_rooms.append(_assign_rooms(pl, np.flatnonzero(mask), placer.c_tier, placer.unit, home, blds, g_rooms))
-        # one room list: lecture pool then lab pool, capacities = tier seats + a little jitter upwards
-        # (still >= every lecture placed there, so the hidden timetable has no capacity overflow)
-        seats = np.concatenate([pools[0].tiers[pools[0].room_tier], pools[1].tiers[pools[1].room_tier]])
-        capacity = seats + g_rooms.integers(0, seats // 10 + 1)
-        n_lec_rooms = len(pools[0].room_tier)
-        rtype = np.array([(1 if seats[i] <= _SEMINAR_MAX else 0) if i < n_lec_rooms else 2
-                          for i in range(len(seats))], np.int64)
-        building = np.concatenate(pool_building)
-        # name rooms by building and type, sorted so that listings read naturally
-        room_order = np.lexsort((-capacity, rtype, building))
-        new_room = np.empty(len(room_order), np.int64)
-        new_room[room_order] = np.arange(len(room_order))
-        counter: dict[tuple[int, int], int] = {}
-        room_names = []
-        for i in room_order:
-            key = (int(building[i]), int(rtype[i]))
-            counter[key] = counter.get(key, 0) + 1
-            room_names.append(f"{b_codes[building[i]]}-{'HSL'[rtype[i]]}{counter[key]:02d}")
-        capacity, rtype, building = capacity[room_order], rtype[room_order], building[room_order]
-        self.b_names, self.b_codes, self.dept_building = b_names, b_codes, dept_building
-        self.names, self.capacity, self.rtype, self.building = room_names, capacity, rtype, building
-        self.new_room, self.pool_rooms, self.n_lec_rooms = new_room, pool_rooms, n_lec_rooms
+    Parameters
+    ----------
+    recipe : Recipe
+        Shape and seed; the same recipe always yields identical arrays and names.
 
-    def hidden_timetable(self, s: _Structure, placer: "_Placer") -> Timetable:
-        """The planted timetable (lectures of a course are consecutive ids, in start order)."""
-        C = len(s.c_names)
-        new_room, pool_rooms, n_lec_rooms = self.new_room, self.pool_rooms, self.n_lec_rooms
-        period = np.concatenate([placer.start[c] for c in range(C)]).astype(np.int32) if C else np.zeros(0, np.int32)
-        room = np.concatenate([
-            new_room[pool_rooms[1][c] + n_lec_rooms] if s.c_lab[c] else new_room[pool_rooms[0][c]]
-            for c in range(C)]).astype(np.int32) if C else np.zeros(0, np.int32)
-        return Timetable(period, room)
-
-
-def _teacher_periods(r: Recipe, s: _Structure, placer: "_Placer", g_teach: np.random.Generator):
-    """Teachers' unavailable periods (whole free half-days) and undesired periods (free periods,
-    mostly early and late), never where the planted timetable has them teach: ``(T × P, T × P)``."""
-    D, S, P = placer.D, placer.S, placer.P
+    Returns
+    -------
+    SynthUniversity
+        ``.problem`` (named ``synth-<name>-s<seed>``), ``.hidden`` (a timetable of the problem
+        with no hard violation) and metadata for the data store.
+    """
+    r = recipe
+    rng = np.random.default_rng(r.seed)
+    # independent child streams per stage, so e.g. the room stage does not shift the structure
+    g_struct, g_place, g_rooms, g_teach = rng.spawn(4)
+    enrolled = None
+    if r.enrolled:
+        s, enrolled = _enrolled_structure(r, g_struct)
+    else:
+        s = _structure(r, g_struct)
+    placer = _Placer(r, s, g_place)
+    placer.run()
+    D = placer.D
+    lectures = np.array([len(x) for x in placer.start], np.int32)
+    rooms = _rooms(r, s, placer, g_rooms)
+    hidden = _hidden_timetable(s, placer, rooms)
+    # minimum working days: ITC style, usually the number of lectures, sometimes one less
+    min_days = np.minimum(lectures, D) - (g_teach.random(len(s.c_names)) < 0.25)
+    min_days = np.clip(min_days, np.minimum(lectures, 1), None).astype(np.int32)
+    unav, undesired = _teacher_periods(r, placer, len(s.t_dept), g_teach)
     T = len(s.t_dept)
+    t_ids = [f"T{i + 1:04d}" for i in range(T)]
+    first = g_teach.integers(0, len(_FIRST), T)
+    last = g_teach.integers(0, len(_LAST), T)
+    t_full = tuple(f"{_FIRST[a]} {_LAST[b]}" for a, b in zip(first, last))
+    problem = _problem(r, s, enrolled, placer, rooms, lectures, min_days, unav, undesired, t_ids)
+    dept_building = rooms.dept_building
+
+    def frozen(a, dtype=np.int32):
+        a = np.ascontiguousarray(a, dtype=dtype)
+        a.setflags(write=False)
+        return a
+
+    return SynthUniversity(
+        recipe=r,
+        problem=problem,
+        hidden=hidden,
+        department_codes=tuple(s.dept_codes),
+        department_building=frozen(dept_building),
+        programme_names=tuple(s.prog_names),
+        programme_department=frozen(s.prog_dept),
+        curriculum_programme=frozen(s.q_prog if enrolled is None else []),
+        curriculum_year=frozen(s.q_year if enrolled is None else []),
+        curriculum_students=frozen(s.q_students if enrolled is None else [], np.int64),
+        building_names=tuple(rooms.b_names),
+        building_codes=tuple(rooms.b_codes),
+        teacher_full_names=t_full,
+        teacher_department=frozen(s.t_dept),
+        course_lab=frozen(s.c_lab, np.bool_),
+        dropped_lectures=placer.dropped,
+        student_programme=frozen([] if enrolled is None else enrolled.cohort_programme[enrolled.student_cohort]),
+        student_year=frozen([] if enrolled is None else enrolled.cohort_year[enrolled.student_cohort]),
+    )
+
+
+@dataclass
+class _Rooms:
+    """The buildings and rooms of a generated university, and where each course's lectures sit."""
+
+    b_names: list[str]
+    b_codes: list[str]
+    dept_building: np.ndarray
+    names: list[str]
+    capacity: np.ndarray
+    rtype: np.ndarray           # index into ROOM_TYPES
+    building: np.ndarray
+    new_room: np.ndarray        # pool room index -> room id (rooms are sorted for listing)
+    pool_rooms: list[list[np.ndarray]]
+    n_lec_rooms: int
+
+
+def _rooms(r: Recipe, s: _Structure, placer: "_Placer", g_rooms: np.random.Generator) -> _Rooms:
+    """Buildings, and the rooms of the lecture and lab pools with the room of every lecture."""
+    B = r.buildings
+    b_names = [(_BUILDINGS[i][0] if i < len(_BUILDINGS) else f"Building {i + 1}") for i in range(B)]
+    b_codes = [(_BUILDINGS[i][1] if i < len(_BUILDINGS) else f"B{i + 1:02d}") for i in range(B)]
+    dept_building = g_rooms.integers(0, B, r.departments).astype(np.int32)
+    home = dept_building[s.c_dept]
+    pools = (placer.lecture_pool, placer.lab_pool)
+    pool_building = [g_rooms.integers(0, B, len(pl.room_tier)) for pl in pools]
+    pool_rooms: list[list[np.ndarray]] = []
+    for pl, blds, mask in zip(pools, pool_building, (~s.c_lab, s.c_lab)):
+        pool_rooms.append(_assign_rooms(pl, np.flatnonzero(mask), placer.c_tier, placer.unit, home, blds, g_rooms))
+    # one room list: lecture pool then lab pool, capacities = tier seats + a little jitter upwards
+    # (still >= every lecture placed there, so the hidden timetable has no capacity overflow)
+    seats = np.concatenate([pools[0].tiers[pools[0].room_tier], pools[1].tiers[pools[1].room_tier]])
+    capacity = seats + g_rooms.integers(0, seats // 10 + 1)
+    n_lec_rooms = len(pools[0].room_tier)
+    rtype = np.array([(1 if seats[i] <= _SEMINAR_MAX else 0) if i < n_lec_rooms else 2
+                      for i in range(len(seats))], np.int64)
+    building = np.concatenate(pool_building)
+    # name rooms by building and type, sorted so that listings read naturally
+    room_order = np.lexsort((-capacity, rtype, building))
+    new_room = np.empty(len(room_order), np.int64)
+    new_room[room_order] = np.arange(len(room_order))
+    counter: dict[tuple[int, int], int] = {}
+    room_names = []
+    for i in room_order:
+        key = (int(building[i]), int(rtype[i]))
+        counter[key] = counter.get(key, 0) + 1
+        room_names.append(f"{b_codes[building[i]]}-{'HSL'[rtype[i]]}{counter[key]:02d}")
+    return _Rooms(b_names, b_codes, dept_building, room_names, capacity[room_order], rtype[room_order],
+                  building[room_order], new_room, pool_rooms, n_lec_rooms)
+
+
+def _hidden_timetable(s: _Structure, placer: "_Placer", rooms: _Rooms) -> Timetable:
+    """The planted timetable (lectures of a course are consecutive ids, in start order)."""
+    C = len(s.c_names)
+    if not C:
+        return Timetable(np.zeros(0, np.int32), np.zeros(0, np.int32))
+    period = np.concatenate([placer.start[c] for c in range(C)]).astype(np.int32)
+    room = np.concatenate([
+        rooms.new_room[rooms.pool_rooms[1][c] + rooms.n_lec_rooms] if s.c_lab[c] else rooms.new_room[rooms.pool_rooms[0][c]]
+        for c in range(C)]).astype(np.int32)
+    return Timetable(period, room)
+
+
+def _teacher_periods(r: Recipe, placer: "_Placer", T: int, g_teach: np.random.Generator):
+    """Teacher unavailability (whole free half-days) and undesired periods (free periods, biased
+    toward the penalised early and late ones): two bool [T, P] arrays, never where a teacher teaches."""
+    D, S, P = placer.D, placer.S, placer.P
     t_busy = placer.t_busy
     half = max(1, S // 2)
     halves = [(0, half), (half, S)] if S > 1 else [(0, 1)]
@@ -1378,88 +1459,17 @@ def _teacher_periods(r: Recipe, s: _Structure, placer: "_Placer", g_teach: np.ra
     return unav, undesired
 
 
-def _university(r: Recipe, s: _Structure, enrolled: "_Enrolled | None", problem: Problem, hidden: Timetable,
-                rooms: _Rooms, t_full: tuple, dropped: int) -> SynthUniversity:
-    """The generated problem with its planted timetable and the descriptive data (read-only arrays)."""
-    b_names, b_codes, dept_building = rooms.b_names, rooms.b_codes, rooms.dept_building
-
-    def frozen(a, dtype=np.int32):
-        a = np.ascontiguousarray(a, dtype=dtype)
-        a.setflags(write=False)
-        return a
-
-    return SynthUniversity(
-        recipe=r,
-        problem=problem,
-        hidden=hidden,
-        department_codes=tuple(s.dept_codes),
-        department_building=frozen(dept_building),
-        programme_names=tuple(s.prog_names),
-        programme_department=frozen(s.prog_dept),
-        curriculum_programme=frozen(s.q_prog if enrolled is None else []),
-        curriculum_year=frozen(s.q_year if enrolled is None else []),
-        curriculum_students=frozen(s.q_students if enrolled is None else [], np.int64),
-        building_names=tuple(b_names),
-        building_codes=tuple(b_codes),
-        teacher_full_names=t_full,
-        teacher_department=frozen(s.t_dept),
-        course_lab=frozen(s.c_lab, np.bool_),
-        dropped_lectures=dropped,
-        student_programme=frozen([] if enrolled is None else enrolled.cohort_programme[enrolled.student_cohort]),
-        student_year=frozen([] if enrolled is None else enrolled.cohort_year[enrolled.student_cohort]),
-    )
-
-
-def generate(recipe: Recipe) -> SynthUniversity:
-    """Generate the synthetic university described by ``recipe``.
-
-    Parameters
-    ----------
-    recipe : Recipe
-        Shape and seed; the same recipe always yields identical arrays and names.
-
-    Returns
-    -------
-    SynthUniversity
-        ``.problem`` (named ``synth-<name>-s<seed>``), ``.hidden`` (a timetable of the problem
-        with no hard violation) and metadata for the data store.
-    """
-    r = recipe
-    rng = np.random.default_rng(r.seed)
-    # independent child streams per stage, so e.g. the room stage does not shift the structure
-    g_struct, g_place, g_rooms, g_teach = rng.spawn(4)
-    enrolled = None
-    if r.enrolled:
-        s, enrolled = _enrolled_structure(r, g_struct)
-    else:
-        s = _structure(r, g_struct)
-    placer = _Placer(r, s, g_place)
-    placer.run()
+def _problem(r: Recipe, s: _Structure, enrolled: "_Enrolled | None", placer: "_Placer", rooms: _Rooms,
+             lectures: np.ndarray, min_days: np.ndarray, unav: np.ndarray, undesired: np.ndarray,
+             t_ids: list[str]) -> Problem:
+    """The generated university as a :class:`~tt_core.model.Problem` (curricula or students)."""
     D, S = placer.D, placer.S
-    C = len(s.c_names)
-    lectures = np.array([len(x) for x in placer.start], np.int32)
-    rooms = _Rooms(r, s, placer, g_rooms)
-    hidden = rooms.hidden_timetable(s, placer)
-    # suitability: labs only in lab rooms, other courses only in lecture halls / seminars
-    suitable = s.c_lab[:, None] == (rooms.rtype == 2)[None, :]
-    # minimum working days: ITC style, usually the number of lectures, sometimes one less
-    min_days = np.minimum(lectures, D) - (g_teach.random(C) < 0.25)
-    min_days = np.clip(min_days, np.minimum(lectures, 1), None).astype(np.int32)
-    unav, undesired = _teacher_periods(r, s, placer, g_teach)
-    T = len(s.t_dept)
-    room_names, capacity, rtype, building = rooms.names, rooms.capacity, rooms.rtype, rooms.building
-
-    # ---- names and the problem
-    t_ids = [f"T{i + 1:04d}" for i in range(T)]
-    first = g_teach.integers(0, len(_FIRST), T)
-    last = g_teach.integers(0, len(_LAST), T)
-    t_full = tuple(f"{_FIRST[a]} {_LAST[b]}" for a, b in zip(first, last))
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", r.day_start)
     t0 = int(m.group(1)) * 60 + int(m.group(2))
     labels = [f"{_DAY_NAMES[d]} {(t0 + i * r.period_minutes) // 60:02d}:{(t0 + i * r.period_minutes) % 60:02d}"
               for d in range(D) for i in range(S)]
     q_courses: list[list[str]] = [[] for _ in s.q_names]
-    for c in range(C):
+    for c in range(len(s.c_names)):
         for q in s.c_curricula[c]:
             q_courses[q].append(s.c_names[c])
     tu, pu = np.nonzero(unav)
@@ -1473,33 +1483,20 @@ def generate(recipe: Recipe) -> SynthUniversity:
                                       for i, cs in enumerate(enrolled.student_courses)],
                           course_offering=enrolled.c_offering)
     problem = Problem.create(
-        name=f"synth-{r.name}-s{r.seed}",
-        days=D,
-        periods_per_day=S,
-        courses=s.c_names,
-        course_teacher=[t_ids[t] for t in s.c_teacher],
-        course_lectures=lectures.tolist(),
-        course_min_days=min_days.tolist(),
-        course_students=s.c_students.tolist(),
-        rooms=room_names,
-        room_capacity=capacity.tolist(),
-        curricula=curricula,
-        course_length=s.c_length.tolist(),
-        course_department=[s.dept_names[d] for d in s.c_dept],
-        course_category=s.c_cat,
-        room_building=building.tolist(),
-        room_type=[ROOM_TYPES[k] for k in rtype],
-        suitable=suitable,
+        name=f"synth-{r.name}-s{r.seed}", days=D, periods_per_day=S, courses=s.c_names,
+        course_teacher=[t_ids[t] for t in s.c_teacher], course_lectures=lectures.tolist(),
+        course_min_days=min_days.tolist(), course_students=s.c_students.tolist(), rooms=rooms.names,
+        room_capacity=rooms.capacity.tolist(), curricula=curricula, course_length=s.c_length.tolist(),
+        course_department=[s.dept_names[d] for d in s.c_dept], course_category=s.c_cat,
+        room_building=rooms.building.tolist(), room_type=[ROOM_TYPES[k] for k in rooms.rtype],
+        # labs only in lab rooms, other courses only in lecture halls / seminars
+        suitable=s.c_lab[:, None] == (rooms.rtype == 2)[None, :],
         curriculum_max_per_day=[r.curriculum_max_per_day] * len(curricula),
         teacher_unavailable=[(t_ids[t], int(p)) for t, p in zip(tu, pu)],
         teacher_undesired=[(t_ids[t], int(p)) for t, p in zip(td, pd)],
         teacher_max_per_day=({t: r.teacher_max_per_day for t in t_ids} if r.teacher_max_per_day else None),
-        period_penalty=placer.period_penalty.tolist(),
-        period_labels=labels,
-        **student_kw,
-    )
+        period_penalty=placer.period_penalty.tolist(), period_labels=labels, **student_kw)
     # Problem.create derives department and teacher order from first appearance; both were built
     # to match, which the metadata arrays rely on
     assert problem.department_names == tuple(s.dept_names) and problem.teacher_names == tuple(t_ids)
-
-    return _university(r, s, enrolled, problem, hidden, rooms, t_full, placer.dropped)
+    return problem

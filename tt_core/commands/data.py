@@ -24,15 +24,24 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "import", help="import an instance or a data bundle into the database as a scenario",
-        description="Import SOURCE as a new scenario: an ITC2007 .ctt file, a folder of CSV tables or an .xlsx "
-                    "workbook (tables as documented in tt_core.io.tables). Every bad row of a table is "
+        description="Import SOURCE as a new scenario: an ITC2007 .ctt file, a folder of CSV tables, CSV files "
+                    "given one by one, a .zip of CSV tables or an .xlsx workbook (tables as documented in "
+                    "docs/data-format.md; `tt template` writes an example). Every bad row of a table is "
                     "reported at once and nothing is imported then.")
-    p.add_argument("source", metavar="SOURCE", help=".ctt file, CSV folder or .xlsx workbook")
+    p.add_argument("source", metavar="SOURCE", nargs="+",
+                   help=".ctt file, CSV folder, CSV files, .zip of CSV files or .xlsx workbook")
     p.add_argument("--db", help=db_help)
     p.add_argument("--scenario", metavar="NAME", help="scenario name (default: the source's file or folder name)")
     p.add_argument("--institution", default=None, help="institution (default: the bundle's settings)")
     p.add_argument("--term", default=None, help="term, e.g. 'autumn 2025' (default: the bundle's settings)")
     p.set_defaults(func=run_import)
+
+    p = subparsers.add_parser(
+        "template", help="write an example CSV/Excel bundle to fill in",
+        description="Write a small example university in the CSV/Excel bundle format (docs/data-format.md): every "
+                    "table and column, a row or two in each. Edit it and import it with `tt import`.")
+    p.add_argument("out", metavar="OUT", help="a new folder (one CSV file per table) or a file ending in .xlsx")
+    p.set_defaults(func=run_template)
 
     p = subparsers.add_parser(
         "export", help="export a scenario's data or one of its timetables",
@@ -142,28 +151,45 @@ def _print_sizes(problem, prefix: str) -> None:
 def run_import(args: argparse.Namespace) -> int:
     """Read the source, then import it in one transaction."""
     from ..io.itc2007 import read_ctt
-    from ..io.tables import read_tables
+    from ..io.tables import WORKBOOK_SUFFIXES, read_tables
     from ..store import Store
 
-    src = Path(args.source)
+    sources = [Path(s) for s in args.source]
+    src = sources[0]
     meta, institution, term = None, "", ""
-    if src.suffix.lower() == ".ctt":
+    if len(sources) > 1 and any(s.suffix.lower() != ".csv" for s in sources):
+        raise TimetableError("several sources are CSV files of one bundle (courses.csv rooms.csv …); import other "
+                             "kinds of file one at a time")
+    if len(sources) == 1 and src.suffix.lower() == ".ctt":
         problem = read_ctt(src)
-    elif src.is_dir() or src.suffix.lower() in (".xlsx", ".xlsm"):
-        bundle = read_tables(src)
+    elif len(sources) > 1 or src.is_dir() or src.suffix.lower() in (*WORKBOOK_SUFFIXES, ".zip", ".csv"):
+        bundle = read_tables(sources if len(sources) > 1 else src)
         problem, meta, institution, term = bundle.problem, bundle.meta, bundle.institution, bundle.term
     elif not src.exists():
         raise FileNotFoundError(2, "No such file or directory", str(src))
     else:
         raise TimetableError(f"{src}: cannot import this kind of file; give an ITC2007 .ctt file, a folder of CSV "
-                             "tables or an .xlsx workbook")
-    name = args.scenario or src.stem or problem.name
+                             "tables (or the CSV files, or a .zip of them) or an .xlsx workbook")
+    name = args.scenario or (problem.name if len(sources) > 1 else src.stem) or problem.name
+    shown = ", ".join(map(str, sources))
     path = _db(args)
     with Store.open(path) as db:
         sid = db.scenarios.import_problem(problem, name, institution=args.institution if args.institution is not None
                                 else institution, term=args.term if args.term is not None else term,
-                                meta=(meta or {}) | {"source": str(src)}, user=os.environ.get("USER"))
-    _print_sizes(problem, f"imported {src} as scenario {name!r} (id {sid}) in {path}")
+                                meta=(meta or {}) | {"source": shown}, user=os.environ.get("USER"))
+    _print_sizes(problem, f"imported {shown} as scenario {name!r} (id {sid}) in {path}")
+    return 0
+
+
+def run_template(args: argparse.Namespace) -> int:
+    """Write the example bundle."""
+    from ..io.tables import write_template
+
+    out = Path(args.out)
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())) and out.suffix.lower() != ".xlsx":
+        raise TimetableError(f"{out} exists; give a new folder (or an empty one) or a file name ending in .xlsx")
+    write_template(out)
+    print(f"wrote an example bundle to {out}; edit it, then `tt import {out} --db DB`")
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..io.excel import write_timetable_workbook
 from ..io.itc2007 import format_ctt
 from ..io.itc2007 import parse_ctt
-from ..io.tables import read_tables
+from ..io.tables import extract_csv_zip, read_tables
 from ..io.tables import write_tables
 from ..substitution import ical_with_substitutions
 from ..substitution import week_of
@@ -51,45 +51,10 @@ def file_stem(name: str) -> str:
 
 
 def _unzip_tables(data: bytes, into: Path, filename: str) -> Path:
-    """Extract a zip of CSV tables safely; returns the folder holding them (the zip's root or its
-    only folder). Refuses absolute paths, ``..`` and anything but ``.csv`` files."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise TimetableError(f"{filename} is not a zip file; zip the folder of CSV tables") from None
-    with zf:
-        names = [n for n in zf.namelist() if not n.endswith("/")]
-        csvs = [n for n in names if n.lower().endswith(".csv") and not os.path.basename(n).startswith(".")
-                and "__MACOSX" not in n]
-        if not csvs:
-            raise TimetableError(f"{filename} holds no .csv tables (expected courses.csv, rooms.csv, teachers.csv …)")
-        folders = {os.path.dirname(n) for n in csvs}
-        if len(folders) != 1:
-            raise TimetableError(f"{filename} has CSV files in several folders ({', '.join(sorted(folders))}); "
-                                 "put the tables of one scenario in one folder")
-        limit = max_unpacked_bytes()
-        declared = sum(zf.getinfo(n).file_size for n in csvs)
-        if declared > limit:
-            raise TimetableError(_too_big(filename, declared, limit))
-        left = limit
-        for n in csvs:
-            parts = Path(n).parts
-            if Path(n).is_absolute() or ".." in parts:
-                raise TimetableError(f"{filename}: refusing the unsafe path {n!r} inside the zip")
-            target = into / "tables" / os.path.basename(n)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # the sizes a zip declares can lie: count what is really unpacked, chunk by chunk
-            try:
-                with zf.open(n) as src, open(target, "wb") as out:
-                    while chunk := src.read(1 << 20):
-                        left -= len(chunk)
-                        if left < 0:
-                            raise TimetableError(_too_big(filename, limit - left, limit))
-                        out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
-                raise TimetableError(f"{filename} is damaged ({n}: {exc}); zip the folder of CSV tables again") \
-                    from None
-    return into / "tables"
+    """Extract a zip of CSV tables safely; returns the folder holding them. Refuses unsafe paths,
+    several folders, damaged members and a zip that unpacks beyond :func:`max_unpacked_bytes`
+    (:func:`tt_core.io.tables.extract_csv_zip`)."""
+    return extract_csv_zip(data, into, filename, limit=max_unpacked_bytes())
 
 
 def max_unpacked_bytes() -> int:
@@ -97,10 +62,6 @@ def max_unpacked_bytes() -> int:
     compresses about 5-10×), so a small zip cannot expand into gigabytes."""
     return 10 * max_upload_bytes()
 
-
-def _too_big(filename: str, size: int, limit: int) -> str:
-    return (f"{filename} unpacks to more than {limit / 2**20:.0f} MB ({size / 2**20:.0f} MB seen); imports are "
-            "limited to 10 × TT_MAX_UPLOAD_MB unpacked; split the data or import it with `tt import` on the server")
 
 class FileService(Service):
     """Uploads and downloads (``studio.files``)."""
