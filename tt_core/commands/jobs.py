@@ -286,11 +286,12 @@ def run_retry(args) -> int:
 
 def run_watch(args) -> int:
     from ..jobs.control import find_runner
-    from ..store import FINAL
 
     remote = find_runner(args.db)
     if remote is not None:
         return _follow(remote, args.job_id)
+    from ..store import FINAL
+
     with _offline(args.db, read_only=True) as jobs:
         job = jobs.get_job(args.job_id)
         for ev in jobs.events(args.job_id):

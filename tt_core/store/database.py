@@ -20,14 +20,16 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import duckdb
-import pandas as pd
 
 from ..errors import TimetableError
 from . import schema
 from .sql import audit_row, fetch_rows, loads
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
@@ -210,6 +212,8 @@ class Database:
 
     def frame(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         """The rows of a read query as a DataFrame."""
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without pandas
+
         with self.reading() as cur:
             res = cur.execute(sql, list(params))
             cols = [d[0] for d in res.description]
