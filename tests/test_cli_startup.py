@@ -7,6 +7,7 @@ not by timing, which the shared machine makes noisy.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -111,5 +112,9 @@ def test_commands_talking_to_a_live_runner_import_neither_solver_nor_store(tmp_p
             assert time.monotonic() < deadline, remote.get_job(job)
             time.sleep(0.1)
     finally:
-        runner.terminate()
-        runner.wait(timeout=60)
+        runner.send_signal(signal.SIGINT)  # Ctrl-C: the runner closes its cluster and the channel
+        try:
+            runner.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            runner.kill()
+            runner.wait()
