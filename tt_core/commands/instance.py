@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..io.itc2007 import read_ctt, read_sol
-
 
 def register(subparsers) -> None:
     """Add the ``info`` and ``validate`` sub-commands to the ``tt`` parser."""
@@ -37,6 +35,8 @@ def register(subparsers) -> None:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print ``Problem.summary()`` as an aligned two-column table (or JSON with ``--json``)."""
+    from ..io.itc2007 import read_ctt
+
     summary = read_ctt(args.instance).summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -47,7 +47,9 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Evaluate the solution; 0, or 1 with ``--strict`` and hard violations."""
-    from ..cost import evaluate  # imported here so `tt info` does not load the numba kernels
+    # imported here so that `tt info` does not load the numba kernels, nor `tt --help` numpy
+    from ..cost import evaluate
+    from ..io.itc2007 import read_ctt, read_sol
 
     problem = read_ctt(args.instance)
     timetable = read_sol(problem, args.solution)

@@ -17,7 +17,6 @@ import math
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..errors import TimetableError
 from ..model import Problem, Timetable
@@ -223,8 +222,12 @@ class JobRepository:
             for k in _EVENT_FIELDS:
                 vals = [r[k] for r in rows]
                 if k == "hard_violations":
+                    import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
                     vals = pd.array(vals, dtype="Int64")
                 elif k in ("fraction", "best_cost", "elapsed", "eta"):
+                    import pandas as pd
+
                     vals = pd.array(vals, dtype="Float64")
                 data[k] = vals
             bulk(cur, "job_events", data)

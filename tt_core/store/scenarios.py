@@ -14,7 +14,6 @@ import hashlib
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from ..errors import TimetableError, ValidationError
 from ..model import CATEGORIES, Problem
@@ -365,6 +364,8 @@ class ScenarioRepository:
                                                   "course_id": [cids[i] for i in c], "period": p})
 
     def _insert_curricula(self, cur, problem, ids, lists) -> None:
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
         n = problem.n_curricula
         qids = next_ids(cur, "curricula", n)
         sid = ids["scenario"]
@@ -383,6 +384,8 @@ class ScenarioRepository:
 
     def _insert_students(self, cur, problem, ids, lists) -> None:
         """Students, their enrolments and the courses that are sections of an offering."""
+        import pandas as pd
+
         n = problem.n_students
         sid = ids["scenario"]
         cids = ids["courses"]

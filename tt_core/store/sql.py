@@ -13,7 +13,6 @@ from typing import Any, Sequence
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from ..errors import TimetableError, ValidationError
 
@@ -75,6 +74,8 @@ def fetch_rows(cur, sql: str, params: Sequence = ()) -> list[dict]:
 
 def bulk(cur, table: str, data: dict[str, Sequence]) -> None:
     """Insert the rows of ``data`` (column -> values, equal lengths) into ``table``."""
+    import pandas as pd  # loads on first use: `tt jobs …` reads the store without pandas
+
     cols = [ident(c) for c in data]
     frame = pd.DataFrame({c: (v if isinstance(v, (np.ndarray, pd.api.extensions.ExtensionArray)) else list(v))
                           for c, v in data.items()})

@@ -3,14 +3,15 @@ not overlap; see :mod:`tt_core.sectioning` for sections)."""
 
 from __future__ import annotations
 
-from typing import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Sequence
 
 from ..errors import TimetableError
 from .database import Database
 from .scenarios import scenario_id
 from .sql import audit_row, bulk
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class StudentRepository:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from .. import constraints as K
 from ..auth import ROLES
@@ -24,6 +23,10 @@ from .database import Database
 from .schema import SEQUENCES
 from .scenarios import scenario_id, scenario_row
 from .sql import audit_row, first_row, ident, loads, next_ids, translate, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 @dataclass(frozen=True)
 class _Ref:
@@ -189,6 +192,8 @@ class TableRepository:
         scenario : int or str, optional
             Name or id; not used for ``"users"``.
         """
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
         e = self._entity(entity)
         with self.db.reading() as cur:
             params = [scenario_id(self.db, cur, scenario)] if e.scoped else []

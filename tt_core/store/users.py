@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..auth import ROLES
 from ..errors import TimetableError, ValidationError
 from .database import Database
 from .tables import TableRepository
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class UserRepository:

@@ -8,7 +8,6 @@ driven by :mod:`tt_core.workflow`); dated substitution overlays on a variant are
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .. import constraints as K
 from ..errors import TimetableError
@@ -104,6 +103,8 @@ class VariantRepository:
 
     def insert(self, cur, sid, vid, timetable, fingerprint, *, name, parent, job_id, status, partial,
                         soft, hard, units, weights, meta_json) -> None:
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
         course_ids, lectures, room_ids = _course_and_room_ids(cur, sid)
         n_lectures = int(sum(lectures))
         period = np.asarray(timetable.period, np.int64)

@@ -75,7 +75,9 @@ class TimetableModel:
     initial
         A timetable whose placements become the solution hint.
     check
-        Called between construction steps; raise from it to abandon the build (user stop).
+        Called between construction steps and in their outer loops (per course, curriculum,
+        period…); raise from it to abandon the build (a user's stop, the time limit). It is
+        called often: it should look at the clock and a flag, not ask a remote stop flag.
     """
 
     def __init__(self, problem: Problem, *, weights: np.ndarray, objective: str = "soft",
@@ -92,7 +94,7 @@ class TimetableModel:
         self.rooms_model = rooms = resolve_rooms(self.inst, rooms, objective)
         self.model = cp_model.CpModel()
         check()
-        self.vars = Variables(self.model, self.inst, rooms_exact=rooms == "exact")
+        self.vars = Variables(self.model, self.inst, rooms_exact=rooms == "exact", check=check)
         self.constraints = Constraints(self.model, self.vars, self.inst)
         self.constraints.add_all(check)
         self.objective: Objective | None = None

@@ -76,6 +76,8 @@ def solve_ga(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: 
         stats = _totals([summary], deadline.elapsed())
         stats.update(islands=1, first_generation=(summary["first_hard"], summary["first_soft"]),
                      history=summary["history"])
+        if summary["stopped_during"]:
+            stats["stopped_during"] = summary["stopped_during"]
         stopped = deadline.stopped()
     else:
         final, trace, stats = _solve_islands(problem, settings=settings, w=w, time_limit=time_limit, rng=rng,
