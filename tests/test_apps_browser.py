@@ -112,7 +112,7 @@ def server(tiny, tmp_path_factory):
         st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
         st.variants.save("tiny", other, evaluate(p, other), name="moved", problem=p)
     port = _free_port()
-    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
+    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py"))  # as `panel serve apps/*.py` does
     env = dict(os.environ, TT_DB=str(db), TT_WORKERS="2", TT_MAX_JOBS="2")
     with serve_panel(apps, port, env, folder) as base:
         ARTIFACTS.mkdir(exist_ok=True)

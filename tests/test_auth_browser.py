@@ -1,4 +1,4 @@
-"""Sign-in, roles and sharing in a real browser: ``panel serve apps/*.py --setup apps/_setup.py
+"""Sign-in, roles and sharing in a real browser: ``panel serve apps/*.py --setup apps/ui/server_setup.py
 --basic-auth FILE --cookie-secret …`` over a small database, driven by Chromium through Playwright.
 
 One server serves the module. Its users: ``ada`` (admin), ``pat`` (planner), ``vic`` (viewer),
@@ -64,10 +64,10 @@ def server(tiny, tmp_path_factory):
     for name, pw in PASSWORDS.items():
         auth.set_password(creds, name, pw)
     port = _free_port()
-    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
+    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py"))  # as `panel serve apps/*.py` does
     env = dict(os.environ, TT_DB=str(db), TT_WORKERS="1", TT_MAX_JOBS="1", TT_MAX_UPLOAD_MB="0.05")
     with serve_panel(apps, port, env, folder, ready="/login",
-                     args=("--setup", "apps/_setup.py", "--basic-auth", str(creds),
+                     args=("--setup", "apps/ui/server_setup.py", "--basic-auth", str(creds),
                            "--cookie-secret", secrets.token_hex(16))) as base:
         yield base
 

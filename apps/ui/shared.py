@@ -4,8 +4,8 @@ Not served (``apps/ui/`` is a package, which neither ``panel serve apps/`` nor `
 apps/*.py`` reaches). All app sessions of one ``panel serve`` process share one
 :class:`~tt_core.store.Store` and one :class:`~tt_core.jobs.runner.JobRunner` per database file
 (``TT_DB``): DuckDB allows one writing process, and the runner is that writer. The runner starts
-in a background thread as soon as the store is opened (at server start-up with
-``--setup apps/ui/server_setup.py``, else with the first page), so no session waits for it and
+in a background thread at server start-up (``--setup apps/ui/server_setup.py``; without it, with the
+first page that opens a :func:`studio`), so no session waits for it and
 ``tt jobs …`` finds its control channel; sessions poll :func:`runner_status`. While it starts, a
 submitted job waits in the queue (:class:`tt_core.services.RunnerStarting`).
 """
@@ -55,15 +55,13 @@ def db_path() -> str:
 
 
 def get_store() -> tt_store.Store:
-    """The process's store for :func:`db_path` (opened on first use, which starts the job runner
-    too: whoever holds the file must also answer ``tt jobs …`` through the runner's channel)."""
+    """The process's store for :func:`db_path` (opened on first use)."""
     path = db_path()
     with _lock:
         st = _stores.get(path)
         if st is None:
             st = _stores[path] = tt_store.Store.open(path)
-    start_runner()
-    return st
+        return st
 
 
 def start_runner() -> None:
@@ -126,7 +124,11 @@ def get_runner():
 
 def studio() -> Studio:
     """A :class:`~tt_core.services.Studio` over the process's store and runner, acting for the
-    session's signed-in user (its methods refuse what the user's role may not do)."""
+    session's signed-in user (its methods refuse what the user's role may not do).
+
+    Starts the runner when nothing did yet (a server without ``--setup``): whoever holds the
+    database file must also answer ``tt jobs …`` through the runner's control channel."""
+    start_runner()
     return Studio(get_store(), get_runner, user=current_user())
 
 
@@ -442,6 +444,31 @@ def app_link(name: str) -> str:
     return f"?app={name}" if routed() else f"./{name}"
 
 
+#: the header: the studio's name (to the landing page), the apps (wrapping onto a second line when the
+#: window is narrow) and who is signed in with the sign-out link, which must stay inside the window
+#: (the template's own title is hidden: with the app's name it left no room at 1280 px)
+_HEADER_CSS = "#header .app-header { display: none; }"
+_WHITE = ":host, a, strong { color: white !important; }"
+
+#: one size per heading level from the first render on: the template's design sends Bootstrap's
+#: heading sizes to a pane only when it is updated, so a heading grew on the first change
+HEADINGS_CSS = """
+:host h1 { font-size: 1.6rem; } :host h2 { font-size: 1.35rem; } :host h3 { font-size: 1.15rem; }
+:host h4 { font-size: 1.05rem; } :host h1, :host h2, :host h3, :host h4 { font-weight: 600; line-height: 1.25; }
+"""
+
+
+def _heading_sizes() -> None:
+    """Every Markdown pane (and Alert) of the apps gets :data:`HEADINGS_CSS` unless it is given its own
+    stylesheets."""
+    for cls in (pn.pane.Markdown, pn.pane.Alert):
+        if HEADINGS_CSS not in cls.param.stylesheets.default:
+            cls.param.stylesheets.default = [*cls.param.stylesheets.default, HEADINGS_CSS]
+
+
+_heading_sizes()
+
+
 def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplate:
     """The common page: a title bar with links to the other apps, the body and a sidebar."""
     try:
@@ -449,8 +476,12 @@ def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplat
     except Exception:  # noqa: BLE001 - the database cannot be read: the page says so itself
         shown = [(n, l) for n, l in APPS if n not in APP_ACTIONS]
     links = " · ".join(f"**{label}**" if name == current else f"[{label}]({app_link(name)})" for name, label in shown)
-    header = pn.pane.Markdown(links, margin=(0, 10), css_classes=["tt-nav"],
-                              stylesheets=[":host, a, strong { color: white !important; font-size: 15px; }"])
+    brand = pn.pane.HTML(f"<a href='{app_link('main')}'>Timetable studio</a>", margin=(0, 10), css_classes=["tt-brand"],
+                         stylesheets=[_WHITE, ":host a { font-size: 20px; text-decoration: none; white-space: nowrap; }"])
+    nav = pn.pane.Markdown(links, margin=(0, 10), css_classes=["tt-nav"], sizing_mode="stretch_width",
+                           stylesheets=[_WHITE, ":host { font-size: 14px; white-space: normal; min-width: 0; }",
+                                        "a, strong { white-space: nowrap; }"])
+    items = [brand, nav]
     user = current_user()
     if user is not None:
         try:
@@ -458,12 +489,14 @@ def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplat
         except Exception:  # noqa: BLE001
             role = "?"
         ro = " · read-only link" if read_only() else ""
-        header = pn.Row(header, pn.pane.HTML(
+        items.append(pn.pane.HTML(
             f"{safe(user)} ({safe(role)}){ro} · <a href='{logout_url()}'>Sign out</a>", css_classes=["tt-user"],
-            margin=(0, 10), stylesheets=[":host, a { color: white !important; font-size: 14px; }"]),
-            sizing_mode="stretch_width")
+            margin=(0, 10), stylesheets=[_WHITE, ":host { font-size: 14px; white-space: nowrap; flex-shrink: 0; }"]))
+    header = pn.Row(*items, sizing_mode="stretch_width", css_classes=["tt-header"],
+                    stylesheets=[":host { align-items: center; flex-wrap: nowrap; }"])
     tmpl = pn.template.BootstrapTemplate(title=f"Timetable studio · {title}", header=[header],
                                          sidebar=list(sidebar), main=list(body), sidebar_width=340)
+    tmpl.config.raw_css.append(_HEADER_CSS)
     return tmpl
 
 
