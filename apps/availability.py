@@ -24,8 +24,9 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-from ui import shared as S  # noqa: E402
 from tt_core import views  # noqa: E402
+
+from ui import shared as S  # noqa: E402
 
 FREE, UNAVAILABLE, UNDESIRED = "", "unavailable", "rather not"
 #: a click on a cell moves it to the next mark

@@ -21,12 +21,13 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-from ui import shared as S  # noqa: E402
 from tt_core import constraints as K  # noqa: E402
 from tt_core.profiles import default_weights, soft_constraints_by_dimension  # noqa: E402
 from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
-
 from tt_core.store import FINAL  # noqa: E402
+
+from ui import shared as S  # noqa: E402
+
 RESUMABLE = ("failed", "cancelled", "interrupted")
 POLL_MS = 500
 JOBS_REFRESH_S = 3.0

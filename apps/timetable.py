@@ -24,9 +24,10 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
+from tt_core import services, views  # noqa: E402
+
 from ui import editing as E  # noqa: E402
 from ui import shared as S  # noqa: E402
-from tt_core import views, services  # noqa: E402
 
 VIEWS = ("curriculum", "teacher", "room", "department", "student")
 URL = {"scenario": "scenario", "variant": "variant", "view": "view", "key": "key"}

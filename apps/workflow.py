@@ -22,8 +22,8 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-from ui import shared as S  # noqa: E402
 from ui import approval as WF  # noqa: E402
+from ui import shared as S  # noqa: E402
 
 PROPOSAL_COLUMNS = ["date", "lecture", "course", "when", "room", "rank", "substitute", "why", "replaces"]
 

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import CHROMIUM  # one definition, beside the launch fixture
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,10 +8,10 @@ import json
 
 import numpy as np
 import pytest
-
 from test_apps_state import load_app, moved_copy, store, template_db, tiny  # noqa: F401 - fixtures
+
 from tt_core import constraints as K
-from tt_core import views, services
+from tt_core import services, views
 from tt_core.cli import main as tt
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError

@@ -5,7 +5,6 @@ address, the waits they cause, what a success forgets, and that wrong guesses st
 from __future__ import annotations
 
 import pytest
-
 from test_apps_state import load_app
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tt_core import constraints as K
-from tt_core import profiles, views, services
+from tt_core import profiles, services, views
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError, ValidationError

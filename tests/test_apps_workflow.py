@@ -9,8 +9,8 @@ import shutil
 import sys
 
 import pytest
-
 from test_apps_state import load_app
+
 from tt_core import workflow as W
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tt_core import auth, views, services
+from tt_core import auth, services, views
 from tt_core.cli import main as tt_main
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate

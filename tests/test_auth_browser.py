@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from test_apps_browser import CHROMIUM, REPO, _free_port, _goto, serve_panel  # noqa: F401 - the browser fixtures' settings
 
 pytestmark = [

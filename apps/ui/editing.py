@@ -5,8 +5,9 @@ lecture, a period and a room, see at once what the move would change (delta eval
 undo, redo, ask where the lecture could go, and save the result as a new variant whose parent is
 the edited one; only for roles that may change variants (``choose_variant``: planners and admins),
 never through a read-only share link — everyone else sees the grid without the controls, and a
-crafted edit is refused here and by the services. :class:`FreeState` draws how many teachers, rooms or curricula are free per day and
-period of the timetable on screen. Neither holds any logic of its own beyond wiring.
+crafted edit is refused here and by the services. :class:`FreeState` draws how many teachers, rooms
+or curricula are free per day and period of the timetable on screen. Neither holds any logic of its
+own beyond wiring.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from . import shared as S
 from tt_core import views
 from tt_core.editing import EditSession, place_text
+
+from . import shared as S
 
 SUGGESTION_COLUMNS = ["place", "swap with", "hard", "soft", "what changes"]
 

@@ -21,8 +21,8 @@ import re
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 import panel as pn
 import param
@@ -476,8 +476,9 @@ def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplat
     except Exception:  # noqa: BLE001 - the database cannot be read: the page says so itself
         shown = [(n, l) for n, l in APPS if n not in APP_ACTIONS]
     links = " · ".join(f"**{label}**" if name == current else f"[{label}]({app_link(name)})" for name, label in shown)
-    brand = pn.pane.HTML(f"<a href='{app_link('main')}'>Timetable studio</a>", margin=(0, 10), css_classes=["tt-brand"],
-                         stylesheets=[_WHITE, ":host a { font-size: 20px; text-decoration: none; white-space: nowrap; }"])
+    brand = pn.pane.HTML(f"<a href='{app_link('main')}'>Timetable studio</a>", margin=(0, 10),
+                         css_classes=["tt-brand"], stylesheets=[
+                             _WHITE, ":host a { font-size: 20px; text-decoration: none; white-space: nowrap; }"])
     nav = pn.pane.Markdown(links, margin=(0, 10), css_classes=["tt-nav"], sizing_mode="stretch_width",
                            stylesheets=[_WHITE, ":host { font-size: 14px; white-space: normal; min-width: 0; }",
                                         "a, strong { white-space: nowrap; }"])
@@ -527,7 +528,10 @@ def unavailable(title: str, current: str, exc: BaseException) -> pn.template.Bas
                                               alert_type="danger", css_classes=["tt-error"]))
 
 
-__all__ = ["TimetableError", "ValidationError", "db_path", "get_store", "get_runner", "start_runner", "runner_status",
-           "studio", "current_user", "can_edit", "can", "may_open", "read_only", "auth_enabled", "authorize", "sign_in_problems",
-           "safe", "safe_md", "standalone_html", "share_link", "refused", "logout_url", "APP_ACTIONS", "message_of", "logged_message", "notify", "Messages", "guarded", "message_alerts",
-           "page", "unavailable", "Download", "routed", "app_link", "APPS"]
+__all__ = [
+    "TimetableError", "ValidationError", "RunnerStarting", "db_path", "get_store", "get_runner", "start_runner",
+    "runner_status", "studio", "current_user", "can_edit", "can", "may_open", "read_only", "auth_enabled", "authorize",
+    "sign_in_problems", "safe", "safe_md", "standalone_html", "share_link", "refused", "logout_url", "APP_ACTIONS",
+    "message_of", "logged_message", "notify", "Messages", "guarded", "message_alerts", "page", "unavailable",
+    "Download", "routed", "app_link", "APPS", "HEADINGS_CSS",
+]

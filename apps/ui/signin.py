@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import jinja2
 import tornado.escape
@@ -229,7 +229,8 @@ class StudioLogoutHandler(LogoutHandler):
 def install() -> None:
     """Make Panel's basic-auth provider use the studio's sign-in and sign-out handlers (an OAuth
     provider keeps its own). Call before the server builds its routes (``--setup`` runs first)."""
-    from panel.io.resources import BASIC_LOGIN_TEMPLATE, LOGOUT_TEMPLATE as PANEL_LOGOUT
+    from panel.io.resources import BASIC_LOGIN_TEMPLATE
+    from panel.io.resources import LOGOUT_TEMPLATE as PANEL_LOGOUT
 
     def login_handler(provider):
         StudioLoginHandler._login_endpoint = provider._login_endpoint

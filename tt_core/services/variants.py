@@ -92,7 +92,7 @@ def _fits(problem: Problem, tt: Timetable) -> bool:
 class VariantService(Service):
     """The variants of the scenarios (``studio.variants``)."""
 
-    def __init__(self, session: Session, data: "DataService"):
+    def __init__(self, session: Session, data: DataService):
         super().__init__(session)
         self.data = data
 
