@@ -3,7 +3,8 @@
 #
 #   make test    environment + Chromium (when root), then the test suite
 #   make demo    environment + demo database, then the Panel apps on http://localhost:$(PORT)/
-#                (sign in as admin, planner, viewer, teacher, head or registrar; password "demo")
+#                (sign in as admin, planner, viewer, teacher, head, head-<department> or registrar;
+#                password "demo")
 #   make lint    ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade; settings in pyproject.toml)
 #   make bench   quick benchmarks
 #   make clean   remove the environment, caches, databases and test artifacts
@@ -88,7 +89,7 @@ $(DEMO_CREDENTIALS): $(DEMO_DB)
 # job runner with the server); a new cookie secret per run signs everyone out.
 demo: $(SYNC_STAMP) $(DEMO_DB) $(DEMO_CREDENTIALS)
 	if [[ -z "$(APPS)" ]]; then echo "error: no apps to serve in apps/*.py" >&2; exit 1; fi
-	echo "demo login: admin, planner, viewer, teacher, head or registrar; password: demo"
+	echo "demo login: admin, planner, viewer, teacher, head, head-<department> or registrar; password: demo"
 	TT_DB=$(DEMO_DB) $(VENV)/bin/panel serve $(APPS) --port $(PORT) \
 	  --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT) \
 	  --setup apps/ui/server_setup.py --basic-auth $(DEMO_CREDENTIALS) \

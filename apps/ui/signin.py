@@ -11,7 +11,8 @@ forgets the name's failures; an address keeps its own (one valid account must no
 others' passwords from the same address), and failures older than ``forget`` seconds no longer count.
 
 :func:`install` (called by ``apps/ui/server_setup.py``) makes Panel's :class:`BasicAuthProvider` use
-:class:`StudioLoginHandler` and :class:`StudioLogoutHandler`.
+:class:`StudioLoginHandler` and :class:`StudioLogoutHandler`, and sends an anonymous request for an
+app's ``autoload.js`` to the sign-in page instead of into a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -211,8 +212,8 @@ class StudioLoginHandler(BasicLoginHandler):
         username = self.get_argument("username", "")
         wait = THROTTLE.wait(username, self._address())
         if wait > 0:  # refused before the password is even looked at
-            log.warning("sign-in: %r from %s refused for %.0f s after repeated failures", username,
-                        self._address(), wait)
+            log.warning("sign-in: %r from %s refused for %d s after repeated failures", username,
+                        self._address(), math.ceil(wait))
             text = (f"Too many failed sign-ins for this name or from this address: try again in "
                     f"{math.ceil(wait)} s.")
             self.redirect(f"{self.request.path}?error={tornado.escape.url_escape(text)}")
@@ -228,7 +229,8 @@ class StudioLogoutHandler(LogoutHandler):
 
 def install() -> None:
     """Make Panel's basic-auth provider use the studio's sign-in and sign-out handlers (an OAuth
-    provider keeps its own). Call before the server builds its routes (``--setup`` runs first)."""
+    provider keeps its own), and send an anonymous ``autoload.js`` request to sign in without a
+    traceback. Call before the server builds its routes (``--setup`` runs first)."""
     from panel.io.resources import BASIC_LOGIN_TEMPLATE
     from panel.io.resources import LOGOUT_TEMPLATE as PANEL_LOGOUT
 
@@ -246,4 +248,23 @@ def install() -> None:
 
     BasicAuthProvider.login_handler = property(login_handler)
     BasicAuthProvider.logout_handler = property(logout_handler)
+    _autoload_for_signed_in_users_only()
+
+
+def _autoload_for_signed_in_users_only() -> None:
+    """An anonymous request for an app's ``autoload.js`` goes to the sign-in page, without a traceback.
+
+    Bokeh's ``get_session`` is decorated with tornado's ``@authenticated``, which for an anonymous
+    GET redirects to the sign-in page and returns None; Panel's autoload handler then awaits that
+    None and logs a ``TypeError`` for every such request. Checked first here, the request is
+    redirected the same way and never reaches the session code.
+    """
+    from panel.io.server import AutoloadJsHandler
+    from tornado.web import authenticated
+
+    if getattr(AutoloadJsHandler.get, "_tt_signed_in_only", False):
+        return
+    get = authenticated(AutoloadJsHandler.get)
+    get._tt_signed_in_only = True
+    AutoloadJsHandler.get = get
 
