@@ -37,7 +37,10 @@ DESCRIPTIONS = {
 
 
 def landing() -> pn.template.BaseTemplate:
-    S.start_runner()  # whoever holds the database answers `tt jobs …` (a server without --setup)
+    try:
+        S.start_runner()  # whoever holds the database answers `tt jobs …` (a server without --setup)
+    except Exception as exc:  # noqa: BLE001 - the apps' pages say why the database cannot be used
+        S.logged_message(exc, "landing page")
     cards = [
         pn.pane.Markdown(f"### [{label}]({S.app_link(name)})\n{DESCRIPTIONS.get(name, '')}",
                          css_classes=["tt-app-card"], sizing_mode="stretch_width")

@@ -99,7 +99,7 @@ class TimetableState(param.Parameterized):
         if scenario != self.scenario or self._problem is None:
             self._problem = self.studio.data.problem(scenario)
             self._labels = self.studio.data.teacher_labels(scenario, self._problem)
-            self._variant_rows = self.studio.variants.list(scenario)
+            self._variant_rows = self.studio.variants.current_rows(scenario, self._problem)  # costs under the data now
             self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
             self._timetable = None
             if variant is None:
@@ -168,7 +168,7 @@ class TimetableState(param.Parameterized):
         """An edited timetable was saved as a new variant: list it and show it."""
         if event.new is None:
             return
-        self._variant_rows = self.studio.variants.list(self.scenario)
+        self._variant_rows = self.studio.variants.current_rows(self.scenario, self._problem)
         self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
         self.variant = int(event.new)
 

@@ -80,12 +80,12 @@ class VariantsState(param.Parameterized):
         self._keys()
 
     def refresh_variants(self) -> None:
-        self.options = self.studio.variants.options(self.scenario)
+        self.options = self.studio.variants.options(self.scenario, self._problem)
         ids = list(self.options.values())
         self.param.selected.objects = ids
         # a diff may compare any two variants of the scenario, not only those compared above
         self.param.diff_a.objects = self.param.diff_b.objects = ids
-        self.history = self.studio.variants.history(self.scenario)
+        self.history = self.studio.variants.history(self.scenario, self._problem)
         self._warnings = self.studio.variants.warnings(self.scenario, self._problem)
         keep = [v for v in self.selected if v in ids]
         if keep != self.selected:

@@ -79,7 +79,7 @@ class WorkflowAppState(param.Parameterized):
         self.variants = pd.DataFrame(rows, columns=["id", "name", "status", "round", "waiting for", "cost", "hard",
                                                     "data changed"])
         self.warnings = "\n\n".join(self.studio.variants.warnings(self.scenario, problem))
-        self.options = self.studio.variants.options(self.scenario)
+        self.options = self.studio.variants.options(self.scenario, problem)
         pub = self.studio.approval.published(self.scenario)
         self.published = (f"Published timetable: variant #{pub}" if pub is not None else
                           "No variant is published yet: substitutions apply to the published timetable.")

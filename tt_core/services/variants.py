@@ -113,10 +113,11 @@ class VariantService(Service):
             bits.append(row["status"])
         return " · ".join(bits)
 
-    def options(self, scenario: str) -> dict[str, int]:
+    def options(self, scenario: str, problem: Problem | None = None) -> dict[str, int]:
         """``{label: id}`` of a scenario's variants, newest first (for a select widget); the costs in
-        the labels are those under the current data (:meth:`standings`)."""
-        return {self.label(r): int(r["id"]) for r in reversed(self.current_rows(scenario))}
+        the labels are those under the current data (:meth:`standings`; ``problem``: the scenario's,
+        when the caller has it loaded)."""
+        return {self.label(r): int(r["id"]) for r in reversed(self.current_rows(scenario, problem))}
 
     def current_rows(self, scenario: str, problem: Problem | None = None) -> list[dict]:
         """:meth:`list` with ``soft_cost`` and ``hard_violations`` under the current data (the stored
@@ -331,11 +332,11 @@ class VariantService(Service):
         return diff(problem, va.timetable, vb.timetable, weights, a_label=f"#{va.id}", b_label=f"#{vb.id}",
                     teacher_labels=teacher_labels)
 
-    def history(self, scenario: str) -> pd.DataFrame:
+    def history(self, scenario: str, problem: Problem | None = None) -> pd.DataFrame:
         """The scenario's variants with their parents, newest first: id, name, parent, origin
         (job, edit or import), soft cost, hard violations (under the current data), chosen, created."""
         rows = []
-        for r in reversed(self.current_rows(scenario)):
+        for r in reversed(self.current_rows(scenario, problem)):
             parent = r.get("parent_variant_id")
             origin = (f"job {r['job_id']}" if r.get("job_id") is not None
                       else "edit" if parent is not None else "saved")
