@@ -21,8 +21,9 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _shared as S  # noqa: E402
 from tt_core import services  # noqa: E402
+
+from ui import shared as S  # noqa: E402
 
 REFS = {"teacher": "teachers", "department": "departments", "building": "buildings", "course": "courses",
         "curriculum": "curricula"}

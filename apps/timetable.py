@@ -2,7 +2,7 @@
 week, from their enrolments) for a variant
 (cells: course · room · teacher), with iCal, Excel and HTML downloads; manual edits of the variant
 with live cost feedback, undo/redo and "where could this lecture go?", saved as a new variant; and
-heatmaps of the free teachers, rooms and curricula per period (``_editing.py``). It opens on the
+heatmaps of the free teachers, rooms and curricula per period (``ui/editing.py``). It opens on the
 scenario's published variant; with a "week of" date the grid shows that week's substitutions.
 
 The view lives in the URL (``?scenario=…&variant=…&view=teacher&key=T0001``), so a link opens
@@ -24,9 +24,10 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _editing as E  # noqa: E402
-import _shared as S  # noqa: E402
-from tt_core import views, services  # noqa: E402
+from tt_core import services, views  # noqa: E402
+
+from ui import editing as E  # noqa: E402
+from ui import shared as S  # noqa: E402
 
 VIEWS = ("curriculum", "teacher", "room", "department", "student")
 URL = {"scenario": "scenario", "variant": "variant", "view": "view", "key": "key"}
@@ -98,7 +99,7 @@ class TimetableState(param.Parameterized):
         if scenario != self.scenario or self._problem is None:
             self._problem = self.studio.data.problem(scenario)
             self._labels = self.studio.data.teacher_labels(scenario, self._problem)
-            self._variant_rows = self.studio.variants.list(scenario)
+            self._variant_rows = self.studio.variants.current_rows(scenario, self._problem)  # costs under the data now
             self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
             self._timetable = None
             if variant is None:
@@ -167,7 +168,7 @@ class TimetableState(param.Parameterized):
         """An edited timetable was saved as a new variant: list it and show it."""
         if event.new is None:
             return
-        self._variant_rows = self.studio.variants.list(self.scenario)
+        self._variant_rows = self.studio.variants.current_rows(self.scenario, self._problem)
         self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
         self.variant = int(event.new)
 
@@ -299,8 +300,9 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
     key = _key_picker(state)
 
     title = pn.pane.Markdown(f"### {S.safe_md(state.title)}", css_classes=["tt-title"])
-    # the weekly grid; a lecture dragged onto another period is moved there (EditorState.move_to)
-    grid = E.drag_grid(state.editor.move_to)
+    # the weekly grid; a lecture dragged onto another period is moved there (EditorState.move_to),
+    # for roles that may edit (the others get neither drag nor the Edit card)
+    grid = E.drag_grid(state.editor.move_to, draggable=state.editor.allowed)
 
     def draw(*_):
         title.object = f"### {S.safe_md(state.title)}" if state.title else ""  # names are user data
@@ -320,9 +322,9 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
     ical_opts = pn.Param(state, parameters=["start_date", "weeks"], show_name=False,
                          widgets={"start_date": w.DatePicker, "weeks": w.IntInput}, sizing_mode="stretch_width")
 
-    editor = pn.Card(E.editor_panel(state.editor, can_save=S.can("choose_variant")), title="Edit",
-                     collapsed=False, sizing_mode="stretch_width", css_classes=["tt-edit-card"])
-    tabs = pn.Tabs(("Timetable", pn.Column(grid, editor, sizing_mode="stretch_width")),
+    editor = [pn.Card(E.editor_panel(state.editor, can_save=True), title="Edit", collapsed=False,
+                      sizing_mode="stretch_width", css_classes=["tt-edit-card"])] if state.editor.allowed else []
+    tabs = pn.Tabs(("Timetable", pn.Column(grid, *editor, sizing_mode="stretch_width")),
                    ("Free resources", E.free_panel(state.free)), sizing_mode="stretch_width", dynamic=False)
     main = [S.message_alerts(state.messages), title, tabs]
     week = w.DatePicker.from_param(state.param.week, sizing_mode="stretch_width", css_classes=["tt-week"])
@@ -336,6 +338,7 @@ def app() -> pn.template.BaseTemplate:
         studio = S.studio()
         query = dict(pn.state.location.query_params) if pn.state.location else {}
         state = TimetableState(studio, **{k: query[v] for k, v in URL.items() if v in query})
+        state.editor.allowed = S.can("choose_variant")  # the role, and never through a read-only link
     except Exception as exc:  # noqa: BLE001
         return S.unavailable("Timetables", "timetable", exc)
     if pn.state.location and state.scenarios:

@@ -8,7 +8,7 @@ first, so an allowed role gets the "no job runner" error and a refused role ``Pe
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import shutil
 import sys
@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tt_core import auth, views, services
+from tt_core import auth, services, views
 from tt_core.cli import main as tt_main
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate
@@ -308,15 +308,10 @@ def test_a_small_zip_that_unpacks_into_too_much_is_refused(store, monkeypatch, t
 
 # ============================================================================ sign-in settings
 def _load_shared():
+    """``apps/ui/shared.py`` as the apps import it (``ui.shared``, with ``apps/`` on ``sys.path``)."""
     if str(APPS) not in sys.path:
         sys.path.insert(0, str(APPS))
-    spec = importlib.util.spec_from_file_location("_shared", APPS / "_shared.py")
-    if "_shared" in sys.modules:
-        return sys.modules["_shared"]
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_shared"] = module
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("ui.shared")
 
 
 def test_unsafe_sign_in_settings_are_refused(tmp_path):
@@ -364,8 +359,11 @@ def test_tt_users_commands(tmp_path, tiny, capsys):
     assert rows["viewer"]["role"] == "registrar" and "planner" not in rows
     assert rows["teacher"]["teacher"] == tiny.problem.teacher_names[0]
     assert rows["head"]["department"] == tiny.problem.department_names[0]
+    heads = {f"head-{d.lower().replace(' ', '-')}": d for d in tiny.problem.department_names}
+    assert {n: rows[n]["department"] for n in heads} == heads  # a head per department: approvals can complete
     assert auth.read_credentials(creds) == {"ann": "pw", **{r: auth.DEMO_PASSWORD for r in auth.ROLES
-                                                             if r != "planner"}}
+                                                             if r != "planner"},
+                                            **{n: auth.DEMO_PASSWORD for n in heads}}
     assert tt_main(["audit", "--limit", "3", *d]) == 0
     out = capsys.readouterr().out
     assert "delete users" in out and "users 'planner'" in out

@@ -30,7 +30,7 @@ Local mode (``user=None``)
 an app served *without* sign-in (``panel serve apps/`` with no ``--basic-auth``/``--oauth-provider``).
 Such a caller already holds the database file, so it gets every right; there is nothing a role
 check could protect. Apps served *with* sign-in always pass ``pn.state.user`` (see
-``apps/_shared.py``), and a signed-in name that is not in the ``users`` table is refused, never
+``apps/ui/shared.py``), and a signed-in name that is not in the ``users`` table is refused, never
 treated as local. A name is never ``None`` when sign-in is on.
 """
 

@@ -41,7 +41,7 @@ def test_job_life_cycle_events_and_checkpoints(rich_db):
     assert done["status"] == "cancelled" and done["variant_id"] == vid and done["finished_at"] is not None
     loaded, info = rich_db.variants.load(vid)
     assert loaded == tt and info["partial"] and info["job_id"] == job and info["units"] == {"RoomCapacity": 0}
-    assert info["meta"]["stats"] == {"segments": 2} and info["name"] == f"job {job} (partial)"
+    assert info["meta"]["stats"] == {"segments": 2} and info["name"] == f"try 1 (job {job}) (partial)"
 
     with pytest.raises(JobStateError, match="cannot become running"):  # a writer's bug, not the user's input
         rich_db.jobs.update_status(job, "running")

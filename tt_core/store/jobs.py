@@ -301,7 +301,9 @@ class JobRepository:
         with self.db.transaction() as cur:
             sid = job["scenario_id"]
             (vid,) = next_ids(cur, "variants", 1)
-            label = name or f"job {job_id}" + (" (partial)" if partial else "")
+            # the name the planner gave the job names its variant (the job's number stays findable)
+            made_by = f"{job['name']} (job {job_id})" if job.get("name") else f"job {job_id}"
+            label = name or made_by + (" (partial)" if partial else "")
             # a job started from a variant keeps it as its parent (unless it was deleted meanwhile)
             parent = (job["params"] or {}).get("initial_variant")
             if parent is not None and first_row(cur.execute("SELECT 1 FROM variants WHERE id = ? AND scenario_id = ?",

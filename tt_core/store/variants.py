@@ -176,11 +176,13 @@ class VariantRepository:
         return self.load(variant_id, check_stale=False)[0]
 
     def list(self, scenario: int | str, *, include_partial: bool = True) -> list[dict]:
-        """The variants of a scenario, oldest first, without their assignments."""
+        """The variants of a scenario, oldest first, without their assignments (``problem_hash``: the
+        fingerprint of the data they were stored for, :func:`problem_fingerprint`)."""
         with self.db.reading() as cur:
             sid = scenario_id(self.db, cur, scenario)
             rows = fetch_rows(cur, "SELECT id, name, parent_variant_id, job_id, status, chosen, partial, soft_cost, "
-                                   "hard_violations, units, n_lectures, review_round, created_at, updated_at FROM variants "
+                                   "hard_violations, units, n_lectures, review_round, problem_hash, created_at, "
+                                   "updated_at FROM variants "
                                    "WHERE scenario_id = ? AND (? OR NOT partial) ORDER BY id", [sid, include_partial])
         for r in rows:
             r["units"] = loads(r["units"])

@@ -1,11 +1,13 @@
-"""Manual editing and free-resource heatmaps for the timetable app (not served: the name starts with
-an underscore).
+"""Manual editing and free-resource heatmaps for the timetable app (not served: ``apps/ui/``).
 
 :class:`EditorState` is a thin param view over one :class:`~tt_core.editing.EditSession`: pick a
 lecture, a period and a room, see at once what the move would change (delta evaluation), move,
 undo, redo, ask where the lecture could go, and save the result as a new variant whose parent is
-the edited one. :class:`FreeState` draws how many teachers, rooms or curricula are free per day and
-period of the timetable on screen. Neither holds any logic of its own beyond wiring.
+the edited one; only for roles that may change variants (``choose_variant``: planners and admins),
+never through a read-only share link — everyone else sees the grid without the controls, and a
+crafted edit is refused here and by the services. :class:`FreeState` draws how many teachers, rooms
+or curricula are free per day and period of the timetable on screen. Neither holds any logic of its
+own beyond wiring.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-import _shared as S
 from tt_core import views
 from tt_core.editing import EditSession, place_text
+
+from . import shared as S
 
 SUGGESTION_COLUMNS = ["place", "swap with", "hard", "soft", "what changes"]
 
@@ -45,6 +48,7 @@ class EditorState(param.Parameterized):
     new_name = param.String("", label="Save as (name)")
     version = param.Integer(0, doc="bumped whenever the timetable changes")
     saved = param.Integer(None, allow_None=True, doc="id of the variant saved last")
+    allowed = param.Boolean(True, doc="the user may edit (move, undo, ask where, save as a variant)")
 
     def __init__(self, studio, messages: S.Messages, **params):
         self.studio = studio
@@ -52,6 +56,8 @@ class EditorState(param.Parameterized):
         self.session: EditSession | None = None
         self.scenario = ""
         self._found = []
+        # the role decides (the app narrows it further for read-only share links)
+        params.setdefault("allowed", studio.allowed("choose_variant"))
         super().__init__(**params)
 
     # ------------------------------------------------------------------ loading
@@ -114,6 +120,9 @@ class EditorState(param.Parameterized):
 
     # ------------------------------------------------------------------ edits
     def _need_session(self) -> EditSession:
+        if not self.allowed:  # the controls are not shown; this refuses a crafted event (a drop, a click)
+            raise S.TimetableError("this timetable is read-only here: moving lectures and saving variants is for "
+                                   "planners and admins, and never through a read-only link")
         if self.session is None:
             raise S.TimetableError("no variant to edit: pick one that fits the scenario")
         return self.session
@@ -347,11 +356,13 @@ class DragGrid(JSComponent):
 
     markup = param.String("", doc="the grid's HTML (escaped names, data-lecture / data-period attributes)")
     drop = param.String("", doc="the last drop, 'lecture:period:nonce'")
+    draggable = param.Boolean(True, doc="lectures can be dragged (False: a read-only grid)")
 
     _esm = """
     export function render({ model, el }) {
       const box = document.createElement('div');
       function wire() {
+        if (!model.draggable) { return; }
         box.querySelectorAll('.tt-lecture[data-lecture]').forEach((s) => {
           s.setAttribute('draggable', 'true');
           s.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/plain', s.dataset.lecture); });
@@ -368,7 +379,7 @@ class DragGrid(JSComponent):
         });
       }
       function draw() { box.innerHTML = model.markup; wire(); }
-      model.on('markup', draw);
+      model.on(['markup', 'draggable'], draw);
       draw();
       return box;
     }
@@ -404,9 +415,10 @@ def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=N
     return f"<table class='tt-grid'><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def drag_grid(on_drop) -> DragGrid:
-    """A :class:`DragGrid` calling ``on_drop(lecture, period)`` for every drop."""
-    grid = DragGrid(sizing_mode="stretch_width", css_classes=["tt-grid-pane"],
+def drag_grid(on_drop, draggable: bool = True) -> DragGrid:
+    """A :class:`DragGrid` calling ``on_drop(lecture, period)`` for every drop (``draggable=False``:
+    nothing can be dragged; ``on_drop`` must still refuse what the user may not do)."""
+    grid = DragGrid(sizing_mode="stretch_width", css_classes=["tt-grid-pane"], draggable=draggable,
                     stylesheets=[views.GRID_CSS, DRAG_CSS])
 
     def dropped(event):
