@@ -110,7 +110,9 @@ class EditorState(param.Parameterized):
             self.preview = "Pick another period or room to see what moving the lecture there would change."
             return
         delta = s.preview_move(self.lecture, self.period, self.room)
-        self.preview = f"Moving it to {place_text(s.problem, self.period, self.room)}: {delta.text()}"
+        clashes = views.placement_conflicts(s.problem, s.timetable, self.lecture, self.period, self.room)
+        self.preview = (f"Moving it to {place_text(s.problem, self.period, self.room)}: {delta.text()}"
+                        + (f" — {'; '.join(clashes)}" if clashes else ""))
 
     # ------------------------------------------------------------------ edits
     def _need_session(self) -> EditSession:
@@ -338,6 +340,11 @@ DRAG_CSS = """
 table.tt-grid .tt-lecture[draggable=true] { cursor: grab; }
 table.tt-grid .tt-lecture.tt-moved { background: #fff3cd; }
 table.tt-grid td.tt-drop { outline: 2px dashed #0d6efd; outline-offset: -2px; background: #eef5ff; }
+table.tt-grid td.tt-unavailable { background: repeating-linear-gradient(45deg, #eeeeee, #eeeeee 6px, #dcdcdc 6px,
+  #dcdcdc 12px); }
+table.tt-grid td.tt-undesired { background: #fbf3dc; }
+table.tt-grid .tt-lecture.tt-violation { background: #fde2e4; border: 2px solid #dc3545; }
+table.tt-grid .tt-lecture.tt-pinned::before { content: "\\1F4CC "; }
 """
 
 
@@ -376,11 +383,13 @@ class DragGrid(JSComponent):
 
 
 def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=None, moved=(),
-                entries=None) -> str:
+                entries=None, marks: views.GridMarks | None = None) -> str:
     """The weekly grid of ``views.weekly_grid`` as HTML for :class:`DragGrid`: each cell knows its
     period (``data-period``), each lecture its id (``data-lecture``, on its first period only);
     lectures moved in this session are marked ``tt-moved``. ``entries`` replaces the view's own
-    (``views.weekly_entries``), as for ``weekly_grid``."""
+    (``views.weekly_entries``), as for ``weekly_grid``. ``marks`` (:func:`tt_core.views.grid_marks`)
+    shades unavailable (``tt-unavailable``) and undesired (``tt-undesired``) cells and marks lectures
+    in a hard conflict (``tt-violation``) and pinned ones (``tt-pinned``), each with a tooltip."""
     days, slots = views.day_names(problem), views.slot_names(problem)
     ppd = problem.periods_per_day
     cells: list[list[list[str]]] = [[[] for _ in days] for _ in slots]
@@ -394,12 +403,25 @@ def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=N
                 break
             cls = "tt-lecture" + (" tt-moved" if e.lecture in moved else "")
             attr = f" data-lecture='{e.lecture}'" if k == 0 else ""
+            if marks is not None:
+                found = marks.conflicts.get(e.lecture)
+                cls += (" tt-violation" if found else "") + (" tt-pinned" if k == 0 and e.lecture in marks.pinned
+                                                             else "")
+                if found:
+                    attr += f" title='{html.escape('; '.join(found), quote=True)}'"
             text = html.escape(e.text if k == 0 else f"{e.text} (cont.)")
             cells[s][e.day].append(f"<span class='{cls}'{attr}>{text}</span>")
     head = "".join(f"<th>{html.escape(d)}</th>" for d in days)
     rows = []
+    def td(q: int, inner: str) -> str:
+        if marks is None or not (marks.unavailable[q] or marks.undesired[q]):
+            return f"<td data-period='{q}'>{inner}</td>"
+        cls = "tt-unavailable" if marks.unavailable[q] else "tt-undesired"
+        tip = html.escape(marks.why.get(q, ""), quote=True)
+        return f"<td data-period='{q}' class='{cls}' title='{tip}'>{inner}</td>"
+
     for s, name in enumerate(slots):
-        tds = "".join(f"<td data-period='{d * ppd + s}'>{''.join(cells[s][d])}</td>" for d in range(len(days)))
+        tds = "".join(td(d * ppd + s, "".join(cells[s][d])) for d in range(len(days)))
         rows.append(f"<tr><th>{html.escape(name)}</th>{tds}</tr>")
     return f"<table class='tt-grid'><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
