@@ -204,7 +204,9 @@ class EditorState(param.Parameterized):
             status += (f" · since #{s.source}: hard {change.hard:+d}, soft {change.soft:+g} · "
                        f"{len(s.moved())} lecture(s) moved in {n} edit(s), not saved")
         rows = [{"constraint": name, "units": u, "cost": c} for name, u, c in change.changes()]
-        self.param.update(status=status, violations=[v.text for v in s.hard_violations()[:20]],
+        # cost.explain walks every lecture in Python (seconds on a university): only when there is a hard one
+        hard = [v.text for v in s.hard_violations()[:20]] if rep.hard_violations else []
+        self.param.update(status=status, violations=hard,
                           changes=pd.DataFrame(rows, columns=["constraint", "units", "cost"]),
                           can_undo=s.can_undo, can_redo=s.can_redo, edited=s.edited, version=self.version + 1)
 
@@ -291,6 +293,7 @@ class FreeState(param.Parameterized):
 
     kind = param.Selector(objects=list(views.FREE_KINDS), default="teachers", label="Free")
     frame = param.DataFrame(pd.DataFrame())
+    active = param.Boolean(True, doc="drawn only while shown (the page sets it from its tab)")
 
     def __init__(self, messages: S.Messages, **params):
         self.messages = messages
@@ -302,9 +305,11 @@ class FreeState(param.Parameterized):
         self._problem, self._timetable = problem, timetable
         self._draw()
 
-    @param.depends("kind", watch=True)
+    @param.depends("kind", "active", watch=True)
     @S.guarded
     def _draw(self) -> None:
+        if not self.active:  # a whole university's free resources are counted when the tab opens
+            return
         if self._problem is None or self._timetable is None:
             self.frame = pd.DataFrame()
             return

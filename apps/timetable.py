@@ -443,7 +443,11 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
                      collapsed=False, sizing_mode="stretch_width", css_classes=["tt-edit-card"])
     pins = [_pin_panel(state)] if S.can("run_jobs") else []
     tabs = pn.Tabs(("Timetable", pn.Column(grid, editor, *pins, sizing_mode="stretch_width")),
-                   ("Free resources", E.free_panel(state.free)), sizing_mode="stretch_width", dynamic=False)
+                   ("Free resources", E.free_panel(state.free)), sizing_mode="stretch_width", dynamic=True,
+                   css_classes=["tt-tabs"])
+    # the heatmap is counted and drawn when its tab is opened, not with every page
+    state.free.active = False
+    tabs.param.watch(lambda e: setattr(state.free, "active", e.new == 1), "active")
     main = [S.message_alerts(state.messages), title, tabs]
     week = w.DatePicker.from_param(state.param.week, sizing_mode="stretch_width", css_classes=["tt-week"])
     sidebar = [scenario, variant, view, key, week, pn.layout.Divider(),

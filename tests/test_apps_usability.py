@@ -457,3 +457,30 @@ def test_resolve_pinned_checks_rights_and_lectures(store, tiny):
     with pytest.raises(TimetableError, match="not placed in variant"):
         studio.jobs.resolve_pinned("tiny", other, [0])
     assert not runner.submitted
+
+
+# ============================================================================ response times: shared problems
+def test_a_scenario_is_loaded_once_per_version_of_its_data(studio, store):
+    a = studio.data.problem("tiny")
+    assert studio.data.problem("tiny") is a and services.Studio(store).data.problem("tiny") is a
+    vid = int(store.variants.list("tiny")[0]["id"])
+    (v,) = studio.variants.load(a, [vid])
+    assert v.fits and not v.info["stale"]
+    assert studio.data.check("tiny")[0] == studio.data.check("tiny")[0]
+    room = a.room_names[0]
+    studio.data.edit_cell("tiny", "rooms", room, "capacity", int(a.room_capacity[0]) + 1)
+    b = studio.data.problem("tiny")
+    assert b is not a and int(b.room_capacity[0]) == int(a.room_capacity[0]) + 1
+    (v,) = studio.variants.load(b, [vid])
+    assert v.fits and v.info["stale"]  # made for other data
+    # a change that does not go through the services (the store, as the CLI writes) is seen as well
+    store.tables.update("rooms", "tiny", room, capacity=3)
+    c = studio.data.problem("tiny")
+    assert c is not b and int(c.room_capacity[0]) == 3
+    # the checks are those of the data now
+    from tt_core import checks
+
+    again, table = studio.data.check("tiny")
+    fresh = store.scenarios.load_problem("tiny")
+    assert [str(f) for f in again] == [str(f) for f in checks.check(fresh)]
+    assert table["required"].tolist() == [x.required for x in checks.loads(fresh)]

@@ -8,8 +8,10 @@ lectures and minimum working days are checked when they are entered, in the word
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,30 @@ from .editable import TABLES, TEACHER_TABLES, coerce_value, display
 from .session import Service
 
 _REFUSED = "the change was refused because the scenario would be inconsistent"
+
+# What this process derived from a scenario's data, by the data it came from
+# (ScenarioRepository.data_digest): every app session opening a scenario used to build its Problem
+# again (a second on the 2,533-course university, and its derived arrays anew) and Generate ran the
+# checks twice per page. A Problem is immutable and the checks are a function of it, so sessions
+# share them until the data changes.
+_DERIVED: OrderedDict[tuple, object] = OrderedDict()
+_DERIVED_KEPT = 8
+_DERIVED_LOCK = threading.Lock()
+
+
+def _derived(kind: str, digest: tuple, build: Callable[[], object]):
+    """``build()`` once per ``kind`` and data ``digest`` in this process (the last few kept)."""
+    key = (kind, digest)
+    with _DERIVED_LOCK:
+        if key in _DERIVED:
+            _DERIVED.move_to_end(key)
+            return _DERIVED[key]
+    value = build()
+    with _DERIVED_LOCK:
+        _DERIVED[key] = value
+        while len(_DERIVED) > _DERIVED_KEPT:
+            _DERIVED.popitem(last=False)
+    return value
 
 
 def course_entry_problems(name: str, *, lectures: int, min_days: int, days: int) -> list[str]:
@@ -56,7 +82,10 @@ class DataService(Service):
         return self.store.scenarios.names()
 
     def problem(self, scenario: str) -> Problem:
-        return self.store.scenarios.load_problem(scenario)
+        """The scenario as a :class:`~tt_core.model.Problem`: loaded once per version of its data and
+        shared (it is immutable) by every session of the process until the data changes."""
+        digest = self.store.scenarios.data_digest(scenario)
+        return _derived("problem", digest, lambda: self.store.scenarios.load_problem(scenario))
 
     def teacher_labels(self, scenario: str, problem: Problem | None = None) -> dict[str, str]:
         """Teacher id → ``"Full Name (id)"`` (just the id when no full name is known)."""
@@ -263,10 +292,16 @@ class DataService(Service):
         lecture periods required against available per curriculum, teacher and room family
         (``kind, name, required, available, use``; tightest first)."""
 
-        problem = self.problem(scenario)
-        rows = [{"kind": x.kind, "name": x.name, "required": x.required, "available": x.available,
-                 "use": f"{x.share:.0%}" if x.share != float("inf") else "∞"} for x in checks.loads(problem)]
-        return checks.check(problem), pd.DataFrame(rows, columns=["kind", "name", "required", "available", "use"])
+        digest = self.store.scenarios.data_digest(scenario)
+
+        def build():
+            problem = _derived("problem", digest, lambda: self.store.scenarios.load_problem(scenario))
+            rows = [{"kind": x.kind, "name": x.name, "required": x.required, "available": x.available,
+                     "use": f"{x.share:.0%}" if x.share != float("inf") else "∞"} for x in checks.loads(problem)]
+            return checks.check(problem), pd.DataFrame(rows, columns=["kind", "name", "required", "available", "use"])
+
+        findings, table = _derived("checks", digest, build)
+        return list(findings), table.copy()
 
     def weight_profiles(self, scenario: str) -> list[str]:
         return self.store.tables.read("weight_profiles", scenario)["name"].tolist()

@@ -16,6 +16,7 @@ from ..history import diff
 from .. import constraints as K
 from ..errors import TimetableError
 from ..model import Problem, Timetable
+from ..store import problem_fingerprint
 from .session import Service, Session
 
 if TYPE_CHECKING:
@@ -64,8 +65,13 @@ class VariantService(Service):
     def load(self, problem: Problem, ids) -> list[VariantView]:
         """Load variants; ``fits`` is False when the scenario's lectures changed since."""
         out = []
+        fingerprint = None
         for vid in ids:
-            tt, info = self.store.variants.load(int(vid))
+            # stale against the problem given (the store would load the scenario again to tell)
+            tt, info = self.store.variants.load(int(vid), check_stale=False)
+            if not info["stale"]:
+                fingerprint = fingerprint or problem_fingerprint(problem)
+                info["stale"] = fingerprint != info["problem_hash"]
             fits = len(tt.period) == problem.n_lectures and bool((tt.room < problem.n_rooms).all()) \
                 and bool((tt.period < problem.n_periods).all())
             out.append(VariantView(int(vid), self.label(info), tt, info, fits))
