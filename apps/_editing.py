@@ -418,6 +418,7 @@ def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=N
             cells[s][e.day].append(f"<span class='{cls}'{attr}>{text}</span>")
     head = "".join(f"<th>{html.escape(d)}</th>" for d in days)
     rows = []
+
     def td(q: int, inner: str) -> str:
         if marks is None or not (marks.unavailable[q] or marks.undesired[q]):
             return f"<td data-period='{q}'>{inner}</td>"

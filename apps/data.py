@@ -330,8 +330,13 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
     search.param.watch(lambda e: setattr(state, "search", e.new), "value_input")
     count = pn.pane.Markdown("", css_classes=["tt-count"], margin=(25, 10, 0, 10))
 
+    shown_for = [None]  # (scenario, table, search) on screen: a new one starts on page 1, an edit keeps the page
+
     def show(*_):
-        editor.param.update(value=state.frame, editors=_editors(state), selectable=selectable(), page=1)
+        now = (state.scenario, state.table, state.search)
+        page = {} if now == shown_for[0] else {"page": 1}
+        shown_for[0] = now
+        editor.param.update(value=state.frame, editors=_editors(state), selectable=selectable(), **page)
         delete.visible = state.spec.addable and state.editable
         ro = state.spec.read_only
         heading.object = f"### {state.spec.title}" + (
