@@ -123,7 +123,7 @@ def server(tiny, tmp_path_factory):
 
 def _goto(page, url: str, ready: str, timeout: float = 60_000):
     """Open a page and wait until Bokeh has rendered ``ready`` (it renders after its websocket)."""
-    page.goto(url)
+    page.goto(url, timeout=timeout)  # a loaded machine can take longer than playwright's 30 s default
     page.locator(ready).first.wait_for(timeout=timeout)
 
 

@@ -3,7 +3,7 @@
 Every service that changes something (and every view that reads) calls :func:`require` with the
 signed-in user's name and an *action*; the apps additionally hide controls a user may not use, but
 hiding is a courtesy, :func:`require` is the rule. A user's role comes from the ``users`` table of
-the store (:meth:`tt_core.store.Store.add_user`, ``tt users add``).
+the store (:meth:`UserRepository.add <tt_core.store.users.UserRepository.add>`, ``tt users add``).
 
 Roles
 -----

@@ -20,7 +20,8 @@ without a department: the absent teacher's department) — then teaching the sam
 then not an undesired period of theirs — then the fewest lectures that day — then data order.
 Each candidate carries the reasons in words.
 
-Applying a substitution writes a dated overlay (:meth:`tt_core.store.Store.add_substitutions`):
+Applying a substitution writes a dated overlay
+(:meth:`~tt_core.store.substitutions.SubstitutionRepository.add`):
 the variant's assignments are never changed, so rolling back (:func:`rollback`) restores exactly
 what was shown before. :func:`apply_best` ("cover") also records the absence itself and the
 lectures nobody can take (uncovered), and gives away the lectures the absent teacher was to take

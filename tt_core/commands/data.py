@@ -104,7 +104,8 @@ def _existing_db(args, read_only: bool = False):
 
 
 def university_meta(university) -> dict:
-    """The descriptive data of a :class:`~tt_core.synth.SynthUniversity` in ``Store.import_problem`` form."""
+    """The descriptive data of a :class:`~tt_core.synth.SynthUniversity` as ``store.scenarios.import_problem``
+    takes it."""
     u = university
     return {
         "building_names": list(u.building_names),

@@ -69,9 +69,9 @@ class ApprovalRepository:
         return None if row is None else int(row[0])
 
     def change_status(self, variant_id: int, status: str, *, action: str, expect_status: str,
-                              expect_round: int, expect_decisions: int, review_round: int | None = None,
-                              decision: dict | None = None, user: str | None = None,
-                              detail: dict | None = None) -> list[int]:
+                      expect_round: int, expect_decisions: int, review_round: int | None = None,
+                      decision: dict | None = None, user: str | None = None,
+                      detail: dict | None = None) -> list[int]:
         """Record one workflow step in one transaction (called by :mod:`tt_core.workflow`).
 
         The caller decided the step from a :meth:`variant_review` snapshot; the step is written only

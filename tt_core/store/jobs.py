@@ -3,9 +3,11 @@
 A job row moves queued → running → (succeeded | failed | cancelled | interrupted); retry puts an
 ended job back in the queue (:data:`TRANSITIONS`). Progress events are appended with increasing
 sequence numbers; one checkpoint per job holds its best timetable so far, so a killed worker loses
-only the running step. A job's end — its result saved as a variant, its final status and its last
-event — is one transaction (:meth:`JobRepository.finish`): a poll that sees the final status sees
-the last event too, and a crash in between cannot leave a saved variant behind an unfinished job.
+only the running step. A job's end — its result saved as a variant (:meth:`JobRepository.save_variant`),
+its final status and its last event (:meth:`JobRepository.update_status` with ``event=``) — is one
+transaction (:meth:`tt_core.jobs.records.JobRecords.finish_with_result` joins them): a poll that sees
+the final status sees the last event too, and a crash in between cannot leave a saved variant behind
+an unfinished job.
 The runner that drives these rows is :mod:`tt_core.jobs.runner`.
 """
 
@@ -66,7 +68,7 @@ class JobRepository:
         self.variants = variants
 
     def create(self, scenario: int | str, *, params: dict | None = None, name: str = "",
-                   strategy: str | None = None, user: str | None = None) -> int:
+               strategy: str | None = None, user: str | None = None) -> int:
         """Queue a job row for a scenario; returns its id.
 
         ``strategy`` defaults to ``params["strategy"]``; ``params`` must be JSON-serialisable.
@@ -85,7 +87,6 @@ class JobRepository:
                                                                "name": name or ""})
         return jid
 
-
     def get(self, job_id: int) -> dict | None:
         """The job's row as a dict (``params`` parsed), or None when there is no such job."""
         rows = self.db.query(_JOB_SELECT + " WHERE j.id = ?", [int(job_id)])
@@ -95,7 +96,7 @@ class JobRepository:
         return rows[0]
 
     def list(self, scenario: int | str | None = None, *, status: str | None = None, limit: int | None = None,
-                  oldest_first: bool = False) -> list[dict]:
+             oldest_first: bool = False) -> list[dict]:
         """Jobs (newest first unless ``oldest_first``), optionally of one scenario and status."""
         if status is not None and status not in JOB_STATUSES:
             raise TimetableError(f"unknown job status {status!r}; one of {', '.join(JOB_STATUSES)}")
@@ -272,9 +273,9 @@ class JobRepository:
             cur.execute("DELETE FROM job_checkpoints WHERE job_id = ?", [int(job_id)])
 
     def save_variant(self, job_id: int, problem: Problem | None, period: Sequence[int], room: Sequence[int], *,
-                              partial: bool = False, soft_cost: float | None = None,
-                              hard_violations: int | None = None, by_constraint: dict | None = None,
-                              stats: dict | None = None, name: str | None = None) -> int:
+                     partial: bool = False, soft_cost: float | None = None,
+                     hard_violations: int | None = None, by_constraint: dict | None = None,
+                     stats: dict | None = None, name: str | None = None) -> int:
         """Store a job's result as a variant of the job's scenario and return its id.
 
         ``by_constraint`` is ``{name: units}`` or ``{name: (units, weighted)}`` (as
