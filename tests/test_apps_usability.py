@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_apps_state import load_app
 
 from tt_core import auth, services, views
 from tt_core.commands.data import university_meta
@@ -25,8 +26,6 @@ from tt_core.services.data import course_entry_problems
 from tt_core.services.editable import search_rows
 from tt_core.store import Store
 from tt_core.synth import Recipe, generate
-
-from test_apps_state import load_app
 
 SMALL_CAMPUS = dict(departments=3, students=300, open_electives=2, skill_courses=2, skill_departments=(2, 3))
 

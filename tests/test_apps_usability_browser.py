@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from test_apps_browser import ARTIFACTS, CHROMIUM, REPO, _free_port, _goto, serve_panel  # noqa: F401 - fixtures' settings
 from test_apps_usability import SMALL_CAMPUS, _clash
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
-from .. import auth
-from .. import checks
+from .. import auth, checks
 from ..errors import TimetableError, ValidationError
 from ..model import Problem
 from ..profiles import expand_weights

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import ValidationError
 
+
 # ----------------------------------------------------------------------------- editable tables
 @dataclass(frozen=True)
 class Column:

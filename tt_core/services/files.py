@@ -149,7 +149,8 @@ class FileService(Service):
             raise TimetableError(f"{shown or 'the upload'} is empty; choose a file first")
         empty = [n for n, d in named.items() if not d]
         if empty:
-            raise TimetableError(f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty; choose the files again")
+            raise TimetableError(f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty; "
+                                 "choose the files again")
         suffixes = {n.lower().rsplit(".", 1)[-1] if "." in n else "" for n in named}
         if suffixes == {"csv"}:
             return self._import_tables(named, None, name, user)
