@@ -89,3 +89,42 @@ class JobService(Service):
                          "created_at": j["created_at"].strftime("%Y-%m-%d %H:%M:%S") if j["created_at"] else "",
                          "message": j.get("message") or ""})
         return pd.DataFrame(rows, columns=cols)
+
+    def resolve_pinned(self, scenario: str, variant_id: int, pinned, *, strategy: str | None = None,
+                       time_limit: float = 60.0, seed: int = 0, name: str | None = None,
+                       user: str | None = None) -> int:
+        """Queue a job that starts from stored variant ``variant_id`` and keeps the lectures ``pinned``
+        (lecture ids) where they are in it, re-solving the rest (planner or admin; audited with the
+        job). The job optimises the weights the variant was made with, and its result is a child of it.
+
+        Raises
+        ------
+        TimetableError
+            No lecture pinned, a lecture that does not exist or is not placed in the variant, a
+            variant of another scenario or one that no longer fits the scenario's data.
+        """
+        from .variants import VariantService
+
+        user = self.require("run_jobs", user)
+        timetable, info = self.store.variants.load(int(variant_id))
+        if info["scenario"] != scenario:
+            raise TimetableError(f"variant #{variant_id} belongs to scenario {info['scenario']!r}, not {scenario!r}")
+        if info.get("stale"):
+            raise TimetableError(f"variant #{variant_id} no longer fits scenario {scenario!r} (its data changed "
+                                 "since); pin lectures of a variant made with the current data")
+        ids = sorted({int(x) for x in pinned})
+        if not ids:
+            raise TimetableError("pick the lectures to pin first (the others are re-solved around them)")
+        n = len(timetable.period)
+        wrong = [x for x in ids if not 0 <= x < n]
+        if wrong:
+            raise TimetableError(f"lecture(s) {', '.join(map(str, wrong[:5]))} do not exist: variant #{variant_id} "
+                                 f"has lectures 0..{n - 1}")
+        unplaced = [x for x in ids if timetable.period[x] < 0 or timetable.room[x] < 0]
+        if unplaced:
+            raise TimetableError(f"lecture(s) {', '.join(map(str, unplaced[:5]))} are not placed in variant "
+                                 f"#{variant_id}, so they cannot be pinned where they are")
+        return self.runner.submit(scenario, strategy=strategy, weights=VariantService.weights_of(info),
+                                  time_limit=time_limit, seed=seed, initial_variant=int(variant_id), pinned=ids,
+                                  name=name or f"re-solve of #{int(variant_id)} with {len(ids)} pinned",
+                                  user=user)

@@ -215,8 +215,13 @@ class VariantService(Service):
     def load(self, problem: Problem, ids) -> list[VariantView]:
         """Load variants; ``fits`` is False when the scenario's lectures changed since."""
         out = []
+        fingerprint = None
         for vid in ids:
-            tt, info = self.store.variants.load(int(vid))
+            # stale against the problem given (the store would load the scenario again to tell)
+            tt, info = self.store.variants.load(int(vid), check_stale=False)
+            if not info["stale"]:
+                fingerprint = fingerprint or problem_fingerprint(problem)
+                info["stale"] = fingerprint != info["problem_hash"]
             fits = _fits(problem, tt)
             out.append(VariantView(int(vid), self.label(info), tt, info, fits))
         return out

@@ -29,6 +29,15 @@ class StudentRepository:
             "LEFT JOIN enrolments e ON e.student_id = s.id WHERE s.scenario_id = ? "
             "GROUP BY s.id, s.name, s.programme, s.year, s.department, s.position ORDER BY s.position", [sid])
 
+    def enrolments(self, scenario: int | str) -> pd.DataFrame:
+        """The scenario's enrolments, one row per student and course: ``student, course`` (names),
+        in student order, then course order."""
+        with self.db.reading() as cur:
+            sid = scenario_id(self.db, cur, scenario)
+        return self.db.frame(
+            "SELECT s.name AS student, c.name AS course FROM enrolments e JOIN students s ON s.id = e.student_id "
+            "JOIN courses c ON c.id = e.course_id WHERE e.scenario_id = ? ORDER BY s.position, c.position", [sid])
+
     def replace_enrolments(self, scenario: int | str, enrolments: Sequence[tuple[str, Sequence[str]]], *,
                            user: str | None = None, reason: str = "") -> int:
         """Replace every enrolment of the scenario's students by ``(student, courses)`` (names), in one
