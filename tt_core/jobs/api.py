@@ -22,8 +22,10 @@ from ..store import FINAL, JOB_STATUSES, RETRYABLE
 class JobAPI(Protocol):
     """The operations on generation jobs, whoever carries them out."""
 
-    def submit(self, scenario: str, **settings) -> int:
-        """Queue a job; returns its id."""
+    def submit(self, scenario: str, strategy: str | None = None, weights=None, time_limit: float = 60.0,
+               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+               user: str | None = None) -> int:
+        """Queue a job; returns its id (the settings as :func:`queue_job` takes them)."""
 
     def cancel(self, job_id: int) -> str:
         """Cancel a job; returns ``"cancelled"``, ``"cancelling"`` or ``"interrupted"``."""
@@ -193,8 +195,11 @@ class OfflineJobs:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def submit(self, scenario: str, **kwargs) -> int:
-        return queue_job(self._con, scenario, strategy=kwargs.pop("strategy", None), **kwargs)
+    def submit(self, scenario: str, strategy: str | None = None, weights=None, time_limit: float = 60.0,
+               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+               user: str | None = None) -> int:
+        return queue_job(self._con, scenario, strategy=strategy, weights=weights, time_limit=time_limit, seed=seed,
+                         initial_variant=initial_variant, pinned=pinned, name=name, user=user)
 
     def get_job(self, job_id: int) -> dict:
         return job_with_checkpoint(self._con, job_id, self.db_path or "the database")

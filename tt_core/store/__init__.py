@@ -103,7 +103,7 @@ from ..auth import ROLES
 from .approvals import ApprovalRepository
 from .classes import ClassScenarioRepository
 from .database import Database, StoreStateError, default_db_path
-from .jobs import ACTIVE, FINAL, JOB_STATUSES, RETRYABLE, JobRepository
+from .jobs import ACTIVE, FINAL, JOB_STATUSES, RETRYABLE, JobRepository, JobStateError
 from .scenarios import META_LISTS, ScenarioRepository, problem_fingerprint, suitability_rules
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .students import StudentRepository
@@ -114,7 +114,7 @@ from .variants import VARIANT_STATUSES, VariantRepository
 from .weights import WeightProfileRepository
 
 __all__ = [
-    "Store", "Database", "StoreStateError", "MIGRATIONS", "SCHEMA_VERSION", "JOB_STATUSES", "FINAL", "RETRYABLE",
+    "Store", "Database", "StoreStateError", "JobStateError", "MIGRATIONS", "SCHEMA_VERSION", "JOB_STATUSES", "FINAL", "RETRYABLE",
     "ACTIVE", "VARIANT_STATUSES", "ROLES", "ENTITIES", "META_LISTS", "default_db_path", "problem_fingerprint",
     "suitability_rules",
 ]

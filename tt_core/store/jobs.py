@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import TimetableError
 from ..model import Problem, Timetable
-from .database import Database
+from .database import Database, StoreStateError
 from .scenarios import ScenarioRepository, problem_fingerprint, scenario_id
 from .sql import audit_row, bulk, fetch_rows, first_row, loads, next_ids, to_json, utcnow
 from .variants import VariantRepository
@@ -42,6 +42,13 @@ TRANSITIONS = {
     "interrupted": {"queued", "cancelled"},
     "succeeded": set(),
 }
+
+
+class JobStateError(StoreStateError):
+    """A job row is not in the state its writer expected, or the move is not in the life cycle
+    (:data:`TRANSITIONS`): a bug of the writer, not the user's input. The user-facing operations
+    (:mod:`tt_core.jobs.api`, the runner) check the status first and say what to do instead."""
+
 
 _JOB_SELECT = ("SELECT j.id, s.name AS scenario, j.scenario_id, j.name, j.status, j.strategy, j.params, "
                "j.message, j.error, j.variant_id, j.attempts, j.worker, j.created_by, j.created_at, "
@@ -121,7 +128,9 @@ class JobRepository:
         Raises
         ------
         TimetableError
-            Unknown job or status, a move not allowed, or the status not in ``expect``.
+            Unknown job or status.
+        JobStateError
+            A move the life cycle does not allow, or the current status not in ``expect``.
         """
         if status not in JOB_STATUSES:
             raise TimetableError(f"unknown job status {status!r}; one of {', '.join(JOB_STATUSES)}")
@@ -131,9 +140,9 @@ class JobRepository:
                 raise TimetableError(f"no job {job_id} in {self.db.path}")
             current = row[0]
             if expect is not None and current not in set(expect):
-                raise TimetableError(f"job {job_id} is {current}, not {' or '.join(expect)}")
+                raise JobStateError(f"job {job_id} is {current}, not {' or '.join(expect)}")
             if status not in TRANSITIONS[current]:
-                raise TimetableError(f"job {job_id} is {current} and cannot become {status}"
+                raise JobStateError(f"job {job_id} is {current} and cannot become {status}"
                                      + ("; it has already ended" if current in FINAL else ""))
             stamp = utcnow()
             sets = ["status = ?", "updated_at = ?"]
