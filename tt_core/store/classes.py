@@ -181,7 +181,7 @@ class ClassScenarioRepository:
                              "ORDER BY position")
         R = len(rooms)
         tr = np.zeros((R, R), np.int32)
-        tr[travel["room_a"].to_numpy(), travel["room_b"].to_numpy()] = travel["slots"].to_numpy()
+        tr[travel["room_a"].to_numpy(np.int64), travel["room_b"].to_numpy(np.int64)] = travel["slots"].to_numpy(np.int64)
         tr = np.maximum(tr, tr.T)
         C = len(classes)
         try:
@@ -189,29 +189,29 @@ class ClassScenarioRepository:
                 name=sc["instance_name"], nr_days=int(sc["days"]), nr_weeks=int(sc["nr_weeks"]),
                 slots_per_day=int(sc["periods_per_day"]),
                 weights=[sc["w_time"], sc["w_room"], sc["w_distribution"], sc["w_student"]],
-                room_ids=tuple(rooms["id"]), room_capacity=rooms["capacity"].to_numpy(), travel=tr,
-                unavailable_ptr=_ptr(unav["room"].to_numpy(np.int64), R), unavailable_days=unav["days"].to_numpy(),
-                unavailable_start=unav["start_slot"].to_numpy(), unavailable_length=unav["length"].to_numpy(),
-                unavailable_weeks=unav["weeks"].to_numpy(),
+                room_ids=tuple(rooms["id"]), room_capacity=rooms["capacity"].to_numpy(np.int64), travel=tr,
+                unavailable_ptr=_ptr(unav["room"].to_numpy(np.int64), R), unavailable_days=unav["days"].to_numpy(np.int64),
+                unavailable_start=unav["start_slot"].to_numpy(np.int64), unavailable_length=unav["length"].to_numpy(np.int64),
+                unavailable_weeks=unav["weeks"].to_numpy(np.int64),
                 course_ids=tuple(courses), config_ids=tuple(configs["id"]), subpart_ids=tuple(subparts["id"]),
                 class_ids=tuple(classes["id"]),
                 course_config_ptr=_ptr(configs["parent"].to_numpy(np.int64), len(courses)),
                 config_subpart_ptr=_ptr(subparts["parent"].to_numpy(np.int64), len(configs)),
                 subpart_class_ptr=_ptr(classes["subpart"].to_numpy(np.int64), len(subparts)),
-                class_limit=classes["class_limit"].to_numpy(), class_parent=classes["parent"].to_numpy(),
-                time_ptr=_ptr(times["class"].to_numpy(np.int64), C), time_days=times["days"].to_numpy(),
-                time_start=times["start_slot"].to_numpy(), time_length=times["length"].to_numpy(),
-                time_weeks=times["weeks"].to_numpy(), time_penalty=times["penalty"].to_numpy(),
+                class_limit=classes["class_limit"].to_numpy(np.int64), class_parent=classes["parent"].to_numpy(np.int64),
+                time_ptr=_ptr(times["class"].to_numpy(np.int64), C), time_days=times["days"].to_numpy(np.int64),
+                time_start=times["start_slot"].to_numpy(np.int64), time_length=times["length"].to_numpy(np.int64),
+                time_weeks=times["weeks"].to_numpy(np.int64), time_penalty=times["penalty"].to_numpy(np.int64),
                 room_option_ptr=_ptr(options["class"].to_numpy(np.int64), C),
-                room_option_room=options["room"].to_numpy(), room_option_penalty=options["penalty"].to_numpy(),
-                distribution_type=dists["type"].to_numpy(), distribution_required=dists["required"].to_numpy(bool),
-                distribution_penalty=dists["penalty"].to_numpy(),
-                distribution_param=np.stack([dists["p1"].to_numpy(), dists["p2"].to_numpy()], axis=1)
+                room_option_room=options["room"].to_numpy(np.int64), room_option_penalty=options["penalty"].to_numpy(np.int64),
+                distribution_type=dists["type"].to_numpy(np.int64), distribution_required=dists["required"].to_numpy(np.bool_),
+                distribution_penalty=dists["penalty"].to_numpy(np.int64),
+                distribution_param=np.stack([dists["p1"].to_numpy(np.int64), dists["p2"].to_numpy(np.int64)], axis=1)
                 if len(dists) else np.zeros((0, 2), np.int32),
                 distribution_ptr=_ptr(members["distribution"].to_numpy(np.int64), len(dists)),
-                distribution_classes=members["class"].to_numpy(),
+                distribution_classes=members["class"].to_numpy(np.int64),
                 student_ids=tuple(students), student_ptr=_ptr(enrolled["student"].to_numpy(np.int64), len(students)),
-                student_courses=enrolled["course"].to_numpy(),
+                student_courses=enrolled["course"].to_numpy(np.int64),
             )
         except ValidationError as exc:
             raise ValidationError(exc.problems, title=f"scenario {sc['name']!r} is inconsistent") from None
@@ -222,8 +222,8 @@ class ClassScenarioRepository:
                       partial: bool = False, problem: ClassProblem | None = None, user: str | None = None) -> int:
         """Store a solution of a class-based scenario as a new variant, in one transaction.
 
-        ``report`` (a :class:`~tt_core.classes.evaluator.ClassReport`) gives the hard violations
-        and the weighted total (the variant's cost) and the four penalty sums (its units).
+        ``report`` (a :class:`~tt_core.classes.evaluator.ClassReport`) gives the hard violations,
+        the weighted total (the variant's cost) and the units of every component.
         """
         if name is not None and (not isinstance(name, str) or not name):
             raise TimetableError(f"a variant name must be non-empty text, got {name!r}")
@@ -231,8 +231,8 @@ class ClassScenarioRepository:
         solution.check(problem)
         units = hard = soft = None
         if report is not None:
-            units = to_json(report.units_by_name(), "cost units")
-            hard, soft = int(report.hard), float(report.total)
+            units = to_json({k: int(v) for k, v in report.units.items()}, "cost units")
+            hard, soft = int(report.hard_violations), float(report.total)
         with self.db.transaction() as cur:
             sc = self._class_scenario(cur, scenario)
             sid = sc["id"]
