@@ -88,3 +88,21 @@ def test_a_curriculum_scenario_is_not_a_class_scenario(db):
     assert not db.classes.is_class_scenario("tiny")
     with pytest.raises(TimetableError, match="holds curriculum data"):
         db.classes.load_problem("tiny")
+
+
+def test_cli_imports_an_instance_and_a_solution_and_exports_a_solution_that_validates(tmp_path, capsys):
+    from tt_core import cli
+
+    db = str(tmp_path / "cli.duckdb")
+    assert cli.main(["import", str(ITC2019 / "lums-sum17.xml"), "--db", db]) == 0
+    assert cli.main(["import", str(ITC2019 / "solutions" / "lums-sum17.xml"), "--db", db]) == 2
+    assert "give the scenario it solves with --scenario" in capsys.readouterr().err
+    assert cli.main(["import", str(ITC2019 / "solutions" / "lums-sum17.xml"), "--db", db,
+                     "--scenario", "lums-sum17"]) == 0
+    assert "0 hard violation(s), total 17" in capsys.readouterr().out
+    out = tmp_path / "back.xml"
+    assert cli.main(["export", "lums-sum17", "--variant", "1", "--to", str(out), "--db", db]) == 0
+    problem = read_problem_xml(ITC2019 / "lums-sum17.xml")
+    assert evaluate(problem, read_solution_xml(problem, out)).total == 17
+    assert cli.main(["export", "lums-sum17", "--to", str(out), "--db", db]) == 2  # no variant given
+    assert "give --variant" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import TimetableError
 
 DEMO_USERS = (("admin", "admin"), ("planner", "planner"), ("viewer", "viewer"))
-EXPORT_FORMATS = ("ctt", "sol", "csv", "xlsx", "ical")
+EXPORT_FORMATS = ("ctt", "sol", "csv", "xlsx", "ical", "xml")
 
 
 def register(subparsers) -> None:
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
         description="Import SOURCE as a new scenario: an ITC2007 .ctt file, a folder of CSV tables or an .xlsx "
                     "workbook (tables as documented in tt_core.io.tables). Every bad row of a table is "
                     "reported at once and nothing is imported then.")
-    p.add_argument("source", metavar="SOURCE", help=".ctt file, CSV folder or .xlsx workbook")
+    p.add_argument("source", metavar="SOURCE", help=".ctt file, CSV folder, .xlsx workbook, or ITC2019 .xml (an instance; a solution with --scenario)")
     p.add_argument("--db", help=db_help)
     p.add_argument("--scenario", metavar="NAME", help="scenario name (default: the source's file or folder name)")
     p.add_argument("--institution", default=None, help="institution (default: the bundle's settings)")
@@ -145,6 +145,10 @@ def run_import(args: argparse.Namespace) -> int:
     from ..store import Store
 
     src = Path(args.source)
+    if src.suffix.lower() == ".xml":  # ITC2019: real university data, a class-based scenario
+        from .classes import run_import as import_classes
+
+        return import_classes(args, src, _db(args))
     meta, institution, term = None, "", ""
     if src.suffix.lower() == ".ctt":
         problem = read_ctt(src)
@@ -202,6 +206,11 @@ def run_export(args: argparse.Namespace) -> int:
 
     target = Path(args.to)
     fmt = args.format
+    if target.suffix.lower() == ".xml" or fmt == "xml":  # a class-based scenario's timetable (ITC2019)
+        from .classes import run_export as export_classes
+
+        with _existing_db(args, read_only=True) as db:
+            return export_classes(args, db, _scenario_key(db, args.scenario), target)
     if fmt is None:
         fmt = {".ctt": "ctt", ".sol": "sol", ".xlsx": "xlsx", ".csv": "csv", "": "csv"}.get(target.suffix.lower())
         if fmt is None or (fmt == "csv" and target.suffix == "" and args.variant):
