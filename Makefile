@@ -4,6 +4,7 @@
 #   make test    environment + Chromium (when root), then the test suite
 #   make demo    environment + demo database, then the Panel apps on http://localhost:$(PORT)/
 #                (sign in as admin, planner, viewer, teacher, head or registrar; password "demo")
+#   make lint    ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade; settings in pyproject.toml)
 #   make bench   quick benchmarks
 #   make clean   remove the environment, caches, databases and test artifacts
 #
@@ -50,7 +51,7 @@ endif
 # a main.py. Serving the files gives one page per app and Panel's landing page at / listing them.
 APPS := $(filter-out apps/_%,$(sort $(wildcard apps/*.py)))
 
-.PHONY: test demo bench clean env browser
+.PHONY: test demo bench clean env browser lint
 
 env: $(SYNC_STAMP)
 
@@ -69,6 +70,9 @@ $(UV_TOOLS)/bin/uv:
 
 browser:
 	scripts/install-browser.sh
+
+lint: $(SYNC_STAMP)
+	$(VENV)/bin/ruff check .
 
 test: $(SYNC_STAMP) browser
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
