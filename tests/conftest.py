@@ -6,6 +6,7 @@ repository; tests that need them are skipped (not failed) where that folder is a
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Callable
@@ -14,7 +15,16 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ITC_DIR = REPO_ROOT.parent / "shared" / "itc2007"
+ITC2019_DIR = Path(os.environ.get("TT_ITC2019_DIR", REPO_ROOT.parent / "shared" / "itc2019"))
 CHROMIUM = "/usr/bin/chromium"  # Debian's; browser tests never use `playwright install`
+
+
+@pytest.fixture(scope="session")
+def itc2019_dir() -> Path:
+    """The ITC2019 folder (``*.xml`` instances and ``solutions/``); skips when absent."""
+    if not ITC2019_DIR.is_dir():
+        pytest.skip(f"ITC2019 instances not found at {ITC2019_DIR}")
+    return ITC2019_DIR
 
 
 @pytest.fixture(scope="session")

@@ -76,6 +76,8 @@ def _create_database_at(path: Path, version: int) -> None:
         status = "review" if version < 5 else "submitted"
         con.execute("INSERT INTO variants (scenario_id, name, job_id, status, problem_hash, n_lectures, created_at, "
                     "updated_at) VALUES (1, 'job 1', 1, ?, 'x', 0, now()::TIMESTAMP, now()::TIMESTAMP)", [status])
+        if version >= 5:  # version 5 counts review rounds: a submitted variant is in its first
+            con.execute("UPDATE variants SET review_round = 1")
         con.execute("UPDATE jobs SET variant_id = 1")
         con.execute("INSERT INTO users (name, role, created_at) VALUES ('ann', 'planner', now()::TIMESTAMP)")
     finally:

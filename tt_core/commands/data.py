@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import TimetableError
 
 DEMO_USERS = (("admin", "admin"), ("planner", "planner"), ("viewer", "viewer"))
-EXPORT_FORMATS = ("ctt", "sol", "csv", "xlsx", "ical")
+EXPORT_FORMATS = ("ctt", "sol", "csv", "xlsx", "ical", "xml")
 
 
 def register(subparsers) -> None:
@@ -29,7 +29,8 @@ def register(subparsers) -> None:
                     "docs/data-format.md; `tt template` writes an example). Every bad row of a table is "
                     "reported at once and nothing is imported then.")
     p.add_argument("source", metavar="SOURCE", nargs="+",
-                   help=".ctt file, CSV folder, CSV files, .zip of CSV files or .xlsx workbook")
+                   help=".ctt file, CSV folder, CSV files, .zip of CSV files, .xlsx workbook, or ITC2019 .xml "
+                        "(an instance; a solution with --scenario)")
     p.add_argument("--db", help=db_help)
     p.add_argument("--scenario", metavar="NAME", help="scenario name (default: the source's file or folder name)")
     p.add_argument("--institution", default=None, help="institution (default: the bundle's settings)")
@@ -156,6 +157,10 @@ def run_import(args: argparse.Namespace) -> int:
 
     sources = [Path(s) for s in args.source]
     src = sources[0]
+    if len(sources) == 1 and src.suffix.lower() == ".xml":  # ITC2019: real university data, class-based
+        from .classes import run_import as import_classes
+
+        return import_classes(args, src, _db(args))
     meta, institution, term = None, "", ""
     if len(sources) > 1 and any(s.suffix.lower() != ".csv" for s in sources):
         raise TimetableError("several sources are CSV files of one bundle (courses.csv rooms.csv …); import other "
@@ -193,29 +198,6 @@ def run_template(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pick_variant(db, scenario, spec: str) -> int:
-    info = db.scenarios.get(scenario)
-    if spec == "published":
-        vid = db.approvals.published(info["id"])
-        if vid is None:
-            raise TimetableError(f"scenario {info['name']!r} has no published variant; publish one with "
-                                 "`tt workflow publish ID` or give --variant ID")
-        return vid
-    if spec == "chosen":
-        chosen = [v for v in db.variants.list(info["id"]) if v["chosen"]]
-        if not chosen:
-            raise TimetableError(f"scenario {info['name']!r} has no chosen variant; give --variant ID "
-                                 "(see the variants app) or choose one first")
-        return int(chosen[0]["id"])
-    try:
-        vid = int(spec)
-    except ValueError:
-        raise TimetableError(f"--variant must be a variant id, 'published' or 'chosen', got {spec!r}") from None
-    if vid not in {v["id"] for v in db.variants.list(info["id"])}:
-        raise TimetableError(f"variant {vid} is not a variant of scenario {info['name']!r}")
-    return vid
-
-
 def _scenario_key(db, text: str):
     """A scenario given on the command line: its name, or its id when no scenario has that name."""
     if not db.scenarios.exists(text) and text.isdigit() and db.scenarios.exists(int(text)):
@@ -226,9 +208,15 @@ def _scenario_key(db, text: str):
 def run_export(args: argparse.Namespace) -> int:
     """Export data or a timetable in the requested format."""
     from ..io.itc2007 import write_ctt, write_sol
+    from .variant_choice import pick_variant
 
     target = Path(args.to)
     fmt = args.format
+    if target.suffix.lower() == ".xml" or fmt == "xml":  # a class-based scenario's timetable (ITC2019)
+        from .classes import run_export as export_classes
+
+        with _existing_db(args, read_only=True) as db:
+            return export_classes(args, db, _scenario_key(db, args.scenario), target)
     if fmt is None:
         fmt = {".ctt": "ctt", ".sol": "sol", ".xlsx": "xlsx", ".csv": "csv", "": "csv"}.get(target.suffix.lower())
         if fmt is None or (fmt == "csv" and target.suffix == "" and args.variant):
@@ -250,7 +238,7 @@ def run_export(args: argparse.Namespace) -> int:
         meta = db.scenarios.meta(scenario)
         timetable = None
         if args.variant:
-            vid = _pick_variant(db, scenario, args.variant)
+            vid = pick_variant(db, scenario, args.variant)
             timetable, vinfo = db.variants.load(vid)
             if vinfo["stale"]:
                 raise TimetableError(f"variant {vid} was made before scenario {info['name']!r} was last changed, "

@@ -14,6 +14,7 @@ aggregate, each in its own module:
 ``store.approvals``      approvals.py        the approval workflow's records
 ``store.substitutions``  substitutions.py    dated substitution overlays on a variant
 ``store.jobs``           jobs.py             job rows, progress events, checkpoints, results
+``store.classes``        classes.py          class-based scenarios (ITC2019 style) and their timetables
 =======================  ==================  ===============================================
 
 The schema and its migrations are :mod:`tt_core.store.schema`. A service that makes several
@@ -100,6 +101,7 @@ import os
 
 from ..auth import ROLES
 from .approvals import ApprovalRepository
+from .classes import ClassScenarioRepository
 from .database import Database, DatabaseLockedError, StoreStateError, default_db_path
 from .jobs import ACTIVE, FINAL, JOB_STATUSES, RETRYABLE, JobRepository, JobStateError
 from .scenarios import META_LISTS, ScenarioRepository, problem_fingerprint, suitability_rules
@@ -152,6 +154,7 @@ class Store(Database):
         self.approvals = ApprovalRepository(self)
         self.substitutions = SubstitutionRepository(self)
         self.jobs = JobRepository(self, self.scenarios, self.variants)
+        self.classes = ClassScenarioRepository(self)
         if not self.read_only:
             try:
                 self.scenarios.purge_deleted()

@@ -55,6 +55,17 @@ def scenario_id(db: Database, cur, scenario: int | str) -> int:
     return int(scenario_row(db, cur, scenario)["id"])
 
 
+def check_scenario_name(db: Database, cur, name, exclude: int | None = None) -> None:
+    """Refuse an empty scenario name or one another (not deleted) scenario has."""
+    if not isinstance(name, str) or not name.strip():
+        raise TimetableError(f"a scenario needs a non-empty name, got {name!r}")
+    row = first_row(cur.execute("SELECT id FROM scenarios WHERE name = ? AND deleted_at IS NULL AND id IS DISTINCT FROM ?",
+                      [name, exclude]))
+    if row is not None:
+        raise TimetableError(f"a scenario named {name!r} already exists in {db.path}; choose another name "
+                             "(or delete the old one first)")
+
+
 def problem_fingerprint(problem: Problem) -> str:
     """A hash of everything in a problem that decides whether a timetable fits it and what it costs.
 
@@ -163,21 +174,13 @@ class ScenarioRepository:
         with self.db.transaction() as cur:
             sid = scenario_id(self.db, cur, scenario)
             if "name" in changes:
-                self._check_scenario_name(cur, changes["name"], exclude=sid)
+                check_scenario_name(self.db, cur, changes["name"], exclude=sid)
             for k, v in changes.items():
                 if not isinstance(v, str):
                     raise TimetableError(f"scenario {k} must be text, got {v!r}")
                 cur.execute(f"UPDATE scenarios SET {ident(k)} = ? WHERE id = ?", [v, sid])
             audit_row(cur, user, "update scenario", f"scenario {sid}", changes)
 
-    def _check_scenario_name(self, cur, name, exclude: int | None = None) -> None:
-        if not isinstance(name, str) or not name.strip():
-            raise TimetableError(f"a scenario needs a non-empty name, got {name!r}")
-        row = first_row(cur.execute("SELECT id FROM scenarios WHERE name = ? AND deleted_at IS NULL AND id IS DISTINCT FROM ?",
-                          [name, exclude]))
-        if row is not None:
-            raise TimetableError(f"a scenario named {name!r} already exists in {self.db.path}; choose another name "
-                                 "(or delete the old one first)")
 
     def delete(self, scenario: int | str, *, user: str | None = None) -> None:
         """Delete a scenario with all its data, variants and jobs.
@@ -252,7 +255,7 @@ class ScenarioRepository:
                 raise TimetableError(f"the scenario's {what} must be text, got {value!r}")
         try:
             with self.db.transaction() as cur:
-                self._check_scenario_name(cur, scenario_name)
+                check_scenario_name(self.db, cur, scenario_name)
                 sid = self._insert_scenario(cur, problem, scenario_name, institution or "", term or "",
                                             description or "", extra_json)
                 ids = {"scenario": sid}
