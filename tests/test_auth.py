@@ -176,7 +176,8 @@ def test_teacher_cannot_edit_another_teachers_data_in_any_table(store, tiny):
     before = studio.data.teacher_periods("tiny", other)
     for call in (lambda: studio.data.save_teacher_periods("tiny", other, [], []),
                  lambda: studio.data.add_row("tiny", "teacher_preferences", {"teacher": other, "period": 5}),
-                 lambda: studio.data.delete_row("tiny", "teacher_unavailability", (other, before["teacher_unavailability"][0]))
+                 lambda: studio.data.delete_row("tiny", "teacher_unavailability",
+                                                (other, before["teacher_unavailability"][0]))
                  if before["teacher_unavailability"] else studio.data.save_teacher_periods("tiny", other, [1], []),
                  lambda: studio.data.edit_cell("tiny", "teachers", other, "max_per_day", 1)):
         with pytest.raises(auth.PermissionDenied):

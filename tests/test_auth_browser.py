@@ -161,7 +161,8 @@ def test_teacher_edits_own_availability_only_and_a_planner_sees_it_in_the_audit(
     page.locator(".tt-save-availability button").click()
     expect(page.locator(".tt-info")).to_contain_text(f"teacher {own}:")
     # another teacher's form (opened by editing the address) is read-only; a crafted save is refused
-    _goto(page, f"{server}/availability?scenario=tiny&teacher={other}", ".tt-availability .tabulator-cell[tabulator-field=time]")
+    _goto(page, f"{server}/availability?scenario=tiny&teacher={other}",
+          ".tt-availability .tabulator-cell[tabulator-field=time]")
     expect(page.locator(".tt-availability-note")).to_contain_text("only the teacher or a planner")
     expect(page.locator(".tt-save-availability")).to_be_hidden()
     _reveal(page, "tt-save-availability")

@@ -20,9 +20,10 @@ needs with what the week offers it and says, in the planner's words, which data 
 
 An ``"error"`` finding proves that no timetable meets the hard constraints; a ``"warning"`` names a
 soft cost every timetable pays (or a course without lectures, which is never taught).
-:func:`course_entry_problems` gives the data editor the same words for a value it refuses. :func:`loads` gives the whole picture behind them: required against
-available periods for every curriculum, teacher and room family. Everything is numpy counting over
-a :class:`~tt_core.model.Problem` (milliseconds on the demo university); the CP-SAT diagnosis
+:func:`course_entry_problems` gives the data editor the same words for a value it refuses.
+:func:`loads` gives the whole picture behind them: required against available periods for every
+curriculum, teacher and room family. Everything is numpy counting over a
+:class:`~tt_core.model.Problem` (milliseconds on the demo university); the CP-SAT diagnosis
 (:mod:`tt_core.solvers.cpsat.diagnosis`) uses the error checks as its first, counting pass.
 """
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from data_samples import META, rich_problem
+
 from tt_core.store import Store
 
 
@@ -27,5 +27,5 @@ def snapshot(db: Store) -> dict[str, list]:
     out = {}
     for t in tables:
         rows = db.query(f'SELECT * FROM "{t}"')
-        out[t] = sorted((tuple(map(repr, r.values())) for r in rows))
+        out[t] = sorted(tuple(map(repr, r.values())) for r in rows)
     return out

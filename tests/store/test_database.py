@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import ITC_DIR
 from data_samples import COURSES, ROOMS, assert_same_problem, rich_problem
 from store_samples import db, rich_db  # noqa: F401 - fixtures
+
 from tt_core.errors import TimetableError
 from tt_core.store import Store
 
@@ -133,7 +133,8 @@ def test_a_commit_the_disk_refuses_is_a_clear_message_and_changes_nothing(rich_d
     real = duckdb.DuckDBPyConnection.commit
 
     def refused(self):
-        raise duckdb.TransactionException("TransactionException: Could not write test.duckdb.wal: Operation not permitted")
+        raise duckdb.TransactionException(
+            "TransactionException: Could not write test.duckdb.wal: Operation not permitted")
 
     monkeypatch.setattr(duckdb.DuckDBPyConnection, "commit", refused)
     with pytest.raises(TimetableError, match="cannot save to .*nothing was changed"):

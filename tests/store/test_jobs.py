@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from data_samples import rich_problem, rich_timetable
 from store_samples import db, rich_db  # noqa: F401 - fixtures
+
 from tt_core import store as store_module
 from tt_core.errors import TimetableError
 from tt_core.store import JobStateError

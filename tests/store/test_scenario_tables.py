@@ -4,14 +4,15 @@ errors that name the item and the fix, references kept whole."""
 from __future__ import annotations
 
 import pytest
-
 from data_samples import COURSES, CURRICULA, ROOMS, TEACHERS, assert_same_problem, rich_problem
 from store_samples import db, rich_db  # noqa: F401 - fixtures
+
 from tt_core.errors import TimetableError, ValidationError
 
 
 def test_create_update_delete_a_course_and_its_links(rich_db):
-    rich_db.tables.create("courses", "rich", name="New; course", teacher=TEACHERS[2], lectures=2, min_days=1, students=9)
+    rich_db.tables.create("courses", "rich", name="New; course", teacher=TEACHERS[2], lectures=2, min_days=1,
+                          students=9)
     rich_db.tables.create("curriculum_courses", "rich", curriculum=CURRICULA[0], course="New; course")
     rich_db.tables.create("course_unavailability", "rich", course="New; course", period=11)
     p = rich_db.scenarios.load_problem("rich")

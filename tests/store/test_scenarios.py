@@ -4,10 +4,19 @@ imports written whole or not at all, copying, renaming, deleting and purging sce
 from __future__ import annotations
 
 import pytest
-
-from data_samples import (COURSES, CURRICULA, INJECTION, META, ROOMS, TEACHERS, assert_same_problem, rich_problem,
-                          rich_timetable)
+from data_samples import (
+    COURSES,
+    CURRICULA,
+    INJECTION,
+    META,
+    ROOMS,
+    TEACHERS,
+    assert_same_problem,
+    rich_problem,
+    rich_timetable,
+)
 from store_samples import db, rich_db, snapshot  # noqa: F401 - fixtures
+
 from tt_core.errors import TimetableError
 from tt_core.io.itc2007 import format_ctt, read_ctt
 from tt_core.store import Store

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from data_samples import TEACHERS
 from store_samples import db, rich_db  # noqa: F401 - fixtures
+
 from tt_core.errors import ValidationError
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from data_samples import COURSES, ROOMS, rich_problem, rich_timetable
 from store_samples import db, rich_db, snapshot  # noqa: F401 - fixtures
+
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError
 from tt_core.model import Timetable

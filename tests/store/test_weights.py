@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from store_samples import db, rich_db  # noqa: F401 - fixtures
+
 from tt_core.errors import TimetableError, ValidationError
 
 

@@ -128,7 +128,8 @@ def run_add(args: argparse.Namespace) -> int:
         db.users.add(args.name, args.role, args.teacher, department=args.department, user=_me())
     if args.credentials:
         set_password(args.credentials, args.name, password)
-    print(f"added {args.name} as {args.role}" + (f"; password written to {args.credentials}" if args.credentials else ""))
+    print(f"added {args.name} as {args.role}"
+          + (f"; password written to {args.credentials}" if args.credentials else ""))
     return 0
 
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -285,7 +285,7 @@ class _Events:
         names = list(teacher_full_names) if teacher_full_names else [""] * problem.n_teachers
         self.teacher_label = [f"{full} ({t})" if full and full != t else t
                               for t, full in zip(problem.teacher_names, names)]
-        self.stamp = datetime.now(timezone.utc).replace(microsecond=0)
+        self.stamp = datetime.now(UTC).replace(microsecond=0)
 
     def event(self, l: int, kind: str, item: str):
         import icalendar

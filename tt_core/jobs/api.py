@@ -10,7 +10,8 @@ for all three; :func:`watch_events` and :func:`progress_bar` follow a job throug
 from __future__ import annotations
 
 import time
-from typing import Iterator, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -189,7 +190,7 @@ class OfflineJobs:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "OfflineJobs":
+    def __enter__(self) -> OfflineJobs:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -10,8 +10,8 @@ attempt starts, :meth:`JobRecords.plan_start` reads what it starts from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -51,8 +51,15 @@ from pathlib import Path
 from .. import hardware
 from ..errors import TimetableError
 from ..store import FINAL, Store
-from .api import (check_status, job_with_checkpoint, progress_bar, queue_job, requeue_job, validate_settings,
-                  watch_events)
+from .api import (
+    check_status,
+    job_with_checkpoint,
+    progress_bar,
+    queue_job,
+    requeue_job,
+    validate_settings,
+    watch_events,
+)
 from .attempt import Attempt
 from .dispatch import Dispatcher
 from .policy import RetryPolicy, TimeLimits, check_time_limit, first_line, is_worker_loss, memory_bytes
@@ -249,7 +256,7 @@ class JobRunner:
                 self._con.close()
                 self._con = None
 
-    def __enter__(self) -> "JobRunner":
+    def __enter__(self) -> JobRunner:
         return self
 
     def __exit__(self, *exc) -> None:

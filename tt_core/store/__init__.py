@@ -163,6 +163,6 @@ class Store(Database):
                 raise
 
     @classmethod
-    def open(cls, path: str | os.PathLike, read_only: bool = False) -> "Store":
+    def open(cls, path: str | os.PathLike, read_only: bool = False) -> Store:
         """Open (or create) the database at ``path``; see :class:`Store`."""
         return cls(path, read_only=read_only)

@@ -19,8 +19,9 @@ import contextlib
 import os
 import re
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -119,7 +120,8 @@ class Database:
         if self.read_only and not p.exists():
             raise TimetableError(f"no database at {p}; create one with `tt import SOURCE --db {p}`")
         if p.exists() and p.is_dir():
-            raise TimetableError(f"{p} is a folder, not a database file; give a file name such as {p / 'timetable.duckdb'}")
+            raise TimetableError(f"{p} is a folder, not a database file; "
+                                 f"give a file name such as {p / 'timetable.duckdb'}")
         if not self.read_only and not p.parent.is_dir():
             raise TimetableError(f"cannot create {p}: the folder {p.parent} does not exist; create it first")
         if not self.read_only:
@@ -218,8 +220,9 @@ class Database:
     def _write_error(self, exc: duckdb.Error) -> Exception:
         text = str(exc)
         if "not permitted" in text.lower() or "permission denied" in text.lower() or "read-only" in text.lower():
-            return TimetableError(f"cannot save to {self.path}: the file or its folder cannot be written ({text.splitlines()[0]}); "
-                                  "nothing was changed; move the database to a folder you may write to")
+            return TimetableError(f"cannot save to {self.path}: the file or its folder cannot be written "
+                                  f"({text.splitlines()[0]}); nothing was changed; "
+                                  "move the database to a folder you may write to")
         return exc
 
     def query(self, sql: str, params: Sequence = ()) -> list[dict]:

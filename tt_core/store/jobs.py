@@ -14,7 +14,8 @@ The runner that drives these rows is :mod:`tt_core.jobs.runner`.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -214,7 +215,8 @@ class JobRepository:
         with self.db.transaction() as cur:
             if first_row(cur.execute("SELECT 1 FROM jobs WHERE id = ?", [int(job_id)])) is None:
                 raise TimetableError(f"no job {job_id} in {self.db.path}")
-            last = first_row(cur.execute("SELECT coalesce(max(seq), 0) FROM job_events WHERE job_id = ?", [int(job_id)]))[0]
+            last = first_row(cur.execute("SELECT coalesce(max(seq), 0) FROM job_events WHERE job_id = ?",
+                                         [int(job_id)]))[0]
             if not rows:
                 return int(last)
             data = {"job_id": [int(job_id)] * len(rows), "seq": range(last + 1, last + 1 + len(rows)),
@@ -236,8 +238,9 @@ class JobRepository:
 
     def events(self, job_id: int, after: int = 0) -> list[dict]:
         """The job's events with a sequence number above ``after``, in order."""
-        return self.db.query("SELECT seq, logged_at, kind, stage, fraction, best_cost, hard_violations, elapsed, eta, message "
-                           "FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq", [int(job_id), int(after)])
+        return self.db.query("SELECT seq, logged_at, kind, stage, fraction, best_cost, hard_violations, elapsed, eta, "
+                             "message FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq",
+                             [int(job_id), int(after)])
 
     def write_checkpoint(self, job_id: int, period: Sequence[int], room: Sequence[int], *,
                          soft_cost: float | None = None, hard_violations: int | None = None,
@@ -251,9 +254,10 @@ class JobRepository:
         with self.db.transaction() as cur:
             if first_row(cur.execute("SELECT 1 FROM jobs WHERE id = ?", [int(job_id)])) is None:
                 raise TimetableError(f"no job {job_id} in {self.db.path}")
-            cur.execute("INSERT INTO job_checkpoints (job_id, saved_at, period, room, soft_cost, hard_violations, elapsed) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET saved_at = excluded.saved_at, "
-                        "period = excluded.period, room = excluded.room, soft_cost = excluded.soft_cost, "
+            cur.execute("INSERT INTO job_checkpoints (job_id, saved_at, period, room, soft_cost, hard_violations, "
+                        "elapsed) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+                        "saved_at = excluded.saved_at, period = excluded.period, room = excluded.room, "
+                        "soft_cost = excluded.soft_cost, "
                         "hard_violations = excluded.hard_violations, elapsed = excluded.elapsed",
                         [int(job_id), utcnow(), period, room, soft,
                          None if hard_violations is None else int(hard_violations), float(elapsed or 0.0)])
@@ -261,8 +265,8 @@ class JobRepository:
     def read_checkpoint(self, job_id: int) -> dict | None:
         """The job's latest checkpoint (``period``, ``room`` as int32 arrays, ``soft_cost``,
         ``hard_violations``, ``elapsed``, ``saved_at``), or None."""
-        rows = self.db.query("SELECT job_id, saved_at, period, room, soft_cost, hard_violations, elapsed FROM job_checkpoints "
-                           "WHERE job_id = ?", [int(job_id)])
+        rows = self.db.query("SELECT job_id, saved_at, period, room, soft_cost, hard_violations, elapsed "
+                             "FROM job_checkpoints WHERE job_id = ?", [int(job_id)])
         if not rows:
             return None
         cp = rows[0]

@@ -59,8 +59,8 @@ def check_scenario_name(db: Database, cur, name, exclude: int | None = None) -> 
     """Refuse an empty scenario name or one another (not deleted) scenario has."""
     if not isinstance(name, str) or not name.strip():
         raise TimetableError(f"a scenario needs a non-empty name, got {name!r}")
-    row = first_row(cur.execute("SELECT id FROM scenarios WHERE name = ? AND deleted_at IS NULL AND id IS DISTINCT FROM ?",
-                      [name, exclude]))
+    row = first_row(cur.execute("SELECT id FROM scenarios WHERE name = ? AND deleted_at IS NULL "
+                                "AND id IS DISTINCT FROM ?", [name, exclude]))
     if row is not None:
         raise TimetableError(f"a scenario named {name!r} already exists in {db.path}; choose another name "
                              "(or delete the old one first)")
@@ -190,8 +190,8 @@ class ScenarioRepository:
         """
         with self.db.transaction() as cur:
             row = scenario_row(self.db, cur, scenario)
-            running = first_row(cur.execute("SELECT count(*) FROM jobs WHERE scenario_id = ? AND status IN ('queued', 'running')",
-                                  [row["id"]]))[0]
+            running = first_row(cur.execute("SELECT count(*) FROM jobs WHERE scenario_id = ? "
+                                            "AND status IN ('queued', 'running')", [row["id"]]))[0]
             if running:
                 raise TimetableError(f"scenario {row['name']!r} has {running} queued or running job(s); cancel them "
                                      "before deleting it")
@@ -200,7 +200,8 @@ class ScenarioRepository:
         self.purge_deleted()
 
     def purge_deleted(self) -> None:
-        """Purge the rows of deleted scenarios, one dependency level per transaction (resumes where a cut-short purge stopped)."""
+        """Purge the rows of deleted scenarios, one dependency level per transaction (resumes where a
+        cut-short purge stopped)."""
         with self.db.reading() as cur:
             ids = [r[0] for r in cur.execute("SELECT id FROM scenarios WHERE deleted_at IS NOT NULL").fetchall()]
         for sid in ids:

@@ -451,7 +451,7 @@ def version(cur) -> int:
     return int(row[0] or 0)
 
 
-def migrate(db: "Database", target: int | None = None) -> None:
+def migrate(db: Database, target: int | None = None) -> None:
     """Bring ``db`` to schema ``target`` (default :data:`SCHEMA_VERSION`), one transaction per step.
 
     Raises

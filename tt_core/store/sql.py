@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -21,7 +22,7 @@ _IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 def utcnow() -> datetime:
     """The current UTC time without a time zone (how the store keeps timestamps)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ident(name: str) -> str:

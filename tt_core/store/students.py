@@ -3,7 +3,8 @@ not overlap; see :mod:`tt_core.sectioning` for sections)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import TimetableError
 from .database import Database

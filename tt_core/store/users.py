@@ -28,7 +28,8 @@ class UserRepository:
         problems = self._user_problems(name, role, teacher, department)
         if problems:
             raise ValidationError(problems, title="the user was refused")
-        return self.tables.create("users", None, user=user, name=name, role=role, teacher=teacher, department=department)
+        return self.tables.create("users", None, user=user, name=name, role=role, teacher=teacher,
+                                  department=department)
 
     @staticmethod
     def _user_problems(name, role, teacher, department) -> list[str]:

@@ -98,7 +98,8 @@ class VariantRepository:
             self.insert(cur, sid, vid, timetable, fingerprint, name=name or f"variant {vid}",
                                  parent=parent, job_id=job_id, status=status, partial=partial, soft=soft, hard=hard,
                                  units=units, weights=weights, meta_json=meta_json)
-            audit_row(cur, user, "save variant", f"variant {vid}", {"scenario_id": sid, "name": name or f"variant {vid}"})
+            audit_row(cur, user, "save variant", f"variant {vid}",
+                      {"scenario_id": sid, "name": name or f"variant {vid}"})
         return vid
 
     def insert(self, cur, sid, vid, timetable, fingerprint, *, name, parent, job_id, status, partial,

@@ -35,7 +35,8 @@ class _Offerings:
     names: list[str] = field(default_factory=list)
     dept: list[int] = field(default_factory=list)
     cat: list[str] = field(default_factory=list)
-    kind: list[str] = field(default_factory=list)      # C core, E departmental elective, X open elective, M minor, K skill
+    # C core, E departmental elective, X open elective, M minor, K skill
+    kind: list[str] = field(default_factory=list)
     takers: list[np.ndarray] = field(default_factory=list)
 
     def add(self, name: str, d: int, category: str, kind: str, who: np.ndarray) -> None:

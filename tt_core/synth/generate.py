@@ -103,7 +103,7 @@ class _Rooms:
     n_lec_rooms: int
 
 
-def _rooms(r: Recipe, s: _Structure, placer: "_Placer", g_rooms: np.random.Generator) -> _Rooms:
+def _rooms(r: Recipe, s: _Structure, placer: _Placer, g_rooms: np.random.Generator) -> _Rooms:
     """Buildings, and the rooms of the lecture and lab pools with the room of every lecture."""
     B = r.buildings
     b_names = [(_BUILDINGS[i][0] if i < len(_BUILDINGS) else f"Building {i + 1}") for i in range(B)]
@@ -137,19 +137,20 @@ def _rooms(r: Recipe, s: _Structure, placer: "_Placer", g_rooms: np.random.Gener
                   building[room_order], new_room, pool_rooms, n_lec_rooms)
 
 
-def _hidden_timetable(s: _Structure, placer: "_Placer", rooms: _Rooms) -> Timetable:
+def _hidden_timetable(s: _Structure, placer: _Placer, rooms: _Rooms) -> Timetable:
     """The planted timetable (lectures of a course are consecutive ids, in start order)."""
     C = len(s.c_names)
     if not C:
         return Timetable(np.zeros(0, np.int32), np.zeros(0, np.int32))
     period = np.concatenate([placer.start[c] for c in range(C)]).astype(np.int32)
     room = np.concatenate([
-        rooms.new_room[rooms.pool_rooms[1][c] + rooms.n_lec_rooms] if s.c_lab[c] else rooms.new_room[rooms.pool_rooms[0][c]]
+        rooms.new_room[rooms.pool_rooms[1][c] + rooms.n_lec_rooms] if s.c_lab[c]
+        else rooms.new_room[rooms.pool_rooms[0][c]]
         for c in range(C)]).astype(np.int32)
     return Timetable(period, room)
 
 
-def _teacher_periods(r: Recipe, placer: "_Placer", T: int, g_teach: np.random.Generator):
+def _teacher_periods(r: Recipe, placer: _Placer, T: int, g_teach: np.random.Generator):
     """Teacher unavailability (whole free half-days) and undesired periods (free periods, biased
     toward the penalised early and late ones): two bool [T, P] arrays, never where a teacher teaches."""
     D, S, P = placer.D, placer.S, placer.P
@@ -181,7 +182,7 @@ def _teacher_periods(r: Recipe, placer: "_Placer", T: int, g_teach: np.random.Ge
     return unav, undesired
 
 
-def _problem(r: Recipe, s: _Structure, enrolled: "_Enrolled | None", placer: "_Placer", rooms: _Rooms,
+def _problem(r: Recipe, s: _Structure, enrolled: _Enrolled | None, placer: _Placer, rooms: _Rooms,
              lectures: np.ndarray, min_days: np.ndarray, unav: np.ndarray, undesired: np.ndarray,
              t_ids: list[str]) -> Problem:
     """The generated university as a :class:`~tt_core.model.Problem` (curricula or students)."""

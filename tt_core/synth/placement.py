@@ -24,7 +24,7 @@ class _Pool:
     headroom: np.ndarray        # int [units, tiers]: rooms of tier >= j minus lectures of tier >= j
 
     @classmethod
-    def sized(cls, tiers: np.ndarray, demand: np.ndarray, n_units: int, occupancy: float) -> "_Pool":
+    def sized(cls, tiers: np.ndarray, demand: np.ndarray, n_units: int, occupancy: float) -> _Pool:
         """Room counts so that lectures of tier >= j fill about ``occupancy`` of those rooms' units."""
         cum_demand = np.cumsum(demand[::-1])[::-1]
         cum_rooms = np.ceil(cum_demand / (n_units * occupancy)).astype(np.int64)

@@ -277,7 +277,7 @@ class Recipe:
         return tuple(PRESETS)
 
     @classmethod
-    def preset(cls, preset: str, /, **changes) -> "Recipe":
+    def preset(cls, preset: str, /, **changes) -> Recipe:
         """A named recipe (``tiny``, ``demo``, ``medium``, ``large``; with students' enrolments
         ``campus`` and ``university``), optionally with changed values.
 
@@ -289,7 +289,7 @@ class Recipe:
         return cls(**{"name": preset, **PRESETS[preset], **changes})
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "Recipe":
+    def from_toml(cls, path: str | Path) -> Recipe:
         """Read a recipe from a TOML file.
 
         Top-level keys ``name``, ``seed`` and optionally ``preset`` (the recipe to start from,
@@ -310,7 +310,7 @@ class Recipe:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data: dict, *, source: str = "recipe") -> "Recipe":
+    def from_dict(cls, data: dict, *, source: str = "recipe") -> Recipe:
         """Build a recipe from the nested mapping a TOML file holds (see :meth:`from_toml`)."""
         errors: list[str] = []
         data = dict(data)

@@ -98,7 +98,8 @@ class SynthUniversity:
             labs=int(lab_c.sum()),
             lecture_rooms=int((~lab_room).sum()),
             lab_rooms=int(lab_room.sum()),
-            lecture_room_occupancy=round(float(periods[~lab_c].sum()) / max(1, int((~lab_room).sum()) * p.n_periods), 3),
+            lecture_room_occupancy=round(float(periods[~lab_c].sum())
+                                         / max(1, int((~lab_room).sum()) * p.n_periods), 3),
             lab_room_occupancy=round(float(periods[lab_c].sum()) / max(1, int(lab_room.sum()) * p.n_periods), 3),
             curriculum_load_min=int(loads.min()) if len(loads) else 0,
             curriculum_load_mean=round(float(loads.mean()), 2) if len(loads) else 0.0,

@@ -65,7 +65,8 @@ CATALOGUE: dict[str, Table] = {t.name: t for t in (
     Table("settings", False, (_c("key", True, "a setting's name"), _c("value", True, "its value")),
           "keys `name` (instance name), `institution`, `term`, `days`, `periods_per_day`"),
     Table("time_grid", False, (
-        _c("day", True, "day, 0-based", "days"), _c("period", True, "period within the day, 0-based", "periods_per_day"),
+        _c("day", True, "day, 0-based", "days"),
+        _c("period", True, "period within the day, 0-based", "periods_per_day"),
         _c("label", doc="what the period is called, e.g. `Mon 09:00` (iCal and Excel read clock times from it)"),
         _c("penalty", doc="time-of-day penalty units of a lecture there (default 0)", bound="penalty")),
         "one row for every day and period; without it the settings `days` and `periods_per_day` give the grid"),

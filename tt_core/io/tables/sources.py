@@ -18,17 +18,18 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
 from ... import limits
 from ...errors import ProblemFormatError, ValidationError
 from ..guard import open_zip, read_file, read_member
 from .catalogue import CSV_FORMULA_START, TABLES
 
-__all__ = ["Row", "Problems", "RawTable", "add_csv", "parse_csv", "read_csv_folder", "read_csv_files", "read_csv_zip", "read_workbook",
-           "extract_csv_zip", "norm", "unescape_csv"]
+__all__ = ["Row", "Problems", "RawTable", "add_csv", "parse_csv", "read_csv_folder", "read_csv_files", "read_csv_zip",
+           "read_workbook", "extract_csv_zip", "norm", "unescape_csv"]
 
 _UNESCAPE = re.compile("'+[" + re.escape("".join(CSV_FORMULA_START)) + "]")
 

@@ -8,7 +8,7 @@ is an infeasibility reported in words, not a missing variable).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 

@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ...checks import course_periods, group_periods, plural as _n, room_periods
+from ...checks import course_periods, group_periods, room_periods
+from ...checks import plural as _n
 from ...checks import unavailability_reasons as _unavailability_reasons
 from ...model import Problem, Timetable
 from .instance import Instance, PinnedSlot, lecture_label, pinned_slots

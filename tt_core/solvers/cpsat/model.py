@@ -22,7 +22,7 @@ need 20 million ``x``; aggregated it has 104k decision variables.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -200,7 +200,7 @@ class TimetableModel:
         pinned lectures keep their own slot and others keep their ``initial`` slot where it is
         still used (a re-solve then changes as few lecture ids as possible).
         """
-        pb, inst = self.problem, self.inst
+        inst = self.inst
         slots: dict[int, list[tuple[int, int]]] = defaultdict(list)  # course -> [(period, room)]
         if self.rooms_model == "exact":
             for (c, p, r), v in self.vars.x.items():

@@ -21,7 +21,7 @@ room of a component suits every course in it (ITC), a lower bound otherwise
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -179,7 +179,7 @@ class Objective:
             self.model.add(sum(vs) <= n * used)
             self.model.add(used <= sum(vs))
             rooms_of[c].append(used)
-        for c, used in rooms_of.items():
+        for used in rooms_of.values():
             self.model.add(sum(used) >= 1)
             self.terms.extend((w, u) for u in used)
             self.constant -= w

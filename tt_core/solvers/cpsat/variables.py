@@ -15,7 +15,7 @@ build: a user's stop or the time limit); on a long week they alone take seconds.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 

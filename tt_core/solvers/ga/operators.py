@@ -19,6 +19,7 @@ from ..base import Deadline, in_chunks
 from ..local_search import NO_FOCUS, anneal_steps, in_violation, seed_kernels, weighted_sum
 from .context import Context, hard_of
 
+
 @njit(cache=True)
 def _eject(ka, st, order, movable_mask, du):
     """Unplace every movable lecture that is not taught or whose removal lowers a clash, room or
@@ -233,7 +234,7 @@ def repair(ctx: Context, period: np.ndarray, room: np.ndarray, rng: np.random.Ge
     pb = ctx.problem
     st = new_state(pb, Timetable(period, room))
     seed_kernels(int(rng.integers(2**31)))
-    for k in range(rounds + 1):
+    for _round in range(rounds + 1):
         _eject(ctx.ka, st, rng.permutation(pb.n_lectures).astype(np.int32), ctx.movable_mask, ctx.du)
         todo = np.flatnonzero((st.period < 0) & ctx.movable_mask)
         if not len(todo):
@@ -242,7 +243,8 @@ def repair(ctx: Context, period: np.ndarray, room: np.ndarray, rng: np.random.Ge
         order = todo[np.argsort(key, kind="stable")].astype(np.int32)
         forced = [0]
 
-        def reinsert(lo: int, hi: int) -> None:
+        # in_chunks calls it before the loop moves on: the defaults only bind this round's arrays
+        def reinsert(lo: int, hi: int, order: np.ndarray = order, forced: list[int] = forced) -> None:
             forced[0] += _reinsert(ctx.ka, st, order[lo:hi], ctx.suit_ptr, ctx.suit_idx, ctx.w_hard, ctx.du)
 
         in_chunks(reinsert, len(order), deadline)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from deap import tools
@@ -17,6 +17,7 @@ from ..local_search import construct
 from .context import Context, hard_of
 from .operators import course_crossover, day_crossover, estimate_t0, improve, mutate, repair, tournament
 from .settings import STAGE
+
 
 def evaluate_population(ctx: Context, individuals: list) -> None:
     """Set the fitness of every individual with ONE batch evaluation call."""

@@ -14,8 +14,7 @@ from ...errors import TimetableError
 from ...model import Problem, Timetable
 from ..base import Deadline, ProgressEvent, SolveResult, check_pinned, rng_from
 from ..local_search import construct
-from .decomposition import (department_groups, room_shares, subproblem,
-                            violating_lectures)
+from .decomposition import department_groups, room_shares, subproblem, violating_lectures
 from .groups import GroupResult, GroupTask, anneal_part, solve_group
 
 STAGE_1 = "stage 1: departments"
