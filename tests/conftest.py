@@ -31,7 +31,12 @@ def itc2019_dir() -> Path:
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright (browser tests only): the system Chromium, headless, no network chatter
     (without --disable-background-networking and friends its connections are refused, many at a
-    time, by a closed network). Each browser test module sets its own ``browser_context_args``."""
+    time, by a closed network). Each browser test module sets its own ``browser_context_args``.
+    Assertions on a page wait up to 20 s for their state (Playwright's default is 5 s; a loaded
+    2-core CI machine renders a Panel update slower than that)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
