@@ -3,7 +3,9 @@
 #
 #   make test    environment + Chromium (when root), then the test suite
 #   make demo    environment + demo database, then the Panel apps on http://localhost:$(PORT)/
-#                (sign in as admin, planner, viewer, teacher, head or registrar; password "demo")
+#                (sign in as admin, planner, viewer, teacher, head, head-<department> or registrar;
+#                password "demo")
+#   make lint    ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade; settings in pyproject.toml)
 #   make bench   quick benchmarks
 #   make clean   remove the environment, caches, databases and test artifacts
 #
@@ -45,12 +47,12 @@ ifneq ($(strip $(shell cat $(SYNC_STAMP) 2>/dev/null)),$(strip $(EXTRAS)))
 .PHONY: $(SYNC_STAMP)
 endif
 
-# Apps served by `make demo`: every apps/*.py except private helpers (apps/_*.py).
-# `panel serve apps/ apps/*.py` is not possible: a folder is served as one app only when it has
-# a main.py. Serving the files gives one page per app and Panel's landing page at / listing them.
-APPS := $(filter-out apps/_%,$(sort $(wildcard apps/*.py)))
+# Apps served by `make demo`: every apps/*.py (their helpers live in the package apps/ui/, which
+# neither `panel serve apps/*.py` nor `panel serve apps/` serves). Serving the files gives one page
+# per app, the studio's landing page at /main (where sign-in leads) and Panel's index at /.
+APPS := $(sort $(wildcard apps/*.py))
 
-.PHONY: test demo bench clean env browser
+.PHONY: test demo bench clean env browser lint
 
 env: $(SYNC_STAMP)
 
@@ -70,6 +72,9 @@ $(UV_TOOLS)/bin/uv:
 browser:
 	scripts/install-browser.sh
 
+lint: $(SYNC_STAMP)
+	$(VENV)/bin/ruff check .
+
 test: $(SYNC_STAMP) browser
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
@@ -80,13 +85,14 @@ $(DEMO_DB): | $(SYNC_STAMP)
 $(DEMO_CREDENTIALS): $(DEMO_DB)
 	$(VENV)/bin/tt users demo --db $(DEMO_DB) --credentials $@
 
-# Signed in (apps/_setup.py refuses unsafe settings); a new cookie secret per run signs everyone out.
+# Signed in (apps/ui/server_setup.py refuses unsafe settings, throttles wrong passwords and starts the
+# job runner with the server); a new cookie secret per run signs everyone out.
 demo: $(SYNC_STAMP) $(DEMO_DB) $(DEMO_CREDENTIALS)
 	if [[ -z "$(APPS)" ]]; then echo "error: no apps to serve in apps/*.py" >&2; exit 1; fi
-	echo "demo login: admin, planner, viewer, teacher, head or registrar; password: demo"
+	echo "demo login: admin, planner, viewer, teacher, head, head-<department> or registrar; password: demo"
 	TT_DB=$(DEMO_DB) $(VENV)/bin/panel serve $(APPS) --port $(PORT) \
 	  --allow-websocket-origin=localhost:$(PORT) --allow-websocket-origin=127.0.0.1:$(PORT) \
-	  --setup apps/_setup.py --basic-auth $(DEMO_CREDENTIALS) \
+	  --setup apps/ui/server_setup.py --basic-auth $(DEMO_CREDENTIALS) \
 	  --cookie-secret "$$($(VENV)/bin/python -c 'import secrets; print(secrets.token_hex(32))')"
 
 bench: $(SYNC_STAMP)

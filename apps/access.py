@@ -20,8 +20,9 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _shared as S  # noqa: E402
 from tt_core import auth  # noqa: E402
+
+from ui import shared as S  # noqa: E402
 
 
 def credentials_file() -> str | None:

@@ -4,9 +4,11 @@ their lectures there) and the periods they would rather not teach (soft: it avoi
 Instructor self-service: a signed-in user with the role ``teacher`` edits only their own teacher
 (``users.teacher``); planners and admins pick any teacher. Anyone may look at a teacher's form
 (``?teacher=T0002`` in the address), but saving goes through
-:meth:`tt_core.services.Studio.save_teacher_periods`, which refuses a teacher saving someone
+:meth:`tt_core.services.DataService.save_teacher_periods`, which refuses a teacher saving someone
 else's periods whatever the browser sends. Every save is one audit entry (periods added and
-removed), shown to planners in "Users & audit".
+removed), shown to planners in "Users & audit". When the published (or chosen, approved, under
+review) timetable now has the teacher's lectures where they are unavailable, the save says so,
+and the planners see the same in the variants and workflow apps.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _shared as S  # noqa: E402
 from tt_core import views  # noqa: E402
+
+from ui import shared as S  # noqa: E402
 
 FREE, UNAVAILABLE, UNDESIRED = "", "unavailable", "rather not"
 #: a click on a cell moves it to the next mark
@@ -85,7 +88,8 @@ class AvailabilityState(param.Parameterized):
             for q in marks[entity]:
                 grid.iat[q % p.periods_per_day, q // p.periods_per_day] = mark
         grid.insert(0, "time", slots)
-        self.editable = S.can("edit_own_availability", teacher=self.teacher)
+        # the session's rights (a read-only share link: none); the service checks again when saving
+        self.editable = self.studio.allowed("edit_own_availability", teacher=self.teacher) and not S.read_only()
         self.dirty = False
         self.frame = grid
 
@@ -115,6 +119,10 @@ class AvailabilityState(param.Parameterized):
             raise S.TimetableError("pick a teacher first")
         unavailable, undesired = self.periods()
         self.messages.ok(self.studio.data.save_teacher_periods(self.scenario, self.teacher, unavailable, undesired))
+        # the timetable people follow may now put this teacher where they cannot teach: say so at once
+        broken = self.studio.variants.warnings(self.scenario, teacher=self.teacher)
+        if broken:
+            self.messages.warn("\n\n".join(broken))
         self.load()
 
 

@@ -1,10 +1,11 @@
 """Data: edit a scenario's departments, curricula, courses, teachers, rooms, time grid and
-unavailability in tables; import scenarios (ITC2007 .ctt, Excel workbook, zip of CSV tables) and
-export them.
+unavailability in tables (search any table; add and delete rows); look up its students and
+enrolments; import scenarios (ITC2007 .ctt, Excel workbook, a zip of CSV tables or the CSV files
+themselves), export them, delete a scenario.
 
-Every edit goes through :meth:`tt_core.services.Studio.edit_cell`: a value the store or the
-problem model refuses is not saved, the table shows the stored value again and the reason appears
-above the table.
+Every change goes through :attr:`tt_core.services.Studio.data` (``edit_cell``, ``add_row``,
+``delete_rows``, ``delete_scenario``): a value the store, the problem model or ``tt check``'s entry
+rules refuse is not saved, the table shows the stored value again and the reason appears above it.
 """
 
 from __future__ import annotations
@@ -21,19 +22,24 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _shared as S  # noqa: E402
 from tt_core import services  # noqa: E402
+from tt_core.services.editable import folded, search_rows  # noqa: E402
+
+from ui import shared as S  # noqa: E402
 
 REFS = {"teacher": "teachers", "department": "departments", "building": "buildings", "course": "courses",
         "curriculum": "curricula"}
 
 
 class DataState(param.Parameterized):
-    """The scenario and table being edited, its rows, and the import form."""
+    """The scenario and table being edited, the rows the search finds, the import form and the
+    deletion of a scenario."""
 
     scenario = param.Selector(objects=[])
     table = param.Selector(objects=list(services.TABLES), default="rooms")
-    frame = param.DataFrame(pd.DataFrame())
+    search = param.String("", doc="words (or column:value) every row shown contains")
+    frame = param.DataFrame(pd.DataFrame(), doc="the rows shown: the table's rows the search finds")
+    total = param.Integer(0, doc="rows of the table before the search")
     choices = param.Dict({}, doc="names offered for reference columns: {column: [names]}")
     periods = param.Dict({}, doc="{label: period} of the scenario's time grid")
     import_name = param.String("", label="New scenario name")
@@ -42,6 +48,8 @@ class DataState(param.Parameterized):
     def __init__(self, studio, **params):
         self.studio = studio
         self.messages = S.Messages()
+        self._rows = pd.DataFrame()   # the whole table
+        self._folded: dict = {}       # its cells as folded text, for the search
         super().__init__(**params)
         self.refresh_scenarios()
 
@@ -67,16 +75,36 @@ class DataState(param.Parameterized):
     def reload(self) -> None:
         """Read the table again from the store (after every edit, so the view shows what is stored)."""
         if not self.scenario:
-            self.frame = pd.DataFrame()
+            self._rows, self._folded = pd.DataFrame(), {}
+            self.param.update(frame=pd.DataFrame(), total=0)
             return
+        spec = self.spec
         choices = {}
-        for col in self.spec.columns:
-            if col.name in REFS:
-                choices[col.name] = self.studio.data.names(self.scenario, REFS[col.name])
-        grid = self.studio.data.table(self.scenario, "time_grid")
-        self.periods = {f"{p} · {lab}": int(p) for p, lab in zip(grid["period"], grid["label"])}
+        if not spec.read_only:
+            for col in spec.columns:
+                if col.name in REFS:
+                    choices[col.name] = self.studio.data.names(self.scenario, REFS[col.name])
+        if "period" in spec.new_row_columns:
+            grid = self.studio.data.table(self.scenario, "time_grid")
+            self.periods = {f"{p} · {lab}": int(p) for p, lab in zip(grid["period"], grid["label"])}
         self.choices = choices
-        self.frame = self.studio.data.table(self.scenario, self.table)
+        self._rows = self.studio.data.table(self.scenario, self.table)
+        self._folded = folded(self._rows)
+        self._filter()
+
+    @param.depends("search", watch=True)
+    @S.guarded
+    def _filter(self) -> None:
+        """Show the rows the search finds (numbered 0.. so a table row is a position in ``frame``)."""
+        found = search_rows(self._rows, self.search, self._folded)
+        self.param.update(frame=found.reset_index(drop=True), total=len(self._rows))
+
+    def count_text(self) -> str:
+        """``"2,533 courses"``, or ``"12 of 2,533 courses match"`` while searching."""
+        what = self.spec.title.lower()
+        if len(self.frame) == self.total:
+            return f"{self.total:,} {what}"
+        return f"{len(self.frame):,} of {self.total:,} {what} match"
 
     def key_of(self, row: int, column: str | None = None, old=None):
         """The store key of a displayed row; ``old`` is the cell's previous value when ``column``
@@ -100,35 +128,75 @@ class DataState(param.Parameterized):
             self.reload()
 
     @S.guarded
-    def add(self, values: dict) -> None:
+    def add(self, values: dict) -> bool:
+        """Add a row from the form's ``values`` ({column: typed value}); True when it was saved."""
         if not self.editable:
             raise S.TimetableError("your role may look at the data but not change it")
         self.messages.ok(self.studio.data.add_row(self.scenario, self.table, values, user=S.current_user()))
         self.reload()
+        return True
 
     @S.guarded
     def delete(self, rows: list[int]) -> None:
+        """Delete the rows at positions ``rows`` of the table shown (all or none, one transaction)."""
         if not self.editable:
             raise S.TimetableError("your role may look at the data but not change it")
         if not rows:
             raise S.TimetableError("tick the rows to delete first")
         keys = [self.key_of(r) for r in rows]
-        for k in keys:
-            self.studio.data.delete_row(self.scenario, self.table, k, user=S.current_user())
-        self.messages.ok(f"{self.spec.title}: deleted {len(keys)} row(s)")
-        self.reload()
+        try:
+            self.messages.ok(self.studio.data.delete_rows(self.scenario, self.table, keys, user=S.current_user()))
+        finally:
+            self.reload()
+
+    def scenario_summary(self) -> str:
+        """What deleting the scenario would remove, in words (for the confirmation)."""
+        try:
+            x = self.studio.data.scenario_summary(self.scenario)
+        except Exception as exc:  # noqa: BLE001
+            return S.message_of(exc)
+        text = (f"Deleting scenario **{S.safe_md(x['name'])}** removes its data ({x['courses']:,} courses), "
+                f"{x['variants']} variant(s) and {x['jobs']} job(s) for good")
+        if x["published"]:
+            text += ", including its published timetable"
+        text += "."
+        if x["active"]:
+            text += f" It has {x['active']} queued or running job(s): cancel them in Generate first."
+        return text + " Type its name to confirm."
 
     @S.guarded
-    def import_upload(self, filename: str | None, data: bytes | None) -> str | None:
+    def delete_scenario(self, confirm: str) -> bool:
+        """Delete the scenario shown; ``confirm`` must repeat its name. True when it was deleted."""
+        if not self.editable:
+            raise S.TimetableError("your role may look at the data but not delete it")
+        if not self.scenario:
+            raise S.TimetableError("no scenario to delete")
+        done = self.studio.data.delete_scenario(self.scenario, confirm, user=S.current_user())
+        self.refresh_scenarios()
+        self.messages.ok(done)
+        return True
+
+    @S.guarded
+    def import_upload(self, filename, data) -> str | None:
+        """Import an upload: one file (``filename``, ``data``) or several (two lists, as a
+        multi-file input gives them: the CSV tables of one scenario)."""
         if not self.editable:
             raise S.TimetableError("your role may look at the data but not import it")
-        if not data:
-            raise S.TimetableError("choose a .ctt, .xlsx or .zip file to import first")
-        name = self.import_name.strip() or os.path.splitext(os.path.basename(filename or ""))[0]
-        name = self.studio.files.import_file(filename or "", data, name, user=S.current_user())
+        names = list(filename) if isinstance(filename, (list, tuple)) else [filename]
+        blobs = list(data) if isinstance(data, (list, tuple)) else [data]
+        if not any(blobs):
+            raise S.TimetableError("choose a .ctt, .xlsx or .zip file, or the .csv tables, to import first")
+        files = dict(zip([n or "" for n in names], blobs))
+        first = os.path.basename(names[0] or "")
+        default = (os.path.splitext(first)[0] if len(files) == 1 else
+                   next((os.path.basename(os.path.dirname(n or "")) for n in names if os.path.dirname(n or "")), "")
+                   or "imported tables")
+        name = self.import_name.strip() or default
+        name = self.studio.files.import_files(files, name, user=S.current_user())
         self.refresh_scenarios(select=name)
         self.import_name = ""
-        self.messages.ok(f"imported {filename} as scenario {name!r}")
+        shown = first if len(files) == 1 else f"{len(files)} CSV files"
+        self.messages.ok(f"imported {shown} as scenario {name!r}")
         return name
 
     def download(self, fmt: str) -> io.BytesIO | None:
@@ -166,27 +234,74 @@ def _editors(state: DataState) -> dict:
 
 
 def _add_form(state: DataState) -> pn.Column:
-    """Inputs for a new row of a link table (membership, unavailability, preferences)."""
+    """Inputs for a new row: a link table's key (membership, unavailability, preferences), or every
+    editable column of a course, teacher, room, department or curriculum."""
     w = pn.widgets
-    box = pn.Column(sizing_mode="stretch_width")
+    box = pn.Column(sizing_mode="stretch_width", css_classes=["tt-add-form"])
 
     def build(*_):
-        if not state.spec.addable or not state.editable:
+        spec = state.spec
+        if not spec.addable or not state.editable:
             box.objects = []
             return
         inputs = {}
-        for k in state.spec.key:
+        columns = {c.name: c for c in spec.columns}
+        for k in spec.new_row_columns:
+            col = columns[k]
+            label = k + (" *" if col.required or k in spec.key else "")
+            css = [f"tt-new-{k}"]
             if k == "period":
-                inputs[k] = w.Select(name="period", options=state.periods, width=200)
+                inputs[k] = w.Select(name="period", options=state.periods, width=200, css_classes=css)
+            elif k in state.choices:
+                optional = col.kind.startswith("optional")
+                inputs[k] = w.Select(name=label, options=([""] if optional else []) + list(state.choices[k]),
+                                     width=200, css_classes=css)
+            elif col.kind == "choice":
+                inputs[k] = w.Select(name=label, options=list(col.choices), width=120, css_classes=css)
             else:
-                inputs[k] = w.Select(name=k, options=state.choices.get(k, []), width=220)
-        add = w.Button(name="Add row", button_type="primary", css_classes=["tt-add-row"], align="end")
-        add.on_click(lambda _: state.add({k: i.value for k, i in inputs.items()}))
-        box.objects = [pn.Row(*inputs.values(), add)]
+                inputs[k] = w.TextInput(name=label, width=130 if col.kind.endswith("int") else 180, css_classes=css)
+        add = w.Button(name=f"Add {spec.title.lower().rstrip('s') if spec.rows_editable else 'row'}",
+                       button_type="primary", css_classes=["tt-add-row"], align="end")
+
+        def on_add(_):
+            if state.add({k: i.value for k, i in inputs.items()}):
+                for i in inputs.values():  # ready for the next one
+                    if isinstance(i, w.TextInput):
+                        i.value = ""
+
+        add.on_click(on_add)
+        box.objects = [pn.FlexBox(*inputs.values(), add, sizing_mode="stretch_width")]
 
     state.param.watch(build, ["table", "choices", "periods"])
     build()
     return box
+
+
+def _delete_scenario(state: DataState) -> pn.Column:
+    """A "Delete this scenario…" button that asks for the scenario's name before deleting it."""
+    w = pn.widgets
+    ask = w.Button(name="Delete this scenario…", button_type="danger", button_style="outline",
+                   css_classes=["tt-delete-scenario"], sizing_mode="stretch_width")
+    what = pn.pane.Markdown("", css_classes=["tt-delete-what"], sizing_mode="stretch_width")
+    typed = w.TextInput(placeholder="the scenario's name", css_classes=["tt-delete-confirm"],
+                        sizing_mode="stretch_width")
+    confirm = w.Button(name="Delete for good", button_type="danger", css_classes=["tt-delete-scenario-confirm"])
+    cancel = w.Button(name="Cancel", css_classes=["tt-delete-scenario-cancel"])
+    box = pn.Column(what, typed, pn.Row(confirm, cancel), visible=False, sizing_mode="stretch_width")
+
+    def open_box(_):
+        what.object = state.scenario_summary()
+        typed.value = ""
+        box.visible = True
+
+    def close(*_):
+        box.visible = False
+
+    ask.on_click(open_box)
+    cancel.on_click(close)
+    confirm.on_click(lambda _: close() if state.delete_scenario(typed.value_input or typed.value) else None)
+    state.param.watch(close, "scenario")
+    return pn.Column(ask, box, sizing_mode="stretch_width")
 
 
 def layout(state: DataState) -> pn.template.BaseTemplate:
@@ -201,7 +316,9 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
     def selectable():
         return "checkbox" if state.spec.addable and state.editable else False
 
-    editor = w.Tabulator(state.frame, show_index=False, sizing_mode="stretch_width", pagination="local",
+    # remote pagination: only the page on screen travels to the browser (19,000 students, 95,000
+    # enrolments); the search below filters on the server
+    editor = w.Tabulator(state.frame, show_index=False, sizing_mode="stretch_width", pagination="remote",
                          page_size=20, editors=_editors(state), css_classes=["tt-editor"],
                          selectable=selectable(), height=620, disabled=not state.editable)
 
@@ -209,19 +326,37 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
         state.edit(event.row, event.column, event.old, event.value)
 
     editor.on_edit(on_edit)
+    search = w.TextInput(name="Search", placeholder="words, or column:value (e.g. department:physics lectures:0)",
+                         sizing_mode="stretch_width", css_classes=["tt-search"])
+    search.param.watch(lambda e: setattr(state, "search", e.new), "value_input")
+    count = pn.pane.Markdown("", css_classes=["tt-count"], margin=(25, 10, 0, 10))
+
+    shown_for = [None]  # (scenario, table, search) on screen: a new one starts on page 1, an edit keeps the page
 
     def show(*_):
-        editor.param.update(value=state.frame, editors=_editors(state), selectable=selectable())
+        now = (state.scenario, state.table, state.search)
+        page = {} if now == shown_for[0] else {"page": 1}
+        shown_for[0] = now
+        editor.param.update(value=state.frame, editors=_editors(state), selectable=selectable(), **page)
         delete.visible = state.spec.addable and state.editable
-        heading.object = f"### {state.spec.title}" + ("" if state.spec.rows_editable else
-                                                      " (add or delete rows; cells are not edited)")
+        ro = state.spec.read_only
+        heading.object = f"### {state.spec.title}" + (
+            " (imported with the scenario: students.csv, enrolments.csv)" if ro else
+            "" if state.spec.rows_editable else " (add or delete rows; cells are not edited)")
+        count.object = state.count_text()
+
+    def new_table(*_):
+        if search.value_input or search.value:  # another table: a new search
+            search.param.update(value="", value_input="")
 
     delete = w.Button(name="Delete ticked rows", button_type="danger", css_classes=["tt-delete-rows"])
     delete.on_click(lambda _: state.delete(list(editor.selection)))
     heading = pn.pane.Markdown("")
+    state.param.watch(new_table, ["table", "scenario"])
     state.param.watch(show, ["frame", "choices"])
 
-    upload = w.FileInput(accept=".ctt,.xlsx,.zip", sizing_mode="stretch_width", css_classes=["tt-upload"])
+    upload = w.FileInput(accept=".ctt,.xlsx,.zip,.csv", multiple=True, sizing_mode="stretch_width",
+                         css_classes=["tt-upload"])
     name = w.TextInput.from_param(state.param.import_name, sizing_mode="stretch_width", css_classes=["tt-import-name"],
                                   placeholder="default: the file name")
     do_import = w.Button(name="Import", button_type="primary", css_classes=["tt-import"])
@@ -236,13 +371,16 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
         downloads.append(d)
 
     show()
-    main = [S.message_alerts(state.messages), heading, _add_form(state), editor, delete]
+    main = [S.message_alerts(state.messages), heading, pn.Row(search, count, sizing_mode="stretch_width"),
+            _add_form(state), editor, delete]
     importing = [pn.layout.Divider(),
-                 pn.pane.Markdown("**Import a scenario** (.ctt, .xlsx tables, .zip of CSV tables; "
-                                  f"at most {services.max_upload_bytes() / 2**20:g} MB)"),
+                 pn.pane.Markdown("**Import a scenario**: an ITC2007 .ctt, an .xlsx workbook of tables, a .zip of "
+                                  "CSV tables, or the .csv tables themselves (pick several files at once); "
+                                  f"at most {services.max_upload_bytes() / 2**20:g} MB"),
                  upload, name, do_import] if state.editable else []
+    deleting = [pn.layout.Divider(), _delete_scenario(state)] if state.editable else []
     sidebar = [scenario, tables, *importing, pn.layout.Divider(), pn.pane.Markdown("**Export this scenario**"),
-               *downloads]
+               *downloads, *deleting]
     return S.page("Data", "data", *main, sidebar=sidebar)
 
 

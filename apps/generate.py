@@ -21,12 +21,13 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _shared as S  # noqa: E402
 from tt_core import constraints as K  # noqa: E402
 from tt_core.profiles import default_weights, soft_constraints_by_dimension  # noqa: E402
 from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
-
 from tt_core.store import FINAL  # noqa: E402
+
+from ui import shared as S  # noqa: E402
+
 RESUMABLE = ("failed", "cancelled", "interrupted")
 POLL_MS = 500
 JOBS_REFRESH_S = 3.0
@@ -61,6 +62,7 @@ class GenerateState(param.Parameterized):
     profile_name = param.String("", label="Save weights as")
 
     job_id = param.Integer(None, allow_None=True, doc="the job this session watches")
+    watched_name = param.String("", doc="the name given to the watched job (empty: none)")
     status = param.String("")
     stage = param.String("")
     progress = param.Integer(0, bounds=(0, 100))
@@ -72,9 +74,12 @@ class GenerateState(param.Parameterized):
     variant_id = param.Integer(None, allow_None=True)
     trace = param.DataFrame(pd.DataFrame({"elapsed": [], "best_cost": []}), doc="best cost over time")
     jobs = param.DataFrame(pd.DataFrame(), doc="recent jobs of the scenario")
-    runner = param.String("", doc="job runner status text")
+    runner = param.String("", doc="job runner status text (empty once it is ready)")
+    runner_state = param.Selector(objects=["ready", "starting", "failed", "stopped"], default="stopped")
     runner_ready = param.Boolean(False)
-    allowed = param.Boolean(True, doc="the user's role may start and cancel jobs")
+    can_start = param.Boolean(False, doc="a job can be started: the runner is up, or starting (the job then "
+                                         "waits in the queue and the runner starts it once up)")
+    allowed = param.Boolean(True, doc="the user's role may start and cancel jobs (else the page is read-only)")
     check_summary = param.String("", doc="one line about the data checks of the scenario")
     findings = param.DataFrame(pd.DataFrame(), doc="what the data checks found (tt_core.checks)")
     loads = param.DataFrame(pd.DataFrame(), doc="lecture periods required vs available, tightest first")
@@ -156,8 +161,8 @@ class GenerateState(param.Parameterized):
     # ------------------------------------------------------------------ jobs
     def check_runner(self) -> None:
         state, text = self._runner_status()
-        self.runner_ready = state == "ready"
-        self.runner = "" if self.runner_ready else text
+        self.param.update(runner_state=state, runner_ready=state == "ready", can_start=state in ("ready", "starting"),
+                          runner="" if state == "ready" else text)
 
     @S.guarded
     def start(self) -> int | None:
@@ -169,7 +174,8 @@ class GenerateState(param.Parameterized):
                                     seed=int(self.seed), weights=self.weights.values(),
                                     name=self.job_name.strip() or None)
         self.watch(job_id)
-        self.messages.ok(f"job {job_id} queued ({self.strategy}, {self.time_limit:g} s)")
+        named = f" {self.watched_name!r}" if self.watched_name else ""
+        self.messages.ok(f"job {job_id}{named} queued ({self.strategy}, {self.time_limit:g} s)")
         return job_id
 
     @S.guarded
@@ -194,8 +200,8 @@ class GenerateState(param.Parameterized):
     def watch(self, job_id: int | None) -> None:
         """Show the progress of another job (its whole history is read again)."""
         self._after = 0
-        self.param.update(job_id=job_id, status="", stage="", progress=0, eta=None, best_cost=None, hard=None,
-                          job_message="", job_scenario="", variant_id=None,
+        self.param.update(job_id=job_id, watched_name="", status="", stage="", progress=0, eta=None, best_cost=None,
+                          hard=None, job_message="", job_scenario="", variant_id=None,
                           trace=pd.DataFrame({"elapsed": [], "best_cost": []}))
         if job_id is not None:
             self.poll()
@@ -246,12 +252,13 @@ class GenerateState(param.Parameterized):
             updates["trace"] = new if self.trace.empty else pd.concat([self.trace, new], ignore_index=True)
         changed = status != self.status
         updates.update(status=status, job_message=job.get("message") or "", variant_id=job.get("variant_id"),
-                       job_scenario=job.get("scenario") or "")
+                       job_scenario=job.get("scenario") or "", watched_name=job.get("name") or "")
         self.param.update(**updates)
         if changed or time.monotonic() - self._last_jobs > JOBS_REFRESH_S:
             self.refresh_jobs()
         if changed and status in FINAL:
-            text = f"job {self.job_id} {status}: {self.job_message}"
+            named = f" {self.watched_name!r}" if self.watched_name else ""
+            text = f"job {self.job_id}{named} {status}: {self.job_message}"
             if status == "failed":
                 self.messages.info, self.messages.error = "", text
             else:
@@ -263,7 +270,9 @@ class GenerateState(param.Parameterized):
         """One line about the watched job, e.g. ``Job 3 · running · 45 % · anneal · ETA 12 s``."""
         if self.job_id is None:
             return "No job watched: start one, or pick one in the table below."
-        bits = [f"**Job {self.job_id}**", self.status or "…", f"{self.progress} %"]
+        # the name is the user's text: shown escaped (S.safe_md), never as Markdown
+        named = f" {S.safe_md(self.watched_name)}" if self.watched_name else ""
+        bits = [f"**Job {self.job_id}**{named}", self.status or "…", f"{self.progress} %"]
         if self.stage:
             bits.append(f"stage {self.stage}")
         if self.eta is not None and self.status not in FINAL:
@@ -323,10 +332,11 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
                         show_name=False, sizing_mode="stretch_width")
     start = w.Button(name="Start job", button_type="primary", css_classes=["tt-start"], sizing_mode="stretch_width")
     start.on_click(lambda _: state.start())
-    start.disabled = not (state.runner_ready and state.allowed)
+    # usable while the runner starts too: the job waits in the queue for it (JobService.submit)
+    start.disabled = not (state.can_start and state.allowed)
     start.visible = state.allowed  # a viewer sees no start, cancel or save controls (the services refuse anyway)
-    state.param.watch(lambda e: setattr(start, "disabled", not (state.runner_ready and state.allowed)),
-                      ["runner_ready", "allowed"])
+    state.param.watch(lambda e: setattr(start, "disabled", not (state.can_start and state.allowed)),
+                      ["can_start", "allowed"])
 
     cards = []
     for dim, names in soft_constraints_by_dimension().items():
@@ -348,12 +358,18 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
                        pn.Row(w.TextInput.from_param(state.param.profile_name, sizing_mode="stretch_width"), save),
                        reset, title="Weight profiles", sizing_mode="stretch_width")
 
-    runner = pn.pane.Alert(state.runner, alert_type="warning", visible=bool(state.runner))
+    runner = pn.pane.Alert(state.runner, alert_type="warning", visible=bool(state.runner), css_classes=["tt-runner"])
 
     def show_runner(*_):
-        runner.object, runner.visible = state.runner, bool(state.runner)
+        # starting is news, not a problem (Start works meanwhile); a runner that failed is
+        starting = state.runner_state == "starting"
+        runner.alert_type = "info" if starting else "warning"
+        runner.object = state.runner + (" A job started now waits in the queue and runs as soon as the runner is "
+                                        "up." if starting else "")
+        runner.visible = bool(state.runner) and state.allowed
 
-    state.param.watch(show_runner, "runner")
+    state.param.watch(show_runner, ["runner", "runner_state", "allowed"])
+    show_runner()
 
     progress = pn.indicators.Progress(value=state.progress, max=100, sizing_mode="stretch_width",
                                       css_classes=["tt-progress"], bar_color="primary")
@@ -393,7 +409,7 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
 
     jobs = w.Tabulator(state.jobs, disabled=True, selectable=1, show_index=False, pagination="local",
                        page_size=10, sizing_mode="stretch_width", css_classes=["tt-jobs"],
-                       titles={"time_limit": "time limit (s)", "variant_id": "variant"})
+                       titles={"time_limit": "time limit (s)"})
     state.param.watch(lambda e: setattr(jobs, "value", e.new), "jobs")
 
     def pick(event):
@@ -405,8 +421,12 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
     refresh = w.Button(name="Refresh", width=90)
     refresh.on_click(lambda _: state.refresh_jobs())
 
+    # a role that may not start jobs gets the same page without its controls, and a line saying so
+    read_only = pn.pane.Markdown("You may follow the jobs and their results here; starting and cancelling jobs is "
+                                 "for planners.", css_classes=["tt-read-only-note"], visible=not state.allowed)
+    state.param.watch(lambda e: setattr(read_only, "visible", not e.new), "allowed")
     main = [
-        S.message_alerts(state.messages), runner, _checks_card(state),
+        S.message_alerts(state.messages), read_only, runner, _checks_card(state),
         pn.Row(summary, resume, cancel, sizing_mode="stretch_width"), progress, message,
         _cost_plot(state),
         pn.Row(pn.pane.Markdown("### Jobs"), refresh), jobs,
@@ -418,12 +438,11 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
 def app() -> pn.template.BaseTemplate:
     try:
         S.start_runner()
-        state = GenerateState(S.studio())
+        # read-only (a viewer, a registrar, a read-only share link): the jobs and their progress
+        # without the start, cancel and save controls; the services refuse a crafted request anyway
+        state = GenerateState(S.studio(), allowed=S.can("run_jobs"))
     except Exception as exc:  # noqa: BLE001 - the database cannot be opened: say why
         return S.unavailable("Generate", "generate", exc)
-    if not S.can("run_jobs"):
-        state.allowed = False
-        state.messages.error = "Your role may look at jobs but not start them."
     callback = pn.state.add_periodic_callback(state.poll, period=POLL_MS)
     pn.state.on_session_destroyed(lambda _ctx: callback.stop())
     return layout(state)

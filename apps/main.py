@@ -3,7 +3,7 @@
 ``panel serve apps/`` serves this folder as one app (this file), at ``/apps``: it links to every
 app and shows the chosen one when the address says ``?app=NAME``. ``panel serve apps/*.py``
 serves each file at its own address (``/generate``, ``/variants``…) and this page at ``/main``;
-the apps' navigation bar links the right way in both cases (``_shared.app_link``).
+the apps' navigation bar links the right way in both cases (``ui.shared.app_link``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # a directory app does not put its folder on sys.path
     sys.path.insert(0, str(HERE))
 
-import _shared as S  # noqa: E402
+from ui import shared as S  # noqa: E402
 
 DESCRIPTIONS = {
     "generate": "Pick a scenario, tune the constraint weights, start a generation job and watch it live; "
@@ -37,6 +37,10 @@ DESCRIPTIONS = {
 
 
 def landing() -> pn.template.BaseTemplate:
+    try:
+        S.start_runner()  # whoever holds the database answers `tt jobs …` (a server without --setup)
+    except Exception as exc:  # noqa: BLE001 - the apps' pages say why the database cannot be used
+        S.logged_message(exc, "landing page")
     cards = [
         pn.pane.Markdown(f"### [{label}]({S.app_link(name)})\n{DESCRIPTIONS.get(name, '')}",
                          css_classes=["tt-app-card"], sizing_mode="stretch_width")

@@ -1,9 +1,12 @@
 """Timetables: the weekly grid of one curriculum, teacher, room, department or student (their own
 week, from their enrolments) for a variant
-(cells: course · room · teacher), with iCal, Excel and HTML downloads; manual edits of the variant
-with live cost feedback, undo/redo and "where could this lecture go?", saved as a new variant; and
-heatmaps of the free teachers, rooms and curricula per period (``_editing.py``). It opens on the
-scenario's published variant; with a "week of" date the grid shows that week's substitutions.
+(cells: course · room · teacher; unavailable periods shaded, lectures in a hard conflict marked),
+with iCal, Excel and HTML downloads; manual edits of the variant with live cost feedback,
+undo/redo and "where could this lecture go?", saved as a new variant; lectures pinned where they
+are before a re-solve job starts from the variant; and heatmaps of the free teachers, rooms and
+curricula per period (``ui/editing.py``). It opens on the scenario's published variant, on a view
+that has items (a university without curricula opens on its teachers); with a "week of" date the
+grid shows that week's substitutions.
 
 The view lives in the URL (``?scenario=…&variant=…&view=teacher&key=T0001``), so a link opens
 the same timetable.
@@ -24,11 +27,15 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _editing as E  # noqa: E402
-import _shared as S  # noqa: E402
-from tt_core import views, services  # noqa: E402
+from tt_core import services, views  # noqa: E402
+
+from ui import editing as E  # noqa: E402
+from ui import shared as S  # noqa: E402
+from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 VIEWS = ("curriculum", "teacher", "room", "department", "student")
+PLURAL = {"curriculum": "curricula", "teacher": "teachers", "room": "rooms", "department": "departments",
+          "student": "students"}
 URL = {"scenario": "scenario", "variant": "variant", "view": "view", "key": "key"}
 
 
@@ -48,6 +55,9 @@ class TimetableState(param.Parameterized):
     weeks = param.Integer(12, bounds=(1, 60), label="Teaching weeks (iCal)")
     start_date = param.CalendarDate(None, allow_None=True, label="Term start (iCal)")
     week = param.CalendarDate(None, allow_None=True, label="Week of (shows its substitutions)")
+    pinned = param.List([], doc="lecture ids kept where they are when a re-solve starts from the variant")
+    resolve_strategy = param.Selector(objects=sorted(STRATEGIES), default=DEFAULT_STRATEGY, label="Strategy")
+    resolve_time_limit = param.Number(60.0, bounds=(1, 3600), label="Time limit (s)")
 
     def __init__(self, studio, **params):
         self.studio = studio
@@ -56,6 +66,7 @@ class TimetableState(param.Parameterized):
         self._labels: dict[str, str] = {}
         self._timetable = None
         self._loaded: int | None = None  # the variant whose timetable _timetable is
+        self._loaded_scenario: str | None = None  # the scenario _problem is (self.scenario may be set already)
         self._entries = None  # the grid's entries when they are not the timetable's own (a week's substitutions)
         self._variant_rows: list[dict] = []
         self._busy = False
@@ -95,10 +106,13 @@ class TimetableState(param.Parameterized):
             if scenario:
                 notes.append(f"no scenario {scenario!r}; showing {self.scenarios[0]!r}")
             scenario = self.scenarios[0]
-        if scenario != self.scenario or self._problem is None:
+        # compare with the scenario loaded, not self.scenario: a widget or the URL has already set that
+        if scenario != self._loaded_scenario or self._problem is None:
+            self.pinned = []  # lecture ids of another scenario mean nothing here
             self._problem = self.studio.data.problem(scenario)
+            self._loaded_scenario = scenario
             self._labels = self.studio.data.teacher_labels(scenario, self._problem)
-            self._variant_rows = self.studio.variants.list(scenario)
+            self._variant_rows = self.studio.variants.current_rows(scenario, self._problem)  # costs under the data now
             self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
             self._timetable = None
             if variant is None:
@@ -129,14 +143,21 @@ class TimetableState(param.Parameterized):
             # a fresh edit session on every variant shown (unsaved edits of the previous one are dropped)
             self.editor.load(scenario, self._problem, variant if self._timetable is not None else None,
                              self._timetable, None if self._timetable is None else self.studio.variants.weights_of(v.info))
+        asked = view
         view = self.view if view is None else view
         if view not in VIEWS:
             notes.append(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
             view = "curriculum"
         keys = views.view_keys(self._problem, view)
-        if view == "student" and not keys:
-            notes.append(f"scenario {scenario!r} has no students; import students and enrolments (Data app) "
-                         "to see a student's week")
+        if not keys:  # e.g. a university without curricula: open on a view that has something to show
+            other = next((v for v in VIEWS if views.view_keys(self._problem, v)), None)
+            if view == "student":
+                notes.append(f"scenario {scenario!r} has no students; import students and enrolments (Data app) "
+                             "to see a student's week")
+            elif asked is not None and other is not None:
+                notes.append(f"scenario {scenario!r} has no {PLURAL[view]}; showing its {PLURAL[other]}")
+            if other is not None:
+                view, keys, key = other, views.view_keys(self._problem, other), None
         labels = {(self._labels.get(k, k) if view == "teacher" else k): k for k in keys}
         explicit_key = key is not None
         key = self.key if key is None else str(key)
@@ -167,17 +188,79 @@ class TimetableState(param.Parameterized):
         """An edited timetable was saved as a new variant: list it and show it."""
         if event.new is None:
             return
-        self._variant_rows = self.studio.variants.list(self.scenario)
+        self._variant_rows = self.studio.variants.current_rows(self.scenario, self._problem)
         self.variant_options = {self.studio.variants.label(r): int(r["id"]) for r in reversed(self._variant_rows)}
         self.variant = int(event.new)
 
-    def grid_markup(self) -> str:
+    def grid_marks(self, picked: bool = True) -> views.GridMarks | None:
+        """What the grid on screen marks (:func:`tt_core.views.grid_marks`): the periods the teacher
+        shown, and with ``picked`` the course of the lecture picked for editing, cannot use; the
+        lectures in a hard conflict; the pinned lectures."""
+        shown = self.editor.timetable if self.editor.session is not None else self._timetable
+        if self._problem is None or shown is None or not self.key:
+            return None
+        lecture = self.editor.lecture if picked else None
+        course = None if lecture is None else int(self._problem.lecture_course[lecture])
+        lectures = None if self._entries is None else sorted({e.lecture for e in self._entries if e.lecture >= 0})
+        return views.grid_marks(self._problem, shown, self.view, self.key, course=course, lectures=lectures,
+                                pinned=self.pinned)
+
+    def grid_markup(self, picked: bool = True) -> str:
         """The grid on screen as HTML with lecture ids and periods, for the drag-and-drop grid."""
         shown = self.editor.timetable if self.editor.session is not None else self._timetable
         if shown is None or not self.key or self.grid.empty:
             return ""
         moved = self.editor.session.moved() if self.editor.session is not None else ()
-        return E.grid_markup(self._problem, shown, self.view, self.key, self._labels, moved, entries=self._entries)
+        return E.grid_markup(self._problem, shown, self.view, self.key, self._labels, moved, entries=self._entries,
+                             marks=self.grid_marks(picked))
+
+    # ------------------------------------------------------------------ pins and re-solving
+    def shown_lectures(self) -> list[int]:
+        """The placed lectures of the view on screen (what "pin all shown" pins)."""
+        if self._timetable is None or not self.key:
+            return []
+        tt = self._timetable
+        return [int(x) for x in views.view_lectures(self._problem, tt, self.view, self.key)
+                if tt.period[x] >= 0 and tt.room[x] >= 0]
+
+    def pin(self, lectures) -> None:
+        """Pin ``lectures`` (ids) too."""
+        self.pinned = sorted(set(self.pinned) | {int(x) for x in lectures})
+
+    def unpin(self, lectures) -> None:
+        """Unpin ``lectures`` (ids)."""
+        drop = {int(x) for x in lectures}
+        self.pinned = [x for x in self.pinned if x not in drop]
+
+    def set_view_pins(self, lectures) -> None:
+        """Make ``lectures`` the pinned ones of the view on screen (a multi-choice of the view's
+        lectures): the view's others are unpinned, pins in other views stay."""
+        view = set(self.editor.lecture_options.values())
+        keep = [x for x in self.pinned if x not in view]
+        self.pinned = sorted(set(keep) | {int(x) for x in lectures})
+
+    def pins_text(self) -> str:
+        n = len(self.pinned)
+        here = len(set(self.pinned) & set(self.editor.lecture_options.values()))
+        if not n:
+            return "No lecture pinned: pick lectures to keep where they are, then re-solve the rest."
+        return f"{n} lecture(s) pinned ({here} in this view): a re-solve keeps them where they are."
+
+    @S.guarded
+    def resolve(self) -> int | None:
+        """Start a job from the variant on screen that keeps the pinned lectures where they are and
+        re-solves the others (:meth:`tt_core.services.jobs.JobService.resolve_pinned`)."""
+        if self.variant is None or self._timetable is None:
+            raise S.TimetableError("no variant to re-solve: pick one that fits the scenario")
+        if self.editor.edited:
+            raise S.TimetableError("the timetable on screen has unsaved edits: save it as a new variant first, "
+                                   "then pin its lectures and re-solve from it")
+        job = self.studio.jobs.resolve_pinned(self.scenario, self.variant, self.pinned,
+                                              strategy=self.resolve_strategy,
+                                              time_limit=float(self.resolve_time_limit), user=S.current_user())
+        self.messages.ok(f"job {job} queued: re-solving variant #{self.variant} around {len(self.pinned)} pinned "
+                         "lecture(s); follow it in the Generate app, its result is a new variant")
+        return job
 
     def _draw(self) -> None:
         shown = self.editor.timetable if self.editor.session is not None else self._timetable
@@ -286,6 +369,40 @@ def _key_picker(state: TimetableState) -> pn.Column:
     return pn.Column(select, search, sizing_mode="stretch_width", margin=0)
 
 
+def _pin_panel(state: TimetableState) -> pn.Card:
+    """Pick lectures to pin, then start a re-solve job from the variant that keeps them in place."""
+    w = pn.widgets
+    choice = w.MultiChoice(name="Pinned lectures of this view", options=state.editor.lecture_options,
+                           sizing_mode="stretch_width", css_classes=["tt-pin-choice"])
+    count = pn.pane.Markdown("", css_classes=["tt-pin-count"], sizing_mode="stretch_width")
+    pin_all = w.Button(name="Pin every lecture shown", css_classes=["tt-pin-shown"])
+    clear = w.Button(name="Unpin all", css_classes=["tt-pin-clear"])
+    strategy = w.Select.from_param(state.param.resolve_strategy, width=160)
+    limit = w.FloatInput.from_param(state.param.resolve_time_limit, start=1, end=3600, step=1, width=140)
+    go = w.Button(name="Re-solve around the pins", button_type="primary", css_classes=["tt-resolve"], align="end")
+    syncing = [False]
+
+    def from_state(*_):
+        options = state.editor.lecture_options
+        syncing[0] = True
+        try:
+            choice.param.update(options=options, value=[x for x in state.pinned if x in options.values()])
+        finally:
+            syncing[0] = False
+        count.object = S.safe(state.pins_text())
+        go.disabled = not state.pinned
+
+    choice.param.watch(lambda e: None if syncing[0] else state.set_view_pins(e.new), "value")
+    pin_all.on_click(lambda _: state.pin(state.shown_lectures()))
+    clear.on_click(lambda _: setattr(state, "pinned", []))
+    go.on_click(lambda _: state.resolve())
+    state.param.watch(from_state, "pinned")
+    state.editor.param.watch(from_state, "lecture_options")
+    from_state()
+    return pn.Card(choice, pn.Row(pin_all, clear), count, pn.Row(strategy, limit, go), title="Pin and re-solve",
+                   collapsed=True, sizing_mode="stretch_width", css_classes=["tt-pin-card"])
+
+
 def layout(state: TimetableState) -> pn.template.BaseTemplate:
     w = pn.widgets
     scenario = w.Select(name="Scenario", options=state.scenarios, value=state.scenario or None,
@@ -299,14 +416,18 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
     key = _key_picker(state)
 
     title = pn.pane.Markdown(f"### {S.safe_md(state.title)}", css_classes=["tt-title"])
-    # the weekly grid; a lecture dragged onto another period is moved there (EditorState.move_to)
-    grid = E.drag_grid(state.editor.move_to)
+    # the weekly grid; a lecture dragged onto another period is moved there (EditorState.move_to),
+    # for roles that may edit (the others get neither drag nor the Edit card)
+    grid = E.drag_grid(state.editor.move_to, draggable=state.editor.allowed)
+
+    can_edit = S.can("choose_variant")
 
     def draw(*_):
         title.object = f"### {S.safe_md(state.title)}" if state.title else ""  # names are user data
-        grid.markup = state.grid_markup()
+        grid.markup = state.grid_markup(picked=can_edit)
 
-    state.param.watch(draw, ["grid", "title"])
+    state.param.watch(draw, ["grid", "title", "pinned"])
+    state.editor.param.watch(draw, "lecture")  # the picked lecture's course: its unavailable periods shaded
     draw()
 
     downloads = []
@@ -320,10 +441,15 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
     ical_opts = pn.Param(state, parameters=["start_date", "weeks"], show_name=False,
                          widgets={"start_date": w.DatePicker, "weeks": w.IntInput}, sizing_mode="stretch_width")
 
-    editor = pn.Card(E.editor_panel(state.editor, can_save=S.can("choose_variant")), title="Edit",
-                     collapsed=False, sizing_mode="stretch_width", css_classes=["tt-edit-card"])
-    tabs = pn.Tabs(("Timetable", pn.Column(grid, editor, sizing_mode="stretch_width")),
-                   ("Free resources", E.free_panel(state.free)), sizing_mode="stretch_width", dynamic=False)
+    editor = [pn.Card(E.editor_panel(state.editor, can_save=True), title="Edit", collapsed=False,
+                      sizing_mode="stretch_width", css_classes=["tt-edit-card"])] if state.editor.allowed else []
+    pins = [_pin_panel(state)] if S.can("run_jobs") else []
+    tabs = pn.Tabs(("Timetable", pn.Column(grid, *editor, *pins, sizing_mode="stretch_width")),
+                   ("Free resources", E.free_panel(state.free)), sizing_mode="stretch_width", dynamic=True,
+                   css_classes=["tt-tabs"])
+    # the heatmap is counted and drawn when its tab is opened, not with every page
+    state.free.active = False
+    tabs.param.watch(lambda e: setattr(state.free, "active", e.new == 1), "active")
     main = [S.message_alerts(state.messages), title, tabs]
     week = w.DatePicker.from_param(state.param.week, sizing_mode="stretch_width", css_classes=["tt-week"])
     sidebar = [scenario, variant, view, key, week, pn.layout.Divider(),
@@ -336,6 +462,7 @@ def app() -> pn.template.BaseTemplate:
         studio = S.studio()
         query = dict(pn.state.location.query_params) if pn.state.location else {}
         state = TimetableState(studio, **{k: query[v] for k, v in URL.items() if v in query})
+        state.editor.allowed = S.can("choose_variant")  # the role, and never through a read-only link
     except Exception as exc:  # noqa: BLE001
         return S.unavailable("Timetables", "timetable", exc)
     if pn.state.location and state.scenarios:

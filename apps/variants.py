@@ -1,9 +1,12 @@
 """Compare variants: 2–4 timetables of a scenario side by side as day × period occupancy heatmaps
 (whole institution, a department, curriculum, teacher or room), their cost breakdown per
-constraint, the lectures that moved between any two variants with the cost change per constraint,
+constraint and the weights each was optimised for, the lectures that moved between any two
+variants (by default the first two compared) with the cost change per constraint,
 the scenario's history (each variant with its parent); mark one as the chosen variant; move a
 variant through the approval workflow (submit, approve or reject with a reason, publish: only the
-buttons the signed-in user's role may use, ``_workflow_ui.py``).
+buttons the signed-in user's role may use, ``ui/approval.py``). Costs are those under the
+scenario's current data: a published or chosen variant that a data change broke is named in a
+warning with its hard violations.
 
 The comparison can be saved as one HTML file that opens without a server, and shared as a
 read-only link (``?scenario=…&variants=1,2&view=…&key=…&readonly=1``).
@@ -24,9 +27,10 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _shared as S  # noqa: E402
-import _workflow_ui as WF  # noqa: E402
-from tt_core import views, services  # noqa: E402
+from tt_core import services, views  # noqa: E402
+
+from ui import approval as WF  # noqa: E402
+from ui import shared as S  # noqa: E402
 
 MAX_VARIANTS = 4
 
@@ -45,6 +49,7 @@ class VariantsState(param.Parameterized):
     options = param.Dict({}, doc="{label: id} of the scenario's variants")
     heatmaps = param.List([], doc="[(label, occupancy frame)] of the selected variants")
     metrics = param.DataFrame(pd.DataFrame())
+    weights = param.DataFrame(pd.DataFrame(), doc="the soft constraints' weights each compared variant was made with")
     moves = param.DataFrame(pd.DataFrame())
     diff_costs = param.DataFrame(pd.DataFrame(), doc="constraints whose units changed from diff_a to diff_b")
     diff_summary = param.String("", doc="moved / added / removed lectures and the cost change, in one line")
@@ -57,6 +62,8 @@ class VariantsState(param.Parameterized):
         self._problem = None
         self._views: dict[int, services.VariantView] = {}
         self._labels: dict[str, str] = {}
+        self._compared: tuple[int, ...] = ()  # the variants the diff pair was last taken from
+        self._warnings: list[str] = []  # followed variants a data change broke (VariantService.warnings)
         super().__init__(**params)
         S.offer_scenarios(self, self._load_scenario)
 
@@ -73,12 +80,13 @@ class VariantsState(param.Parameterized):
         self._keys()
 
     def refresh_variants(self) -> None:
-        self.options = self.studio.variants.options(self.scenario)
+        self.options = self.studio.variants.options(self.scenario, self._problem)
         ids = list(self.options.values())
         self.param.selected.objects = ids
         # a diff may compare any two variants of the scenario, not only those compared above
         self.param.diff_a.objects = self.param.diff_b.objects = ids
-        self.history = self.studio.variants.history(self.scenario)
+        self.history = self.studio.variants.history(self.scenario, self._problem)
+        self._warnings = self.studio.variants.warnings(self.scenario, self._problem)
         keep = [v for v in self.selected if v in ids]
         if keep != self.selected:
             self.selected = keep
@@ -109,8 +117,8 @@ class VariantsState(param.Parameterized):
             self._views[view.id] = view
         shown = [self._views[v] for v in self.selected]
         fits = [v for v in shown if v.fits]
-        self.notes = "; ".join(f"variant #{v.id} no longer fits the scenario (its data changed since it was made)"
-                               for v in shown if not v.fits)
+        self.notes = "\n\n".join(self._warnings + [f"Variant #{v.id} no longer fits the scenario (its data changed "
+                                                   "since it was made)." for v in shown if not v.fits])
         key = self.key if self.view != "institution" else None
         if self.view != "institution" and key is None:
             self.heatmaps = []
@@ -118,11 +126,18 @@ class VariantsState(param.Parameterized):
             self.heatmaps = [(v.label, views.occupancy_frame(self._problem, v.timetable, self.view, key))
                              for v in fits]
         self.metrics = self.studio.variants.metrics_frame(self._problem, shown)
+        self.weights = self.studio.variants.weights_frame(shown)
         ids = [v.id for v in shown]
         self.param.to_choose.objects = ids
         every = list(self.options.values())
-        a = self.diff_a if self.diff_a in every else (ids[0] if ids else None)
-        b = self.diff_b if self.diff_b in every and self.diff_b != a else next((i for i in ids if i != a), None)
+        if tuple(ids) != self._compared and len(ids) >= 2:
+            # other variants compared: the diff shows the first two of them (a pair picked below stays
+            # until the comparison changes again; with fewer than two compared, the pair stays too)
+            self._compared = tuple(ids)
+            a, b = ids[0], ids[1]
+        else:
+            a = self.diff_a if self.diff_a in every else (ids[0] if ids else None)
+            b = self.diff_b if self.diff_b in every and self.diff_b != a else next((i for i in ids if i != a), None)
         self.param.update(diff_a=a, diff_b=b, to_choose=self.to_choose if self.to_choose in ids else
                           (ids[0] if ids else None))
         self._diff()
@@ -147,7 +162,7 @@ class VariantsState(param.Parameterized):
     def choose(self) -> None:
         if self.to_choose is None:
             raise S.TimetableError("select the variant to mark as chosen")
-        if not S.can_edit():
+        if not self.studio.allowed("choose_variant") or S.read_only():
             raise S.TimetableError("your role may compare variants but not choose one")
         self.studio.variants.choose(self.to_choose, user=S.current_user())
         self._views = {}
@@ -189,6 +204,8 @@ def standalone(state: VariantsState) -> io.BytesIO | None:
             pn.FlexBox(*[pn.pane.HoloViews(p, margin=5) for p in heatmap_plots(state)]),
             pn.pane.Markdown("## Cost per constraint"),
             pn.pane.DataFrame(state.metrics.drop(columns=["hard"], errors="ignore"), index=False),
+            pn.pane.Markdown("## Weights each variant was optimised for"),
+            pn.pane.DataFrame(state.weights, index=False),
             pn.pane.Markdown("## Lectures moved"), pn.pane.DataFrame(state.moves, index=False))
     except Exception as exc:  # noqa: BLE001 - shown in the page
         state.messages.fail(exc)
@@ -225,12 +242,17 @@ def layout(state: VariantsState) -> pn.template.BaseTemplate:
     key.visible = state.view != "institution"
     state.param.watch(lambda e: setattr(key, "visible", e.new != "institution"), "view")
 
-    notes = pn.pane.Alert(state.notes, alert_type="warning", visible=bool(state.notes))
-    state.param.watch(lambda e: notes.param.update(object=e.new, visible=bool(e.new)), "notes")
+    notes = pn.pane.Alert(S.safe_md(state.notes), alert_type="warning", visible=bool(state.notes),
+                          css_classes=["tt-variant-notes"], sizing_mode="stretch_width")
+    state.param.watch(lambda e: notes.param.update(object=S.safe_md(e.new), visible=bool(e.new)), "notes")
 
     metrics = w.Tabulator(state.metrics, disabled=True, show_index=False, sizing_mode="stretch_width",
                           css_classes=["tt-metrics"], layout="fit_data_table", hidden_columns=["hard"])
     state.param.watch(lambda e: setattr(metrics, "value", e.new), "metrics")
+    weights = w.Tabulator(state.weights, disabled=True, show_index=False, css_classes=["tt-weights"],
+                          layout="fit_data_table")
+    weights.style.apply(lambda row: ["font-weight: bold" if row["differs"] else ""] * len(row), axis=1)
+    state.param.watch(lambda e: setattr(weights, "value", e.new), "weights")
 
     def _variant_select(p):
         sel = w.Select(name=p.label, options={state.label_of(i): i for i in p.objects}, value=getattr(state, p.name))
@@ -282,6 +304,7 @@ def layout(state: VariantsState) -> pn.template.BaseTemplate:
         S.message_alerts(state.messages), notes,
         pn.pane.Markdown("### Occupancy (lectures per period)"), heatmap_panel(state),
         pn.pane.Markdown("### Cost per constraint"), metrics,
+        pn.pane.Markdown("### Weights each variant was optimised for (bold: they differ)"), weights,
         pn.pane.Markdown("### Lectures moved"),
         pn.Row(_variant_select(state.param.diff_a), _variant_select(state.param.diff_b)), moves_title, moves,
         pn.pane.Markdown("Cost change per constraint (only those that changed):"), diff_costs,

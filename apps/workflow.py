@@ -2,6 +2,10 @@
 or reject with a reason, publish — the buttons the signed-in user's role may use), and the
 substitution of an absent teacher on the published timetable: ranked, explained proposals per
 lecture, apply one or cover all with the best, roll back (:mod:`tt_core.substitution`).
+
+The costs in the table are those under the scenario's current data, and a published, approved,
+submitted or chosen variant that a data change broke (a teacher now unavailable where they teach)
+is named in a warning with its hard violations.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ import pandas as pd  # noqa: E402
 import panel as pn  # noqa: E402
 import param  # noqa: E402
 
-import _shared as S  # noqa: E402
-import _workflow_ui as WF  # noqa: E402
+from ui import approval as WF  # noqa: E402
+from ui import shared as S  # noqa: E402
 
 PROPOSAL_COLUMNS = ["date", "lecture", "course", "when", "room", "rank", "substitute", "why", "replaces"]
 
@@ -31,6 +35,7 @@ class WorkflowAppState(param.Parameterized):
     options = param.Dict({}, doc="{label: id} of the scenario's variants, newest first")
     variants = param.DataFrame(pd.DataFrame())
     published = param.String("", doc="the published variant in words")
+    warnings = param.String("", doc="followed variants that a change of their data broke, in words")
 
     teacher = param.Selector(objects={}, allow_None=True, doc="the absent teacher")
     date_from = param.CalendarDate(None, allow_None=True, label="Absent from")
@@ -63,13 +68,18 @@ class WorkflowAppState(param.Parameterized):
     def refresh_variants(self) -> None:
         """Relist the variants (after a workflow step: their status changed)."""
         rows = []
-        for v in reversed(self.studio.variants.list(self.scenario)):
+        problem = self.studio.data.problem(self.scenario)
+        # cost and hard violations under the data as it is now (a variant made before a change is evaluated again)
+        for v in reversed(self.studio.variants.current_rows(self.scenario, problem)):
             r = self.studio.approval.review(v["id"])
             rows.append({"id": v["id"], "name": v["name"], "status": r.status, "round": r.round,
                          "waiting for": ", ".join(r.pending) if r.status == "submitted" else "",
-                         "cost": v["soft_cost"], "hard": v["hard_violations"]})
-        self.variants = pd.DataFrame(rows, columns=["id", "name", "status", "round", "waiting for", "cost", "hard"])
-        self.options = self.studio.variants.options(self.scenario)
+                         "cost": v["soft_cost"], "hard": v["hard_violations"],
+                         "data changed": "yes" if v["changed"] else ""})
+        self.variants = pd.DataFrame(rows, columns=["id", "name", "status", "round", "waiting for", "cost", "hard",
+                                                    "data changed"])
+        self.warnings = "\n\n".join(self.studio.variants.warnings(self.scenario, problem))
+        self.options = self.studio.variants.options(self.scenario, problem)
         pub = self.studio.approval.published(self.scenario)
         self.published = (f"Published timetable: variant #{pub}" if pub is not None else
                           "No variant is published yet: substitutions apply to the published timetable.")
@@ -150,6 +160,9 @@ def layout(state: WorkflowAppState) -> pn.template.BaseTemplate:
                            css_classes=["tt-wf-variants"], layout="fit_data_table")
     state.param.watch(lambda e: setattr(variants, "value", e.new), "variants")
     published = pn.pane.Markdown(state.published, css_classes=["tt-published"])
+    warnings = pn.pane.Alert(S.safe_md(state.warnings), alert_type="danger", visible=bool(state.warnings),
+                             css_classes=["tt-wf-warnings"], sizing_mode="stretch_width")
+    state.param.watch(lambda e: warnings.param.update(object=S.safe_md(e.new), visible=bool(e.new)), "warnings")
     state.param.watch(lambda e: setattr(published, "object", S.safe(e.new)), "published")
 
     may = S.can("substitute")
@@ -181,7 +194,7 @@ def layout(state: WorkflowAppState) -> pn.template.BaseTemplate:
 
     main = [
         S.message_alerts(state.messages),
-        pn.pane.Markdown("### Variants and their approval"), published, variants,
+        pn.pane.Markdown("### Variants and their approval"), published, warnings, variants,
         pn.pane.Markdown("### Substitution of an absent teacher"),
         pn.pane.Markdown("Candidates are free at the lecture's time, teach the course's department or students, "
                          "and stay within their daily limit; same department first. Applying records a dated "

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the reference evaluator lives with the tests
 
 from reference import reference_units  # noqa: E402
+
 from tt_core.benchmark import default_itc_dir, resolve_instances  # noqa: E402
 from tt_core.constraints import N_CONSTRAINTS  # noqa: E402
 from tt_core.cost import evaluate, evaluate_batch  # noqa: E402
@@ -43,8 +44,8 @@ from tt_core.io.itc2007 import read_ctt, read_sol  # noqa: E402
 from tt_core.kernels.full import full_units  # noqa: E402
 from tt_core.kernels.incremental import IncrementalEvaluator, delta_move  # noqa: E402
 from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap  # noqa: E402
-from tt_core.solvers.local_search.kernels import keeps_feasible  # noqa: E402
 from tt_core.model import Problem, Timetable  # noqa: E402
+from tt_core.solvers.local_search.kernels import keeps_feasible  # noqa: E402
 
 POPULATION = 1000
 

@@ -82,8 +82,8 @@ def part_a(path: Path, time_limit: float, seed: int) -> None:
 
 
 def part_b(paths: list[Path], time_limit: float, seeds: list[int], csv: Path | None) -> None:
-    from tt_core.synth import Recipe, generate
     from tt_core.solvers.ga import solve_ga
+    from tt_core.synth import Recipe, generate
 
     print(f"(b) GA vs local search, {time_limit:g} s per run, seeds {seeds}, one run at a time")
     solve_ga(generate(Recipe.preset("tiny")).problem, time_limit=60, seed=0, generations=2, population=4,

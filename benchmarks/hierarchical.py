@@ -65,7 +65,7 @@ class MemoryPeak:
         while not self._stop.wait(self.interval):
             self._sample()
 
-    def __enter__(self) -> "MemoryPeak":
+    def __enter__(self) -> MemoryPeak:
         self._sample()
         self.before = self.peak_total
         self._thread.start()

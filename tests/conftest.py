@@ -6,6 +6,7 @@ repository; tests that need them are skipped (not failed) where that folder is a
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Callable
@@ -14,14 +15,28 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ITC_DIR = REPO_ROOT.parent / "shared" / "itc2007"
+ITC2019_DIR = Path(os.environ.get("TT_ITC2019_DIR", REPO_ROOT.parent / "shared" / "itc2019"))
 CHROMIUM = "/usr/bin/chromium"  # Debian's; browser tests never use `playwright install`
+
+
+@pytest.fixture(scope="session")
+def itc2019_dir() -> Path:
+    """The ITC2019 folder (``*.xml`` instances and ``solutions/``); skips when absent."""
+    if not ITC2019_DIR.is_dir():
+        pytest.skip(f"ITC2019 instances not found at {ITC2019_DIR}")
+    return ITC2019_DIR
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright (browser tests only): the system Chromium, headless, no network chatter
     (without --disable-background-networking and friends its connections are refused, many at a
-    time, by a closed network). Each browser test module sets its own ``browser_context_args``."""
+    time, by a closed network). Each browser test module sets its own ``browser_context_args``.
+    Assertions on a page wait up to 20 s for their state (Playwright's default is 5 s; a loaded
+    2-core CI machine renders a Panel update slower than that)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]}

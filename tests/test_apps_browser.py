@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import CHROMIUM  # one definition, beside the launch fixture
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,7 +111,7 @@ def server(tiny, tmp_path_factory):
         st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="hidden", problem=p)
         st.variants.save("tiny", other, evaluate(p, other), name="moved", problem=p)
     port = _free_port()
-    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
+    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py"))  # as `panel serve apps/*.py` does
     env = dict(os.environ, TT_DB=str(db), TT_WORKERS="2", TT_MAX_JOBS="2")
     with serve_panel(apps, port, env, folder) as base:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -122,8 +121,9 @@ def server(tiny, tmp_path_factory):
 
 
 def _goto(page, url: str, ready: str, timeout: float = 60_000):
-    """Open a page and wait until Bokeh has rendered ``ready`` (it renders after its websocket)."""
-    page.goto(url)
+    """Open a page and wait until Bokeh has rendered ``ready`` (it renders after its websocket); a
+    server's first page (imports, numba) may take longer than Playwright's 30 s on a busy machine."""
+    page.goto(url, timeout=timeout)
     page.locator(ready).first.wait_for(timeout=timeout)
 
 
@@ -294,3 +294,53 @@ def test_folder_served_as_one_app(tiny, tmp_path, page):
         assert "app=timetable" in page.url
         page.get_by_role("link", name="Data").first.click()
         page.wait_for_url("**app=data**", timeout=30_000)
+
+
+def test_a_fresh_server_starts_its_runner_at_once_and_start_is_usable(tiny, tmp_path, page):
+    """With ``--setup apps/ui/server_setup.py`` the job runner starts with the server, not with the
+    first Generate page: ``tt jobs list`` gets its answer from the runner's control channel although
+    no page was opened, and Start is usable as soon as Generate is on screen (a job started while
+    the runner is still starting waits in the queue). The times are printed (``-s``)."""
+    from tt_core.commands.data import university_meta
+    from tt_core.cost import evaluate
+    from tt_core.store import Store
+
+    db = tmp_path / "fresh.duckdb"
+    with Store.open(db) as st:
+        st.scenarios.import_problem(tiny.problem, "tiny", meta=university_meta(tiny))
+        st.variants.save("tiny", tiny.hidden, evaluate(tiny.problem, tiny.hidden), name="hidden",
+                         problem=tiny.problem)
+    env = dict(os.environ, TT_DB=str(db), TT_WORKERS="1", TT_MAX_JOBS="1")
+    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py"))
+    launched = time.monotonic()
+    with serve_panel(apps, _free_port(), env, tmp_path, args=("--setup", "apps/ui/server_setup.py"),
+                     ready="/main", poll=0.1) as base:
+        answered = time.monotonic()
+        _goto(page, f"{base}/generate", ".tt-start button", timeout=120_000)
+        shown = time.monotonic()
+        start = page.locator(".tt-start button")
+        expect(start).to_be_enabled(timeout=120_000)
+        usable = time.monotonic()
+        # no page but Generate was opened, and the runner answers `tt jobs list` (the server holds the file)
+        deadline = time.monotonic() + 180
+        while True:
+            done = subprocess.run([sys.executable, "-m", "tt_core.cli", "jobs", "list", "--db", str(db)],
+                                  capture_output=True, text=True, env=env, timeout=120)
+            if done.returncode == 0:
+                break
+            assert "open in another process" in done.stderr, done.stderr  # the runner is still starting
+            assert time.monotonic() < deadline, done.stderr
+            time.sleep(0.5)
+        listed = time.monotonic()
+        print(f"\nfresh server: answered {answered - launched:.1f} s after launch; Generate on screen "
+              f"{shown - answered:.1f} s later, its Start usable {usable - shown:.1f} s after that; "
+              f"`tt jobs list` answered {listed - launched:.1f} s after launch")
+        limit = page.get_by_label("Time limit (s)")
+        limit.fill("2")
+        limit.press("Enter")
+        start.click()
+        summary = page.locator(".tt-job-summary")
+        expect(summary).to_contain_text("Job 1", timeout=30_000)
+        expect(summary).to_contain_text("succeeded", timeout=180_000)
+    log = (tmp_path / "server.log").read_text()
+    assert "Uncaught exception" not in log and "could not start" not in log, log[-3000:]

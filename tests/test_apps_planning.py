@@ -8,10 +8,10 @@ import json
 
 import numpy as np
 import pytest
-
 from test_apps_state import load_app, moved_copy, store, template_db, tiny  # noqa: F401 - fixtures
+
 from tt_core import constraints as K
-from tt_core import views, services
+from tt_core import services, views
 from tt_core.cli import main as tt
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError
@@ -219,3 +219,36 @@ def test_studio_edit_session_saves_a_child_only_for_roles_that_may_choose_varian
     vid = services.Studio(store, user="pat").variants.save_edited("tiny", session)
     row = next(v for v in store.variants.list("tiny") if v["id"] == vid)
     assert row["parent_variant_id"] == first and row["name"] == f"edit of #{first}"
+
+
+@pytest.mark.parametrize("role", ["viewer", "registrar", "teacher", "head"])
+def test_timetable_state_refuses_every_edit_for_roles_that_may_not_change_variants(store, tiny, role):  # noqa: F811
+    """Move, drag (move_to), undo, redo, "where could it go?" and save are refused for roles without
+    ``choose_variant``, whatever the browser sends, and the timetable on screen stays the stored one."""
+    app = load_app("timetable")
+    p = tiny.problem
+    store.users.add("u", role, p.teacher_names[0] if role == "teacher" else None,
+                    department=p.department_names[0] if role == "head" else None)
+    first = variant_ids(store)[0]
+    state = app.TimetableState(services.Studio(store, user="u"), scenario="tiny", variant=str(first), view="teacher",
+                               key=p.teacher_names[0])
+    ed = state.editor
+    assert not ed.allowed and ed.lecture is not None
+    lecture = ed.lecture
+    before = (ed.timetable.period.copy(), ed.timetable.room.copy())
+    target = next(q for q in range(p.n_periods) if q != int(before[0][lecture]))
+    ed.period = target
+    for attempt in (ed.move, lambda: ed.move_to(lecture, target), ed.undo, ed.redo, ed.suggest, ed.save):
+        ed.messages.clear()
+        attempt()
+        assert "read-only" in ed.messages.error, ed.messages.error
+    assert (ed.timetable.period == before[0]).all() and (ed.timetable.room == before[1]).all()
+    assert not ed.edited and "not saved" not in state.title and ed.suggestions.empty
+    assert variant_ids(store) == [first, variant_ids(store)[1]]  # nothing was saved
+    # a planner on the same page may edit
+    planner = app.TimetableState(services.Studio(store), scenario="tiny", variant=str(first), view="teacher",
+                                 key=p.teacher_names[0])
+    assert planner.editor.allowed
+    planner.editor.period = target
+    planner.editor.move()
+    assert planner.editor.edited and planner.messages.error == ""

@@ -11,6 +11,7 @@ import importlib.util
 import io
 import shutil
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 
 from tt_core import constraints as K
-from tt_core import profiles, views, services
+from tt_core import profiles, services, views
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError, ValidationError
@@ -453,7 +454,7 @@ def test_data_state_edits_refuses_and_imports(store, itc_instance):
 
 def test_download_button_sends_nothing_when_the_export_failed(store):
     load_app("timetable")
-    import _shared as S
+    from ui import shared as S
 
     messages = S.Messages()
 
@@ -480,3 +481,113 @@ def test_an_empty_database_opens_every_app_with_a_hint(tmp_path, app, cls, hint)
     with Store.open(tmp_path / "empty.duckdb") as db:
         state = getattr(load_app(app), cls)(services.Studio(db))
         assert "The database has no scenario yet" in state.messages.error and hint in state.messages.error
+
+
+# ============================================================================ hardening (issue 17)
+def test_generate_is_a_read_only_page_for_roles_that_may_not_run_jobs(store):
+    """A viewer's Generate page lists the jobs and shows no error; a crafted start is refused."""
+    gen = load_app("generate")
+    store.users.add("vic", "viewer")
+    runner = FakeRunner(store)
+    job = runner.submit("tiny", time_limit=3, strategy="local")
+    studio = services.Studio(store, lambda: runner, user="vic")
+    state = gen.GenerateState(studio, runner_status=lambda: ("ready", ""), allowed=studio.allowed("run_jobs"))
+    assert not state.allowed and state.messages.error == ""
+    assert state.jobs["id"].tolist() == [job]
+    state.start()  # what a revealed, clicked Start would do
+    assert "may not start solver jobs" in state.messages.error
+    assert len(runner.submitted) == 1 and len(store.jobs.list()) == 1
+
+
+def test_the_job_name_is_shown_and_a_running_job_has_no_variant_yet(store):
+    """The name typed in Generate names the job in the summary, the jobs table and its variant; the
+    variant column is text, empty while the job runs (not "NaN")."""
+    gen = load_app("generate")
+    runner = FakeRunner(store)
+    runner.submit = lambda scenario, **kw: store.jobs.create(scenario, params={"time_limit": kw["time_limit"]},
+                                                             strategy=kw["strategy"], name=kw["name"])
+    state = gen.GenerateState(services.Studio(store, lambda: runner), runner_status=lambda: ("ready", ""))
+    state.job_name = "night run"
+    job = state.start()
+    assert "'night run'" in state.messages.info and "night run" in state.summary()
+    row = state.jobs.set_index("id").loc[job]
+    assert row["name"] == "night run" and row["variant"] == ""
+    assert not np.issubdtype(np.asarray(state.jobs["variant"]).dtype, np.number)  # text, never NaN
+    p = store.scenarios.load_problem("tiny")
+    tt, _ = store.variants.load(1)
+    store.jobs.start_attempt(job)
+    vid = store.jobs.save_variant(job, p, tt.period, tt.room)
+    store.jobs.update_status(job, "succeeded", message=f"saved variant {vid}", variant_id=vid)
+    state.refresh_jobs()
+    assert state.jobs.set_index("id").loc[job, "variant"] == f"#{vid}"
+    assert store.variants.load(vid)[1]["name"] == f"night run (job {job})"
+    assert f"#{vid} night run (job {job})" in services.Studio(store).variants.options("tiny")
+
+
+def test_a_job_started_while_the_runner_starts_waits_in_the_queue_and_runs(store, tiny):
+    """Start is usable before the process's runner is up: the job is queued in the database (same
+    checks, same row, same audit entry) and the runner runs it once it has started."""
+    from tt_core.jobs.runner import JobRunner
+
+    gen = load_app("generate")
+
+    def starting():
+        raise services.RunnerStarting("the job runner is starting (a few seconds)…")
+
+    state = gen.GenerateState(services.Studio(store, starting), runner_status=lambda: ("starting", "starting…"))
+    assert state.can_start and not state.runner_ready
+    state.strategy = "local"
+    state.time_limit = 2
+    job = state.start()
+    assert state.messages.error == "" and store.jobs.get(job)["status"] == "queued"
+    assert store.audit_log(5)["action"].tolist()[0] == "start job"
+    with pytest.raises(TimetableError, match="time limit must be a positive number"):  # as the runner refuses it
+        state.studio.jobs.submit("tiny", strategy="local", time_limit=0)
+    path = store.path
+    store.close()
+    with JobRunner(path, n_workers=1, max_concurrent=1) as runner:
+        deadline = time.monotonic() + 240
+        while runner.get_job(job)["status"] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline, runner.get_job(job)
+            time.sleep(0.2)
+        done = runner.get_job(job)
+        assert done["status"] == "succeeded", done["message"]
+
+
+def test_the_variants_diff_follows_the_compared_pair_and_shows_their_weights(store, tiny):
+    """Comparing #3 and #1 diffs #3 → #1 (not the previous pair); the weights table shows the weights
+    each compared variant was optimised for."""
+    var = load_app("variants")
+    p = tiny.problem
+    third = store.variants.save("tiny", moved_copy(p, tiny.hidden),
+                                evaluate(p, moved_copy(p, tiny.hidden), {"RoomCapacity": 7.0}), name="heavy rooms",
+                                problem=p)
+    state = var.VariantsState(services.Studio(store))
+    assert state.selected == [third, 2] and (state.diff_a, state.diff_b) == (third, 2)
+    state.selected = [third, 1]
+    assert (state.diff_a, state.diff_b) == (third, 1)
+    assert state.diff_summary.startswith(f"#{third} → #1: 1 moved")
+    # a pair picked by hand stays while the comparison does not change
+    state.param.update(diff_a=1, diff_b=2)
+    state.view = "teacher"
+    assert (state.diff_a, state.diff_b) == (1, 2) and state.diff_summary.startswith("#1 → #2")
+    w = state.weights.set_index("constraint")
+    assert list(w.columns) == [f"#{third}", "#1", "differs"]
+    assert w.loc["RoomCapacity", f"#{third}"] == 7.0 and w.loc["RoomCapacity", "#1"] == 1.0
+    assert w.loc["RoomCapacity", "differs"] and not w.loc["MinWorkingDays", "differs"]
+    assert not any(K.HARD_MASK[K.index_of(n)] for n in w.index)
+
+
+def test_panel_serve_apps_glob_reaches_exactly_the_apps():
+    """``panel serve apps/*.py`` serves every file the glob names: those are the apps and the landing
+    page, and the helpers live in the package ``apps/ui`` (which ``panel serve apps/`` skips too)."""
+    load_app("main")  # puts apps/ on sys.path
+    from ui import shared as S
+
+    served = sorted(f.stem for f in APPS.glob("*.py"))
+    assert served == sorted([name for name, _ in S.APPS] + ["main"])
+    for name in served:
+        text = (APPS / f"{name}.py").read_text()
+        assert ".servable()" in text, f"apps/{name}.py is served but is not an app"
+    assert (APPS / "ui" / "__init__.py").is_file() and not list(APPS.glob("_*.py"))
+    assert "apps/ui/server_setup.py" in (APPS.parent / "Makefile").read_text()

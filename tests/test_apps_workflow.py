@@ -1,5 +1,5 @@
 """The approval and substitution controls of the apps, without a browser: the workflow state of
-``apps/_workflow_ui.py`` per role, the ``apps/workflow.py`` app state, and the timetable app
+``apps/ui/approval.py`` per role, the ``apps/workflow.py`` app state, and the timetable app
 opening on the published variant."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import shutil
 import sys
 
 import pytest
-
 from test_apps_state import load_app
+
 from tt_core import workflow as W
 from tt_core.commands.data import university_meta
 from tt_core.cost import evaluate
@@ -22,9 +22,9 @@ MONDAY = dt.date(2026, 3, 2)
 
 
 def _ui():
-    """The apps' ``_workflow_ui`` and ``_shared`` modules, as the served apps import them."""
+    """The apps' ``ui.approval`` and ``ui.shared`` modules, as the served apps import them."""
     load_app("workflow")  # puts apps/ on sys.path and imports both
-    return sys.modules["_workflow_ui"], sys.modules["_shared"]
+    return sys.modules["ui.approval"], sys.modules["ui.shared"]
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +126,85 @@ def test_the_timetable_app_opens_on_the_published_variant(db):
     assert state.variant == 1  # published beats chosen and newest
     state.week = MONDAY
     assert "week of 2026-03-02" in state.title
+
+
+def _teaching(db, tiny, variant: int) -> tuple[str, int]:
+    """A teacher of the scenario and a period where they teach in ``variant``."""
+    p = tiny.problem
+    tt = db.variants.load_timetable(variant)
+    lecture = 0
+    return p.teacher_names[int(p.course_teacher[p.lecture_course[lecture]])], int(tt.period[lecture])
+
+
+def test_a_published_timetable_broken_by_a_teachers_availability_is_reported_to_all(db, tiny):
+    """A teacher marks a period unavailable where they teach in the published timetable: the
+    workflow table shows the hard violation (not the stored "hard 0"), the workflow and variants
+    apps warn the planners naming it, and the teacher is told when saving."""
+    for step in ("submit", "approve", "publish"):
+        W.transition(db, 1, step)
+    teacher, period = _teaching(db, tiny, 1)
+    db.users.add("tina", "teacher", teacher)
+    avail = load_app("availability").AvailabilityState(Studio(db, user="tina"), scenario="tiny")
+    assert avail.teacher == teacher and avail.editable
+    ppd = tiny.problem.periods_per_day
+    assert period not in avail.periods()[0]
+    avail.toggle(period % ppd, avail.frame.columns[1 + period // ppd])
+    avail.toggle(period % ppd, avail.frame.columns[1 + period // ppd])  # free → rather not → unavailable
+    assert period in avail.periods()[0]
+    avail.save()
+    assert "saved" in avail.messages.info and avail.messages.error == ""
+    assert "the published timetable (variant #1) has lectures of yours where you are now unavailable" in \
+        avail.messages.warning.lower()
+    assert "unavailable" in avail.messages.warning and tiny.problem.period_labels[period] in avail.messages.warning
+
+    flow = load_app("workflow").WorkflowAppState(Studio(db))
+    row = flow.variants.set_index("id").loc[1]
+    assert row["hard"] >= 1 and row["data changed"] == "yes"
+    assert flow.variants.set_index("id").loc[2, "hard"] >= 0
+    assert "The published timetable (variant #1) now breaks" in flow.warnings
+    assert tiny.problem.period_labels[period] in flow.warnings
+    compare = load_app("variants").VariantsState(Studio(db))
+    assert "The published timetable (variant #1) now breaks" in compare.notes
+    assert "1 hard" in next(label for label, vid in compare.options.items() if vid == 1)
+    # the stored numbers stay those of the data the variant was made for
+    assert next(v for v in db.variants.list("tiny") if v["id"] == 1)["hard_violations"] == 0
+
+
+def test_a_draft_broken_by_a_data_change_is_re_evaluated_but_no_one_is_warned(db, tiny):
+    """Only timetables people follow (published, approved, under review, chosen) raise a warning;
+    every variant's costs are those under the current data."""
+    teacher, period = _teaching(db, tiny, 2)
+    Studio(db).data.save_teacher_periods("tiny", teacher, [period], [])
+    studio = Studio(db)
+    now = studio.variants.standings("tiny")
+    assert now[2].changed and now[2].hard >= 1 and not now[2].followed
+    assert studio.variants.warnings("tiny") == []
+    db.variants.choose(2)
+    assert "The chosen variant (variant #2) now breaks" in studio.variants.warnings("tiny")[0]
+    assert "lectures of yours" in studio.variants.warnings("tiny", teacher=teacher)[0]
+    other = next(t for t in tiny.problem.teacher_names if t != teacher)
+    assert studio.variants.warnings("tiny", teacher=other) == []  # a teacher hears only about their own lectures
+
+
+def test_the_demo_accounts_complete_an_approval_without_an_admin(tmp_path, tiny):
+    """`tt users demo` gives every department a head: planner submits, each head approves their
+    department's part, the registrar publishes — nobody needs admin rights."""
+    from tt_core.cli import main as tt
+
+    path = tmp_path / "demo.duckdb"
+    p = tiny.problem
+    with Store.open(path) as st:
+        st.scenarios.import_problem(p, "tiny", meta=university_meta(tiny))
+        vid = st.variants.save("tiny", tiny.hidden, evaluate(p, tiny.hidden), name="v", problem=p)
+    assert tt(["users", "demo", "--db", str(path)]) == 0
+    with Store.open(path) as st:
+        heads = st.users.list().query("role == 'head'")
+        assert set(heads["department"]) == set(p.department_names)
+        W.transition(st, vid, "submit", user="planner")
+        for name in heads["name"]:
+            if W.review(st, vid).status == "submitted" and heads.set_index("name").loc[name, "department"] in \
+                    W.review(st, vid).pending:
+                W.transition(st, vid, "approve", user=name)
+        assert W.review(st, vid).status == "approved"
+        W.transition(st, vid, "publish", user="registrar")
+        assert W.review(st, vid).status == "published"

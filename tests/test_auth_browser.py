@@ -1,8 +1,8 @@
-"""Sign-in, roles and sharing in a real browser: ``panel serve apps/*.py --setup apps/_setup.py
+"""Sign-in, roles and sharing in a real browser: ``panel serve apps/*.py --setup apps/ui/server_setup.py
 --basic-auth FILE --cookie-secret …`` over a small database, driven by Chromium through Playwright.
 
 One server serves the module. Its users: ``ada`` (admin), ``pat`` (planner), ``vic`` (viewer),
-``tom`` (teacher of the first teacher); ``eve`` has a password but no role. Uploads are capped at
+``reg`` (registrar), ``tom`` (teacher of the first teacher); ``eve`` has a password but no role. Uploads are capped at
 50 kB (``TT_MAX_UPLOAD_MB``) so the oversized-upload test needs no big file.
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from test_apps_browser import CHROMIUM, REPO, _free_port, _goto, serve_panel  # noqa: F401 - the browser fixtures' settings
 
 pytestmark = [
@@ -26,7 +26,7 @@ pytestmark = [
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
-PASSWORDS = {"ada": "ada-pw", "pat": "pat-pw", "vic": "vic-pw", "tom": "tom-pw", "eve": "eve-pw"}
+PASSWORDS = {"ada": "ada-pw", "pat": "pat-pw", "vic": "vic-pw", "reg": "reg-pw", "tom": "tom-pw", "eve": "eve-pw"}
 #: quotes, an SQL fragment, HTML that would run if rendered as HTML, and non-Latin text
 HOSTILE = "<img src=x onerror=\"window.__xss=1\">'; DROP TABLE rooms;-- Ünïcødé 教室 <b>x</b>"
 
@@ -44,14 +44,20 @@ def tiny():
 
 
 @pytest.fixture(scope="module")
-def server(tiny, tmp_path_factory):
+def server_folder(tmp_path_factory) -> Path:
+    """The server's folder: its database, credentials and log (``server.log``)."""
+    return tmp_path_factory.mktemp("auth-server")
+
+
+@pytest.fixture(scope="module")
+def server(tiny, server_folder):
     """The apps behind basic auth; yields the base URL."""
     from tt_core import auth
     from tt_core.commands.data import university_meta
     from tt_core.cost import evaluate
     from tt_core.store import Store
 
-    folder = tmp_path_factory.mktemp("auth-server")
+    folder = server_folder
     db, creds = folder / "apps.duckdb", folder / "credentials.json"
     p = tiny.problem
     with Store.open(db) as st:
@@ -60,14 +66,15 @@ def server(tiny, tmp_path_factory):
         st.users.add("ada", "admin")
         st.users.add("pat", "planner")
         st.users.add("vic", "viewer")
+        st.users.add("reg", "registrar")
         st.users.add("tom", "teacher", p.teacher_names[0])
     for name, pw in PASSWORDS.items():
         auth.set_password(creds, name, pw)
     port = _free_port()
-    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py") if not a.name.startswith("_"))
+    apps = sorted(str(a) for a in (REPO / "apps").glob("*.py"))  # as `panel serve apps/*.py` does
     env = dict(os.environ, TT_DB=str(db), TT_WORKERS="1", TT_MAX_JOBS="1", TT_MAX_UPLOAD_MB="0.05")
     with serve_panel(apps, port, env, folder, ready="/login",
-                     args=("--setup", "apps/_setup.py", "--basic-auth", str(creds),
+                     args=("--setup", "apps/ui/server_setup.py", "--basic-auth", str(creds),
                            "--cookie-secret", secrets.token_hex(16))) as base:
         yield base
 
@@ -154,7 +161,8 @@ def test_teacher_edits_own_availability_only_and_a_planner_sees_it_in_the_audit(
     page.locator(".tt-save-availability button").click()
     expect(page.locator(".tt-info")).to_contain_text(f"teacher {own}:")
     # another teacher's form (opened by editing the address) is read-only; a crafted save is refused
-    _goto(page, f"{server}/availability?scenario=tiny&teacher={other}", ".tt-availability .tabulator-cell[tabulator-field=time]")
+    _goto(page, f"{server}/availability?scenario=tiny&teacher={other}",
+          ".tt-availability .tabulator-cell[tabulator-field=time]")
     expect(page.locator(".tt-availability-note")).to_contain_text("only the teacher or a planner")
     expect(page.locator(".tt-save-availability")).to_be_hidden()
     _reveal(page, "tt-save-availability")
@@ -234,3 +242,127 @@ def test_saved_view_opens_without_a_server_and_the_share_link_is_read_only(serve
     _goto(page, share, ".tt-heatmap canvas")
     expect(page.locator(".tt-choose")).to_have_count(0)
     expect(page.locator(".tt-user")).to_contain_text("read-only link")
+
+
+# ============================================================================ hardening (issue 17)
+def _craft_drop(page, lecture: int, period: int) -> None:
+    """A crafted drop: the grid's model told that a lecture was dropped on a period, as a user editing
+    the page could do even where nothing can be dragged."""
+    page.evaluate("""([lecture, period]) => {
+        for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+            if ((m.css_classes || []).includes('tt-grid-pane')) { m.data.drop = `${lecture}:${period}:${Date.now()}`; }
+        }}""", [lecture, period])
+
+
+@pytest.mark.parametrize("user,link", [("vic", ""), ("reg", ""), ("pat", "&readonly=1")])
+def test_read_only_views_of_a_timetable_have_no_editing_controls_and_refuse_a_crafted_drop(server, page, tiny,
+                                                                                          user, link):
+    p = tiny.problem
+    teacher = p.teacher_names[0]
+    _login(page, server, user)
+    _goto(page, f"{server}/timetable?scenario=tiny&variant=1&view=teacher&key={teacher}{link}",
+          ".tt-grid-pane .tt-lecture[data-lecture]")
+    expect(page.locator(".tt-edit-card")).to_have_count(0)
+    for control in (".tt-edit-move", ".tt-edit-undo", ".tt-edit-redo", ".tt-edit-suggest", ".tt-edit-save"):
+        expect(page.locator(control)).to_have_count(0)
+    expect(page.locator(".tt-grid-pane [draggable=true]")).to_have_count(0)
+    lecture = int(page.locator(".tt-grid-pane .tt-lecture[data-lecture]").first.get_attribute("data-lecture"))
+    _craft_drop(page, lecture, 0)
+    expect(page.locator(".tt-error")).to_contain_text("read-only")
+    expect(page.locator(".tt-title")).not_to_contain_text("not saved")
+    expect(page.locator(".tt-grid-pane .tt-moved")).to_have_count(0)
+
+
+def test_a_planner_edits_the_timetable_but_a_viewer_cannot_in_the_same_server(server, page):
+    _login(page, server, "pat")
+    _goto(page, f"{server}/timetable?scenario=tiny&variant=1", ".tt-grid-pane .tt-lecture[data-lecture]")
+    expect(page.locator(".tt-edit-card")).to_be_visible()
+    expect(page.locator(".tt-grid-pane [draggable=true]").first).to_be_attached()
+
+
+def test_a_viewer_opening_generate_gets_a_read_only_page_without_a_red_error(server, page):
+    _login(page, server, "vic")
+    _goto(page, f"{server}/generate", ".tt-jobs")
+    expect(page.locator(".tt-jobs")).to_be_visible()
+    expect(page.locator(".tt-read-only-note")).to_contain_text("starting and cancelling jobs is for planners")
+    expect(page.locator(".tt-start")).to_be_hidden()
+    expect(page.locator(".tt-cancel")).to_be_hidden()
+    expect(page.locator(".tt-error")).to_be_hidden()
+
+
+APP_PAGES = ("main", "generate", "variants", "timetable", "workflow", "data", "availability", "access")
+
+
+def test_the_header_fits_1280_px_and_sign_out_is_inside_the_window_on_every_app(server, page):
+    """An admin sees every app in the navigation: the longest header."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _login(page, server, "ada")
+    for app in APP_PAGES:
+        _goto(page, f"{server}/{app}", ".tt-user a")
+        link = page.locator(".tt-user a", has_text="Sign out")
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1280, (app, box)
+        assert box["y"] + box["height"] <= 120, (app, box)  # in the header, not pushed below it
+
+
+def test_the_sign_in_page_has_no_broken_image_and_leads_to_the_landing_page(server, page):
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(f"{server}/login")
+    expect(page.locator("input[name=username]")).to_be_visible()
+    broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+                           ".map(i => i.src)")
+    assert broken == [] and failed == []
+    page.fill("input[name=username]", "pat")
+    page.fill("input[name=password]", PASSWORDS["pat"])
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/main$"), timeout=60_000)
+    page.locator("text=Compare variants").first.wait_for(timeout=60_000)
+    # signing out shows our page too, with a way back in
+    page.goto(f"{server}/logout")
+    expect(page.locator("body")).to_contain_text("signed out")
+    broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).length")
+    assert broken == 0 and failed == []
+
+
+def test_a_heading_keeps_its_size_when_the_page_changes(server, page, tiny):
+    _login(page, server, "vic")
+    _goto(page, f"{server}/timetable?scenario=tiny&variant=1&view=teacher&key={tiny.problem.teacher_names[0]}",
+          ".tt-title h3")
+    heading = page.locator(".tt-title h3")
+    first = heading.evaluate("h => getComputedStyle(h).fontSize")
+    body = page.locator(".tt-title").evaluate("e => getComputedStyle(e).fontSize")
+    page.locator(".tt-view select").select_option("room")
+    expect(heading).to_contain_text("room ")
+    assert heading.evaluate("h => getComputedStyle(h).fontSize") == first
+    assert float(first.removesuffix("px")) > float(body.removesuffix("px"))  # a heading, larger than the text
+
+
+def test_wrong_passwords_make_the_name_wait_before_any_password_is_checked(server, page):
+    """After five wrong passwords for a name, even the right one is refused until the back-off has
+    passed (then it works): guessing is slowed to a few tries, however fast they are sent."""
+    for i in range(5):
+        _login(page, server, "eve", f"guess-{i}")
+        expect(page.locator(".errormessage")).to_contain_text("Invalid username or password")
+    _login(page, server, "eve")
+    expect(page.locator(".errormessage")).to_contain_text("Too many failed sign-ins")
+    deadline = time.monotonic() + 30
+    while "/login" in page.url:
+        assert time.monotonic() < deadline, page.locator(".errormessage").inner_text()
+        page.wait_for_timeout(500)
+        _login(page, server, "eve")
+    # eve has no role: signed in, the apps refuse her (as before the back-off)
+    page.goto(f"{server}/timetable")
+    expect(page.locator("body")).to_contain_text("not authorized")
+
+
+def test_an_anonymous_request_for_autoload_js_is_sent_to_sign_in_without_a_traceback(server, server_folder):
+    url = (f"{server}/timetable/autoload.js?bokeh-autoload-element=p1&bokeh-app-path=/timetable"
+           f"&bokeh-absolute-url={server}/timetable")
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert "/login" in answer.geturl()
+    urllib.request.urlopen(f"{server}/login", timeout=30).read()  # served after the first one was handled
+    log = (server_folder / "server.log").read_text()
+    assert "autoload.js" not in log or "Uncaught exception" not in log, log[-3000:]
+    assert "TypeError" not in log, log[-3000:]

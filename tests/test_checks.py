@@ -177,3 +177,29 @@ def test_demo_university_is_checked_well_under_a_second():
     checks.check(pb)
     checks.loads(pb)
     assert time.perf_counter() - t0 < 0.5
+
+
+# ====================================================================== data entry, in tt check's words
+def test_a_course_without_lectures_is_a_warning():
+    f = only(checks.check(make(courses=["a", "b"], lectures=[0, 1])), "course periods")
+    assert (f.severity, f.name, f.text) == ("warning", "a", "course a has no lectures, so it is never taught")
+    assert f.fix == "give course a at least 1 lecture, or delete the course"
+
+
+def test_entry_refuses_what_tt_check_would_flag_with_its_words():
+    # a course with as many lectures as min_days on a 3-day grid without unavailability: tt check's
+    # warning is about the days of the week, the case the editor can see at entry
+    pb = make(courses=["a"], days=3, ppd=4, lectures=[5], min_days=[5])
+    (f,) = [f for f in checks.check(pb) if f.check == "working days"]
+    assert checks.course_entry_problems("a", lectures=5, min_days=5, days=3) == [f"{f.text}. Fix: {f.fix}"]
+    assert "course a should spread over 5 days but it can be taught on only 3 days" in f.text
+    (g,) = [g for g in checks.check(make(courses=["a", "b"], lectures=[0, 1])) if g.name == "a"]
+    assert checks.course_entry_problems("a", lectures=0, min_days=0, days=3) == [f"{g.text}. Fix: {g.fix}"]
+    assert checks.course_entry_problems("a", lectures=3, min_days=3, days=3) == []
+    assert checks.course_entry_problems("a", lectures=1, min_days=2, days=3) == []  # a soft cost, not a slip
+
+
+def test_entry_refuses_numbers_out_of_their_bounds():
+    assert checks.course_entry_problems("a", lectures=3_000_000_000, min_days=-1, days=5) == [
+        "course a: 3000000000 is above 1000; lectures of a course must be between 0 and 1000",
+        "course a: -1 is below 0; minimum working days must be between 0 and 31"]

@@ -17,7 +17,15 @@ from tt_core.model import Timetable
 from tt_core.solvers import STRATEGIES, solve
 from tt_core.solvers.base import Deadline
 from tt_core.solvers.ga import (
-    Context, GASettings, course_crossover, day_crossover, hard_of, improve, mutate, repair, solve_ga,
+    Context,
+    GASettings,
+    course_crossover,
+    day_crossover,
+    hard_of,
+    improve,
+    mutate,
+    repair,
+    solve_ga,
 )
 from tt_core.synth import Recipe, generate
 
@@ -63,7 +71,6 @@ def pinned_context(synth, seed=0):
 
 @pytest.mark.parametrize("crossover", [course_crossover, day_crossover])
 def test_crossover_and_repair_keep_pinned_lectures(synth, crossover):
-    pb = synth.problem
     rng = np.random.default_rng(1)
     ctx, pinned = pinned_context(synth)
     # pinned lectures sit where the hidden timetable has them in both parents; the rest differ

@@ -15,7 +15,13 @@ from tt_core.io.itc2007 import read_ctt
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES, solve
 from tt_core.solvers.hierarchical import (
-    STAGES, department_groups, room_classes, room_shares, solve_hierarchical, subproblem, violating_lectures,
+    STAGES,
+    department_groups,
+    room_classes,
+    room_shares,
+    solve_hierarchical,
+    subproblem,
+    violating_lectures,
 )
 from tt_core.solvers.local_search import construct
 from tt_core.synth import Recipe, generate

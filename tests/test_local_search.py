@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from reference import conflicting_pairs, student_enrolments, taught_lectures
 
 from tt_core import constraints as K
 from tt_core.cost import evaluate
@@ -18,8 +19,6 @@ from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
 from tt_core.solvers.local_search.kernels import keeps_feasible
 from tt_core.synth import Recipe, generate
-
-from reference import conflicting_pairs, student_enrolments, taught_lectures
 
 
 def known_optimum_problem() -> Problem:

@@ -27,7 +27,7 @@ from tt_core.sweep import profile_weights
 from tt_core.synth import Recipe, generate
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-ALL = ("01_quickstart.ipynb", "02_tuning_weights.ipynb", "03_benchmark.ipynb")
+ALL = ("01_quickstart.ipynb", "02_tuning_weights.ipynb", "03_benchmark.ipynb", "04_real_university.ipynb")
 PROBE = "@@probe "
 TIMEOUT = 300  # seconds per cell; CI-sized notebooks need far less
 
@@ -164,3 +164,25 @@ def test_benchmark(tmp_path, itc_dir):
         # the plotted trace is a best-so-far curve that ends at the validated cost
         costs = [t["cost"] for t in got["trace"] if t["instance"] == r["instance"] and t["hard"] == 0]
         assert costs and all(a >= b for a, b in zip(costs, costs[1:])) and costs[-1] == r["cost"]
+
+
+def test_real_university(tmp_path):
+    from tt_core.classes.evaluator import evaluate as evaluate_classes
+    from tt_core.io.itc2019 import read_problem_xml, read_solution_xml
+
+    got = run_notebook("04_real_university.ipynb", tmp_path, """{
+        "instance": str(INSTANCE), "hard": report.hard_violations, "total": report.total,
+        "breakdown": breakdown.to_dict("index"), "costly": costly.to_dict("records"),
+        "room": busiest_room, "room_week": room_week.to_dict("records"), "copy": str(copy)}""")
+    problem = read_problem_xml(got["instance"])
+    solution = read_solution_xml(problem, got["copy"])
+    assert Path(got["copy"]).is_relative_to(tmp_path)
+    report = evaluate_classes(problem, solution)
+    # the README's independent count for yach-fal17's published solution
+    assert (got["hard"], got["total"]) == (report.hard_violations, report.total) == (0, 32198)
+    assert {k: v["units"] for k, v in got["breakdown"].items()} == report.penalties
+    assert got["costly"] and got["costly"][0]["units"] == max(r["units"] for r in got["costly"])
+    # the room week lists exactly the room's meetings of week 1, on the clock
+    assert got["room_week"] and all(r["room"] == got["room"] for r in got["room_week"])
+    assert all(r["minutes"] == 5 * (int(r["to"][:2]) * 12 + int(r["to"][3:]) // 5
+                                    - int(r["from"][:2]) * 12 - int(r["from"][3:]) // 5) for r in got["room_week"])

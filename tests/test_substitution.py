@@ -18,9 +18,9 @@ from tt_core.cost import evaluate
 from tt_core.errors import TimetableError
 from tt_core.model import Problem, Timetable
 from tt_core.services import Studio
-from tt_core.views import weekly_grid
 from tt_core.store import Store
 from tt_core.synth import Recipe, generate
+from tt_core.views import weekly_grid
 
 MONDAY = dt.date(2026, 3, 2)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pytest
-
 from data_samples import rich_problem, rich_timetable
+
 from tt_core import workflow as W
 from tt_core.auth import PermissionDenied
 from tt_core.cost import evaluate

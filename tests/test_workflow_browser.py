@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from test_apps_browser import ARTIFACTS, CHROMIUM, REPO, _free_port, _goto, serve_panel  # noqa: F401 - fixtures' settings
 
 pytestmark = [

@@ -3,7 +3,7 @@
 Every service that changes something (and every view that reads) calls :func:`require` with the
 signed-in user's name and an *action*; the apps additionally hide controls a user may not use, but
 hiding is a courtesy, :func:`require` is the rule. A user's role comes from the ``users`` table of
-the store (:meth:`tt_core.store.Store.add_user`, ``tt users add``).
+the store (:meth:`UserRepository.add <tt_core.store.users.UserRepository.add>`, ``tt users add``).
 
 Roles
 -----
@@ -30,7 +30,7 @@ Local mode (``user=None``)
 an app served *without* sign-in (``panel serve apps/`` with no ``--basic-auth``/``--oauth-provider``).
 Such a caller already holds the database file, so it gets every right; there is nothing a role
 check could protect. Apps served *with* sign-in always pass ``pn.state.user`` (see
-``apps/_shared.py``), and a signed-in name that is not in the ``users`` table is refused, never
+``apps/ui/shared.py``), and a signed-in name that is not in the ``users`` table is refused, never
 treated as local. A name is never ``None`` when sign-in is on.
 """
 

@@ -19,9 +19,11 @@ needs with what the week offers it and says, in the planner's words, which data 
   the week, a course's minimum working days over the days it can be taught.
 
 An ``"error"`` finding proves that no timetable meets the hard constraints; a ``"warning"`` names a
-soft cost every timetable pays. :func:`loads` gives the whole picture behind them: required against
-available periods for every curriculum, teacher and room family. Everything is numpy counting over
-a :class:`~tt_core.model.Problem` (milliseconds on the demo university); the CP-SAT diagnosis
+soft cost every timetable pays (or a course without lectures, which is never taught).
+:func:`course_entry_problems` gives the data editor the same words for a value it refuses.
+:func:`loads` gives the whole picture behind them: required against available periods for every
+curriculum, teacher and room family. Everything is numpy counting over a
+:class:`~tt_core.model.Problem` (milliseconds on the demo university); the CP-SAT diagnosis
 (:mod:`tt_core.solvers.cpsat.diagnosis`) uses the error checks as its first, counting pass.
 """
 
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import limits
 from .facts import Instance, periods_text
 from .model import Problem
 
@@ -50,7 +53,7 @@ class Finding:
         ``"room periods"``, ``"room size"``, ``"daily load"`` or ``"working days"``.
     severity : str
         ``"error"``: no timetable can meet the hard constraints; ``"warning"``: a soft cost every
-        timetable pays.
+        timetable pays, or a course without lectures.
     item : str
         The kind of data item to fix: ``"course"``, ``"curriculum"``, ``"teacher"`` or ``"room"``.
     name : str
@@ -188,9 +191,10 @@ def course_periods(inst: Instance) -> list[Finding]:
     out = []
     for c in range(inst.C):
         n = int(pb.course_lectures[c])
-        if n == 0:
-            continue
         name = pb.course_names[c]
+        if n == 0:
+            out.append(no_lectures(name))
+            continue
         if not inst.has_room[c]:
             out.append(Finding("course periods", "error", "course", name,
                                f"course {name} needs {plural(n, 'lecture')} but no room suits it",
@@ -384,21 +388,70 @@ def working_days(inst: Instance) -> list[Finding]:
         n = int(pb.course_lectures[c])
         if n == 0 or want == 0:
             continue
-        days = min(n, int(teachable[c]))
-        if want > days:
-            name = pb.course_names[c]
-            why = (f"it has only {plural(n, 'lecture')}" if n <= teachable[c]
-                   else f"it can be taught on only {plural(int(teachable[c]), 'day')}")
-            reasons = unavailability_reasons(inst, c)
-            out.append(Finding(
-                "working days", "warning", "course", name,
-                f"course {name} should spread over {plural(want, 'day')} but {why}: at least "
-                f"{plural(want - days, 'MinWorkingDays unit')} (×5 with ITC weights) in every timetable"
-                + (f" ({reasons})" if n > teachable[c] and reasons else ""),
-                f"lower the minimum working days (min_days) of course {name} to {days}"
-                + (", or make it available on more days" if n > teachable[c] else ""), want, days))
+        if want > min(n, int(teachable[c])):
+            reasons = unavailability_reasons(inst, c) if n > teachable[c] else ""
+            out.append(too_few_days(pb.course_names[c], want, n, int(teachable[c]), reasons))
     return out
 
 
+def too_few_days(name: str, want: int, lectures: int, teachable: int, reasons: str = "") -> Finding:
+    """The warning for course ``name`` whose minimum working days ``want`` exceed its ``lectures`` or the
+    ``teachable`` days it can be taught on (``reasons``: why days are lost, when that is the cause)."""
+    days = min(lectures, teachable)
+    why = (f"it has only {plural(lectures, 'lecture')}" if lectures <= teachable
+           else f"it can be taught on only {plural(teachable, 'day')}")
+    return Finding(
+        "working days", "warning", "course", name,
+        f"course {name} should spread over {plural(want, 'day')} but {why}: at least "
+        f"{plural(want - days, 'MinWorkingDays unit')} (×5 with ITC weights) in every timetable"
+        + (f" ({reasons})" if reasons else ""),
+        f"lower the minimum working days (min_days) of course {name} to {days}"
+        + (", or make it available on more days" if lectures > teachable else ""), want, days)
+
+
+def no_lectures(name: str) -> Finding:
+    """The warning for course ``name`` that has no lectures: it is never taught (a slip, or a course to delete)."""
+    return Finding("course periods", "warning", "course", name, f"course {name} has no lectures, so it is never taught",
+                   f"give course {name} at least 1 lecture, or delete the course", 1, 0)
+
+
+# ====================================================================== data entry
+def course_entry_problems(name: str, *, lectures, min_days, days: int) -> list[str]:
+    """Why a course's lectures and minimum working days may not be entered as they are.
+
+    The data editor calls this before it saves a course (a new one, or an edited ``lectures`` or
+    ``min_days``) and refuses the change with these messages, which are :func:`check`'s own words:
+    a course without lectures, minimum working days above the days of the week (at entry only the
+    grid is known, not the availability that :func:`check` also counts), and numbers outside their
+    bounds in :data:`tt_core.limits.BOUNDS`.
+
+    Parameters
+    ----------
+    name : str
+        The course.
+    lectures, min_days : int
+        The values to be saved.
+    days : int
+        Days of the scenario's time grid.
+
+    Returns
+    -------
+    list of str
+        Empty when the values may be saved.
+    """
+    out = [f"course {name}: {why}" for field, value in (("lectures", lectures), ("min_days", min_days))
+           if (why := limits.bound(field).check(value))]
+    if out:
+        return out
+    if lectures == 0:
+        f = no_lectures(name)
+    elif min_days > days:
+        f = too_few_days(name, int(min_days), int(lectures), int(days))
+    else:
+        return []
+    return [f"{f.text}. Fix: {f.fix}"]
+
+
 __all__ = ["Finding", "Load", "SEVERITIES", "check", "loads", "course_periods", "group_periods", "room_periods",
-           "room_sizes", "daily_loads", "working_days", "unavailability_reasons", "max_lectures", "plural"]
+           "room_sizes", "daily_loads", "working_days", "unavailability_reasons", "max_lectures", "plural",
+           "too_few_days", "no_lectures", "course_entry_problems"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import TimetableError
 
@@ -82,7 +82,7 @@ class DaskHandle:
                 pass
         self.client = self.cluster = None
 
-    def __enter__(self) -> "DaskHandle":
+    def __enter__(self) -> DaskHandle:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -89,7 +89,7 @@ class Delta:
             parts.append("soft 0")
         return "; ".join(parts)
 
-    def __add__(self, other: "Delta") -> "Delta":
+    def __add__(self, other: Delta) -> Delta:
         return Delta(self.units + other.units, self.weights)
 
 
@@ -109,7 +109,7 @@ class Move:
     old_period: int
     old_room: int
 
-    def inverse(self) -> "Move":
+    def inverse(self) -> Move:
         return Move(self.lecture, self.old_period, self.old_room, self.period, self.room)
 
 

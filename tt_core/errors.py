@@ -27,13 +27,20 @@ class ProblemFormatError(TimetableError):
 
 
 class ValidationError(TimetableError):
-    """Data that is well formed but inconsistent; ``problems`` lists every finding."""
+    """Data that is well formed but inconsistent; ``problems`` lists the findings.
 
-    def __init__(self, problems: list[str], *, title: str = "invalid data"):
+    ``omitted`` counts further findings that were not kept (a reader stops collecting after
+    :data:`tt_core.limits.MAX_REPORTED_ERRORS`); the message counts them too.
+    """
+
+    def __init__(self, problems: list[str], *, title: str = "invalid data", omitted: int = 0):
         self.problems = list(problems)
+        self.omitted = int(omitted)
+        total = len(self.problems) + self.omitted
         shown = "\n  - ".join(self.problems[:50])
-        more = f"\n  … and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
-        super().__init__(f"{title} ({len(self.problems)} problem(s)):\n  - {shown}{more}")
+        rest = total - min(len(self.problems), 50)
+        more = f"\n  … and {rest:,} more" if rest > 0 else ""
+        super().__init__(f"{title} ({total:,} problem(s)):\n  - {shown}{more}")
 
 
 class InfeasibleError(TimetableError):

@@ -116,7 +116,7 @@ def diff(problem: Problem, a: Timetable, b: Timetable, weights=None, *, a_label:
 
 
 def lineage(variants: list[dict], variant_id: int) -> list[dict]:
-    """The variant and its ancestors, newest first, from rows of ``Store.list_variants``.
+    """The variant and its ancestors, newest first, from rows of ``store.variants.list``.
 
     Stops at a parent that is not among ``variants`` (deleted variants leave no parent) and
     never loops, even on inconsistent rows.

@@ -19,6 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from . import limits
 from .errors import ValidationError
 
 CATEGORIES = ("core", "elective", "open")
@@ -117,145 +118,62 @@ class Problem:
         ``(student, courses)`` pairs: every course a student takes (a section, when the offering is
         split). ``course_offering`` names, per course, the offering it is a section of (its own
         name when it is not a section); a student may take one section of an offering only.
+        Every number must lie within its bound of :data:`tt_core.limits.BOUNDS` (the grid, the
+        sizes and each course's and room's numbers), checked before any array is allocated.
         Raises :class:`~tt_core.errors.ValidationError` listing every inconsistency.
         """
         errors: list[str] = []
+        title = f"problem {name!r} is inconsistent"
         C, R = len(courses), len(rooms)
-        P = days * periods_per_day
-        if days < 1 or periods_per_day < 1:
-            errors.append(f"the time grid needs at least one day and one period (got {days} x {periods_per_day})")
-            P = max(P, 0)
+        P = _grid_periods(days, periods_per_day, errors)
+        _check_sizes(C, R, len(curricula), errors)
+        if P is None or errors:  # the arrays below would be absurd or could not be built
+            raise ValidationError(errors, title=title)
         _dupes("course", courses, errors)
         _dupes("room", rooms, errors)
         _dupes("curriculum", [q for q, _ in curricula], errors)
         course_index = {c: i for i, c in enumerate(courses)}
         teacher_names = tuple(dict.fromkeys(course_teacher))
         teacher_index = {t: i for i, t in enumerate(teacher_names)}
-        for label, seq in (("lectures", course_lectures), ("min working days", course_min_days),
-                           ("students", course_students)):
-            if len(seq) != C:
-                errors.append(f"{label}: {len(seq)} values for {C} courses")
-        for i, c in enumerate(courses):
-            if i < len(course_lectures) and course_lectures[i] < 0:
-                errors.append(f"course {c}: negative number of lectures {course_lectures[i]}")
-            if i < len(course_students) and course_students[i] < 0:
-                errors.append(f"course {c}: negative number of students {course_students[i]}")
-            if i < len(course_min_days) and course_min_days[i] < 0:
-                errors.append(f"course {c}: negative minimum working days {course_min_days[i]}")
-        for i, r in enumerate(rooms):
-            if room_capacity[i] < 0:
-                errors.append(f"room {r}: negative capacity {room_capacity[i]}")
-        length = np.ones(C, np.int32) if course_length is None else np.asarray(course_length, np.int32)
-        for i in np.flatnonzero((length < 1) | (length > periods_per_day)):
-            errors.append(f"course {courses[i]}: lecture length {length[i]} must be between 1 and "
-                          f"{periods_per_day} periods")
-        ptr = [0]
-        members: list[int] = []
-        for q, cs in curricula:
-            seen = set()
-            for c in cs:
-                if c not in course_index:
-                    errors.append(f"curriculum {q}: unknown course {c}")
-                elif c in seen:
-                    errors.append(f"curriculum {q}: course {c} listed twice")
-                else:
-                    seen.add(c)
-                    members.append(course_index[c])
-            ptr.append(len(members))
-        c_unav = np.zeros((C, P), np.bool_)
-        for c, p in unavailable:
-            if c not in course_index:
-                errors.append(f"unavailability: unknown course {c}")
-            elif not 0 <= p < P:
-                errors.append(f"unavailability of {c}: period {p} outside 0..{P - 1}")
-            else:
-                c_unav[course_index[c], p] = True
-        T = len(teacher_names)
-        t_unav = np.zeros((T, P), np.bool_)
-        t_und = np.zeros((T, P), np.bool_)
-        for target, pairs, what in ((t_unav, teacher_unavailable, "unavailability"),
-                                    (t_und, teacher_undesired, "preference")):
-            for t, p in pairs:
-                if t not in teacher_index:
-                    errors.append(f"teacher {what}: unknown teacher {t}")
-                elif not 0 <= p < P:
-                    errors.append(f"teacher {what} of {t}: period {p} outside 0..{P - 1}")
-                else:
-                    target[teacher_index[t], p] = True
-        t_max = np.zeros(T, np.int32)
-        for t, m in (teacher_max_per_day or {}).items():
-            if t not in teacher_index:
-                errors.append(f"teacher daily maximum: unknown teacher {t}")
-            else:
-                t_max[teacher_index[t]] = m
-        dept_names: tuple[str, ...] = ()
-        dept = np.full(C, -1, np.int32)
-        if course_department is not None:
-            dept_names = tuple(dict.fromkeys(d for d in course_department if d))
-            di = {d: i for i, d in enumerate(dept_names)}
-            dept = np.array([di[d] if d else -1 for d in course_department], np.int32)
-        cat = np.zeros(C, np.int8)
-        if course_category is not None:
-            for i, k in enumerate(course_category):
-                if k not in CATEGORIES:
-                    errors.append(f"course {courses[i]}: category {k!r} is not one of {', '.join(CATEGORIES)}")
-                else:
-                    cat[i] = CATEGORIES.index(k)
-        types: tuple[str, ...] = ()
-        rtype = np.full(R, -1, np.int32)
-        if room_type is not None:
-            types = tuple(dict.fromkeys(t for t in room_type if t))
-            ti = {t: i for i, t in enumerate(types)}
-            rtype = np.array([ti[t] if t else -1 for t in room_type], np.int32)
+        _check_course_numbers(courses, course_lectures, course_min_days, course_students, errors)
+        _check_room_numbers(rooms, room_capacity, errors)
+        length = _lecture_lengths(courses, course_length, periods_per_day, errors)
+        ptr, members = _curriculum_csr(curricula, course_index, errors)
+        q_max = _bounded_per_item("curriculum", [q for q, _ in curricula], curriculum_max_per_day, "max_per_day",
+                                  errors)
+        c_unav = _period_matrix(unavailable, course_index, P, errors, lambda c: "unavailability: unknown course "
+                                f"{c}", lambda c, p: f"unavailability of {c}: period {p} outside 0..{P - 1}")
+        t_unav, t_und = (_period_matrix(
+            pairs, teacher_index, P, errors, lambda t, w=what: f"teacher {w}: unknown teacher {t}",
+            lambda t, p, w=what: f"teacher {w} of {t}: period {p} outside 0..{P - 1}")
+            for pairs, what in ((teacher_unavailable, "unavailability"), (teacher_undesired, "preference")))
+        t_max = _teacher_max(teacher_max_per_day, teacher_index, errors)
+        dept_names, dept = _index_names(course_department, C)
+        cat = _categories(courses, course_category, errors)
+        types, rtype = _index_names(room_type, R)
         suit = np.ones((C, R), np.bool_) if suitable is None else np.asarray(suitable, np.bool_)
         if suit.shape != (C, R):
             errors.append(f"suitability matrix has shape {suit.shape}, expected {(C, R)}")
-        offering: tuple[str, ...] = ()
-        if course_offering is not None:
-            if len(course_offering) != C:
-                errors.append(f"course offerings: {len(course_offering)} values for {C} courses")
-            else:
-                offering = tuple(o if o else c for o, c in zip(course_offering, courses))
+        offering = _offerings(courses, course_offering, errors)
         s_ptr, s_courses, s_names = _enrolment_csr(enrolments, course_index, offering, errors)
-        if period_labels is None:
-            period_labels = tuple(f"day {d} period {s}" for d in range(days) for s in range(periods_per_day))
-        elif len(period_labels) != P:
-            errors.append(f"{len(period_labels)} period labels for {P} periods")
+        labels, penalty = _grid_labels(days, periods_per_day, period_labels, period_penalty, errors)
         if errors:
-            raise ValidationError(errors, title=f"problem {name!r} is inconsistent")
+            raise ValidationError(errors, title=title)
         return cls(
-            name=name,
-            days=int(days),
-            periods_per_day=int(periods_per_day),
-            course_names=tuple(courses),
-            teacher_names=teacher_names,
-            room_names=tuple(rooms),
-            curriculum_names=tuple(q for q, _ in curricula),
+            name=name, days=int(days), periods_per_day=int(periods_per_day), course_names=tuple(courses),
+            teacher_names=teacher_names, room_names=tuple(rooms), curriculum_names=tuple(q for q, _ in curricula),
             course_teacher=_frozen([teacher_index[t] for t in course_teacher], np.int32),
-            course_lectures=_frozen(course_lectures, np.int32),
-            course_min_days=_frozen(course_min_days, np.int32),
-            course_students=_frozen(course_students, np.int32),
-            course_length=_frozen(length, np.int32),
-            course_department=_frozen(dept, np.int32),
-            course_category=_frozen(cat, np.int8),
-            course_unavailable=_frozen(c_unav, np.bool_),
-            room_capacity=_frozen(room_capacity, np.int32),
+            course_lectures=_frozen(course_lectures, np.int32), course_min_days=_frozen(course_min_days, np.int32),
+            course_students=_frozen(course_students, np.int32), course_length=_frozen(length, np.int32),
+            course_department=_frozen(dept, np.int32), course_category=_frozen(cat, np.int8),
+            course_unavailable=_frozen(c_unav, np.bool_), room_capacity=_frozen(room_capacity, np.int32),
             room_building=_frozen(np.zeros(R) if room_building is None else room_building, np.int32),
-            suitable=_frozen(suit, np.bool_),
-            curriculum_ptr=_frozen(ptr, np.int32),
-            curriculum_courses=_frozen(members, np.int32),
-            curriculum_max_per_day=_frozen(np.zeros(len(curricula)) if curriculum_max_per_day is None
-                                           else curriculum_max_per_day, np.int32),
-            teacher_unavailable=_frozen(t_unav, np.bool_),
-            teacher_undesired=_frozen(t_und, np.bool_),
-            teacher_max_per_day=_frozen(t_max, np.int32),
-            period_penalty=_frozen(np.zeros(P) if period_penalty is None else period_penalty, np.int32),
-            period_labels=tuple(period_labels),
-            department_names=dept_names,
-            room_types=types,
-            room_type=_frozen(rtype, np.int32),
-            student_names=s_names,
-            student_ptr=_frozen(s_ptr, np.int32) if s_names else None,
+            suitable=_frozen(suit, np.bool_), curriculum_ptr=_frozen(ptr, np.int32),
+            curriculum_courses=_frozen(members, np.int32), curriculum_max_per_day=_frozen(q_max, np.int32),
+            teacher_unavailable=_frozen(t_unav, np.bool_), teacher_undesired=_frozen(t_und, np.bool_),
+            teacher_max_per_day=_frozen(t_max, np.int32), period_penalty=_frozen(penalty, np.int32),
+            period_labels=labels, department_names=dept_names, room_types=types, room_type=_frozen(rtype, np.int32),
+            student_names=s_names, student_ptr=_frozen(s_ptr, np.int32) if s_names else None,
             student_courses=_frozen(s_courses, np.int32) if s_names else None,
             course_offering=offering if offering != tuple(courses) else (),
         )
@@ -561,6 +479,196 @@ def _dupes(what: str, names: Sequence[str], errors: list[str]) -> None:
         seen.add(n)
 
 
+def _whole(value) -> int | None:
+    """``value`` as a Python int when it is a whole number (int, numpy integer or integral float)."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _grid_periods(days, periods_per_day, errors: list[str]) -> int | None:
+    """Periods of the grid, or None (with the reason in ``errors``) when the grid is unusable."""
+    d, s = _whole(days), _whole(periods_per_day)
+    if d is None or s is None:
+        errors.append(f"the time grid needs whole numbers of days and periods (got {days!r} x {periods_per_day!r})")
+        return None
+    if d < 1 or s < 1:
+        errors.append(f"the time grid needs at least one day and one period (got {d} x {s})")
+        return None
+    bad = [why for v, key in ((d, "days"), (s, "periods_per_day"), (d * s, "periods"))
+           if (why := limits.bound(key).check(v))]
+    errors.extend(f"the time grid: {why}" for why in bad)
+    return None if bad else d * s
+
+
+def _check_sizes(n_courses: int, n_rooms: int, n_curricula: int, errors: list[str]) -> None:
+    for n, kind in ((n_courses, "courses"), (n_rooms, "rooms"), (n_curricula, "curricula")):
+        why = limits.bound(kind).check(n)
+        if why:
+            errors.append(f"{n} {kind}: {why}")
+
+
+def _bounded_values(item: str, names: Sequence[str], values, field: str, errors: list[str],
+                    negative: str | None = None) -> None:
+    """Check ``values[i]`` of each named item against the bound of ``field``; a negative value gets
+    the message ``negative`` (``{item} {name}: negative …``) when given."""
+    b = limits.bound(field)
+    for name, v in zip(names, values):
+        n = _whole(v)
+        if n is None:
+            if not isinstance(v, (float, np.floating)) or not np.isfinite(v):
+                errors.append(f"{item} {name}: {b.what} {v!r} is not a number")
+                continue
+            n = v  # a fractional value: truncated as before, but still range-checked
+        if negative is not None and n < 0:
+            errors.append(f"{item} {name}: negative {negative} {v}")
+        elif (why := b.check(v if isinstance(v, (float, np.floating)) else n)) is not None:
+            errors.append(f"{item} {name}: {why}")
+
+
+def _in_bound(values, field: str) -> np.ndarray:
+    """``values`` as int64, those outside the bound of ``field`` (already reported) as 0."""
+    b = limits.bound(field)
+    finite = (int, float, np.integer, np.floating)
+    return np.array([int(v) if isinstance(v, finite) and not isinstance(v, (bool, np.bool_))
+                     and b.minimum <= v <= b.maximum else 0 for v in values], np.int64)
+
+
+def _check_course_numbers(courses, lectures, min_days, students, errors: list[str]) -> None:
+    C = len(courses)
+    for label, seq in (("lectures", lectures), ("min working days", min_days), ("students", students)):
+        if len(seq) != C:
+            errors.append(f"{label}: {len(seq)} values for {C} courses")
+    _bounded_values("course", courses, lectures, "lectures", errors, "number of lectures")
+    _bounded_values("course", courses, students, "students", errors, "number of students")
+    _bounded_values("course", courses, min_days, "min_days", errors, "minimum working days")
+    total = sum(int(n) for n in lectures[:C] if _whole(n) is not None and 0 <= n <= limits.bound("lectures").maximum)
+    if total > limits.MAX_LECTURES:
+        errors.append(f"the courses have {total:,} lectures in all; at most {limits.MAX_LECTURES:,} are allowed")
+
+
+def _check_room_numbers(rooms, capacity, errors: list[str]) -> None:
+    if len(capacity) != len(rooms):
+        errors.append(f"capacity: {len(capacity)} values for {len(rooms)} rooms")
+    _bounded_values("room", rooms, capacity, "capacity", errors, "capacity")
+
+
+def _bounded_per_item(item: str, names: Sequence[str], values, field: str, errors: list[str]) -> np.ndarray:
+    """Per-item numbers (0 when not given), range-checked; an int64 array for :func:`_frozen`."""
+    if values is None:
+        return np.zeros(len(names), np.int64)
+    if len(values) != len(names):
+        errors.append(f"{field}: {len(values)} values for {len(names)} {item} rows")
+        return np.zeros(len(names), np.int64)
+    _bounded_values(item, names, values, field, errors)
+    return _in_bound(values, field)
+
+
+def _lecture_lengths(courses, course_length, periods_per_day: int, errors: list[str]) -> np.ndarray:
+    C = len(courses)
+    if course_length is None:
+        return np.ones(C, np.int32)
+    values = [_whole(v) for v in course_length]
+    bad = {i for i, v in enumerate(values) if v is None or not 1 <= v <= periods_per_day}
+    for i in sorted(bad):
+        errors.append(f"course {courses[i]}: lecture length {course_length[i]} must be between 1 and "
+                      f"{periods_per_day} periods")
+    return np.array([1 if i in bad else v for i, v in enumerate(values)], np.int32)
+
+
+def _curriculum_csr(curricula, course_index: dict[str, int], errors: list[str]) -> tuple[list[int], list[int]]:
+    ptr = [0]
+    members: list[int] = []
+    for q, cs in curricula:
+        seen = set()
+        for c in cs:
+            if c not in course_index:
+                errors.append(f"curriculum {q}: unknown course {c}")
+            elif c in seen:
+                errors.append(f"curriculum {q}: course {c} listed twice")
+            else:
+                seen.add(c)
+                members.append(course_index[c])
+        ptr.append(len(members))
+    return ptr, members
+
+
+def _period_matrix(pairs, index: dict[str, int], P: int, errors: list[str], unknown, outside) -> np.ndarray:
+    """bool [len(index), P] with the ``(name, period)`` pairs set; ``unknown(name)`` and
+    ``outside(name, period)`` word the refusals."""
+    m = np.zeros((len(index), P), np.bool_)
+    for name, p in pairs:
+        if name not in index:
+            errors.append(unknown(name))
+        elif not 0 <= p < P:
+            errors.append(outside(name, p))
+        else:
+            m[index[name], p] = True
+    return m
+
+
+def _teacher_max(maxima: dict[str, int] | None, teacher_index: dict[str, int], errors: list[str]) -> np.ndarray:
+    t_max = np.zeros(len(teacher_index), np.int32)
+    b = limits.bound("max_per_day")
+    for t, m in (maxima or {}).items():
+        if t not in teacher_index:
+            errors.append(f"teacher daily maximum: unknown teacher {t}")
+        elif (why := b.check(m)) is not None:
+            errors.append(f"teacher {t}: {why}")
+        else:
+            t_max[teacher_index[t]] = m
+    return t_max
+
+
+def _index_names(values: Sequence[str | None] | None, n: int) -> tuple[tuple[str, ...], np.ndarray]:
+    """Distinct non-empty names in order of first appearance, and each item's index (-1 = none)."""
+    if values is None:
+        return (), np.full(n, -1, np.int32)
+    names = tuple(dict.fromkeys(v for v in values if v))
+    index = {v: i for i, v in enumerate(names)}
+    return names, np.array([index[v] if v else -1 for v in values], np.int32)
+
+
+def _categories(courses, course_category, errors: list[str]) -> np.ndarray:
+    cat = np.zeros(len(courses), np.int8)
+    for i, k in enumerate(course_category or ()):
+        if k not in CATEGORIES:
+            errors.append(f"course {courses[i]}: category {k!r} is not one of {', '.join(CATEGORIES)}")
+        else:
+            cat[i] = CATEGORIES.index(k)
+    return cat
+
+
+def _offerings(courses, course_offering, errors: list[str]) -> tuple[str, ...]:
+    if course_offering is None:
+        return ()
+    if len(course_offering) != len(courses):
+        errors.append(f"course offerings: {len(course_offering)} values for {len(courses)} courses")
+        return ()
+    return tuple(o if o else c for o, c in zip(course_offering, courses))
+
+
+def _grid_labels(days: int, periods_per_day: int, labels, penalty, errors: list[str]) -> tuple[tuple[str, ...], np.ndarray]:
+    """The period labels (default ``day d period s``) and time-of-day penalties (default 0), checked."""
+    P = days * periods_per_day
+    if labels is None:
+        labels = tuple(f"day {d} period {s}" for d in range(days) for s in range(periods_per_day))
+    elif len(labels) != P:
+        errors.append(f"{len(labels)} period labels for {P} periods")
+    if penalty is None:
+        return tuple(labels), np.zeros(P, np.int64)
+    if len(penalty) != P:
+        errors.append(f"{len(penalty)} period penalties for {P} periods")
+        return tuple(labels), np.zeros(P, np.int64)
+    _bounded_values("period", [labels[p] if p < len(labels) else str(p) for p in range(P)], penalty, "penalty",
+                    errors)
+    return tuple(labels), _in_bound(penalty, "penalty")
+
+
 def _enrolment_csr(enrolments, course_index: dict[str, int], offering: tuple[str, ...],
                    errors: list[str]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """(ptr, courses, names) of the students' enrolments; each student's course ids ascending."""
@@ -568,6 +676,13 @@ def _enrolment_csr(enrolments, course_index: dict[str, int], offering: tuple[str
     ptr = [0]
     members: list[int] = []
     seen_students: set[str] = set()
+    if len(enrolments) > limits.MAX_STUDENTS:
+        errors.append(f"{len(enrolments):,} students; at most {limits.MAX_STUDENTS:,} are allowed")
+        return np.zeros(1, np.int32), np.zeros(0, np.int32), ()
+    if sum(len(cs) for _, cs in enrolments) > limits.MAX_ENROLMENTS:
+        errors.append(f"{sum(len(cs) for _, cs in enrolments):,} enrolments; at most {limits.MAX_ENROLMENTS:,} are "
+                      "allowed")
+        return np.zeros(1, np.int32), np.zeros(0, np.int32), ()
     for student, cs in enrolments:
         if not isinstance(student, str) or not student:
             errors.append(f"enrolments: a student needs a non-empty name, got {student!r}")

@@ -34,8 +34,8 @@ curriculum — its students' enrolments carry the same information — to split 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 

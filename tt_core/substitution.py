@@ -20,22 +20,23 @@ without a department: the absent teacher's department) — then teaching the sam
 then not an undesired period of theirs — then the fewest lectures that day — then data order.
 Each candidate carries the reasons in words.
 
-Applying a substitution writes a dated overlay (:meth:`tt_core.store.Store.add_substitutions`):
+Applying a substitution writes a dated overlay
+(:meth:`~tt_core.store.substitutions.SubstitutionRepository.add`):
 the variant's assignments are never changed, so rolling back (:func:`rollback`) restores exactly
 what was shown before. :func:`apply_best` ("cover") also records the absence itself and the
 lectures nobody can take (uncovered), and gives away the lectures the absent teacher was to take
-over as somebody's substitute (that substitution is replaced; rolling back brings it back). The overlays show in the weekly grids of the dates' weeks
-(:func:`overlay_entries`) and in iCal exports (:func:`ical_with_substitutions`: the absent
-teacher's occurrence is removed, the substitute gets a one-off event, curricula and rooms show
-the substitute on that date).
+over as somebody's substitute (that substitution is replaced; rolling back brings it back). The
+overlays show in the weekly grids of the dates' weeks (:func:`overlay_entries`) and in iCal exports
+(:func:`ical_with_substitutions`: the absent teacher's occurrence is removed, the substitute gets a
+one-off event, curricula and rooms show the substitute on that date).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -687,7 +688,7 @@ def apply_to_calendar(cal, problem: Problem, timetable: Timetable, view: str, ke
                 events[int(uid.split("-lecture-", 1)[1].split("@", 1)[0])] = ev
             except ValueError:
                 continue
-    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     changes = 0
     for o in sorted(inside, key=lambda o: (o.on_date, o.lecture)):
         c = int(problem.lecture_course[o.lecture])

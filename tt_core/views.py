@@ -3,7 +3,9 @@
 
 Day × period occupancy of the institution, a department, curriculum, teacher, room or student
 (:func:`occupancy`), free teachers/rooms per period (:func:`free_resources`), weekly grids of
-entries (:func:`weekly_entries`, :func:`weekly_grid`, :func:`grid_html`), the lectures that moved
+entries (:func:`weekly_entries`, :func:`weekly_grid`, :func:`grid_html`) and what a grid marks
+(:func:`grid_marks`: unavailable periods, lectures in a hard conflict, pinned lectures; the
+conflicts of one placement in words, :func:`placement_conflicts`), the lectures that moved
 between two timetables (:func:`lecture_moves`) and one item's calendar (:func:`ical_for`). The
 apps, the services, :mod:`tt_core.history` and :mod:`tt_core.substitution` draw on them; nothing
 here reads the store.
@@ -260,6 +262,127 @@ def weekly_grid(problem: Problem, timetable: Timetable, view: str, key: str | No
             text = e.text if k == 0 else f"{e.text} (cont.)"
             cells[s][e.day] = text if not cells[s][e.day] else cells[s][e.day] + "\n" + text
     return pd.DataFrame(cells, index=pd.Index(slots, name="period"), columns=days)
+
+
+# ----------------------------------------------------------------------------- grid marks
+def _course_conflict_reason(problem: Problem, a: int, b: int) -> str:
+    """Why courses ``a`` and ``b`` may not overlap, in words (they do conflict)."""
+    t = int(problem.course_teacher[a])
+    if t == int(problem.course_teacher[b]):
+        return f"same teacher {problem.teacher_names[t]}"
+    ptr, idx = problem.course_curricula
+    shared = np.intersect1d(idx[ptr[a]:ptr[a + 1]], idx[ptr[b]:ptr[b + 1]])
+    if len(shared):
+        return f"same curriculum {problem.curriculum_names[int(shared[0])]}"
+    cptr, cols = problem.conflict_csr
+    row = cols[cptr[a]:cptr[a + 1]]
+    hit = np.flatnonzero(row == b)
+    students = int(problem.conflict_weights[1][cptr[a] + hit[0]]) if len(hit) else 0
+    return f"{students} shared student{'s' if students != 1 else ''}"
+
+
+def placement_conflicts(problem: Problem, timetable: Timetable, lecture: int, period: int | None = None,
+                        room: int | None = None) -> list[str]:
+    """The hard conflicts of ``lecture`` placed at ``(period, room)`` (default: where ``timetable``
+    has it) against the other lectures of ``timetable``, in words naming the other course:
+    ``"clashes with CS102 at Mon 09:00 (same teacher T0001)"``, ``"room R1 is taken by CS103 at
+    Mon 09:00"``, an unavailable period, an unsuitable room, a lecture running past the end of the
+    day. Empty when it has none (or is not placed). The editor's preview and the grid's marks say
+    with it which lecture a cost change comes from.
+    """
+    l = int(lecture)
+    c = int(problem.lecture_course[l])
+    p = int(timetable.period[l] if period is None else period)
+    r = int(timetable.room[l] if room is None else room)
+    if p < 0 or r < 0:
+        return []
+    ppd, labels, name = problem.periods_per_day, problem.period_labels, problem.course_names[c]
+    day_end = (p // ppd + 1) * ppd
+    end = min(p + int(problem.course_length[c]), day_end)
+    out = []
+    if p + int(problem.course_length[c]) > day_end:
+        out.append(f"runs {p + int(problem.course_length[c]) - day_end} period(s) past the end of the day")
+    for q in range(p, end):
+        if problem.unavailable[c, q]:
+            t = int(problem.course_teacher[c])
+            who = (f"teacher {problem.teacher_names[t]} is" if problem.teacher_unavailable[t, q]
+                   and not problem.course_unavailable[c, q] else f"course {name} is")
+            out.append(f"{who} unavailable at {labels[q]}")
+    if not problem.suitable[c, r]:
+        out.append(f"room {problem.room_names[r]} does not suit course {name}")
+    # the other placed lectures overlapping [p, end): same room, same course, or a conflicting course
+    start = timetable.period.astype(np.int64)
+    others = problem.lecture_course
+    length = problem.course_length[others].astype(np.int64)
+    stop = np.minimum(start + length, (start // ppd + 1) * ppd)
+    near = (start >= 0) & (timetable.room >= 0) & (start < end) & (stop > p)
+    near[l] = False
+    for o in np.flatnonzero(near):
+        c2, at = int(others[o]), labels[max(p, int(start[o]))]
+        if int(timetable.room[o]) == r:
+            out.append(f"room {problem.room_names[r]} is taken by {problem.course_names[c2]} at {at}")
+        if c2 == c:
+            out.append(f"another lecture of {name} is at {at}")
+        elif problem.conflict[c, c2]:
+            out.append(f"clashes with {problem.course_names[c2]} at {at} ({_course_conflict_reason(problem, c, c2)})")
+    return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class GridMarks:
+    """What a weekly grid marks besides its lectures.
+
+    Attributes
+    ----------
+    unavailable, undesired : numpy.ndarray
+        bool [P]: periods shaded as unavailable (hard) or undesired (soft) for the item shown.
+    why : dict
+        period -> why it is shaded, in words (a cell's tooltip).
+    conflicts : dict
+        lecture id -> its hard conflicts (:func:`placement_conflicts`), for the lectures shown that have any.
+    pinned : frozenset
+        Lecture ids pinned for a re-solve.
+    """
+
+    unavailable: np.ndarray
+    undesired: np.ndarray
+    why: dict
+    conflicts: dict
+    pinned: frozenset = frozenset()
+
+
+def grid_marks(problem: Problem, timetable: Timetable | None, view: str, key: str | None, *,
+               course: int | None = None, lectures=None, pinned=()) -> GridMarks:
+    """The marks of a weekly grid: the periods the shown teacher cannot (or would rather not) teach
+    and those of ``course`` (the course of the lecture being edited, in any view: its own and its
+    teacher's), the lectures among ``lectures`` (default: those the view shows) that are in a hard
+    conflict, and the ``pinned`` lectures. ``why`` names every reason of a shaded period (the course's
+    own unavailability, its teacher's). Rooms have no unavailable periods in the model."""
+    P = problem.n_periods
+    hard, soft, why = np.zeros(P, bool), np.zeros(P, bool), {}
+
+    def shade(mask, text, undesired=False):
+        for q in np.flatnonzero(mask):
+            why.setdefault(int(q), {})[text] = None
+        (soft if undesired else hard)[mask] = True
+
+    teachers = [problem.teacher_names.index(key)] if view == "teacher" and key in problem.teacher_names else []
+    if course is not None and 0 <= int(course) < problem.n_courses:
+        c = int(course)
+        shade(problem.course_unavailable[c], f"course {problem.course_names[c]} is unavailable")
+        teachers.append(int(problem.course_teacher[c]))
+    for t in dict.fromkeys(teachers):
+        shade(problem.teacher_unavailable[t], f"teacher {problem.teacher_names[t]} is unavailable")
+        shade(problem.teacher_undesired[t], f"teacher {problem.teacher_names[t]} would rather not teach", True)
+    conflicts = {}
+    if timetable is not None:
+        shown = view_lectures(problem, timetable, view, key) if lectures is None else lectures
+        for l in shown:
+            found = placement_conflicts(problem, timetable, int(l))
+            if found:
+                conflicts[int(l)] = found
+    return GridMarks(hard, soft & ~hard, {q: "; ".join(t) for q, t in why.items()}, conflicts,
+                     frozenset(int(x) for x in pinned))
 
 
 # ----------------------------------------------------------------------------- diff

@@ -25,7 +25,7 @@ archive     draft, rejected,        archived       ``choose_variant``; a publish
 
 Lectures of courses without a department form one more part, :data:`NO_DEPARTMENT`, which no head
 heads: an admin approves it (on an ITC2007 instance, which has no departments, that is the only
-part). Every step is one transaction of the store (:meth:`~tt_core.store.Store.change_variant_status`)
+part). Every step is one transaction of the store (:meth:`~tt_core.store.approvals.ApprovalRepository.change_status`)
 that also writes the audit log; the step is decided here from a snapshot and written only if the
 snapshot still holds. An illegal step or a wrong role raises a
 :class:`~tt_core.errors.TimetableError` (:class:`~tt_core.auth.PermissionDenied` for roles) whose

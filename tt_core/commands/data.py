@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import TimetableError
 
 DEMO_USERS = (("admin", "admin"), ("planner", "planner"), ("viewer", "viewer"))
-EXPORT_FORMATS = ("ctt", "sol", "csv", "xlsx", "ical")
+EXPORT_FORMATS = ("ctt", "sol", "csv", "xlsx", "ical", "xml")
 
 
 def register(subparsers) -> None:
@@ -24,15 +24,25 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "import", help="import an instance or a data bundle into the database as a scenario",
-        description="Import SOURCE as a new scenario: an ITC2007 .ctt file, a folder of CSV tables or an .xlsx "
-                    "workbook (tables as documented in tt_core.io.tables). Every bad row of a table is "
+        description="Import SOURCE as a new scenario: an ITC2007 .ctt file, a folder of CSV tables, CSV files "
+                    "given one by one, a .zip of CSV tables or an .xlsx workbook (tables as documented in "
+                    "docs/data-format.md; `tt template` writes an example). Every bad row of a table is "
                     "reported at once and nothing is imported then.")
-    p.add_argument("source", metavar="SOURCE", help=".ctt file, CSV folder or .xlsx workbook")
+    p.add_argument("source", metavar="SOURCE", nargs="+",
+                   help=".ctt file, CSV folder, CSV files, .zip of CSV files, .xlsx workbook, or ITC2019 .xml "
+                        "(an instance; a solution with --scenario)")
     p.add_argument("--db", help=db_help)
     p.add_argument("--scenario", metavar="NAME", help="scenario name (default: the source's file or folder name)")
     p.add_argument("--institution", default=None, help="institution (default: the bundle's settings)")
     p.add_argument("--term", default=None, help="term, e.g. 'autumn 2025' (default: the bundle's settings)")
     p.set_defaults(func=run_import)
+
+    p = subparsers.add_parser(
+        "template", help="write an example CSV/Excel bundle to fill in",
+        description="Write a small example university in the CSV/Excel bundle format (docs/data-format.md): every "
+                    "table and column, a row or two in each. Edit it and import it with `tt import`.")
+    p.add_argument("out", metavar="OUT", help="a new folder (one CSV file per table) or a file ending in .xlsx")
+    p.set_defaults(func=run_template)
 
     p = subparsers.add_parser(
         "export", help="export a scenario's data or one of its timetables",
@@ -104,7 +114,8 @@ def _existing_db(args, read_only: bool = False):
 
 
 def university_meta(university) -> dict:
-    """The descriptive data of a :class:`~tt_core.synth.SynthUniversity` in ``Store.import_problem`` form."""
+    """The descriptive data of a :class:`~tt_core.synth.SynthUniversity` as ``store.scenarios.import_problem``
+    takes it."""
     u = university
     return {
         "building_names": list(u.building_names),
@@ -141,52 +152,50 @@ def _print_sizes(problem, prefix: str) -> None:
 def run_import(args: argparse.Namespace) -> int:
     """Read the source, then import it in one transaction."""
     from ..io.itc2007 import read_ctt
-    from ..io.tables import read_tables
+    from ..io.tables import WORKBOOK_SUFFIXES, read_tables
     from ..store import Store
 
-    src = Path(args.source)
+    sources = [Path(s) for s in args.source]
+    src = sources[0]
+    if len(sources) == 1 and src.suffix.lower() == ".xml":  # ITC2019: real university data, class-based
+        from .classes import run_import as import_classes
+
+        return import_classes(args, src, _db(args))
     meta, institution, term = None, "", ""
-    if src.suffix.lower() == ".ctt":
+    if len(sources) > 1 and any(s.suffix.lower() != ".csv" for s in sources):
+        raise TimetableError("several sources are CSV files of one bundle (courses.csv rooms.csv …); import other "
+                             "kinds of file one at a time")
+    if len(sources) == 1 and src.suffix.lower() == ".ctt":
         problem = read_ctt(src)
-    elif src.is_dir() or src.suffix.lower() in (".xlsx", ".xlsm"):
-        bundle = read_tables(src)
+    elif len(sources) > 1 or src.is_dir() or src.suffix.lower() in (*WORKBOOK_SUFFIXES, ".zip", ".csv"):
+        bundle = read_tables(sources if len(sources) > 1 else src)
         problem, meta, institution, term = bundle.problem, bundle.meta, bundle.institution, bundle.term
     elif not src.exists():
         raise FileNotFoundError(2, "No such file or directory", str(src))
     else:
         raise TimetableError(f"{src}: cannot import this kind of file; give an ITC2007 .ctt file, a folder of CSV "
-                             "tables or an .xlsx workbook")
-    name = args.scenario or src.stem or problem.name
+                             "tables (or the CSV files, or a .zip of them) or an .xlsx workbook")
+    name = args.scenario or (problem.name if len(sources) > 1 else src.stem) or problem.name
+    shown = ", ".join(map(str, sources))
     path = _db(args)
     with Store.open(path) as db:
         sid = db.scenarios.import_problem(problem, name, institution=args.institution if args.institution is not None
                                 else institution, term=args.term if args.term is not None else term,
-                                meta=(meta or {}) | {"source": str(src)}, user=os.environ.get("USER"))
-    _print_sizes(problem, f"imported {src} as scenario {name!r} (id {sid}) in {path}")
+                                meta=(meta or {}) | {"source": shown}, user=os.environ.get("USER"))
+    _print_sizes(problem, f"imported {shown} as scenario {name!r} (id {sid}) in {path}")
     return 0
 
 
-def _pick_variant(db, scenario, spec: str) -> int:
-    info = db.scenarios.get(scenario)
-    if spec == "published":
-        vid = db.approvals.published(info["id"])
-        if vid is None:
-            raise TimetableError(f"scenario {info['name']!r} has no published variant; publish one with "
-                                 "`tt workflow publish ID` or give --variant ID")
-        return vid
-    if spec == "chosen":
-        chosen = [v for v in db.variants.list(info["id"]) if v["chosen"]]
-        if not chosen:
-            raise TimetableError(f"scenario {info['name']!r} has no chosen variant; give --variant ID "
-                                 "(see the variants app) or choose one first")
-        return int(chosen[0]["id"])
-    try:
-        vid = int(spec)
-    except ValueError:
-        raise TimetableError(f"--variant must be a variant id, 'published' or 'chosen', got {spec!r}") from None
-    if vid not in {v["id"] for v in db.variants.list(info["id"])}:
-        raise TimetableError(f"variant {vid} is not a variant of scenario {info['name']!r}")
-    return vid
+def run_template(args: argparse.Namespace) -> int:
+    """Write the example bundle."""
+    from ..io.tables import write_template
+
+    out = Path(args.out)
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())) and out.suffix.lower() != ".xlsx":
+        raise TimetableError(f"{out} exists; give a new folder (or an empty one) or a file name ending in .xlsx")
+    write_template(out)
+    print(f"wrote an example bundle to {out}; edit it, then `tt import {out} --db DB`")
+    return 0
 
 
 def _scenario_key(db, text: str):
@@ -199,9 +208,15 @@ def _scenario_key(db, text: str):
 def run_export(args: argparse.Namespace) -> int:
     """Export data or a timetable in the requested format."""
     from ..io.itc2007 import write_ctt, write_sol
+    from .variant_choice import pick_variant
 
     target = Path(args.to)
     fmt = args.format
+    if target.suffix.lower() == ".xml" or fmt == "xml":  # a class-based scenario's timetable (ITC2019)
+        from .classes import run_export as export_classes
+
+        with _existing_db(args, read_only=True) as db:
+            return export_classes(args, db, _scenario_key(db, args.scenario), target)
     if fmt is None:
         fmt = {".ctt": "ctt", ".sol": "sol", ".xlsx": "xlsx", ".csv": "csv", "": "csv"}.get(target.suffix.lower())
         if fmt is None or (fmt == "csv" and target.suffix == "" and args.variant):
@@ -223,7 +238,7 @@ def run_export(args: argparse.Namespace) -> int:
         meta = db.scenarios.meta(scenario)
         timetable = None
         if args.variant:
-            vid = _pick_variant(db, scenario, args.variant)
+            vid = pick_variant(db, scenario, args.variant)
             timetable, vinfo = db.variants.load(vid)
             if vinfo["stale"]:
                 raise TimetableError(f"variant {vid} was made before scenario {info['name']!r} was last changed, "

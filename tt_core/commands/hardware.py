@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from .. import hardware
-
 
 def register(subparsers) -> None:
     """Add the ``hardware`` sub-command to the ``tt`` parser."""
@@ -22,6 +20,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the findings; a bad TT_BACKEND / TT_WORKERS raises a TimetableError (exit 2)."""
+    from .. import hardware
+
     if args.json:
         found = hardware.detect().as_dict()
         found["batch_backend"] = hardware.batch_backend()

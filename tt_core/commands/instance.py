@@ -6,9 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..io.itc2007 import read_ctt, read_sol
-from ..io.itc2019 import looks_like_itc2019
-
 
 def register(subparsers) -> None:
     """Add the ``info`` and ``validate`` sub-commands to the ``tt`` parser."""
@@ -51,10 +48,13 @@ def register(subparsers) -> None:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print ``Problem.summary()`` as an aligned two-column table (or JSON with ``--json``)."""
+    from ..io.itc2019 import looks_like_itc2019
+
     if looks_like_itc2019(args.instance):
         from .itc2019 import info_summary
         summary = info_summary(args.instance)
     else:
+        from ..io.itc2007 import read_ctt
         summary = read_ctt(args.instance).summary()
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -66,12 +66,15 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Evaluate the solution; 0, or 1 with ``--strict`` and hard violations."""
+    from ..io.itc2019 import looks_like_itc2019
     from . import itc2019
 
     if looks_like_itc2019(args.instance):
         return itc2019.run_validate(args)
     itc2019.refuse_maxblock(args)
-    from ..cost import evaluate  # imported here so `tt info` does not load the numba kernels
+    # imported here so that `tt info` does not load the numba kernels, nor `tt --help` numpy
+    from ..cost import evaluate
+    from ..io.itc2007 import read_ctt, read_sol
 
     problem = read_ctt(args.instance)
     timetable = read_sol(problem, args.solution)

@@ -4,13 +4,23 @@ A DuckDB file has one owner process. When a job runner owns it (``tt jobs run``,
 --wait``, the apps) these commands talk to that runner over its local control channel (see
 :mod:`tt_core.jobs.control`); otherwise they open the file themselves: ``submit`` then only queues
 the job (``tt jobs run`` or ``--wait`` runs it) and ``watch`` shows its recorded events.
+
+While another process holds the file without a channel — a runner still starting its cluster,
+another ``tt jobs`` command queueing its job — a command waits (up to ``TT_DB_WAIT`` seconds,
+default 60) until the channel appears, then hands its work to the runner, or until the file is
+free, then opens it; twenty ``tt jobs submit`` started at once all queue their job.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import random
 import sys
+import time
+
+DB_WAIT = 60.0  # seconds a command waits for a held database (TT_DB_WAIT overrides)
 
 
 def register(sub) -> None:
@@ -77,12 +87,64 @@ def _runner_options(p: argparse.ArgumentParser) -> None:
 def _open(db: str, read_only: bool = False):
     """The live runner of ``db`` (a control client) or the file itself (``OfflineJobs``; opened
     ``read_only`` by the commands that only read)."""
+    return _reach(db, lambda: _offline(db, read_only))
+
+
+def _db_wait() -> float:
+    from ..errors import TimetableError
+
+    text = os.environ.get("TT_DB_WAIT", "")
+    try:
+        wait = float(text) if text.strip() else DB_WAIT
+    except ValueError:
+        wait = -1.0
+    if not wait >= 0 or wait == float("inf"):
+        raise TimetableError(f"TT_DB_WAIT must be a number of seconds (0 or more), got {text!r}")
+    return wait
+
+
+def _reach(db: str, open_file):
+    """The live runner of ``db`` (a control client), else what ``open_file()`` opens on the file.
+
+    DuckDB lets one process hold the file. A runner holds it from its first second but announces
+    its control channel only once its Dask cluster is up (seconds later); a command queueing a job
+    holds it for a moment. So while the file is held and no channel exists, wait — looking for
+    the channel and trying the file again — for at most ``TT_DB_WAIT`` seconds, then say who
+    holds it.
+    """
     from ..jobs.control import find_runner
 
     remote = find_runner(db)
     if remote is not None:
-        return remote
-    return _offline(db, read_only)
+        return remote  # the common case, without loading the store (DuckDB, numpy)
+    from ..errors import TimetableError
+    from ..store.database import DatabaseLockedError
+
+    wait = _db_wait()
+    start = time.monotonic()
+    told = False
+    pause = 0.05
+    while True:
+        try:
+            return open_file()
+        except DatabaseLockedError as exc:
+            waited = time.monotonic() - start
+            if waited >= wait:
+                raise TimetableError(
+                    f"{db} is held by another process ({exc.holder}) and no job runner answered for it within "
+                    f"{waited:.0f} s; if that process is a job runner, it has not started (its log says why); "
+                    "otherwise close it, or set TT_DB_WAIT to wait longer") from None
+            if not told and waited >= 2.0:
+                print(f"waiting for {db}: another process ({exc.holder}) holds it; a starting job runner or "
+                      f"another command (up to {wait:.0f} s, TT_DB_WAIT)", file=sys.stderr)
+                told = True
+            # back off to one try a second, with jitter: each try costs DuckDB a few ms of CPU, and
+            # twenty commands trying ten times a second starve the one that holds the file on two cores
+            time.sleep(min(pause * random.uniform(0.5, 1.5), max(0.0, wait - waited)))
+            pause = min(1.0, pause * 2)
+        remote = find_runner(db)
+        if remote is not None:
+            return remote
 
 
 def _offline(db: str, read_only: bool = False):
@@ -160,21 +222,28 @@ def _submit_kwargs(args) -> dict:
 
 
 def run_submit(args) -> int:
-    from ..jobs.control import find_runner
+    from ..jobs.control import RunnerClient, find_runner
 
-    remote = find_runner(args.db)
-    if remote is not None:
-        job_id = remote.submit(args.scenario, **_submit_kwargs(args))
-        print(f"job {job_id} queued on the runner (pid {remote.pid})")
-        return _follow(remote, job_id) if args.wait else 0
+    kwargs = _submit_kwargs(args)
+    if find_runner(args.db) is None:
+        from ..jobs.api import validate_settings
+
+        # no runner yet: refuse bad settings before waiting for the file, and load what queueing
+        # imports now rather than while holding the file
+        validate_settings(args.strategy, args.time_limit, args.seed)
+    handle = _reach(args.db, (lambda: _make_runner(args)) if args.wait else (lambda: _offline(args.db)))
+    if isinstance(handle, RunnerClient):
+        job_id = handle.submit(args.scenario, **kwargs)
+        print(f"job {job_id} queued on the runner (pid {handle.pid})")
+        return _follow(handle, job_id) if args.wait else 0
     if not args.wait:
-        with _offline(args.db) as jobs:
-            job_id = jobs.submit(args.scenario, **_submit_kwargs(args))
+        with handle as jobs:
+            job_id = jobs.submit(args.scenario, **kwargs)
         print(f"job {job_id} queued; no runner is active: `tt jobs run --db {args.db}` runs it")
         return 0
-    runner = _make_runner(args)
+    runner = handle
     try:
-        job_id = runner.submit(args.scenario, **_submit_kwargs(args))
+        job_id = runner.submit(args.scenario, **kwargs)
         print(f"job {job_id} submitted", file=sys.stderr)
         code = _follow(runner, job_id)
     except BaseException:
@@ -185,9 +254,13 @@ def run_submit(args) -> int:
 
 
 def run_run(args) -> int:
-    import time
+    from ..errors import TimetableError
+    from ..jobs.control import RunnerClient
 
-    runner = _make_runner(args)
+    runner = _reach(args.db, lambda: _make_runner(args))
+    if isinstance(runner, RunnerClient):
+        raise TimetableError(f"a job runner (pid {runner.pid}) already runs the jobs of {args.db}; "
+                             f"`tt jobs list --db {args.db}` shows them")
     try:
         queued = runner.list_jobs(status="queued")
         print(f"{len(queued)} job(s) queued", file=sys.stderr)
@@ -262,18 +335,18 @@ def run_cancel(args) -> int:
 
 
 def run_retry(args) -> int:
-    from ..jobs.control import find_runner
+    from ..jobs.control import RunnerClient
 
-    remote = find_runner(args.db)
-    if remote is not None:
-        print(f"job {args.job_id}: {remote.retry(args.job_id)} on the runner (pid {remote.pid})")
-        return _follow(remote, args.job_id) if args.wait else 0
+    handle = _reach(args.db, (lambda: _make_runner(args)) if args.wait else (lambda: _offline(args.db)))
+    if isinstance(handle, RunnerClient):
+        print(f"job {args.job_id}: {handle.retry(args.job_id)} on the runner (pid {handle.pid})")
+        return _follow(handle, args.job_id) if args.wait else 0
     if not args.wait:
-        with _offline(args.db) as jobs:
+        with handle as jobs:
             jobs.retry(args.job_id)
         print(f"job {args.job_id} queued again; no runner is active: `tt jobs run --db {args.db}` runs it")
         return 0
-    runner = _make_runner(args)
+    runner = handle
     try:
         runner.retry(args.job_id)
         code = _follow(runner, args.job_id)
@@ -285,13 +358,14 @@ def run_retry(args) -> int:
 
 
 def run_watch(args) -> int:
-    from ..jobs.control import find_runner
+    from ..jobs.control import RunnerClient
+
+    handle = _open(args.db, read_only=True)
+    if isinstance(handle, RunnerClient):
+        return _follow(handle, args.job_id)
     from ..store import FINAL
 
-    remote = find_runner(args.db)
-    if remote is not None:
-        return _follow(remote, args.job_id)
-    with _offline(args.db, read_only=True) as jobs:
+    with handle as jobs:
         job = jobs.get_job(args.job_id)
         for ev in jobs.events(args.job_id):
             print(_format_event(ev))

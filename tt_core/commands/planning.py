@@ -50,12 +50,12 @@ def _load_source(args) -> tuple[object, str]:
             from ..io.itc2007 import read_ctt
 
             return read_ctt(src), str(src)
-        if src.is_dir() or src.suffix.lower() in (".xlsx", ".xlsm"):
+        if src.is_dir() or src.suffix.lower() in (".xlsx", ".xlsm", ".zip"):
             from ..io.tables import read_tables
 
             return read_tables(src).problem, str(src)
         raise TimetableError(f"{src}: cannot check this kind of file; give an ITC2007 .ctt file, a folder of CSV "
-                             "tables, an .xlsx workbook or a scenario name")
+                             "tables (or a .zip of them), an .xlsx workbook or a scenario name")
     from .data import _db, _existing_db, _scenario_key
 
     path = _db(args)

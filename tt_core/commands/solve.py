@@ -1,5 +1,11 @@
 """``tt solve`` and ``tt bench``: solve an ITC2007 instance (or run the benchmark harness); an
-ITC2019 XML instance is handed to :func:`tt_core.commands.itc2019.run_solve`."""
+ITC2019 XML instance is handed to :func:`tt_core.commands.itc2019.run_solve`.
+
+``--time-limit`` is the solve's: reading the instance and the start-up (the strategy's imports,
+numba's compiled kernels: a second or two, longer the first time after an install) come before
+its clock starts and are reported. Data that no timetable can satisfy (the counting checks of
+``tt check``) are said up front, before solving.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +46,9 @@ def register(sub) -> None:
 
 
 def run_solve(args) -> int:
+    import importlib
+    import time
+
     from ..io.itc2019 import looks_like_itc2019
     from . import itc2019
 
@@ -53,11 +62,21 @@ def run_solve(args) -> int:
                              "(the CP-SAT and GA strategies take their workers from the job settings)")
     from ..benchmark import warm_up
     from ..io.itc2007 import read_ctt, read_sol, write_sol
-    from ..solvers import solve
+    from ..solvers import DEFAULT_STRATEGY, STRATEGIES, solve
 
     problem = read_ctt(args.instance)
     initial = read_sol(problem, args.initial) if args.initial else None
+    t0 = time.perf_counter()
+    strategy = args.strategy or DEFAULT_STRATEGY
+    # CP-SAT refuses such data itself, with the same findings (an error, exit status 2)
+    impossible = _impossible(problem) if strategy != "cpsat" else ""
+    if impossible:
+        print(impossible, file=sys.stderr)
+    # before the clock of --time-limit: the strategy's imports (OR-tools: a second) and the kernels
+    if strategy in STRATEGIES:  # an unknown name is refused by solve() below
+        importlib.import_module(STRATEGIES[strategy][0])
     warm_up()
+    start_up = time.perf_counter() - t0
     bar = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm import tqdm
@@ -77,9 +96,43 @@ def run_solve(args) -> int:
     if args.out:
         write_sol(problem, result.timetable, args.out)
     print(result.report.format_validator())
-    print(f"strategy {result.strategy}, seed {args.seed}, {result.elapsed:.1f} s"
+    print(f"strategy {result.strategy}, seed {args.seed}, {result.elapsed:.1f} s (start-up {start_up:.1f} s)"
           + (f", written to {args.out}" if args.out else ""))
+    if result.hard_violations:
+        print(_why_violations(result, args.time_limit, bool(impossible)))
     return 0
+
+
+def _impossible(problem) -> str:
+    """The counting checks' errors (``tt check``) in words with their fixes: data no timetable can
+    satisfy, so that the planner knows before the solve why its result will break hard constraints;
+    '' when they find none."""
+    from ..checks import check
+
+    errors = [f for f in check(problem) if f.severity == "error"]
+    if not errors:
+        return ""
+    lines = ["note: no timetable can meet every hard constraint of this data; the solve returns the "
+             "timetable with the fewest violations it finds (`tt check` lists the same):"]
+    lines += [f"  - {f.text}; fix: {f.fix}" for f in errors[:10]]
+    if len(errors) > 10:
+        lines.append(f"  … and {len(errors) - 10} more")
+    return "\n".join(lines)
+
+
+def _why_violations(result, time_limit: float, impossible: bool) -> str:
+    """Why the timetable breaks hard constraints: the data (said up front), or the time limit."""
+    why = result.stats.get("stopped_during")
+    lines = [f"The timetable breaks {result.hard_violations} hard constraint unit(s)."]
+    if result.timetable.n_unplaced:
+        lines.append(f"{result.timetable.n_unplaced} lecture(s) are not placed: the time limit of {time_limit:g} s "
+                     + (f"ran out while {why}" if why else "was reached") + "; a longer --time-limit places them.")
+    if impossible:
+        lines.append("The data make some violations unavoidable (see the note above).")
+    elif not result.timetable.n_unplaced:
+        lines.append("The counting checks (`tt check`) find nothing impossible in the data: a longer "
+                     "--time-limit or another --strategy may remove them.")
+    return "\n".join(lines)
 
 
 def run_bench(args) -> int:

@@ -61,7 +61,8 @@ def register(sub) -> None:
     rm.add_argument("name")
     creds(rm, "remove the user's password from")
 
-    d = add("demo", "add one demo account per role (name = role, password 'demo') for `make demo`", run_demo)
+    d = add("demo", "add one demo account per role (name = role, password 'demo') and a head per department "
+                    "(head-<department>) for `make demo`", run_demo)
     creds(d, "write the demo passwords to")
 
     au = sub.add_parser("audit", help="the audit log: who imported, edited, started, cancelled, chose what and when",
@@ -127,7 +128,8 @@ def run_add(args: argparse.Namespace) -> int:
         db.users.add(args.name, args.role, args.teacher, department=args.department, user=_me())
     if args.credentials:
         set_password(args.credentials, args.name, password)
-    print(f"added {args.name} as {args.role}" + (f"; password written to {args.credentials}" if args.credentials else ""))
+    print(f"added {args.name} as {args.role}"
+          + (f"; password written to {args.credentials}" if args.credentials else ""))
     return 0
 
 
@@ -152,8 +154,30 @@ def run_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def department_heads(departments: list[str], taken=()) -> list[dict]:
+    """One ``head`` account per department, named ``head-<department>`` (lower case, every run of other
+    characters than letters and digits one ``-``; a number added when two names would be the same).
+
+    A variant is approved when the head of every department with lectures in it has approved, so
+    a demo with one head for eight departments could not complete an approval without an admin.
+    """
+    import re
+
+    used = set(taken)
+    out = []
+    for dept in departments:
+        base = "head-" + (re.sub(r"[^0-9a-z]+", "-", str(dept).lower()).strip("-") or "department")
+        name, k = base, 2
+        while name in used:
+            name, k = f"{base}-{k}", k + 1
+        used.add(name)
+        out.append({"name": name, "role": "head", "teacher": None, "department": dept})
+    return out
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    """Demo accounts linked to the first teacher and department of the first scenario."""
+    """Demo accounts linked to the first teacher and department of the first scenario, and a head for
+    every department of that scenario."""
     from ..auth import DEMO_PASSWORD, demo_accounts, set_password
     from ..errors import TimetableError
 
@@ -166,6 +190,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if not teachers or not departments:
             raise TimetableError(f"scenario {scenarios[0]!r} needs a teacher and a department for the demo accounts")
         accounts = demo_accounts(teachers[0], departments[0])
+        accounts += department_heads(departments, taken={a["name"] for a in accounts})
         for a in accounts:
             if db.users.get(a["name"]) is None:
                 db.users.add(a["name"], a["role"], a["teacher"], department=a["department"], user=_me())

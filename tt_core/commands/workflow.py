@@ -11,8 +11,6 @@ import argparse
 import json
 import os
 
-import pandas as pd
-
 from ..errors import TimetableError
 
 _DB_HELP = "the DuckDB database (default: $TT_DB, else data/timetable.duckdb)"
@@ -120,6 +118,8 @@ def _scenario(studio, text: str):
 
 
 def _table(rows: list[dict], cols: list[str]) -> str:
+    import pandas as pd
+
     def text(v) -> str:
         return "" if v is None or (not isinstance(v, (list, dict, str)) and pd.isna(v)) else str(v)
 

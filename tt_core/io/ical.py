@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from .atomic import write_atomic
 from ..errors import TimetableError
 from ..model import Problem, Timetable
+from .atomic import write_atomic
 
 __all__ = ["export_ical", "grid_times", "GridTimes", "DEFAULT_DAY_START", "DEFAULT_PERIOD_MINUTES", "VIEWS",
            "DEFAULT_VIEWS"]
@@ -205,8 +205,30 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
     TimetableError
         Bad dates, weeks, views or time zone, or a timetable that does not fit the problem.
     """
-    import icalendar
+    start_date, zone = _check_settings(start_date, weeks, views, tz)
+    if len(timetable.period) != problem.n_lectures:
+        raise TimetableError(f"the timetable has {len(timetable.period)} lectures but {problem.name} has "
+                             f"{problem.n_lectures}")
+    grid = grid_times(problem, day_start=day_start, period_minutes=period_minutes, first_weekday=first_weekday)
+    if teacher_full_names is not None and len(teacher_full_names) != problem.n_teachers:
+        raise TimetableError(f"{len(teacher_full_names)} teacher names for {problem.n_teachers} teachers")
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise TimetableError(f"{out} is a file; iCalendar export writes a folder of .ics files, give a folder path")
+    events = _Events(problem, timetable, grid, start_date, int(weeks), zone, teacher_full_names)
+    groups = _lectures_by_item(problem, timetable, views)
+    files = _calendars(events, groups, views, None if items is None else set(items), calendar_name or problem.name,
+                       tz, out)
+    written = []
+    for path, data in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_bytes_atomic(path, data)
+        written.append(path)
+    return written
 
+
+def _check_settings(start_date, weeks, views: Sequence[str], tz: str | None):
+    """The term's first day as a date and the time zone (or None), after checking the settings."""
     if isinstance(start_date, str):
         try:
             start_date = date.fromisoformat(start_date.strip())
@@ -228,27 +250,18 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
             zone = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise TimetableError(f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin") from None
-    if len(timetable.period) != problem.n_lectures:
-        raise TimetableError(f"the timetable has {len(timetable.period)} lectures but {problem.name} has "
-                             f"{problem.n_lectures}")
-    grid = grid_times(problem, day_start=day_start, period_minutes=period_minutes, first_weekday=first_weekday)
-    if teacher_full_names is not None and len(teacher_full_names) != problem.n_teachers:
-        raise TimetableError(f"{len(teacher_full_names)} teacher names for {problem.n_teachers} teachers")
-    S = problem.periods_per_day
-    names = list(teacher_full_names) if teacher_full_names else [""] * problem.n_teachers
-    teacher_label = [f"{full} ({t})" if full and full != t else t for t, full in zip(problem.teacher_names, names)]
+    return start_date, zone
+
+
+def _lectures_by_item(problem: Problem, timetable: Timetable, views: Sequence[str]) -> dict[str, dict[int, list[int]]]:
+    """For each view, the placed lectures of each teacher / curriculum / room / student (by index)."""
     c_ptr, c_idx = problem.course_curricula
     s_ptr, s_idx = problem.course_student_csr
-    lecture_course = problem.lecture_course
-    stamp = datetime.now(timezone.utc).replace(microsecond=0)
-    base = calendar_name or problem.name
-
-    # lectures per item of each view
     groups: dict[str, dict[int, list[int]]] = {v: {} for v in views}
     placed = [l for l in range(problem.n_lectures)
               if 0 <= timetable.period[l] < problem.n_periods and 0 <= timetable.room[l] < problem.n_rooms]
     for l in placed:
-        c = int(lecture_course[l])
+        c = int(problem.lecture_course[l])
         if "teachers" in groups:
             groups["teachers"].setdefault(int(problem.course_teacher[c]), []).append(l)
         if "curricula" in groups:
@@ -259,40 +272,61 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
         if "students" in groups:
             for s in s_idx[s_ptr[c]:s_ptr[c + 1]]:
                 groups["students"].setdefault(int(s), []).append(l)
+    return groups
 
-    def event(l: int, kind: str, item: str):
-        c = int(lecture_course[l])
-        p = int(timetable.period[l])
+
+class _Events:
+    """Makes the weekly event of a lecture (one per calendar it appears in)."""
+
+    def __init__(self, problem: Problem, timetable: Timetable, grid: GridTimes, start_date: date, weeks: int, zone,
+                 teacher_full_names: Sequence[str] | None):
+        self.problem, self.timetable, self.grid = problem, timetable, grid
+        self.start_date, self.weeks, self.zone = start_date, weeks, zone
+        names = list(teacher_full_names) if teacher_full_names else [""] * problem.n_teachers
+        self.teacher_label = [f"{full} ({t})" if full and full != t else t
+                              for t, full in zip(problem.teacher_names, names)]
+        self.stamp = datetime.now(UTC).replace(microsecond=0)
+
+    def event(self, l: int, kind: str, item: str):
+        import icalendar
+
+        pb, grid, S = self.problem, self.grid, self.problem.periods_per_day
+        c = int(pb.lecture_course[l])
+        p = int(self.timetable.period[l])
         day, slot = divmod(p, S)
-        length = int(problem.course_length[c])
-        last = day * S + min(slot + length, S) - 1
-        first = start_date + timedelta(days=(grid.weekday[day] - start_date.weekday()) % 7)
-        begin = datetime.combine(first, time(grid.start[p] // 60, grid.start[p] % 60), tzinfo=zone)
-        finish = begin + timedelta(minutes=grid.end[last] - grid.start[p])
+        last = day * S + min(slot + int(pb.course_length[c]), S) - 1
+        first = self.start_date + timedelta(days=(grid.weekday[day] - self.start_date.weekday()) % 7)
+        begin = datetime.combine(first, time(grid.start[p] // 60, grid.start[p] % 60), tzinfo=self.zone)
         ev = icalendar.Event()
-        ev.add("uid", f"{kind}-{_slug(item)}-lecture-{l}@{_slug(problem.name)}.timetable-studio")
-        ev.add("dtstamp", stamp)
+        ev.add("uid", f"{kind}-{_slug(item)}-lecture-{l}@{_slug(pb.name)}.timetable-studio")
+        ev.add("dtstamp", self.stamp)
         ev.add("dtstart", begin)
-        ev.add("dtend", finish)
-        ev.add("rrule", {"freq": "weekly", "count": int(weeks)})
-        ev.add("summary", problem.course_names[c])
-        ev.add("location", problem.room_names[int(timetable.room[l])])
-        curricula = ", ".join(problem.curriculum_names[q] for q in c_idx[c_ptr[c]:c_ptr[c + 1]])
-        text = f"Teacher: {teacher_label[int(problem.course_teacher[c])]}"
+        ev.add("dtend", begin + timedelta(minutes=grid.end[last] - grid.start[p]))
+        ev.add("rrule", {"freq": "weekly", "count": self.weeks})
+        ev.add("summary", pb.course_names[c])
+        ev.add("location", pb.room_names[int(self.timetable.room[l])])
+        c_ptr, c_idx = pb.course_curricula
+        curricula = ", ".join(pb.curriculum_names[q] for q in c_idx[c_ptr[c]:c_ptr[c + 1]])
+        text = f"Teacher: {self.teacher_label[int(pb.course_teacher[c])]}"
         if curricula:
             text += f"\nCurricula: {curricula}"
-        text += f"\nPeriod: {problem.period_labels[p]}"
+        text += f"\nPeriod: {pb.period_labels[p]}"
         ev.add("description", text)
         return ev
 
-    item_names = {"teachers": problem.teacher_names, "curricula": problem.curriculum_names, "rooms": problem.room_names,
-                  "students": problem.student_names}
-    kind_word = {"teachers": "teacher", "curricula": "curriculum", "rooms": "room", "students": "student"}
-    out = Path(folder)
-    if out.exists() and not out.is_dir():
-        raise TimetableError(f"{out} is a file; iCalendar export writes a folder of .ics files, give a folder path")
+
+_KIND_WORD = {"teachers": "teacher", "curricula": "curriculum", "rooms": "room", "students": "student"}
+
+
+def _calendars(events: _Events, groups: dict[str, dict[int, list[int]]], views: Sequence[str],
+               wanted: set[str] | None, base: str, tz: str | None, out: Path) -> dict[Path, bytes]:
+    """The ``.ics`` bytes of every calendar, by file path (names made unique per view folder)."""
+    import icalendar
+
+    pb = events.problem
+    item_names = {"teachers": pb.teacher_names, "curricula": pb.curriculum_names, "rooms": pb.room_names,
+                  "students": pb.student_names}
     files: dict[Path, bytes] = {}
-    wanted = None if items is None else set(items)
     for view in views:
         used: set[str] = set()
         for i in sorted(groups[view]):
@@ -303,13 +337,13 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
             cal.add("prodid", "-//timetable studio//tt_core.io.ical//EN")
             cal.add("version", "2.0")
             cal.add("calscale", "GREGORIAN")
-            label = teacher_label[i] if view == "teachers" else item
-            cal.add("x-wr-calname", f"{base}: {kind_word[view]} {label}")
+            label = events.teacher_label[i] if view == "teachers" else item
+            cal.add("x-wr-calname", f"{base}: {_KIND_WORD[view]} {label}")
             if tz:
                 cal.add("x-wr-timezone", tz)
             for l in groups[view][i]:
-                cal.add_component(event(l, kind_word[view], item))
-            if zone is not None:
+                cal.add_component(events.event(l, _KIND_WORD[view], item))
+            if events.zone is not None:
                 cal.add_missing_timezones()
             stem = _slug(item)
             name, k = stem, 2
@@ -317,12 +351,7 @@ def export_ical(problem: Problem, timetable: Timetable, folder: str | os.PathLik
                 name, k = f"{stem}~{k}", k + 1
             used.add(name.lower())
             files[out / view / f"{name}.ics"] = cal.to_ical()
-    written = []
-    for path, data in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_bytes_atomic(path, data)
-        written.append(path)
-    return written
+    return files
 
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -40,15 +40,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from .atomic import write_atomic
+from .. import limits
 from ..errors import ProblemFormatError, TimetableError, ValidationError
 from ..model import Problem, Timetable
+from .atomic import write_atomic
+from .guard import read_file
 
 __all__ = [
     "read_ctt", "parse_ctt", "format_ctt", "write_ctt",
@@ -168,15 +169,18 @@ class _Reader:
     def integer(self, token: str, what: str, line: int, *, minimum: int = 0,
                 maximum: int | None = None) -> int:
         if not _INT.fullmatch(token):
-            raise self.error(f"{what} must be a whole number, got {token!r}", line)
-        value = int(token)
-        if value < minimum:
+            raise self.error(f"{what} must be a whole number, got {_shorten(token, 30)!r}", line)
+        # more digits than any bound: not converted (Python refuses to convert above 4,300 digits)
+        huge = len(token.lstrip("+-").lstrip("0")) > 30
+        value = 0 if huge else int(token)
+        shown = _shorten(token, 30) if huge else str(value)
+        if value < minimum or (huge and token.startswith("-")):
             if minimum == 0:
-                raise self.error(f"{what} must not be negative, got {value}", line)
-            raise self.error(f"{what} must be at least {minimum}, got {value}", line)
-        if maximum is not None and value > maximum:
-            raise self.error(f"{what} is {value}, out of range: it must be between {minimum} and {maximum}",
-                             line)
+                raise self.error(f"{what} must not be negative, got {shown}", line)
+            raise self.error(f"{what} must be at least {minimum}, got {shown}", line)
+        if huge or (maximum is not None and value > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else "smaller"
+            raise self.error(f"{what} is {shown}, out of range: it must be {bounds}", line)
         return value
 
 
@@ -201,8 +205,7 @@ def read_ctt(path: str | os.PathLike) -> Problem:
     OSError
         When the file cannot be read (missing, a directory, no permission).
     """
-    data = Path(path).read_bytes()
-    return parse_ctt(data, source=str(path))
+    return parse_ctt(read_file(path), source=str(path))
 
 
 def parse_ctt(text: str | bytes, source: str = "<string>") -> Problem:
@@ -232,8 +235,30 @@ def parse_ctt(text: str | bytes, source: str = "<string>") -> Problem:
     if not any(line.text for line in lines):
         raise rd.error("the file is empty; an ITC2007 instance starts with a line 'Name: <instance name>' "
                        "followed by the header counts, the sections and 'END.'", 1)
+    name, header, header_line = _read_header(rd)
+    sections = _read_sections(rd, header, header_line)
+    _read_end(rd)
+    days, ppd = header["Days"], header["Periods_per_day"]
+    courses, teachers, lectures, min_days, students = _parse_courses(rd, sections["COURSES:"])
+    rooms, capacity = _parse_rooms(rd, sections["ROOMS:"])
+    curricula = _parse_curricula(rd, sections["CURRICULA:"], set(courses))
+    unavailable = _parse_unavailability(rd, sections["UNAVAILABILITY_CONSTRAINTS:"], set(courses), days, ppd)
+    try:
+        return Problem.create(
+            name=name, days=days, periods_per_day=ppd, courses=courses, course_teacher=teachers,
+            course_lectures=lectures, course_min_days=min_days, course_students=students,
+            rooms=rooms, room_capacity=capacity, curricula=curricula, unavailable=unavailable)
+    except ValidationError as exc:  # every check above should make this unreachable
+        raise ProblemFormatError(str(exc), path=source) from None
 
-    # ---- header
+
+# the bound of each header count (tt_core.limits)
+_HEADER_BOUND = {"Courses": "courses", "Rooms": "rooms", "Days": "days", "Periods_per_day": "periods_per_day",
+                 "Curricula": "curricula", "Constraints": "unavailability"}
+
+
+def _read_header(rd: _Reader) -> tuple[str, dict[str, int], dict[str, int]]:
+    """The instance name, the header counts and the line of each header key."""
     header: dict[str, int] = {}
     header_line: dict[str, int] = {}
     name = ""
@@ -254,11 +279,18 @@ def parse_ctt(text: str | bytes, source: str = "<string>") -> Problem:
         if len(tokens) != 1:
             raise rd.error(f"expected {layout} with exactly one number, found {len(tokens)} values "
                            f"in {_shorten(line.text)!r}", line.number)
-        minimum = 1 if key in ("Days", "Periods_per_day") else 0
-        header[key] = rd.integer(tokens[0], f"{key} ({meaning})", line.number, minimum=minimum)
-    days, ppd = header["Days"], header["Periods_per_day"]
+        b = limits.bound(_HEADER_BOUND[key])
+        header[key] = rd.integer(tokens[0], f"{key} ({meaning})", line.number, minimum=b.minimum,
+                                 maximum=b.maximum)
+    periods = header["Days"] * header["Periods_per_day"]
+    if periods > limits.MAX_PERIODS:
+        raise rd.error(f"{header['Days']} days x {header['Periods_per_day']} periods per day make {periods} "
+                       f"periods; {limits.bound('periods').range_text}", header_line["Periods_per_day"])
+    return name, header, header_line
 
-    # ---- sections
+
+def _read_sections(rd: _Reader, header: dict[str, int], header_line: dict[str, int]) -> dict[str, list[_Line]]:
+    """The item lines of each section, checked against the header counts."""
     section_lines: dict[str, list[_Line]] = {}
     for keyword, key, item in _SECTIONS:
         line = rd.next_nonblank(f"the section line '{keyword}'")
@@ -274,29 +306,36 @@ def parse_ctt(text: str | bytes, source: str = "<string>") -> Problem:
                 break
             body.append(nxt)
             rd.pos += 1
-        declared = header[key]
-        plural = _plural(item)
-        if len(body) > declared:
-            extra = body[declared]
-            raise rd.error(
-                f"the {keyword} section (from line {start}) has more lines than the {declared} {plural} "
-                f"declared by '{key}: {declared}' at line {header_line[key]}; correct the header count "
-                "or remove the extra lines", extra.number)
-        if len(body) < declared:
-            nxt = rd.peek()
-            if nxt is None:
-                raise rd.error(
-                    f"the file ends inside the {keyword} section after {len(body)} of the {declared} "
-                    f"{plural} declared at line {header_line[key]}; the file looks truncated (a complete "
-                    ".ctt file ends with a line 'END.')", rd.last_line)
-            ended_by = "a blank line" if not nxt.text else f"'{nxt.text.strip()}'"
-            raise rd.error(
-                f"the {keyword} section (from line {start}) ends here, at {ended_by}, after {len(body)} "
-                f"{_plural(item) if len(body) != 1 else item}, but '{key}: {declared}' at line "
-                f"{header_line[key]} declares {declared}; correct the header count or add the missing "
-                "lines (a blank line ends a section)", nxt.number)
+        _check_count(rd, keyword, key, item, start, body, header[key], header_line[key])
         section_lines[keyword] = body
+    return section_lines
 
+
+def _check_count(rd: _Reader, keyword: str, key: str, item: str, start: int, body: list[_Line], declared: int,
+                 declared_at: int) -> None:
+    plural = _plural(item)
+    if len(body) > declared:
+        extra = body[declared]
+        raise rd.error(
+            f"the {keyword} section (from line {start}) has more lines than the {declared} {plural} "
+            f"declared by '{key}: {declared}' at line {declared_at}; correct the header count "
+            "or remove the extra lines", extra.number)
+    if len(body) < declared:
+        nxt = rd.peek()
+        if nxt is None:
+            raise rd.error(
+                f"the file ends inside the {keyword} section after {len(body)} of the {declared} "
+                f"{plural} declared at line {declared_at}; the file looks truncated (a complete "
+                ".ctt file ends with a line 'END.')", rd.last_line)
+        ended_by = "a blank line" if not nxt.text else f"'{nxt.text.strip()}'"
+        raise rd.error(
+            f"the {keyword} section (from line {start}) ends here, at {ended_by}, after {len(body)} "
+            f"{plural if len(body) != 1 else item}, but '{key}: {declared}' at line "
+            f"{declared_at} declares {declared}; correct the header count or add the missing "
+            "lines (a blank line ends a section)", nxt.number)
+
+
+def _read_end(rd: _Reader) -> None:
     end = rd.next_nonblank("the final line 'END.'")
     if end.text.strip() != "END.":
         raise rd.error(f"expected the final line 'END.' after the UNAVAILABILITY_CONSTRAINTS: section, "
@@ -307,54 +346,73 @@ def parse_ctt(text: str | bytes, source: str = "<string>") -> Problem:
         raise rd.error(f"unexpected text after 'END.' (at line {end.number}): {_shorten(trailing.text)!r}; "
                        "remove it or check that two files were not joined", trailing.number)
 
-    # ---- item lines
-    def check_fields(line: _Line, keyword: str, count: int) -> list[str]:
-        fields = line.fields
-        if len(fields) != count:
-            raise rd.error(f"a {keyword} line needs {count} fields '{_LINE_LAYOUT[keyword]}', found "
-                           f"{len(fields)}: {_shorten(line.text)!r}", line.number)
-        return fields
 
+def _fields(rd: _Reader, line: _Line, keyword: str, count: int) -> list[str]:
+    fields = line.fields
+    if len(fields) != count:
+        raise rd.error(f"a {keyword} line needs {count} fields '{_LINE_LAYOUT[keyword]}', found "
+                       f"{len(fields)}: {_shorten(line.text)!r}", line.number)
+    return fields
+
+
+def _bounded(rd: _Reader, token: str, what: str, line: int, field: str) -> int:
+    b = limits.bound(field)
+    return rd.integer(token, what, line, minimum=b.minimum, maximum=b.maximum)
+
+
+def _parse_courses(rd: _Reader, lines: list[_Line]):
+    """Course names, teachers, lectures, minimum working days and students of the COURSES: lines."""
     courses: list[str] = []
     teachers: list[str] = []
     lectures: list[int] = []
     min_days: list[int] = []
     students: list[int] = []
     course_line: dict[str, int] = {}
-    for line in section_lines["COURSES:"]:
-        c, t, n, m, s = check_fields(line, "COURSES:", 5)
+    for line in lines:
+        c, t, n, m, s = _fields(rd, line, "COURSES:", 5)
         if c in course_line:
             raise rd.error(f"duplicate course name {c!r} (first defined at line {course_line[c]}); course "
                            "names must be unique", line.number)
         course_line[c] = line.number
         courses.append(c)
         teachers.append(t)
-        lectures.append(rd.integer(n, f"the number of lectures of course {c}", line.number))
-        min_days.append(rd.integer(m, f"the minimum working days of course {c}", line.number))
-        students.append(rd.integer(s, f"the number of students of course {c}", line.number))
+        lectures.append(_bounded(rd, n, f"the number of lectures of course {c}", line.number, "lectures"))
+        min_days.append(_bounded(rd, m, f"the minimum working days of course {c}", line.number, "min_days"))
+        students.append(_bounded(rd, s, f"the number of students of course {c}", line.number, "students"))
+    total = sum(lectures)
+    if total > limits.MAX_LECTURES:
+        raise rd.error(f"the courses have {total:,} lectures in all; at most {limits.MAX_LECTURES:,} are "
+                       "allowed (tt_core.limits.MAX_LECTURES)", lines[0].number - 1)
+    return courses, teachers, lectures, min_days, students
 
+
+def _parse_rooms(rd: _Reader, lines: list[_Line]) -> tuple[list[str], list[int]]:
     rooms: list[str] = []
     capacity: list[int] = []
     room_line: dict[str, int] = {}
-    for line in section_lines["ROOMS:"]:
-        r, cap = check_fields(line, "ROOMS:", 2)
+    for line in lines:
+        r, cap = _fields(rd, line, "ROOMS:", 2)
         if r in room_line:
             raise rd.error(f"duplicate room name {r!r} (first defined at line {room_line[r]}); room names "
                            "must be unique", line.number)
         room_line[r] = line.number
         rooms.append(r)
-        capacity.append(rd.integer(cap, f"the capacity of room {r}", line.number))
+        capacity.append(_bounded(rd, cap, f"the capacity of room {r}", line.number, "capacity"))
+    return rooms, capacity
 
+
+def _parse_curricula(rd: _Reader, lines: list[_Line], known: set[str]) -> list[tuple[str, list[str]]]:
     curricula: list[tuple[str, list[str]]] = []
     curriculum_line: dict[str, int] = {}
-    for line in section_lines["CURRICULA:"]:
+    for line in lines:
         fields = line.fields
         if len(fields) < 2:
             raise rd.error(f"a CURRICULA: line needs at least 2 fields '{_LINE_LAYOUT['CURRICULA:']}', "
                            f"found {len(fields)}: {_shorten(line.text)!r}", line.number)
         q = fields[0]
-        n = rd.integer(fields[1], f"the number of courses of curriculum {q}", line.number)
         members = fields[2:]
+        n = rd.integer(fields[1], f"the number of courses of curriculum {q}", line.number,
+                       maximum=limits.MAX_COURSES)
         if len(members) != n:
             raise rd.error(f"curriculum {q} declares {n} course{'s' if n != 1 else ''} but lists "
                            f"{len(members)}; make the number after the curriculum name equal to the number "
@@ -365,18 +423,22 @@ def parse_ctt(text: str | bytes, source: str = "<string>") -> Problem:
         curriculum_line[q] = line.number
         seen: set[str] = set()
         for c in members:
-            if c not in course_line:
+            if c not in known:
                 raise rd.error(f"curriculum {q} lists the unknown course {c!r}; every course must be "
                                "defined in the COURSES: section", line.number)
             if c in seen:
                 raise rd.error(f"curriculum {q} lists course {c} twice", line.number)
             seen.add(c)
         curricula.append((q, members))
+    return curricula
 
+
+def _parse_unavailability(rd: _Reader, lines: list[_Line], known: set[str], days: int,
+                          ppd: int) -> list[tuple[str, int]]:
     unavailable: list[tuple[str, int]] = []
-    for line in section_lines["UNAVAILABILITY_CONSTRAINTS:"]:
-        c, d, s = check_fields(line, "UNAVAILABILITY_CONSTRAINTS:", 3)
-        if c not in course_line:
+    for line in lines:
+        c, d, s = _fields(rd, line, "UNAVAILABILITY_CONSTRAINTS:", 3)
+        if c not in known:
             raise rd.error(f"unavailability constraint for the unknown course {c!r}; every course must be "
                            "defined in the COURSES: section", line.number)
         day = rd.integer(d, f"the day of an unavailability constraint of course {c}", line.number,
@@ -384,14 +446,7 @@ def parse_ctt(text: str | bytes, source: str = "<string>") -> Problem:
         slot = rd.integer(s, f"the period of an unavailability constraint of course {c}", line.number,
                           maximum=ppd - 1)
         unavailable.append((c, day * ppd + slot))
-
-    try:
-        return Problem.create(
-            name=name, days=days, periods_per_day=ppd, courses=courses, course_teacher=teachers,
-            course_lectures=lectures, course_min_days=min_days, course_students=students,
-            rooms=rooms, room_capacity=capacity, curricula=curricula, unavailable=unavailable)
-    except ValidationError as exc:  # every check above should make this unreachable
-        raise ProblemFormatError(str(exc), path=source) from None
+    return unavailable
 
 
 def read_sol(problem: Problem, path: str | os.PathLike) -> Timetable:
@@ -417,8 +472,7 @@ def read_sol(problem: Problem, path: str | os.PathLike) -> Timetable:
     OSError
         When the file cannot be read.
     """
-    data = Path(path).read_bytes()
-    return parse_sol(problem, data, source=str(path))
+    return parse_sol(problem, read_file(path), source=str(path))
 
 
 def parse_sol(problem: Problem, text: str | bytes, source: str = "<string>") -> Timetable:

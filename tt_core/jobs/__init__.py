@@ -15,8 +15,24 @@ runner, the control client and :class:`~tt_core.jobs.api.OfflineJobs` share.
 
 from __future__ import annotations
 
-from ..store import FINAL, JOB_STATUSES as STATUSES
-from .api import JobAPI, OfflineJobs, progress_bar, watch_events
-from .runner import JobRunner, local_cluster
+import importlib
+
+# The names below load on first use (PEP 562): ``tt jobs cancel`` imports
+# ``tt_core.jobs.control``, which runs this file first, and must not pay for the store, the
+# runner and Dask just to send one request to a live runner.
+_LAZY = {"JobAPI": ".api", "OfflineJobs": ".api", "progress_bar": ".api", "watch_events": ".api",
+         "JobRunner": ".runner", "local_cluster": ".runner", "FINAL": "..store", "STATUSES": "..store"}
 
 __all__ = ["JobAPI", "JobRunner", "OfflineJobs", "local_cluster", "progress_bar", "watch_events", "STATUSES", "FINAL"]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), "JOB_STATUSES" if name == "STATUSES" else name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

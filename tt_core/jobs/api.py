@@ -10,7 +10,8 @@ for all three; :func:`watch_events` and :func:`progress_bar` follow a job throug
 from __future__ import annotations
 
 import time
-from typing import Iterator, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -22,8 +23,10 @@ from ..store import FINAL, JOB_STATUSES, RETRYABLE
 class JobAPI(Protocol):
     """The operations on generation jobs, whoever carries them out."""
 
-    def submit(self, scenario: str, **settings) -> int:
-        """Queue a job; returns its id."""
+    def submit(self, scenario: str, strategy: str | None = None, weights=None, time_limit: float = 60.0,
+               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+               user: str | None = None) -> int:
+        """Queue a job; returns its id (the settings as :func:`queue_job` takes them)."""
 
     def cancel(self, job_id: int) -> str:
         """Cancel a job; returns ``"cancelled"``, ``"cancelling"`` or ``"interrupted"``."""
@@ -187,14 +190,17 @@ class OfflineJobs:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "OfflineJobs":
+    def __enter__(self) -> OfflineJobs:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def submit(self, scenario: str, **kwargs) -> int:
-        return queue_job(self._con, scenario, strategy=kwargs.pop("strategy", None), **kwargs)
+    def submit(self, scenario: str, strategy: str | None = None, weights=None, time_limit: float = 60.0,
+               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+               user: str | None = None) -> int:
+        return queue_job(self._con, scenario, strategy=strategy, weights=weights, time_limit=time_limit, seed=seed,
+                         initial_variant=initial_variant, pinned=pinned, name=name, user=user)
 
     def get_job(self, job_id: int) -> dict:
         return job_with_checkpoint(self._con, job_id, self.db_path or "the database")

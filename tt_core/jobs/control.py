@@ -15,8 +15,9 @@ steer the runner). Routes (JSON in and out):
 ``POST /jobs``                            submit (body: the keyword arguments of ``submit``)
 ``POST /jobs/<id>/cancel`` / ``/retry``   cancel or retry
 
-Errors come back as ``{"error": message}`` with status 400 (a user error) or 404 (unknown route),
-and :class:`RunnerClient` raises them as :class:`~tt_core.errors.TimetableError`.
+Errors come back as ``{"error": message}`` with status 400 (a user error or a malformed request),
+403 (wrong token), 404 (unknown route) or 500 (a bug: logged with its traceback in the runner's log
+first), and :class:`RunnerClient` raises them as :class:`~tt_core.errors.TimetableError`.
 """
 
 from __future__ import annotations
@@ -69,6 +70,17 @@ def _json_default(x):
     raise TypeError(f"{type(x).__name__} is not JSON serialisable")
 
 
+def _whole(query: dict, name: str) -> int | None:
+    """The query parameter ``name`` as an int (None when absent)."""
+    text = query.get(name)
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise TimetableError(f"{name} must be a whole number, got {text!r}") from None
+
+
 class ControlServer:
     """Serves a runner's job operations on 127.0.0.1 and writes the side file (see module doc)."""
 
@@ -97,8 +109,12 @@ class ControlServer:
                 url = urllib.parse.urlsplit(self.path)
                 parts = [p for p in url.path.split("/") if p]
                 query = dict(urllib.parse.parse_qsl(url.query))
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+                try:
+                    body = self._body()
+                except ValueError as exc:  # a client's bug: say so, the runner lives on
+                    log.warning("control %s %s: bad request body: %s", method, url.path, exc)
+                    self._reply(400, {"error": f"the request body is not a JSON object: {exc}"})
+                    return
                 try:
                     result = server.dispatch(method, parts, query, body)
                 except TimetableError as exc:
@@ -113,6 +129,13 @@ class ControlServer:
                     self._reply(404, {"error": f"no such route: {method} {url.path}"})
                 else:
                     self._reply(200, result)
+
+            def _body(self) -> dict:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+                if not isinstance(body, dict):
+                    raise ValueError(f"got {type(body).__name__}")
+                return body
 
             def do_GET(self):
                 self._handle("GET")
@@ -148,8 +171,7 @@ class ControlServer:
         r = self.runner
         if parts == ["jobs"]:
             if method == "GET":
-                limit = int(query["limit"]) if query.get("limit") else None
-                return r.list_jobs(status=query.get("status") or None, limit=limit)
+                return r.list_jobs(status=query.get("status") or None, limit=_whole(query, "limit"))
             if method == "POST":
                 return {"job_id": r.submit(**body)}
         if len(parts) >= 2 and parts[0] == "jobs":
@@ -160,7 +182,7 @@ class ControlServer:
             if len(parts) == 2 and method == "GET":
                 return r.get_job(job_id)
             if parts[2:] == ["events"] and method == "GET":
-                return r.events(job_id, after=int(query.get("after", 0)))
+                return r.events(job_id, after=_whole(query, "after") or 0)
             if parts[2:] in (["cancel"], ["retry"]) and method == "POST":
                 # ``tt jobs cancel/retry`` while this runner holds the file: it writes the audit entry
                 # (the apps call the runner directly and audit with the signed-in user)
@@ -172,7 +194,7 @@ class ControlServer:
 
 
 class RunnerClient:
-    """Job operations of a runner in another process (same method names as ``JobRunner``)."""
+    """Job operations of a runner in another process (a :class:`~tt_core.jobs.api.JobAPI`)."""
 
     def __init__(self, port: int, token: str, pid: int | None = None, timeout: float = 10.0):
         self.base = f"http://127.0.0.1:{port}"
@@ -207,8 +229,12 @@ class RunnerClient:
     def events(self, job_id: int, after: int = 0) -> list[dict]:
         return self._call("GET", f"/jobs/{int(job_id)}/events?after={int(after)}")
 
-    def submit(self, scenario: str, **kwargs) -> int:
-        return int(self._call("POST", "/jobs", {"scenario": scenario, **kwargs})["job_id"])
+    def submit(self, scenario: str, strategy: str | None = None, weights=None, time_limit: float = 60.0,
+               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
+               user: str | None = None) -> int:
+        body = {"scenario": scenario, "strategy": strategy, "weights": weights, "time_limit": time_limit,
+                "seed": seed, "initial_variant": initial_variant, "pinned": pinned, "name": name, "user": user}
+        return int(self._call("POST", "/jobs", body)["job_id"])
 
     def cancel(self, job_id: int) -> str:
         return self._call("POST", f"/jobs/{int(job_id)}/cancel", {})["status"]

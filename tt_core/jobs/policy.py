@@ -1,5 +1,6 @@
-"""The runner's rules, apart from its mechanics: when a lost attempt is retried, when a running job
-is over its time limit, and how big a worker's memory limit is.
+"""The runner's rules, apart from its mechanics: when a lost attempt is retried (and what a job that
+ran out of retries says), when a running job is over its time limit, which time limits a runner
+accepts, and how big a worker's memory limit is.
 
 Pure functions of the attempt's clock readings, so each rule is tested without a cluster.
 """
@@ -52,6 +53,22 @@ class RetryPolicy:
         """Seconds to wait before retrying after the ``loss``-th worker loss; None: give up."""
         return self.backoff * 2 ** (loss - 1) if loss <= self.max_retries else None
 
+    def gave_up(self, losses: int, reason: str, memory_limit: int | None) -> str:
+        """The message of a job that failed after ``losses`` lost workers (the last for ``reason``)."""
+        hint = ""
+        if memory_limit:
+            hint = (f"; workers have a memory limit of {memory_limit / 2**20:.0f} MiB, a worker "
+                    "killed for memory also ends this way")
+        return (f"its worker died {losses} time{'s' if losses != 1 else ''} (last: {reason}); gave up after "
+                f"{self.max_retries} retries{hint}")
+
+
+def check_time_limit(time_limit: float, max_time_limit: float | None) -> None:
+    """Refuse a job asking for more seconds than the runner allows (``max_time_limit``; None: any)."""
+    if max_time_limit is not None and time_limit > max_time_limit:
+        raise TimetableError(f"time limit {time_limit:g} s is above this runner's limit of "
+                             f"{max_time_limit:g} s; ask for less or raise max_time_limit")
+
 
 @dataclass(frozen=True)
 class TimeLimits:
@@ -80,3 +97,20 @@ class TimeLimits:
     def abandon(self, *, now: float, stopped_at: float | None) -> bool:
         """True when an attempt asked to stop at ``stopped_at`` has had its grace and is still running."""
         return stopped_at is not None and now - stopped_at > self.overrun_grace
+
+    def stop_reason(self, *, now: float, submitted: float, solving: float | None, time_limit: float) -> str | None:
+        """What to say when a running attempt must be stopped now for its time limit, else None."""
+        over, what = self.overrun(now=now, submitted=submitted, solving=solving, time_limit=time_limit)
+        return f"{what}; stopping it" if over > 0 else None
+
+    def abandoned(self, *, now: float, cancelled_at: float | None, overrun_at: float | None,
+                  time_limit: float) -> tuple[str, str] | None:
+        """``(final status, message)`` of an attempt stopped (for overrunning at ``overrun_at``, or
+        cancelled at ``cancelled_at``) that is still running after the grace; None while it may stop."""
+        if not self.abandon(now=now, stopped_at=overrun_at or cancelled_at):
+            return None
+        if overrun_at is None:
+            status, why = "cancelled", "did not stop after being cancelled"
+        else:
+            status, why = "failed", f"exceeded its time limit of {time_limit:g} s and did not stop"
+        return status, f"{why} within {self.overrun_grace:g} s; its worker task was abandoned"

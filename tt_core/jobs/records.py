@@ -1,26 +1,88 @@
-"""What the job runner writes about its jobs, each step one transaction of the store's job repository.
+"""What the job runner reads and writes about its jobs, each write one transaction of the store's
+job repository.
 
 A job's progress (events and its new checkpoint), its end (result saved as a variant, kept as the
 checkpoint, final status and last event) and a retry after a lost worker are each written whole
 or not at all: a poll that sees a final status sees the last event, and a crash cannot leave a
-saved variant behind a job still marked running (a retry would then save a second one).
+saved variant behind a job still marked running (a retry would then save a second one). Before an
+attempt starts, :meth:`JobRecords.plan_start` reads what it starts from.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from .api import info_event
+import numpy as np
+
+from ..errors import TimetableError
+from .api import info_event, validate_settings
 
 #: what the runner keeps of a task's statistics in the variant's meta
 STAT_KEYS = ("strategy", "segments", "iterations", "elapsed_total", "worker", "peak_rss")
 
 
+@dataclass(frozen=True)
+class StartPlan:
+    """What the next attempt of a job starts from, read from the store."""
+
+    problem: object
+    strategy: str
+    seed: int
+    #: this attempt's solver budget: what is left of the job's time limit
+    budget: float
+    #: solver seconds spent by earlier attempts (0 without a checkpoint)
+    elapsed_before: float
+    #: the start timetable (``{"period": [...], "room": [...]}``) or None
+    initial: dict | None
+    weights: object
+    pinned: list | None
+    #: how the attempt resumes, for its start event ("" when it starts afresh)
+    note: str
+
+
 class JobRecords:
-    """The runner's writes, on its one :class:`~tt_core.store.Store`."""
+    """The runner's reads and writes of its jobs, on its one :class:`~tt_core.store.Store`."""
 
     def __init__(self, store):
         self.store = store
+
+    def plan_start(self, job: dict) -> StartPlan:
+        """Check a queued job's settings (rows may come from other writers: apps, scripts) and load
+        its problem and start timetable: its checkpoint, else its ``initial_variant``.
+
+        Raises
+        ------
+        TimetableError
+            Bad settings, an unknown scenario or variant, or a start timetable that no longer fits
+            the scenario.
+        """
+        params = dict(job["params"] or {})
+        strategy, time_limit, seed = validate_settings(params.get("strategy") or job.get("strategy"),
+                                                       params.get("time_limit"), params.get("seed", 0))
+        problem = self.store.scenarios.load_problem(job["scenario"])
+        initial = None
+        elapsed_before = 0.0
+        note = ""
+        cp = self.store.jobs.read_checkpoint(int(job["id"]))
+        if cp is not None:
+            initial = {"period": np.asarray(cp["period"]).tolist(), "room": np.asarray(cp["room"]).tolist()}
+            elapsed_before = float(cp["elapsed"] or 0.0)
+            note = f"; resumes from the checkpoint at {elapsed_before:.1f} s (cost {cp['soft_cost']})"
+        elif params.get("initial_variant") is not None:
+            tt = self.store.variants.load_timetable(int(params["initial_variant"]))
+            initial = {"period": [int(x) for x in tt.period], "room": [int(x) for x in tt.room]}
+        if initial is not None and len(initial["period"]) != problem.n_lectures:
+            raise TimetableError(f"the start timetable has {len(initial['period'])} lectures but scenario "
+                                 f"{job['scenario']!r} now has {problem.n_lectures}; submit a new job")
+        # what is left of the budget; a job resumed at the very end still gets a short polish
+        budget = max(time_limit - elapsed_before, min(time_limit, 1.0))
+        return StartPlan(problem, strategy, seed, budget, elapsed_before, initial, params.get("weights"),
+                         params.get("pinned"), note)
+
+    def start_attempt(self, job_id: int) -> int:
+        """Mark a queued job running; returns the attempt's number."""
+        return self.store.jobs.start_attempt(job_id)
 
     def note(self, job_id: int, message: str, kind: str = "info") -> None:
         """Append one message event."""

@@ -19,15 +19,16 @@ Job states: ``queued → running → succeeded | failed | cancelled | interrupte
 failed, cancelled or interrupted job back to ``queued``. Every start resumes from the job's latest
 checkpoint when it has one (``initial=`` the checkpoint, the budget what is left of the time limit).
 
-Why a Dask ``Queue`` for progress. Events must arrive complete and in order (the event log is the
-job's history), they come from several workers at once, and the runner reads them in batches on
-its own schedule. A distributed ``Queue`` is FIFO, keeps messages on the scheduler until read
-(``get(batch=True)`` takes all waiting ones in one round trip) and is shared by all jobs of a
-runner. A ``Variable`` keeps only the last value (events would be lost between two reads); Dask
-2026 has no Pub/Sub any more, and Pub/Sub dropped messages nobody was subscribed to. Messages are
-small (a worker batches its events every 0.2 s; a checkpoint is two int lists per few seconds), as
-the queue's data passes through the scheduler. Cancellation uses one Dask ``Event`` per attempt:
-the worker long-polls it (``wait(timeout)``), so setting it reaches the solver within milliseconds.
+The runner is the mechanics (its thread, its lock, the order of things); each concern is its own
+piece, testable alone:
+
+==========================================  ===================================================
+:class:`~tt_core.jobs.scheduler.Scheduler`  slots, queue order, retry waits (memory only)
+:mod:`~tt_core.jobs.policy`                 retry policy, time limits, memory limit: pure rules
+:class:`~tt_core.jobs.attempt.Attempt`      one running attempt: its messages, its outcome
+:class:`~tt_core.jobs.records.JobRecords`   persistence: each read and write of the job rows
+:class:`~tt_core.jobs.dispatch.Dispatcher`  Dask: tasks, stop events, the progress queue
+==========================================  ===================================================
 
 Dask's own task retry is switched off for the runner's ``LocalCluster``
 (``distributed.scheduler.allowed-failures = 0``): a dead worker surfaces as ``KilledWorker`` here,
@@ -41,26 +42,31 @@ else a ``LocalCluster`` of ``hardware.recommended_workers()`` single-threaded wo
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
-
-import numpy as np
 
 from .. import hardware
 from ..errors import TimetableError
 from ..store import FINAL, Store
-from .api import check_status, info_event, job_with_checkpoint, progress_bar, queue_job, requeue_job, \
-    validate_settings, watch_events
-from .policy import RetryPolicy, TimeLimits, first_line, is_worker_loss, memory_bytes
+from .api import (
+    check_status,
+    job_with_checkpoint,
+    progress_bar,
+    queue_job,
+    requeue_job,
+    validate_settings,
+    watch_events,
+)
+from .attempt import Attempt
+from .dispatch import Dispatcher
+from .policy import RetryPolicy, TimeLimits, check_time_limit, first_line, is_worker_loss, memory_bytes
 from .records import JobRecords
-from .task import run_job
+from .scheduler import Scheduler
+
+__all__ = ["JobRunner", "RunnerClosedError", "local_cluster", "progress_bar", "watch_events"]
 
 log = logging.getLogger(__name__)
 
@@ -78,29 +84,6 @@ def local_cluster(n_workers: int | None = None, memory_limit: str | int | None =
 
 class RunnerClosedError(RuntimeError):
     """The runner was used after :meth:`JobRunner.close`: a bug of the caller, not the user's input."""
-
-
-@dataclass
-class _Attempt:
-    """One running attempt of a job (runner memory only)."""
-
-    job_id: int
-    attempt: int
-    future: object
-    stop: object                # dask Event
-    stop_name: str
-    problem: object
-    scenario: str
-    time_limit: float           # this attempt's solver budget
-    submitted: float = field(default_factory=time.monotonic)
-    started: float | None = None  # when the worker reported "started"
-    solving: float | None = None  # when the first solver event arrived (after imports and warm-up)
-    worker: str | None = None
-    pid: int | None = None
-    cancel_requested: float | None = None
-    overrun_at: float | None = None  # when the runner stopped it for overrunning its time limit
-    checkpoint_elapsed: float = 0.0
-    shutdown: bool = False           # stopped by close(), not by the user
 
 
 class JobRunner:
@@ -149,12 +132,11 @@ class JobRunner:
                  max_time_limit: float | None = None, checkpoint_every: float = 5.0, backoff: float = 1.0,
                  overrun_grace: float = 10.0, startup_allowance: float = 120.0, on_progress: ProgressHook | None = None,
                  on_done: DoneHook | None = None, control: bool = True, tick: float = 0.1):
-        if max_concurrent < 1:
-            raise TimetableError(f"max_concurrent must be at least 1, got {max_concurrent}")
+        self.scheduler = Scheduler(max_concurrent)
         if checkpoint_every <= 0:
             raise TimetableError(f"checkpoint_every must be positive, got {checkpoint_every}")
         self.db_path = Path(db_path)
-        self.max_concurrent = int(max_concurrent)
+        self.max_concurrent = self.scheduler.max_concurrent
         self.retries = RetryPolicy(int(max_retries), float(backoff))
         self.limits = TimeLimits(float(overrun_grace), float(startup_allowance))
         self.memory_limit = memory_bytes(memory_limit)
@@ -169,28 +151,20 @@ class JobRunner:
         self._done_cond = threading.Condition(self._lock)
         self._wake = threading.Event()
         self._closing = threading.Event()
-        self._active: dict[int, _Attempt] = {}
-        self._retry_at: dict[int, float] = {}   # job -> monotonic time before which it must wait
-        self._worker_losses: dict[int, int] = {}
         self._closing_requested = False
         self._closed = False
-        self._queue_changed = True   # look at the queued jobs in the next round
-        self._next_queue_look = 0.0
-        self._db_key = hashlib.sha1(str(self.db_path.resolve()).encode()).hexdigest()[:10]
         self._con = Store.open(self.db_path)
         self._records = JobRecords(self._con)
         self._cluster = None
         self._own_client = False
+        self._dispatch = None
         self._control = None
         self._thread = None
         try:
             self.recovered = self._recover()
             self.client = client if client is not None else self._make_client(n_workers)
-            from distributed import Queue
-
-            self._channel = f"tt-progress-{uuid.uuid4().hex}"
-            self._queue = Queue(self._channel, client=self.client)
-            self._stop_orphans(self.recovered)
+            self._dispatch = Dispatcher(self.client, self.db_path)
+            self._dispatch.stop_orphans(self.recovered)
             if control:
                 from .control import ControlServer
 
@@ -225,20 +199,19 @@ class JobRunner:
         """
         if self._closed:
             return
+        running = self.scheduler.running
         with self._lock:
             self._closing_requested = True  # no new starts from here on
         if wait:
             with self._done_cond:
-                while self._active and self._thread is not None and self._thread.is_alive():
+                while running and self._thread is not None and self._thread.is_alive():
                     self._done_cond.wait(timeout=0.5)
         with self._lock:
-            for a in self._active.values():
-                if a.cancel_requested is None:
-                    a.shutdown = True
-                    a.cancel_requested = time.monotonic()
-                self._set_stop(a)
+            for a in running.values():
+                a.request_stop(shutdown=True)
+                self._dispatch.set_stop(a)
         deadline = time.monotonic() + timeout
-        while self._active and time.monotonic() < deadline and self._thread is not None and self._thread.is_alive():
+        while running and time.monotonic() < deadline and self._thread is not None and self._thread.is_alive():
             self._wake.set()
             time.sleep(self.tick)
         self._closing.set()
@@ -246,12 +219,11 @@ class JobRunner:
         if self._thread is not None:
             self._thread.join(timeout=timeout)
         with self._lock:
-            for a in list(self._active.values()):
+            for a in list(running.values()):
                 self._finish(a.job_id, "interrupted", "the runner shut down before the job ended; "
                              "retry resumes it from its last checkpoint")
-                with contextlib.suppress(Exception):
-                    a.future.cancel()
-            self._active.clear()
+                self._dispatch.abandon(a)
+            running.clear()
         self._shutdown_resources()
         self._closed = True
 
@@ -266,23 +238,25 @@ class JobRunner:
         if self._control is not None:
             self._control.close()
             self._control = None
-        q = getattr(self, "_queue", None)
-        if q is not None:
-            with contextlib.suppress(Exception):
-                q.close()
+        if self._dispatch is not None:
+            self._dispatch.close()
         if self._own_client and getattr(self, "client", None) is not None:
-            with contextlib.suppress(Exception):
+            try:
                 self.client.close()
+            except Exception:  # noqa: BLE001 - closing anyway: the cluster goes next
+                log.debug("closing the Dask client failed", exc_info=True)
         if self._cluster is not None:
-            with contextlib.suppress(Exception):
+            try:
                 self._cluster.close()
+            except Exception:  # noqa: BLE001 - its processes end with ours
+                log.debug("closing the local cluster failed", exc_info=True)
             self._cluster = None
         with self._lock:
             if self._con is not None:
                 self._con.close()
                 self._con = None
 
-    def __enter__(self) -> "JobRunner":
+    def __enter__(self) -> JobRunner:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -301,14 +275,12 @@ class JobRunner:
             ``max_time_limit``, an unknown ``initial_variant``, or ``pinned`` without one.
         """
         strategy, time_limit, seed = validate_settings(strategy, time_limit, seed)
-        if self.max_time_limit is not None and time_limit > self.max_time_limit:
-            raise TimetableError(f"time limit {time_limit:g} s is above this runner's limit of "
-                                 f"{self.max_time_limit:g} s; ask for less or raise max_time_limit")
+        check_time_limit(time_limit, self.max_time_limit)
         with self._lock:
             self._check_open()
             job_id = queue_job(self._con, scenario, strategy=strategy, weights=weights, time_limit=time_limit,
                                seed=seed, initial_variant=initial_variant, pinned=pinned, name=name, user=user)
-            self._queue_changed = True
+            self.scheduler.changed()
         self._wake.set()
         return job_id
 
@@ -317,17 +289,16 @@ class JobRunner:
         and ends ``cancelled`` within about a second with a partial variant (``"cancelling"``)."""
         with self._lock:
             self._check_open()
-            a = self._active.get(job_id)
+            a = self.scheduler.running.get(job_id)
             if a is not None:
-                if a.cancel_requested is None:
-                    a.cancel_requested = time.monotonic()
-                    self._set_stop(a)
+                if a.request_stop():
+                    self._dispatch.set_stop(a)
                     self._records.note(job_id, "cancel requested")
                 self._wake.set()
                 return "cancelling"
             job = self._job(job_id)
             if job["status"] == "queued":
-                self._retry_at.pop(job_id, None)
+                self.scheduler.dequeued(job_id)
                 self._finish(job_id, "cancelled", "cancelled before it started")
                 return "cancelled"
             if job["status"] == "running":  # not ours: left by a dead runner and not yet recovered
@@ -340,8 +311,7 @@ class JobRunner:
         with self._lock:
             self._check_open()
             status = requeue_job(self._con, job_id)
-            self._worker_losses.pop(job_id, None)
-            self._queue_changed = True
+            self.scheduler.retried(job_id)
         self._wake.set()
         return status
 
@@ -371,7 +341,7 @@ class JobRunner:
             while True:
                 self._check_open()
                 status = self._job(job_id)["status"]
-                if status in FINAL and job_id not in self._active:
+                if status in FINAL and job_id not in self.scheduler.running:
                     return status
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -382,7 +352,7 @@ class JobRunner:
         """Block until no job is queued or running."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._done_cond:
-            while self._check_open() or self._active or self._con.jobs.list(status="queued"):
+            while self._check_open() or self.scheduler.running or self._con.jobs.list(status="queued"):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise TimeoutError(f"jobs still queued or running after {timeout} s")
@@ -400,17 +370,14 @@ class JobRunner:
     def active_jobs(self) -> list[int]:
         """Ids of the jobs running now (submitted to Dask and not yet ended)."""
         with self._lock:
-            return sorted(self._active)
+            return sorted(self.scheduler.running)
 
     def attempt(self, job_id: int) -> dict | None:
         """The running attempt of a job: ``attempt``, ``worker`` address, ``pid``, ``key`` of its
         Dask task and ``checkpoint_elapsed``; None when the job is not running here."""
         with self._lock:
-            a = self._active.get(job_id)
-            if a is None:
-                return None
-            return {"attempt": a.attempt, "worker": a.worker, "pid": a.pid, "key": a.future.key,
-                    "checkpoint_elapsed": a.checkpoint_elapsed, "solving": a.solving is not None}
+            a = self.scheduler.running.get(job_id)
+            return None if a is None else a.summary()
 
     # ================================================================= the runner thread
     def _loop(self) -> None:
@@ -429,41 +396,19 @@ class JobRunner:
                 time.sleep(self.tick)
 
     def _drain(self) -> None:
-        if not self._active:
+        """Write the progress messages waiting in the queue: events, checkpoints, hooks."""
+        if not self.scheduler.running:
             return  # only running attempts send messages (stale ones are dropped on the next read)
-        try:
-            messages = self._queue.get(batch=True)
-        except Exception as exc:  # noqa: BLE001 - scheduler gone: the futures will say so
-            log.warning("cannot read the progress queue: %s", exc)
-            return
         by_job: dict[int, list[dict]] = {}
-        for m in messages:
+        for m in self._dispatch.messages():
             by_job.setdefault(int(m["job"]), []).append(m)
         for job_id, msgs in by_job.items():
             with self._lock:
-                a = self._active.get(job_id)
-                events, checkpoint = [], None
-                for m in msgs:
-                    if a is None or m["attempt"] != a.attempt:
-                        continue  # a stale message of an attempt that has ended
-                    for item in m["items"]:
-                        kind = item["kind"]
-                        if kind == "started":
-                            if a.started is not None:  # a cluster with Dask retries re-ran the task
-                                events.append(info_event(f"the worker {a.worker} (pid {a.pid}) of attempt {a.attempt} "
-                                                    "was lost and Dask re-ran the task from its start", kind="retry"))
-                                a.solving = None
-                            a.started, a.worker, a.pid = time.monotonic(), item["worker"], item["pid"]
-                            events.append(info_event(f"attempt {a.attempt} running on {item['worker'] or 'this process'} "
-                                                f"(pid {item['pid']})"))
-                        elif kind == "checkpoint":
-                            checkpoint = item
-                        else:
-                            if a.solving is None and item.get("stage") != "warm-up":
-                                a.solving = time.monotonic()
-                            events.append({k: item.get(k) for k in ("stage", "fraction", "best_cost",
-                                                                      "hard_violations", "elapsed", "eta", "message")}
-                                          | {"kind": "progress"})
+                a = self.scheduler.running.get(job_id)
+                if a is None:
+                    continue  # stale messages of an attempt that has ended
+                items = [item for m in msgs if m["attempt"] == a.attempt for item in m["items"]]
+                events, checkpoint = a.absorb(items)
                 if events or checkpoint is not None:
                     self._records.progress(job_id, events, checkpoint)
                 if checkpoint is not None:
@@ -473,7 +418,8 @@ class JobRunner:
                     self._call_hook(self.on_progress, job_id, ev)
 
     def _reap(self) -> None:
-        done = [a for a in list(self._active.values()) if a.future.done()]
+        """Record the ends of the attempts whose tasks are done."""
+        done = [a for a in list(self.scheduler.running.values()) if a.future.done()]
         if not done:
             return
         self._drain()  # the task put its last messages before returning: read them first
@@ -483,130 +429,87 @@ class JobRunner:
             except Exception as exc:  # noqa: BLE001 - e.g. the scenario changed and the result no longer fits
                 log.exception("job %s: could not record its result", a.job_id)
                 with self._lock:
-                    if self._active.get(a.job_id) is a:
+                    if self.scheduler.running.get(a.job_id) is a:
                         self._finish(a.job_id, "failed", f"could not record the result: {type(exc).__name__}: {exc}")
 
-    def _reap_one(self, a: _Attempt) -> None:
+    def _reap_one(self, a: Attempt) -> None:
         status = a.future.status
         if status == "finished":
             try:
                 summary = a.future.result()
             except Exception as exc:  # noqa: BLE001 - e.g. a result that failed to deserialise
                 self._attempt_failed(a, exc)
-            else:
-                self._attempt_finished(a, summary)
+                return
+            with self._lock:
+                status, _message, _vid = self._records.finish_with_result(
+                    a.job_id, a.problem, summary, partial=a.partial(summary),
+                    outcome=lambda what: a.outcome(summary, what))
+                self._ended(a.job_id, status)
         elif status == "cancelled":  # not by us: the scheduler restarted or the connection dropped
             self._attempt_failed(a, ConnectionError("the Dask scheduler dropped the task (restarted or "
                                                     "lost the connection)"))
         else:
             exc = None
-            with contextlib.suppress(Exception):
+            try:
                 exc = a.future.exception(timeout=1)
+            except Exception:  # noqa: BLE001 - no exception to be had: reported as "ended without a result"
+                log.debug("job %s: the task's exception could not be read", a.job_id, exc_info=True)
             self._attempt_failed(a, exc)
 
-    def _attempt_finished(self, a: _Attempt, summary: dict) -> None:
-        ended_by = summary.get("ended_by", "time")
-        partial = ended_by != "time" or a.overrun_at is not None
-
-        def outcome(what: str) -> tuple[str, str]:
-            if a.overrun_at is not None:
-                return "failed", (f"exceeded its time limit of {a.time_limit:g} s and was stopped; kept its best "
-                                  f"timetable as partial {what}")
-            if ended_by == "memory":
-                return "failed", (f"stopped at the memory limit: {summary.get('reason')}; kept its best timetable "
-                                  f"as partial {what}")
-            if a.shutdown:
-                return "interrupted", f"the runner shut down; kept its best timetable as partial {what}; retry resumes it"
-            if ended_by == "cancel" or a.cancel_requested is not None:
-                return "cancelled", f"cancelled; kept its best timetable as partial {what}"
-            return "succeeded", f"saved {what}"
-
+    def _attempt_failed(self, a: Attempt, exc: BaseException | None) -> None:
+        lost = exc is not None and is_worker_loss(exc)
         with self._lock:
-            status, _message, _vid = self._records.finish_with_result(a.job_id, a.problem, summary, partial=partial,
-                                                                      outcome=outcome)
-            self._ended(a.job_id, status)
-
-    def _attempt_failed(self, a: _Attempt, exc: BaseException | None) -> None:
-        with self._lock:
-            if exc is not None and is_worker_loss(exc) and a.cancel_requested is None:
+            if lost and a.cancel_requested is None:
                 self._worker_lost(a, exc)
                 return
-            if exc is None:
-                message = f"the task ended without a result (future status {a.future.status})"
-            elif isinstance(exc, TimetableError):
-                message = str(exc)
-            else:
-                message = f"{type(exc).__name__}: {exc}"
-            if a.shutdown:
-                self._finish(a.job_id, "interrupted", f"the runner shut down ({message}); retry resumes it")
-            elif a.cancel_requested is not None and (exc is None or is_worker_loss(exc)):
-                self._finish(a.job_id, "cancelled", f"cancelled ({message})")
-            else:
-                self._finish(a.job_id, "failed", message)
+            status, message = a.failure(exc, worker_lost=lost)
+            self._finish(a.job_id, status, message)
 
-    def _worker_lost(self, a: _Attempt, exc: BaseException) -> None:
+    def _worker_lost(self, a: Attempt, exc: BaseException) -> None:
         """Retry from the last checkpoint after a back-off, or fail once the retries are used up."""
-        n = self._worker_losses.get(a.job_id, 0) + 1
-        self._worker_losses[a.job_id] = n
+        n = self.scheduler.worker_lost(a.job_id)
         reason = f"{type(exc).__name__}: {first_line(exc)}"
         wait = self.retries.wait_before(n)
         if wait is not None:
-            self._active.pop(a.job_id, None)
-            self._clear_stop(a)
-            self._retry_at[a.job_id] = time.monotonic() + wait
+            self.scheduler.retry_later(a.job_id, time.monotonic() + wait)
+            self._dispatch.clear_stop(a)
             self._records.requeue(a.job_id, f"worker lost ({reason}); retry {n} of {self.retries.max_retries} in "
                                             f"{wait:g} s from the checkpoint at {a.checkpoint_elapsed:.1f} s")
             return
-        hint = ""
-        if self.memory_limit:
-            hint = (f"; workers have a memory limit of {self.memory_limit / 2**20:.0f} MiB, a worker "
-                    "killed for memory also ends this way")
-        self._finish(a.job_id, "failed", f"its worker died {n} time{'s' if n != 1 else ''} (last: "
-                     f"{reason}); gave up after {self.retries.max_retries} retries{hint}")
+        self._finish(a.job_id, "failed", self.retries.gave_up(n, reason, self.memory_limit))
 
     def _enforce_time_limits(self) -> None:
+        """Stop attempts over their time limit; abandon those that do not stop within the grace."""
         now = time.monotonic()
         with self._lock:
-            for a in list(self._active.values()):
+            for a in list(self.scheduler.running.values()):
                 if a.future.done():
                     continue
-                over, what = self.limits.overrun(now=now, submitted=a.submitted, solving=a.solving,
-                                                 time_limit=a.time_limit)
-                if a.overrun_at is None and a.cancel_requested is None and over > 0:
-                    a.overrun_at = now
-                    self._set_stop(a)
-                    self._records.note(a.job_id, f"{what}; stopping it", kind="limit")
-                if self.limits.abandon(now=now, stopped_at=a.overrun_at or a.cancel_requested):
-                    with contextlib.suppress(Exception):
-                        a.future.cancel()
-                    why = ("did not stop after being cancelled" if a.overrun_at is None
-                           else f"exceeded its time limit of {a.time_limit:g} s and did not stop")
-                    self._finish(a.job_id, "cancelled" if a.overrun_at is None else "failed",
-                                 f"{why} within {self.limits.overrun_grace:g} s; its worker task was abandoned")
+                if a.overrun_at is None and a.cancel_requested is None:
+                    why = self.limits.stop_reason(now=now, submitted=a.submitted, solving=a.solving,
+                                                  time_limit=a.time_limit)
+                    if why is not None:
+                        a.overrun_at = now
+                        self._dispatch.set_stop(a)
+                        self._records.note(a.job_id, why, kind="limit")
+                ended = self.limits.abandoned(now=now, cancelled_at=a.cancel_requested, overrun_at=a.overrun_at,
+                                              time_limit=a.time_limit)
+                if ended is not None:
+                    self._dispatch.abandon(a)
+                    self._finish(a.job_id, *ended)
 
     def _start_queued(self) -> None:
+        """Start queued jobs while the scheduler has free slots."""
         if self._closing.is_set() or self._closing_requested:
             return
         with self._lock:
-            free = self.max_concurrent - len(self._active)
             now = time.monotonic()
-            # look at the queue when something changed, a retry is due, or once a second (rows
-            # queued by other code sharing runner.store)
-            due = any(t <= now for t in self._retry_at.values())
-            if free <= 0 or not (self._queue_changed or due or now >= self._next_queue_look):
+            if not self.scheduler.should_look(now):
                 return
-            self._queue_changed = False
-            self._next_queue_look = now + 1.0
-            for job in self._con.jobs.list(status="queued", oldest_first=True):
-                if free <= 0:
-                    break
+            for job in self.scheduler.candidates(self._con.jobs.list(status="queued", oldest_first=True), now):
                 job_id = int(job["id"])
-                if job_id in self._active or self._retry_at.get(job_id, 0) > now:
-                    continue
-                self._retry_at.pop(job_id, None)
                 try:
                     self._start(job)
-                    free -= 1
                 except TimetableError as exc:
                     self._finish(job_id, "failed", str(exc))
                 except Exception as exc:  # noqa: BLE001 - a broken job must not block the queue
@@ -615,74 +518,34 @@ class JobRunner:
 
     def _start(self, job: dict) -> None:
         """Load the problem and the start timetable, mark the job running and submit its task."""
-        from distributed import Event
-
         job_id = int(job["id"])
-        params = dict(job["params"] or {})
-        # rows may come from other writers (apps, scripts): check them as submit does
-        strategy, time_limit, _seed = validate_settings(params.get("strategy") or job.get("strategy"),
-                                                        params.get("time_limit"), params.get("seed", 0))
-        params["strategy"] = strategy
-        problem = self._con.scenarios.load_problem(job["scenario"])
-        initial = None
-        elapsed_before = 0.0
-        cp = self._con.jobs.read_checkpoint(job_id)
-        note = ""
-        if cp is not None:
-            initial = {"period": np.asarray(cp["period"]).tolist(), "room": np.asarray(cp["room"]).tolist()}
-            elapsed_before = float(cp["elapsed"] or 0.0)
-            note = f"; resumes from the checkpoint at {elapsed_before:.1f} s (cost {cp['soft_cost']})"
-        elif params.get("initial_variant") is not None:
-            tt = self._con.variants.load_timetable(int(params["initial_variant"]))
-            initial = {"period": [int(x) for x in tt.period], "room": [int(x) for x in tt.room]}
-        if initial is not None and len(initial["period"]) != problem.n_lectures:
-            raise TimetableError(f"the start timetable has {len(initial['period'])} lectures but scenario "
-                                 f"{job['scenario']!r} now has {problem.n_lectures}; submit a new job")
-        # what is left of the budget; a job resumed at the very end still gets a short polish
-        budget = max(time_limit - elapsed_before, min(time_limit, 1.0))
-        attempt = self._con.jobs.start_attempt(job_id)
-        stop_name = f"tt-stop-{self._db_key}-{job_id}-{attempt}"
-        stop = Event(stop_name, client=self.client)
-        task_params = {"time_limit": budget, "seed": int(params.get("seed", 0)), "weights": params.get("weights"),
-                       "initial": initial, "pinned": params.get("pinned"), "checkpoint_every": self.checkpoint_every,
-                       "elapsed_before": elapsed_before, "memory_limit": self.memory_limit}
-        future = self.client.submit(run_job, problem, params.get("strategy"), task_params, job_id, attempt,
-                                    self._channel, stop_name, key=f"tt-job-{self._db_key}-{job_id}-{attempt}",
-                                    pure=False)
-        a = _Attempt(job_id, attempt, future, stop, stop_name, problem, job["scenario"], budget)
-        a.checkpoint_elapsed = elapsed_before
-        self._active[job_id] = a
+        plan = self._records.plan_start(job)
+        attempt = self._records.start_attempt(job_id)
+        task_params = {"time_limit": plan.budget, "seed": plan.seed, "weights": plan.weights,
+                       "initial": plan.initial, "pinned": plan.pinned, "checkpoint_every": self.checkpoint_every,
+                       "elapsed_before": plan.elapsed_before, "memory_limit": self.memory_limit}
+        future, stop = self._dispatch.submit(plan.problem, plan.strategy, task_params, job_id, attempt)
+        a = Attempt(job_id, attempt, future, stop, plan.problem, job["scenario"], plan.budget,
+                    checkpoint_elapsed=plan.elapsed_before)
+        self.scheduler.started(a)
         future.add_done_callback(lambda _f: self._wake.set())
-        self._records.note(job_id, f"attempt {attempt} submitted: {params.get('strategy')}, {budget:g} s, seed "
-                                   f"{params.get('seed', 0)}{note}", kind="start")
+        self._records.note(job_id, f"attempt {attempt} submitted: {plan.strategy}, {plan.budget:g} s, seed "
+                                   f"{plan.seed}{plan.note}", kind="start")
 
     # ================================================================= helpers
-    def _finish(self, job_id: int, status: str, message: str, variant_id: int | None = None) -> None:
+    def _finish(self, job_id: int, status: str, message: str) -> None:
         """Record a final status with its last event (caller holds the lock), free the attempt, notify."""
-        self._records.finish(job_id, status, message, variant_id=variant_id)
+        self._records.finish(job_id, status, message)
         self._ended(job_id, status)
 
     def _ended(self, job_id: int, status: str) -> None:
         """Forget a job that has ended (its rows are written), wake whoever waits for it."""
-        a = self._active.pop(job_id, None)
+        a = self.scheduler.ended(job_id)
         if a is not None:
-            self._clear_stop(a)
-            self._queue_changed = True  # a slot is free
-        self._worker_losses.pop(job_id, None)
+            self._dispatch.clear_stop(a)
         self._done_cond.notify_all()
         if self.on_done is not None:
             self._call_hook(self.on_done, job_id, status)
-
-    def _set_stop(self, a: _Attempt) -> None:
-        try:
-            a.stop.set()
-        except Exception as exc:  # noqa: BLE001 - the overrun guard abandons the task later
-            log.warning("job %s: could not set its stop event: %s", a.job_id, exc)
-
-    def _clear_stop(self, a: _Attempt) -> None:
-        # a cleared Dask Event with no waiters is deleted from the scheduler
-        with contextlib.suppress(Exception):
-            a.stop.clear()
 
     def _call_hook(self, hook, *args) -> None:
         try:
@@ -706,11 +569,3 @@ class JobRunner:
         """Mark jobs left ``running`` by a dead runner ``interrupted``; returns (job, attempt) pairs."""
         with self._lock:
             return self._records.recover()
-
-    def _stop_orphans(self, jobs: list[tuple[int, int]]) -> None:
-        """On a shared cluster the dead runner's tasks may still run: set their stop events."""
-        from distributed import Event
-
-        for job_id, attempt in jobs:
-            with contextlib.suppress(Exception):
-                Event(f"tt-stop-{self._db_key}-{job_id}-{attempt}", client=self.client).set()

@@ -213,7 +213,7 @@ def solve_in_segments(problem, strategy: str | None, params: dict, *, stop, post
         offset = used
         last = budget >= remaining
 
-        def progress(ev, offset=offset, last=last, segment=segment):
+        def progress(ev, offset=offset, last=last, segment=segment, best=best):
             el = before + offset + ev.elapsed
             cost, hard = ev.best_cost, ev.hard_violations
             if best is not None and (best.hard_violations, best.cost) < (hard, cost):

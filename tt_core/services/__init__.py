@@ -28,14 +28,14 @@ from .approval import ApprovalService
 from .data import DataService
 from .editable import TABLES, TEACHER_TABLES, Column, TableSpec, coerce_value
 from .files import FileService, file_stem, max_upload_bytes
-from .jobs import JobService
+from .jobs import JobService, RunnerStarting
 from .sections import SectionService
 from .session import Session
 from .substitutions import SubstitutionService
 from .variants import VariantService, VariantView
 
 __all__ = ["Studio", "Session", "TABLES", "TEACHER_TABLES", "Column", "TableSpec", "coerce_value", "file_stem",
-           "max_upload_bytes", "VariantView"]
+           "max_upload_bytes", "VariantView", "RunnerStarting"]
 
 
 class Studio(Session):

@@ -1,21 +1,77 @@
-"""A scenario's data: loading it, the data editor's cell edits, teachers' own periods, checks,
-weight profiles and the students list.
+"""A scenario's data: loading it, the data editor's cell edits, new and deleted rows, deleting a
+scenario, teachers' own periods, checks, weight profiles, students and enrolments.
 
 Every change is one transaction: an edit that would leave the scenario inconsistent is refused
-before anything is committed, so no other session ever loads an invalid scenario."""
+before anything is committed, so no other session ever loads an invalid scenario. A course's
+lectures and minimum working days are checked when they are entered, in the words of ``tt check``
+(:func:`course_entry_problems`), not only later in Generate."""
 
 from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
-from .. import checks
-from .. import auth
+from .. import auth, checks
 from ..errors import TimetableError, ValidationError
 from ..model import Problem
 from ..profiles import expand_weights
 from .editable import TABLES, TEACHER_TABLES, coerce_value, display
 from .session import Service
+
+_REFUSED = "the change was refused because the scenario would be inconsistent"
+
+# What this process derived from a scenario's data, by the data it came from
+# (ScenarioRepository.data_digest): every app session opening a scenario used to build its Problem
+# again (a second on the 2,533-course university, and its derived arrays anew) and Generate ran the
+# checks twice per page. A Problem is immutable and the checks are a function of it, so sessions
+# share them until the data changes.
+_DERIVED: OrderedDict[tuple, object] = OrderedDict()
+_DERIVED_KEPT = 8
+_DERIVED_LOCK = threading.Lock()
+
+
+def _derived(kind: str, digest: tuple, build: Callable[[], object]):
+    """``build()`` once per ``kind`` and data ``digest`` in this process (the last few kept)."""
+    key = (kind, digest)
+    with _DERIVED_LOCK:
+        if key in _DERIVED:
+            _DERIVED.move_to_end(key)
+            return _DERIVED[key]
+    value = build()
+    with _DERIVED_LOCK:
+        _DERIVED[key] = value
+        while len(_DERIVED) > _DERIVED_KEPT:
+            _DERIVED.popitem(last=False)
+    return value
+
+
+def course_entry_problems(name: str, *, lectures: int, min_days: int, days: int) -> list[str]:
+    """Why course ``name``'s lectures and minimum working days may not be saved as they are, in
+    :mod:`tt_core.checks`' words (``tt check`` finds the same later, when it is costlier to fix).
+
+    Refused: a course without lectures (it is never taught) and minimum working days above the
+    days of the week (at entry only the grid is known, not the availability ``tt check`` counts).
+    Returns an empty list when the values may be saved.
+    """
+    if lectures == 0:
+        text = f"course {name} has no lectures, so it is never taught"
+        fix = f"give course {name} at least 1 lecture, or delete the course"
+    elif min_days > days:
+        spread = min(lectures, days)
+        why = (f"it has only {checks.plural(lectures, 'lecture')}" if lectures <= days
+               else f"it can be taught on only {checks.plural(days, 'day')}")
+        text = (f"course {name} should spread over {checks.plural(min_days, 'day')} but {why}: at least "
+                f"{checks.plural(min_days - spread, 'MinWorkingDays unit')} (×5 with ITC weights) in every timetable")
+        fix = (f"lower the minimum working days (min_days) of course {name} to {spread}"
+               + (", or make it available on more days" if lectures > days else ""))
+    else:
+        return []
+    return [f"{text}. Fix: {fix}"]
 
 
 class DataService(Service):
@@ -25,7 +81,10 @@ class DataService(Service):
         return self.store.scenarios.names()
 
     def problem(self, scenario: str) -> Problem:
-        return self.store.scenarios.load_problem(scenario)
+        """The scenario as a :class:`~tt_core.model.Problem`: loaded once per version of its data and
+        shared (it is immutable) by every session of the process until the data changes."""
+        digest = self.store.scenarios.data_digest(scenario)
+        return _derived("problem", digest, lambda: self.store.scenarios.load_problem(scenario))
 
     def teacher_labels(self, scenario: str, problem: Problem | None = None) -> dict[str, str]:
         """Teacher id → ``"Full Name (id)"`` (just the id when no full name is known)."""
@@ -42,7 +101,12 @@ class DataService(Service):
         return [str(n) for n in self.store.tables.read(entity, scenario)["name"]]
 
     def table(self, scenario: str, entity: str) -> pd.DataFrame:
+        """One table of the data editor (:data:`~tt_core.services.editable.TABLES`) as it shows it."""
         spec = TABLES[entity]
+        if entity == "students":
+            return display(self.store.students.list(scenario), spec)
+        if entity == "enrolments":
+            return display(self.store.students.enrolments(scenario), spec)
         return display(self.store.tables.read(entity, scenario), spec)
 
     def edit_cell(self, scenario: str, entity: str, key, column: str, value, user: str | None = None) -> str:
@@ -67,33 +131,110 @@ class DataService(Service):
         old_value = coerce_value(spec, column, old.loc[np.flatnonzero(match)[0], column])
         if old_value == new:
             return f"{spec.title} {key}: {column} unchanged"
-        try:
-            # one transaction: the scenario must still load with the new value, checked before the
-            # commit, so no other session ever sees it inconsistent and a refusal leaves no trace
-            with self.store.transaction():
-                self.store.tables.update(entity, scenario, key, user=user, **{column: new})
-                self.store.scenarios.load_problem(scenario)
-        except ValidationError as exc:
-            raise ValidationError(exc.problems, title="the change was refused because the scenario would be "
-                                                      "inconsistent") from None
+        row = old.loc[np.flatnonzero(match)[0]]
+        if entity == "courses" and column in ("lectures", "min_days"):
+            self._check_course_entry(scenario, str(row["name"]), {**row.to_dict(), column: new})
+        with self._consistent(scenario):
+            self.store.tables.update(entity, scenario, key, user=user, **{column: new})
         return f"{spec.title} {key}: {column} = {new!r} saved"
 
     def add_row(self, scenario: str, entity: str, values: dict, user: str | None = None) -> str:
+        """Add a row to a table whose rows may be added (:attr:`TableSpec.addable`): a course,
+        teacher, room, department or curriculum, or a row of a link table (membership,
+        unavailability, preferences). ``values`` maps the columns of
+        :attr:`TableSpec.new_row_columns` to what was typed; an empty optional one takes the
+        store's default. One transaction: refused (nothing written) when a value is wrong or the
+        scenario would not load with the row."""
         spec = TABLES[entity]
         if not spec.addable:
             raise TimetableError(f"rows cannot be added to {spec.title} here")
-        clean = {k: coerce_value(spec, k, values.get(k), new_row=True) for k in spec.key}
+        clean = {}
+        for col in spec.columns:
+            if col.name not in spec.new_row_columns:
+                continue
+            value = values.get(col.name)
+            empty = value is None or (isinstance(value, str) and not value.strip()) or \
+                (isinstance(value, float) and np.isnan(value))
+            if empty and col.name not in spec.key and not col.required:
+                continue  # the store's default (0, "", none)
+            clean[col.name] = coerce_value(spec, col.name, value, new_row=True)
         user = self._require_edit(entity, [clean.get("teacher")], user)
-        self.store.tables.create(entity, scenario, user=user, **clean)
+        if entity == "courses":
+            self._check_course_entry(scenario, clean["name"], {"min_days": 0} | clean)
+        with self._consistent(scenario):
+            self.store.tables.create(entity, scenario, user=user, **clean)
+        if spec.rows_editable:
+            return f"{spec.title}: added {clean.get('name', '')}"
         return f"{spec.title}: added {', '.join(f'{k} {v}' for k, v in clean.items())}"
 
     def delete_row(self, scenario: str, entity: str, key, user: str | None = None) -> str:
+        """Delete one row (see :meth:`delete_rows`)."""
+        self.delete_rows(scenario, entity, [key], user=user)
+        return f"{TABLES[entity].title}: deleted {key}"
+
+    def delete_rows(self, scenario: str, entity: str, keys, user: str | None = None) -> str:
+        """Delete rows of a table whose rows may be deleted (:attr:`TableSpec.addable`), in one
+        transaction: all of them or, when one is refused, none. A course goes with its memberships,
+        unavailability and enrolments; a teacher, department or building still referred to is
+        refused naming what refers to it (:meth:`~tt_core.store.tables.TableRepository.delete`)."""
         spec = TABLES[entity]
         if not spec.addable:
             raise TimetableError(f"rows cannot be deleted from {spec.title} here")
-        user = self._require_edit(entity, [key[0] if isinstance(key, tuple) else key], user)
-        self.store.tables.delete(entity, scenario, key, user=user)
-        return f"{spec.title}: deleted {key}"
+        keys = list(keys)
+        if not keys:
+            raise TimetableError("tick the rows to delete first")
+        user = self._require_edit(entity, [k[0] if isinstance(k, tuple) else k for k in keys], user)
+        with self._consistent(scenario):
+            for key in keys:
+                self.store.tables.delete(entity, scenario, key, user=user)
+        return f"{spec.title}: deleted {len(keys)} row(s)"
+
+    @contextmanager
+    def _consistent(self, scenario: str) -> Iterator[None]:
+        """One transaction, committed only when the scenario still loads at its end (checked before
+        the commit: no other session ever sees it inconsistent, and a refusal leaves no trace)."""
+        try:
+            with self.store.transaction():
+                yield
+                self.store.scenarios.load_problem(scenario)
+        except ValidationError as exc:
+            raise ValidationError(exc.problems, title=_REFUSED) from None
+
+    def _check_course_entry(self, scenario: str, name: str, row: dict) -> None:
+        """Refuse a course's lectures / min_days that ``tt check`` would flag (:func:`course_entry_problems`)."""
+        days = int(self.store.scenarios.get(scenario)["days"])
+        problems = course_entry_problems(name, lectures=int(row["lectures"]), min_days=int(row["min_days"]),
+                                         days=days)
+        if problems:
+            raise ValidationError(problems, title="the change was refused")
+
+    def scenario_summary(self, scenario: str) -> dict:
+        """What deleting ``scenario`` would remove: its sizes, variants (``published``: how many are
+        published) and jobs (``active``: queued or running ones, which block the deletion)."""
+        row = next((r for r in self.store.scenarios.overview() if r["name"] == scenario), None)
+        if row is None:
+            raise TimetableError(f"no scenario {scenario!r}")
+        variants = self.store.variants.list(scenario)
+        jobs = self.store.jobs.list(scenario, limit=10 ** 6)
+        return {"name": scenario, "courses": int(row["courses"]), "variants": len(variants),
+                "published": sum(1 for v in variants if v.get("status") == "published"),
+                "jobs": len(jobs), "active": sum(1 for j in jobs if j["status"] in ("queued", "running"))}
+
+    def delete_scenario(self, scenario: str, confirm: str, user: str | None = None) -> str:
+        """Delete a scenario with all its data, variants and jobs (planner or admin).
+
+        ``confirm`` must repeat the scenario's name (the apps ask for it). Refused while one of its
+        jobs is queued or running (the store's rule: cancel them first)."""
+        user = self.require("edit_data", user)
+        if scenario not in self.scenarios():
+            raise TimetableError(f"no scenario {scenario!r} to delete")
+        if (confirm or "").strip() != scenario:
+            raise TimetableError(f"type the scenario's name, {scenario}, to confirm that it is to be deleted with "
+                                 "its variants and jobs")
+        summary = self.scenario_summary(scenario)
+        self.store.scenarios.delete(scenario, user=user)
+        return (f"scenario {scenario!r} deleted with {summary['variants']} variant(s) and {summary['jobs']} "
+                "job(s)")
 
     def _require_edit(self, entity: str, teachers, user: str | None) -> str | None:
         """The right to change rows of ``entity``: a teacher's own availability and preferences
@@ -150,10 +291,16 @@ class DataService(Service):
         lecture periods required against available per curriculum, teacher and room family
         (``kind, name, required, available, use``; tightest first)."""
 
-        problem = self.problem(scenario)
-        rows = [{"kind": x.kind, "name": x.name, "required": x.required, "available": x.available,
-                 "use": f"{x.share:.0%}" if x.share != float("inf") else "∞"} for x in checks.loads(problem)]
-        return checks.check(problem), pd.DataFrame(rows, columns=["kind", "name", "required", "available", "use"])
+        digest = self.store.scenarios.data_digest(scenario)
+
+        def build():
+            problem = _derived("problem", digest, lambda: self.store.scenarios.load_problem(scenario))
+            rows = [{"kind": x.kind, "name": x.name, "required": x.required, "available": x.available,
+                     "use": f"{x.share:.0%}" if x.share != float("inf") else "∞"} for x in checks.loads(problem)]
+            return checks.check(problem), pd.DataFrame(rows, columns=["kind", "name", "required", "available", "use"])
+
+        findings, table = _derived("checks", digest, build)
+        return list(findings), table.copy()
 
     def weight_profiles(self, scenario: str) -> list[str]:
         return self.store.tables.read("weight_profiles", scenario)["name"].tolist()
@@ -172,3 +319,7 @@ class DataService(Service):
     def students(self, scenario: str) -> pd.DataFrame:
         """The scenario's students: name, programme, year, department, courses (enrolled)."""
         return self.store.students.list(scenario)
+
+    def enrolments(self, scenario: str) -> pd.DataFrame:
+        """The scenario's enrolments: one row per student and course (``student, course``)."""
+        return self.store.students.enrolments(scenario)

@@ -1,7 +1,8 @@
 """The tables of the data editor: which columns show, which can be edited, how a typed value is read.
 
 A :class:`TableSpec` describes how the data app shows one store entity (:data:`TABLES`);
-:func:`coerce_value` turns what a user typed into what the store expects, or refuses it saying why.
+:func:`coerce_value` turns what a user typed into what the store expects, or refuses it saying why;
+:func:`search_rows` is the editor's search box (a university has 2,533 courses).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 
 from ..errors import ValidationError
 
+
 # ----------------------------------------------------------------------------- editable tables
 @dataclass(frozen=True)
 class Column:
@@ -23,6 +25,7 @@ class Column:
     editable: bool = True
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    required: bool = False        # a new row needs it (the others, left empty, take the store's default)
 
 
 @dataclass(frozen=True)
@@ -36,26 +39,39 @@ class TableSpec:
     rows_editable: bool = True    # cells can be edited (link tables: rows are only added/removed)
     addable: bool = False         # rows can be added / deleted
 
+    @property
+    def read_only(self) -> bool:
+        """Shown only: neither cells nor rows change here (students and enrolments are imported)."""
+        return not self.rows_editable and not self.addable
+
+    @property
+    def new_row_columns(self) -> tuple[str, ...]:
+        """The inputs of a new row: a link table's key, else every editable column."""
+        if not self.rows_editable:
+            return self.key
+        return tuple(c.name for c in self.columns if c.editable)
+
 
 #: the tables a teacher edits for themself (self-service; ``edit_own_availability``)
 TEACHER_TABLES = ("teacher_unavailability", "teacher_preferences")
 
 TABLES: dict[str, TableSpec] = {t.entity: t for t in (
-    TableSpec("departments", "Departments", ("name",), (Column("name"), Column("code"))),
+    TableSpec("departments", "Departments", ("name",), (Column("name", required=True), Column("code")),
+              addable=True),
     TableSpec("curricula", "Curricula", ("name",), (
-        Column("name"), Column("programme", "optional_text"), Column("year", "optional_int", minimum=1),
-        Column("max_per_day", "int", minimum=0))),
+        Column("name", required=True), Column("programme", "optional_text"),
+        Column("year", "optional_int", minimum=1), Column("max_per_day", "int", minimum=0)), addable=True),
     TableSpec("courses", "Courses", ("name",), (
-        Column("name"), Column("teacher", "ref"), Column("department", "optional_ref"),
+        Column("name", required=True), Column("teacher", "ref", required=True), Column("department", "optional_ref"),
         Column("category", "choice", choices=("core", "elective", "open")),
-        Column("lectures", "int", minimum=0), Column("min_days", "int", minimum=0),
+        Column("lectures", "int", minimum=0, required=True), Column("min_days", "int", minimum=0),
         Column("students", "int", minimum=0), Column("length", "int", minimum=1),
-        Column("room_types", "list"), Column("explicit_rooms", "bool", editable=False))),
+        Column("room_types", "list"), Column("explicit_rooms", "bool", editable=False)), addable=True),
     TableSpec("teachers", "Teachers", ("name",), (
-        Column("name"), Column("full_name"), Column("max_per_day", "int", minimum=0))),
+        Column("name", required=True), Column("full_name"), Column("max_per_day", "int", minimum=0)), addable=True),
     TableSpec("rooms", "Rooms", ("name",), (
-        Column("name"), Column("capacity", "int", minimum=0), Column("room_type", "optional_text"),
-        Column("building", "optional_ref"), Column("features"))),
+        Column("name", required=True), Column("capacity", "int", minimum=0, required=True),
+        Column("room_type", "optional_text"), Column("building", "optional_ref"), Column("features")), addable=True),
     TableSpec("time_grid", "Time grid", ("period",), (
         Column("period", "int", editable=False), Column("day", "int", editable=False),
         Column("slot", "int", editable=False), Column("label"), Column("penalty", "int", minimum=0))),
@@ -70,6 +86,13 @@ TABLES: dict[str, TableSpec] = {t.entity: t for t in (
     TableSpec("teacher_preferences", "Teacher undesired periods", ("teacher", "period"), (
         Column("teacher", "ref"), Column("period", "int", minimum=0), Column("label", editable=False)),
         rows_editable=False, addable=True),
+    # imported with the scenario (students.csv, enrolments.csv); shown so planners can look people up
+    TableSpec("students", "Students", ("name",), (
+        Column("name", editable=False), Column("programme", "optional_text", editable=False),
+        Column("year", "optional_int", editable=False), Column("department", "optional_text", editable=False),
+        Column("courses", "int", editable=False)), rows_editable=False),
+    TableSpec("enrolments", "Enrolments", ("student", "course"), (
+        Column("student", editable=False), Column("course", editable=False)), rows_editable=False),
 )}
 
 
@@ -140,3 +163,40 @@ def display(df: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
             values = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
         out[col.name] = values
     return out
+
+
+def folded(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each column of ``frame`` as case-folded text (what :func:`search_rows` compares; computed
+    once per table, not per keystroke)."""
+    return {c: frame[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            .str.casefold() for c in frame.columns}
+
+
+def search_rows(frame: pd.DataFrame, text: str, text_of: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` matching a search box's ``text`` (the index is kept).
+
+    Words are ANDed, each matched case-insensitively as part of any cell; ``column:value`` matches
+    one column only (a whole number exactly: ``lectures:0`` is not ``lectures:10``), e.g.
+    ``department:physics lectures:0``; a word whose part before ``:`` is no column (``09:00``) is
+    plain text. Empty text: every row. ``text_of``: :func:`folded` of ``frame``, when already made.
+    """
+    words = str(text or "").split()
+    if not words or frame.empty:
+        return frame
+    text_of = folded(frame) if text_of is None else text_of
+    keep = np.ones(len(frame), bool)
+    for word in words:
+        column, _, value = word.partition(":")
+        if value and column.casefold() in {c.casefold() for c in frame.columns}:
+            col = next(c for c in frame.columns if c.casefold() == column.casefold())
+            value = value.casefold()
+            cells = text_of[col]
+            keep &= (cells == value).to_numpy() if value.lstrip("-").isdigit() else \
+                cells.str.contains(value, regex=False).to_numpy()
+        else:
+            word = word.casefold()
+            hit = np.zeros(len(frame), bool)
+            for cells in text_of.values():
+                hit |= cells.str.contains(word, regex=False).to_numpy()
+            keep &= hit
+    return frame[keep]

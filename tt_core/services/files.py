@@ -3,7 +3,7 @@ a variant's timetable (iCal, ``.xlsx``, HTML), for uploads and downloads in the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import io
 import os
@@ -15,7 +15,7 @@ from pathlib import Path
 from ..io.excel import write_timetable_workbook
 from ..io.itc2007 import format_ctt
 from ..io.itc2007 import parse_ctt
-from ..io.tables import read_tables
+from ..io.tables import extract_csv_zip, read_tables
 from ..io.tables import write_tables
 from ..substitution import ical_with_substitutions
 from ..substitution import week_of
@@ -51,45 +51,10 @@ def file_stem(name: str) -> str:
 
 
 def _unzip_tables(data: bytes, into: Path, filename: str) -> Path:
-    """Extract a zip of CSV tables safely; returns the folder holding them (the zip's root or its
-    only folder). Refuses absolute paths, ``..`` and anything but ``.csv`` files."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise TimetableError(f"{filename} is not a zip file; zip the folder of CSV tables") from None
-    with zf:
-        names = [n for n in zf.namelist() if not n.endswith("/")]
-        csvs = [n for n in names if n.lower().endswith(".csv") and not os.path.basename(n).startswith(".")
-                and "__MACOSX" not in n]
-        if not csvs:
-            raise TimetableError(f"{filename} holds no .csv tables (expected courses.csv, rooms.csv, teachers.csv …)")
-        folders = {os.path.dirname(n) for n in csvs}
-        if len(folders) != 1:
-            raise TimetableError(f"{filename} has CSV files in several folders ({', '.join(sorted(folders))}); "
-                                 "put the tables of one scenario in one folder")
-        limit = max_unpacked_bytes()
-        declared = sum(zf.getinfo(n).file_size for n in csvs)
-        if declared > limit:
-            raise TimetableError(_too_big(filename, declared, limit))
-        left = limit
-        for n in csvs:
-            parts = Path(n).parts
-            if Path(n).is_absolute() or ".." in parts:
-                raise TimetableError(f"{filename}: refusing the unsafe path {n!r} inside the zip")
-            target = into / "tables" / os.path.basename(n)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # the sizes a zip declares can lie: count what is really unpacked, chunk by chunk
-            try:
-                with zf.open(n) as src, open(target, "wb") as out:
-                    while chunk := src.read(1 << 20):
-                        left -= len(chunk)
-                        if left < 0:
-                            raise TimetableError(_too_big(filename, limit - left, limit))
-                        out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
-                raise TimetableError(f"{filename} is damaged ({n}: {exc}); zip the folder of CSV tables again") \
-                    from None
-    return into / "tables"
+    """Extract a zip of CSV tables safely; returns the folder holding them. Refuses unsafe paths,
+    several folders, damaged members and a zip that unpacks beyond :func:`max_unpacked_bytes`
+    (:func:`tt_core.io.tables.extract_csv_zip`)."""
+    return extract_csv_zip(data, into, filename, limit=max_unpacked_bytes())
 
 
 def max_unpacked_bytes() -> int:
@@ -97,10 +62,6 @@ def max_unpacked_bytes() -> int:
     compresses about 5-10×), so a small zip cannot expand into gigabytes."""
     return 10 * max_upload_bytes()
 
-
-def _too_big(filename: str, size: int, limit: int) -> str:
-    return (f"{filename} unpacks to more than {limit / 2**20:.0f} MB ({size / 2**20:.0f} MB seen); imports are "
-            "limited to 10 × TT_MAX_UPLOAD_MB unpacked; split the data or import it with `tt import` on the server")
 
 class FileService(Service):
     """Uploads and downloads (``studio.files``)."""
@@ -112,16 +73,32 @@ class FileService(Service):
         self.substitutions = substitutions
 
     def import_file(self, filename: str, data: bytes, scenario_name: str, user: str | None = None) -> str:
-        """Import an uploaded file as a new scenario (one transaction); returns the scenario's name.
+        """Import one uploaded file as a new scenario; see :meth:`import_files`."""
+        return self.import_files({filename or "": data}, scenario_name, user=user)
 
-        ``.ctt``: an ITC2007 instance; ``.xlsx``: a workbook of tables; ``.zip``: a folder of CSV
-        tables (:mod:`tt_core.io.tables`). Every problem in the file is reported at once. Files
-        over :func:`max_upload_bytes` are refused before they are read.
+    def import_files(self, files: Mapping[str, bytes | None], scenario_name: str, user: str | None = None) -> str:
+        """Import an upload as a new scenario (one transaction); returns the scenario's name.
+
+        ``files`` maps each uploaded file's name to its bytes: one ``.ctt`` (an ITC2007 instance),
+        one ``.xlsx`` workbook of tables, one ``.zip`` of CSV tables, or the ``.csv`` tables
+        themselves (``courses.csv``, ``rooms.csv``, ``teachers.csv`` …, several at once), read by
+        :func:`tt_core.io.tables.read_tables` whose messages name the uploaded file, row and column.
+        Every problem in the upload is reported at once. Uploads over :func:`max_upload_bytes`
+        together are refused before they are read.
         """
         user = self.require("edit_data", user)
+        # browsers send a base name, some older ones the whole (Windows) path
+        named = {}
+        for raw_name, data in files.items():
+            base = os.path.basename(str(raw_name or "").replace("\\", "/"))
+            if base in named:
+                raise TimetableError(f"two uploaded files are named {base}; upload each table once")
+            named[base] = data
+        shown = ", ".join(named) if len(named) <= 3 else f"{next(iter(named))} and {len(named) - 1} more files"
         limit = max_upload_bytes()
-        if data is not None and len(data) > limit:
-            raise TimetableError(f"{os.path.basename(filename or '') or 'the upload'} is {len(data) / 2**20:.1f} MB; "
+        size = sum(len(d or b"") for d in named.values())
+        if size > limit:
+            raise TimetableError(f"{shown or 'the upload'} {'is' if len(named) == 1 else 'are'} {size / 2**20:.1f} MB; "
                                  f"imports are limited to {limit / 2**20:.3g} MB (TT_MAX_UPLOAD_MB); split the data "
                                  "or import it with `tt import` on the server")
         name = (scenario_name or "").strip()
@@ -129,34 +106,62 @@ class FileService(Service):
             raise TimetableError("give the new scenario a name")
         if name in self.data.scenarios():
             raise TimetableError(f"a scenario named {name!r} already exists; choose another name")
-        filename = os.path.basename(filename or "")
-        if not data:
-            raise TimetableError(f"{filename or 'the upload'} is empty; choose a file first")
-        suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+        if not named or not size:
+            raise TimetableError(f"{shown or 'the upload'} is empty; choose a file first")
+        empty = [n for n, d in named.items() if not d]
+        if empty:
+            raise TimetableError(f"{', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty; "
+                                 "choose the files again")
+        suffixes = {n.lower().rsplit(".", 1)[-1] if "." in n else "" for n in named}
+        if suffixes == {"csv"}:
+            return self._import_tables(named, None, name, user)
+        if len(named) > 1:
+            raise TimetableError(f"{shown}: upload one .ctt, .xlsx or .zip file, or only .csv tables (courses.csv, "
+                                 "rooms.csv, teachers.csv …) together")
+        filename, data = next(iter(named.items()))
+        suffix = suffixes.pop()
         if suffix == "ctt":
-
             problem = parse_ctt(data, source=filename)
             self.store.scenarios.import_problem(problem, name, user=user)
             return name
         if suffix not in ("xlsx", "zip"):
             raise TimetableError(f"{filename or 'the upload'}: unknown file type; upload an ITC2007 .ctt file, an "
-                                 ".xlsx workbook of tables or a .zip of CSV tables")
+                                 ".xlsx workbook of tables, a .zip of CSV tables or the .csv tables themselves")
+        return self._import_tables({filename: data}, suffix, name, user)
 
+    def _import_tables(self, named: dict[str, bytes], suffix: str | None, name: str, user: str | None) -> str:
+        """A workbook (``suffix`` ``"xlsx"``), a zip of CSV tables (``"zip"``) or CSV files (None)
+        read with :func:`~tt_core.io.tables.read_tables` from a private temporary folder, whose path
+        the messages then do not show (they name the uploaded files)."""
+        shown = ", ".join(named) if len(named) <= 3 else f"the {len(named)} uploaded CSV files"
         with tempfile.TemporaryDirectory(prefix="tt-import-") as tmp:
             if suffix == "xlsx":
+                (filename, data), = named.items()
                 path = Path(tmp) / filename
                 path.write_bytes(data)
-            else:
+            elif suffix == "zip":
+                (filename, data), = named.items()
                 path = _unzip_tables(data, Path(tmp), filename)
+            else:
+                path = Path(tmp) / "tables"
+                path.mkdir()
+                for filename, data in named.items():
+                    (path / filename).write_bytes(data)
+            # name the upload, not the temporary copy (CSV files: by their own names)
+            inside = f"{path}{os.sep}" if suffix is None else None
+
+            def upload_words(text: str) -> str:
+                return (text.replace(inside, "") if inside else text).replace(str(path), shown)
+
             try:
                 bundle = read_tables(path)
-            except ValidationError as exc:  # name the upload, not the temporary copy
-                raise ValidationError([p.replace(str(path), filename) for p in exc.problems],
-                                      title=f"{filename} cannot be imported") from None
+            except ValidationError as exc:
+                raise ValidationError([upload_words(p) for p in exc.problems],
+                                      title=f"{shown} cannot be imported") from None
             except TimetableError as exc:
-                raise TimetableError(str(exc).replace(str(path), filename)) from None
+                raise TimetableError(upload_words(str(exc))) from None
         self.store.scenarios.import_problem(bundle.problem, name, institution=bundle.institution, term=bundle.term,
-                                  meta=bundle.meta, user=user)
+                                            meta=bundle.meta, user=user)
         return name
 
     def export_data(self, scenario: str, fmt: str) -> tuple[str, bytes]:

@@ -1,21 +1,30 @@
-"""Variants of a scenario: loading and labelling them, their cost breakdown, choosing one, manual
-edits saved as child variants, diffs and lineage."""
+"""Variants of a scenario: loading and labelling them, their cost breakdown under the scenario's
+current data, choosing one, manual edits saved as child variants, diffs and lineage.
+
+A variant's stored costs are those of the data it was made for. When the data changes afterwards
+(a teacher marks a period unavailable where they teach) a published timetable can break without
+anyone touching it: :meth:`VariantService.standings` evaluates again every variant whose stored
+problem fingerprint differs from the scenario's current one, and :meth:`VariantService.warnings`
+tells the planners (and a teacher, about their own lectures) which timetable people follow now
+breaks hard constraints, and where.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dataclasses import dataclass
-
+import numpy as np
 import pandas as pd
 
-from ..cost import evaluate
-from ..cost import student_clash_list
-from ..editing import EditSession
-from ..history import diff
 from .. import constraints as K
+from ..cost import evaluate, explain, resolve_weights, student_clash_list
+from ..editing import EditSession
 from ..errors import TimetableError
+from ..history import diff
 from ..model import Problem, Timetable
+from ..store import problem_fingerprint
 from .session import Service, Session
 
 if TYPE_CHECKING:
@@ -33,10 +42,57 @@ class VariantView:
     info: dict
     fits: bool
 
+
+#: variants people follow: a change of their data that breaks them is news for the planners
+FOLLOWED = ("published", "approved", "submitted")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A variant's costs under the scenario's current data (:meth:`VariantService.standings`).
+
+    ``changed``: the data changed since the variant was stored, so ``hard`` and ``soft`` were
+    evaluated again (with the weights it was made for); ``fits``: False when its lectures or rooms
+    no longer match the scenario (then there are no costs at all).
+    """
+
+    id: int
+    status: str
+    chosen: bool
+    hard: int | None
+    soft: float | None
+    changed: bool
+    fits: bool
+
+    @property
+    def followed(self) -> bool:
+        """Published, approved, under review or chosen: a timetable people rely on."""
+        return self.chosen or self.status in FOLLOWED
+
+    def what(self) -> str:
+        """``the published timetable (variant #3)`` and the like, for messages."""
+        kind = {"published": "the published timetable", "approved": "the approved variant",
+                "submitted": "the variant under review"}.get(self.status, "the chosen variant" if self.chosen
+                                                                 else "variant")
+        return f"{kind} (variant #{self.id})" if kind != "variant" else f"variant #{self.id}"
+
+
+# (database, variant, fingerprint of the scenario's data) -> (hard, soft, fits): a variant's
+# assignments never change, so its costs under one version of the data are computed once per process
+_STANDINGS: dict[tuple[str, int, str], tuple[int | None, float | None, bool]] = {}
+_STANDINGS_LOCK = threading.Lock()
+_STANDINGS_MAX = 4096
+
+
+def _fits(problem: Problem, tt: Timetable) -> bool:
+    return len(tt.period) == problem.n_lectures and bool((tt.room < problem.n_rooms).all()) \
+        and bool((tt.period < problem.n_periods).all())
+
+
 class VariantService(Service):
     """The variants of the scenarios (``studio.variants``)."""
 
-    def __init__(self, session: Session, data: "DataService"):
+    def __init__(self, session: Session, data: DataService):
         super().__init__(session)
         self.data = data
 
@@ -57,17 +113,116 @@ class VariantService(Service):
             bits.append(row["status"])
         return " · ".join(bits)
 
-    def options(self, scenario: str) -> dict[str, int]:
-        """``{label: id}`` of a scenario's variants, newest first (for a select widget)."""
-        return {self.label(r): int(r["id"]) for r in reversed(self.list(scenario))}
+    def options(self, scenario: str, problem: Problem | None = None) -> dict[str, int]:
+        """``{label: id}`` of a scenario's variants, newest first (for a select widget); the costs in
+        the labels are those under the current data (:meth:`standings`; ``problem``: the scenario's,
+        when the caller has it loaded)."""
+        return {self.label(r): int(r["id"]) for r in reversed(self.current_rows(scenario, problem))}
+
+    def current_rows(self, scenario: str, problem: Problem | None = None) -> list[dict]:
+        """:meth:`list` with ``soft_cost`` and ``hard_violations`` under the current data (the stored
+        ones as ``stored_soft_cost`` / ``stored_hard_violations``) and ``changed``."""
+        rows = self.list(scenario)
+        now = self.standings(scenario, problem, rows=rows)
+        out = []
+        for r in rows:
+            s = now[int(r["id"])]
+            out.append({**r, "stored_soft_cost": r.get("soft_cost"), "stored_hard_violations": r.get("hard_violations"),
+                        "soft_cost": s.soft if s.fits else r.get("soft_cost"),
+                        "hard_violations": s.hard if s.fits else r.get("hard_violations"), "changed": s.changed})
+        return out
+
+    def standings(self, scenario: str, problem: Problem | None = None, *, rows: list[dict] | None = None
+                  ) -> dict[int, Standing]:
+        """Every variant of the scenario with its costs under the scenario's current data.
+
+        A variant stored for the data as it is now keeps its stored numbers; one whose stored
+        problem fingerprint differs is evaluated again (:func:`tt_core.cost.evaluate`, with the
+        weights it was made for), once per variant and version of the data in this process.
+        """
+        problem = problem if problem is not None else self.data.problem(scenario)
+        rows = rows if rows is not None else self.list(scenario)
+        now = problem_fingerprint(problem)
+        out = {}
+        for r in rows:
+            vid = int(r["id"])
+            changed = r.get("problem_hash") != now
+            if changed:
+                hard, soft, fits = self._evaluated(vid, problem, now)
+            else:
+                hard, soft, fits = r.get("hard_violations"), r.get("soft_cost"), True
+            out[vid] = Standing(vid, r.get("status") or "draft", bool(r.get("chosen")), hard, soft, changed, fits)
+        return out
+
+    def _evaluated(self, vid: int, problem: Problem, fingerprint: str) -> tuple[int | None, float | None, bool]:
+        key = (str(getattr(self.store, "path", id(self.store))), vid, fingerprint)
+        with _STANDINGS_LOCK:
+            hit = _STANDINGS.get(key)
+        if hit is not None:
+            return hit
+        tt, info = self.store.variants.load(vid, check_stale=False)
+        if _fits(problem, tt):
+            report = evaluate(problem, tt, self.weights_of(info))
+            value = (report.hard_violations, float(report.soft_cost), True)
+        else:
+            value = (None, None, False)
+        with _STANDINGS_LOCK:
+            if len(_STANDINGS) >= _STANDINGS_MAX:
+                _STANDINGS.clear()
+            _STANDINGS[key] = value
+        return value
+
+    def broken(self, scenario: str, problem: Problem | None = None, *, teacher: str | None = None,
+               limit: int = 5) -> list[tuple[Standing, list[str]]]:
+        """The followed variants (:data:`FOLLOWED`, or chosen) that break hard constraints because
+        their data changed since they were stored, each with its hard violations in words (the
+        first ``limit``). ``teacher``: only violations of that teacher's courses, and only the
+        variants where there are some."""
+        problem = problem if problem is not None else self.data.problem(scenario)
+        out = []
+        for s in self.standings(scenario, problem).values():
+            if not (s.followed and s.changed and s.fits and s.hard):
+                continue
+            tt = self.store.variants.load_timetable(s.id)
+            found = [v for v in explain(problem, tt) if v.hard]
+            if teacher is not None:
+                if teacher not in problem.teacher_names:
+                    return []
+                t = problem.teacher_names.index(teacher)
+                mine = {problem.course_names[c] for c in np.flatnonzero(problem.course_teacher == t)}
+                found = [v for v in found if v.course in mine]
+                if not found:
+                    continue
+            out.append((s, [v.text for v in found[:limit]] + ([f"and {len(found) - limit} more"]
+                                                             if len(found) > limit else [])))
+        return out
+
+    def warnings(self, scenario: str, problem: Problem | None = None, *, teacher: str | None = None) -> list[str]:
+        """:meth:`broken` in words: one line per variant, for the planners (the variants and
+        workflow apps) or for ``teacher`` after saving their availability."""
+        lines = []
+        for s, texts in self.broken(scenario, problem, teacher=teacher):
+            what = s.what()
+            if teacher is None:
+                lines.append(f"{what[0].upper()}{what[1:]} now breaks {s.hard} hard constraint(s): its data changed "
+                             f"since it was made. {'; '.join(texts)}. Move those lectures in the timetable app and "
+                             "save a new variant, or generate a new one.")
+            else:
+                lines.append(f"{what[0].upper()}{what[1:]} has lectures of yours where you are now unavailable: "
+                             f"{'; '.join(texts)}. The planners see this in the variants and workflow apps.")
+        return lines
 
     def load(self, problem: Problem, ids) -> list[VariantView]:
         """Load variants; ``fits`` is False when the scenario's lectures changed since."""
         out = []
+        fingerprint = None
         for vid in ids:
-            tt, info = self.store.variants.load(int(vid))
-            fits = len(tt.period) == problem.n_lectures and bool((tt.room < problem.n_rooms).all()) \
-                and bool((tt.period < problem.n_periods).all())
+            # stale against the problem given (the store would load the scenario again to tell)
+            tt, info = self.store.variants.load(int(vid), check_stale=False)
+            if not info["stale"]:
+                fingerprint = fingerprint or problem_fingerprint(problem)
+                info["stale"] = fingerprint != info["problem_hash"]
+            fits = _fits(problem, tt)
             out.append(VariantView(int(vid), self.label(info), tt, info, fits))
         return out
 
@@ -109,6 +264,19 @@ class VariantService(Service):
             if col.endswith(" units"):
                 df[col] = df[col].astype("Int64")
         return df
+
+    def weights_frame(self, views: list[VariantView]) -> pd.DataFrame:
+        """The weight of every soft constraint each variant was optimised for (:meth:`weights_of`;
+        ITC2007's when it has none): one row per soft constraint, one column ``#id`` per variant,
+        and ``differs`` (True where the variants' weights are not all equal)."""
+        vectors = {f"#{v.id}": resolve_weights(self.weights_of(v.info)) for v in views}
+        rows = []
+        for i, name in enumerate(K.NAMES):
+            if K.HARD_MASK[i]:
+                continue  # hard constraints are never traded against cost: no weight to show
+            values = {tag: float(w[i]) for tag, w in vectors.items()}
+            rows.append({"constraint": name, **values, "differs": len(set(values.values())) > 1})
+        return pd.DataFrame(rows, columns=["constraint", *vectors, "differs"])
 
     def choose(self, variant_id: int, user: str | None = None) -> None:
         user = self.require("choose_variant", user)
@@ -169,11 +337,11 @@ class VariantService(Service):
         return diff(problem, va.timetable, vb.timetable, weights, a_label=f"#{va.id}", b_label=f"#{vb.id}",
                     teacher_labels=teacher_labels)
 
-    def history(self, scenario: str) -> pd.DataFrame:
+    def history(self, scenario: str, problem: Problem | None = None) -> pd.DataFrame:
         """The scenario's variants with their parents, newest first: id, name, parent, origin
-        (job, edit or import), soft cost, hard violations, chosen, created."""
+        (job, edit or import), soft cost, hard violations (under the current data), chosen, created."""
         rows = []
-        for r in reversed(self.list(scenario)):
+        for r in reversed(self.current_rows(scenario, problem)):
             parent = r.get("parent_variant_id")
             origin = (f"job {r['job_id']}" if r.get("job_id") is not None
                       else "edit" if parent is not None else "saved")

@@ -68,6 +68,10 @@ class Deadline:
     def done(self) -> bool:
         return self.stopped() or self.elapsed() >= self.time_limit
 
+    def is_set(self) -> bool:
+        """``done()``: a deadline is also a stop flag, for a phase that takes one."""
+        return self.done()
+
     def event(self, stage: str, best_cost: float, hard: int, message: str = "",
               timetable: Timetable | None = None) -> ProgressEvent:
         el = self.elapsed()
@@ -119,6 +123,31 @@ def check_pinned(problem, pinned, initial) -> np.ndarray:
     if initial is not None:
         initial.check_shape(problem)
     return flags
+
+
+def in_chunks(step: Callable[[int, int], object], n: int, deadline: Deadline | None, *,
+              seconds: float = 0.05) -> int:
+    """Call ``step(lo, hi)`` over ``range(n)`` in chunks of about ``seconds`` each until done or
+    the deadline; returns how many items were done.
+
+    For numba kernels that loop over items and cannot look at the clock themselves: the first
+    chunk is one item (on a very long week one lecture's placement takes seconds), the next ones
+    are sized by the measured time per item. Without a deadline
+    one call does everything. A kernel that keeps its state (and numba's random stream) between
+    calls gives the same result as one call whenever the deadline is not reached.
+    """
+    if deadline is None:
+        step(0, n)
+        return n
+    done, chunk = 0, 1
+    while done < n and not deadline.done():
+        t = time.perf_counter()
+        hi = min(n, done + chunk)
+        step(done, hi)
+        per_item = (time.perf_counter() - t) / (hi - done)
+        done = hi
+        chunk = int(max(1, min(seconds / max(per_item, 1e-9), 100_000)))
+    return done
 
 
 def rng_from(seed: int | np.random.Generator) -> np.random.Generator:

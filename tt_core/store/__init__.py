@@ -14,6 +14,7 @@ aggregate, each in its own module:
 ``store.approvals``      approvals.py        the approval workflow's records
 ``store.substitutions``  substitutions.py    dated substitution overlays on a variant
 ``store.jobs``           jobs.py             job rows, progress events, checkpoints, results
+``store.classes``        classes.py          class-based scenarios (ITC2019 style) and their timetables
 =======================  ==================  ===============================================
 
 The schema and its migrations are :mod:`tt_core.store.schema`. A service that makes several
@@ -100,8 +101,9 @@ import os
 
 from ..auth import ROLES
 from .approvals import ApprovalRepository
-from .database import Database, StoreStateError, default_db_path
-from .jobs import ACTIVE, FINAL, JOB_STATUSES, RETRYABLE, JobRepository
+from .classes import ClassScenarioRepository
+from .database import Database, DatabaseLockedError, StoreStateError, default_db_path
+from .jobs import ACTIVE, FINAL, JOB_STATUSES, RETRYABLE, JobRepository, JobStateError
 from .scenarios import META_LISTS, ScenarioRepository, problem_fingerprint, suitability_rules
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .students import StudentRepository
@@ -112,7 +114,8 @@ from .variants import VARIANT_STATUSES, VariantRepository
 from .weights import WeightProfileRepository
 
 __all__ = [
-    "Store", "Database", "StoreStateError", "MIGRATIONS", "SCHEMA_VERSION", "JOB_STATUSES", "FINAL", "RETRYABLE",
+    "Store", "Database", "DatabaseLockedError", "StoreStateError", "JobStateError", "MIGRATIONS", "SCHEMA_VERSION",
+    "JOB_STATUSES", "FINAL", "RETRYABLE",
     "ACTIVE", "VARIANT_STATUSES", "ROLES", "ENTITIES", "META_LISTS", "default_db_path", "problem_fingerprint",
     "suitability_rules",
 ]
@@ -151,6 +154,7 @@ class Store(Database):
         self.approvals = ApprovalRepository(self)
         self.substitutions = SubstitutionRepository(self)
         self.jobs = JobRepository(self, self.scenarios, self.variants)
+        self.classes = ClassScenarioRepository(self)
         if not self.read_only:
             try:
                 self.scenarios.purge_deleted()
@@ -159,6 +163,6 @@ class Store(Database):
                 raise
 
     @classmethod
-    def open(cls, path: str | os.PathLike, read_only: bool = False) -> "Store":
+    def open(cls, path: str | os.PathLike, read_only: bool = False) -> Store:
         """Open (or create) the database at ``path``; see :class:`Store`."""
         return cls(path, read_only=read_only)

@@ -69,9 +69,9 @@ class ApprovalRepository:
         return None if row is None else int(row[0])
 
     def change_status(self, variant_id: int, status: str, *, action: str, expect_status: str,
-                              expect_round: int, expect_decisions: int, review_round: int | None = None,
-                              decision: dict | None = None, user: str | None = None,
-                              detail: dict | None = None) -> list[int]:
+                      expect_round: int, expect_decisions: int, review_round: int | None = None,
+                      decision: dict | None = None, user: str | None = None,
+                      detail: dict | None = None) -> list[int]:
         """Record one workflow step in one transaction (called by :mod:`tt_core.workflow`).
 
         The caller decided the step from a :meth:`variant_review` snapshot; the step is written only
@@ -109,8 +109,8 @@ class ApprovalRepository:
             sid = variant_scenario(self.db, cur, variant_id)
             now_status, now_round = first_row(cur.execute("SELECT status, review_round FROM variants WHERE id = ?",
                                                        [int(variant_id)]))
-            n = first_row(cur.execute("SELECT count(*) FROM variant_approvals WHERE variant_id = ? AND review_round = ?",
-                                   [int(variant_id), now_round]))[0]
+            n = first_row(cur.execute("SELECT count(*) FROM variant_approvals WHERE variant_id = ? "
+                                      "AND review_round = ?", [int(variant_id), now_round]))[0]
             if (now_status, now_round, n) != (expect_status, expect_round, expect_decisions):
                 raise TimetableError(f"variant {variant_id} changed while you were looking at it (it is now "
                                      f"{now_status}, review round {now_round}, {n} decision(s)); reload and try again")
@@ -129,7 +129,8 @@ class ApprovalRepository:
                 for old in archived:
                     cur.execute("UPDATE variants SET status = 'archived', updated_at = ? WHERE id = ?", [utcnow(), old])
                     audit_row(cur, user, "archive variant", f"variant {old}",
-                                {"from": "published", "to": "archived", "because": f"variant {variant_id} was published"})
+                              {"from": "published", "to": "archived",
+                               "because": f"variant {variant_id} was published"})
             new_round = now_round if review_round is None else int(review_round)
             cur.execute("UPDATE variants SET status = ?, review_round = ?, updated_at = ? WHERE id = ?",
                         [status, new_round, utcnow(), int(variant_id)])

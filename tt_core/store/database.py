@@ -19,15 +19,18 @@ import contextlib
 import os
 import re
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from ..errors import TimetableError
 from . import schema
 from .sql import audit_row, fetch_rows, loads
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
@@ -35,6 +38,20 @@ _WRITE_LOCKS_GUARD = threading.Lock()
 
 class StoreStateError(RuntimeError):
     """The program used the store wrongly (e.g. after closing it): a bug, not the user's input."""
+
+
+class DatabaseLockedError(TimetableError):
+    """Another process holds the database file (DuckDB lets one process have it at a time).
+
+    ``holder`` names that process as DuckDB reports it (program and PID), ``pid`` is its PID when
+    known. A caller that can wait (``tt jobs …`` while a job runner starts) tells it apart from
+    the other reasons a file cannot be opened.
+    """
+
+    def __init__(self, message: str, holder: str, pid: int | None):
+        super().__init__(message)
+        self.holder = holder
+        self.pid = pid
 
 
 def default_db_path() -> Path:
@@ -65,8 +82,10 @@ class Database:
 
     Raises
     ------
+    DatabaseLockedError
+        The file is held by another process (a :class:`TimetableError`).
     TimetableError
-        The file is held by another process, is not a DuckDB database, is not a timetable studio
+        The file is not a DuckDB database, is not a timetable studio
         database, was written by a newer version, cannot be written (read-write), or (read-only)
         does not exist or needs upgrading.
     """
@@ -101,7 +120,8 @@ class Database:
         if self.read_only and not p.exists():
             raise TimetableError(f"no database at {p}; create one with `tt import SOURCE --db {p}`")
         if p.exists() and p.is_dir():
-            raise TimetableError(f"{p} is a folder, not a database file; give a file name such as {p / 'timetable.duckdb'}")
+            raise TimetableError(f"{p} is a folder, not a database file; "
+                                 f"give a file name such as {p / 'timetable.duckdb'}")
         if not self.read_only and not p.parent.is_dir():
             raise TimetableError(f"cannot create {p}: the folder {p.parent} does not exist; create it first")
         if not self.read_only:
@@ -114,10 +134,11 @@ class Database:
     def _open_error(self, exc: duckdb.IOException) -> TimetableError:
         text = str(exc)
         if "lock" in text.lower():
-            m = re.search(r"Conflicting lock is held in (.*?\(PID \d+\))", text)
+            m = re.search(r"Conflicting lock is held in (.*?\(PID (\d+)\))", text)
             holder = m.group(1).strip() if m else "another program"
-            return TimetableError(f"{self.path} is open in another process ({holder}); close it, or send the "
-                                  "work to the job runner (`tt jobs ...`), which owns the database while it runs")
+            return DatabaseLockedError(f"{self.path} is open in another process ({holder}); close it, or send "
+                                       "the work to the job runner (`tt jobs ...`), which owns the database while "
+                                       "it runs", holder, int(m.group(2)) if m else None)
         if "not a valid DuckDB database" in text:
             return TimetableError(f"{self.path} is not a DuckDB database file; give the path of a .duckdb file "
                                   "(or a new file name to create one)")
@@ -199,8 +220,9 @@ class Database:
     def _write_error(self, exc: duckdb.Error) -> Exception:
         text = str(exc)
         if "not permitted" in text.lower() or "permission denied" in text.lower() or "read-only" in text.lower():
-            return TimetableError(f"cannot save to {self.path}: the file or its folder cannot be written ({text.splitlines()[0]}); "
-                                  "nothing was changed; move the database to a folder you may write to")
+            return TimetableError(f"cannot save to {self.path}: the file or its folder cannot be written "
+                                  f"({text.splitlines()[0]}); nothing was changed; "
+                                  "move the database to a folder you may write to")
         return exc
 
     def query(self, sql: str, params: Sequence = ()) -> list[dict]:
@@ -210,6 +232,8 @@ class Database:
 
     def frame(self, sql: str, params: Sequence = ()) -> pd.DataFrame:
         """The rows of a read query as a DataFrame."""
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without pandas
+
         with self.reading() as cur:
             res = cur.execute(sql, list(params))
             cols = [d[0] for d in res.description]

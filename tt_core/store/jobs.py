@@ -3,23 +3,25 @@
 A job row moves queued → running → (succeeded | failed | cancelled | interrupted); retry puts an
 ended job back in the queue (:data:`TRANSITIONS`). Progress events are appended with increasing
 sequence numbers; one checkpoint per job holds its best timetable so far, so a killed worker loses
-only the running step. A job's end — its result saved as a variant, its final status and its last
-event — is one transaction (:meth:`JobRepository.finish`): a poll that sees the final status sees
-the last event too, and a crash in between cannot leave a saved variant behind an unfinished job.
+only the running step. A job's end — its result saved as a variant (:meth:`JobRepository.save_variant`),
+its final status and its last event (:meth:`JobRepository.update_status` with ``event=``) — is one
+transaction (:meth:`tt_core.jobs.records.JobRecords.finish_with_result` joins them): a poll that sees
+the final status sees the last event too, and a crash in between cannot leave a saved variant behind
+an unfinished job.
 The runner that drives these rows is :mod:`tt_core.jobs.runner`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import TimetableError
 from ..model import Problem, Timetable
-from .database import Database
+from .database import Database, StoreStateError
 from .scenarios import ScenarioRepository, problem_fingerprint, scenario_id
 from .sql import audit_row, bulk, fetch_rows, first_row, loads, next_ids, to_json, utcnow
 from .variants import VariantRepository
@@ -43,6 +45,13 @@ TRANSITIONS = {
     "succeeded": set(),
 }
 
+
+class JobStateError(StoreStateError):
+    """A job row is not in the state its writer expected, or the move is not in the life cycle
+    (:data:`TRANSITIONS`): a bug of the writer, not the user's input. The user-facing operations
+    (:mod:`tt_core.jobs.api`, the runner) check the status first and say what to do instead."""
+
+
 _JOB_SELECT = ("SELECT j.id, s.name AS scenario, j.scenario_id, j.name, j.status, j.strategy, j.params, "
                "j.message, j.error, j.variant_id, j.attempts, j.worker, j.created_by, j.created_at, "
                "j.started_at, j.finished_at, j.updated_at FROM jobs j JOIN scenarios s ON s.id = j.scenario_id")
@@ -59,7 +68,7 @@ class JobRepository:
         self.variants = variants
 
     def create(self, scenario: int | str, *, params: dict | None = None, name: str = "",
-                   strategy: str | None = None, user: str | None = None) -> int:
+               strategy: str | None = None, user: str | None = None) -> int:
         """Queue a job row for a scenario; returns its id.
 
         ``strategy`` defaults to ``params["strategy"]``; ``params`` must be JSON-serialisable.
@@ -78,7 +87,6 @@ class JobRepository:
                                                                "name": name or ""})
         return jid
 
-
     def get(self, job_id: int) -> dict | None:
         """The job's row as a dict (``params`` parsed), or None when there is no such job."""
         rows = self.db.query(_JOB_SELECT + " WHERE j.id = ?", [int(job_id)])
@@ -88,7 +96,7 @@ class JobRepository:
         return rows[0]
 
     def list(self, scenario: int | str | None = None, *, status: str | None = None, limit: int | None = None,
-                  oldest_first: bool = False) -> list[dict]:
+             oldest_first: bool = False) -> list[dict]:
         """Jobs (newest first unless ``oldest_first``), optionally of one scenario and status."""
         if status is not None and status not in JOB_STATUSES:
             raise TimetableError(f"unknown job status {status!r}; one of {', '.join(JOB_STATUSES)}")
@@ -121,7 +129,9 @@ class JobRepository:
         Raises
         ------
         TimetableError
-            Unknown job or status, a move not allowed, or the status not in ``expect``.
+            Unknown job or status.
+        JobStateError
+            A move the life cycle does not allow, or the current status not in ``expect``.
         """
         if status not in JOB_STATUSES:
             raise TimetableError(f"unknown job status {status!r}; one of {', '.join(JOB_STATUSES)}")
@@ -131,9 +141,9 @@ class JobRepository:
                 raise TimetableError(f"no job {job_id} in {self.db.path}")
             current = row[0]
             if expect is not None and current not in set(expect):
-                raise TimetableError(f"job {job_id} is {current}, not {' or '.join(expect)}")
+                raise JobStateError(f"job {job_id} is {current}, not {' or '.join(expect)}")
             if status not in TRANSITIONS[current]:
-                raise TimetableError(f"job {job_id} is {current} and cannot become {status}"
+                raise JobStateError(f"job {job_id} is {current} and cannot become {status}"
                                      + ("; it has already ended" if current in FINAL else ""))
             stamp = utcnow()
             sets = ["status = ?", "updated_at = ?"]
@@ -205,7 +215,8 @@ class JobRepository:
         with self.db.transaction() as cur:
             if first_row(cur.execute("SELECT 1 FROM jobs WHERE id = ?", [int(job_id)])) is None:
                 raise TimetableError(f"no job {job_id} in {self.db.path}")
-            last = first_row(cur.execute("SELECT coalesce(max(seq), 0) FROM job_events WHERE job_id = ?", [int(job_id)]))[0]
+            last = first_row(cur.execute("SELECT coalesce(max(seq), 0) FROM job_events WHERE job_id = ?",
+                                         [int(job_id)]))[0]
             if not rows:
                 return int(last)
             data = {"job_id": [int(job_id)] * len(rows), "seq": range(last + 1, last + 1 + len(rows)),
@@ -213,8 +224,12 @@ class JobRepository:
             for k in _EVENT_FIELDS:
                 vals = [r[k] for r in rows]
                 if k == "hard_violations":
+                    import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
                     vals = pd.array(vals, dtype="Int64")
                 elif k in ("fraction", "best_cost", "elapsed", "eta"):
+                    import pandas as pd
+
                     vals = pd.array(vals, dtype="Float64")
                 data[k] = vals
             bulk(cur, "job_events", data)
@@ -223,8 +238,9 @@ class JobRepository:
 
     def events(self, job_id: int, after: int = 0) -> list[dict]:
         """The job's events with a sequence number above ``after``, in order."""
-        return self.db.query("SELECT seq, logged_at, kind, stage, fraction, best_cost, hard_violations, elapsed, eta, message "
-                           "FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq", [int(job_id), int(after)])
+        return self.db.query("SELECT seq, logged_at, kind, stage, fraction, best_cost, hard_violations, elapsed, eta, "
+                             "message FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq",
+                             [int(job_id), int(after)])
 
     def write_checkpoint(self, job_id: int, period: Sequence[int], room: Sequence[int], *,
                          soft_cost: float | None = None, hard_violations: int | None = None,
@@ -238,9 +254,10 @@ class JobRepository:
         with self.db.transaction() as cur:
             if first_row(cur.execute("SELECT 1 FROM jobs WHERE id = ?", [int(job_id)])) is None:
                 raise TimetableError(f"no job {job_id} in {self.db.path}")
-            cur.execute("INSERT INTO job_checkpoints (job_id, saved_at, period, room, soft_cost, hard_violations, elapsed) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET saved_at = excluded.saved_at, "
-                        "period = excluded.period, room = excluded.room, soft_cost = excluded.soft_cost, "
+            cur.execute("INSERT INTO job_checkpoints (job_id, saved_at, period, room, soft_cost, hard_violations, "
+                        "elapsed) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+                        "saved_at = excluded.saved_at, period = excluded.period, room = excluded.room, "
+                        "soft_cost = excluded.soft_cost, "
                         "hard_violations = excluded.hard_violations, elapsed = excluded.elapsed",
                         [int(job_id), utcnow(), period, room, soft,
                          None if hard_violations is None else int(hard_violations), float(elapsed or 0.0)])
@@ -248,8 +265,8 @@ class JobRepository:
     def read_checkpoint(self, job_id: int) -> dict | None:
         """The job's latest checkpoint (``period``, ``room`` as int32 arrays, ``soft_cost``,
         ``hard_violations``, ``elapsed``, ``saved_at``), or None."""
-        rows = self.db.query("SELECT job_id, saved_at, period, room, soft_cost, hard_violations, elapsed FROM job_checkpoints "
-                           "WHERE job_id = ?", [int(job_id)])
+        rows = self.db.query("SELECT job_id, saved_at, period, room, soft_cost, hard_violations, elapsed "
+                             "FROM job_checkpoints WHERE job_id = ?", [int(job_id)])
         if not rows:
             return None
         cp = rows[0]
@@ -263,9 +280,9 @@ class JobRepository:
             cur.execute("DELETE FROM job_checkpoints WHERE job_id = ?", [int(job_id)])
 
     def save_variant(self, job_id: int, problem: Problem | None, period: Sequence[int], room: Sequence[int], *,
-                              partial: bool = False, soft_cost: float | None = None,
-                              hard_violations: int | None = None, by_constraint: dict | None = None,
-                              stats: dict | None = None, name: str | None = None) -> int:
+                     partial: bool = False, soft_cost: float | None = None,
+                     hard_violations: int | None = None, by_constraint: dict | None = None,
+                     stats: dict | None = None, name: str | None = None) -> int:
         """Store a job's result as a variant of the job's scenario and return its id.
 
         ``by_constraint`` is ``{name: units}`` or ``{name: (units, weighted)}`` (as
@@ -288,7 +305,9 @@ class JobRepository:
         with self.db.transaction() as cur:
             sid = job["scenario_id"]
             (vid,) = next_ids(cur, "variants", 1)
-            label = name or f"job {job_id}" + (" (partial)" if partial else "")
+            # the name the planner gave the job names its variant (the job's number stays findable)
+            made_by = f"{job['name']} (job {job_id})" if job.get("name") else f"job {job_id}"
+            label = name or made_by + (" (partial)" if partial else "")
             # a job started from a variant keeps it as its parent (unless it was deleted meanwhile)
             parent = (job["params"] or {}).get("initial_variant")
             if parent is not None and first_row(cur.execute("SELECT 1 FROM variants WHERE id = ? AND scenario_id = ?",

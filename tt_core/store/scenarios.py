@@ -14,7 +14,6 @@ import hashlib
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from ..errors import TimetableError, ValidationError
 from ..model import CATEGORIES, Problem
@@ -54,6 +53,17 @@ def scenario_row(db: Database, cur, scenario: int | str) -> dict:
 def scenario_id(db: Database, cur, scenario: int | str) -> int:
     """The id of a (not deleted) scenario given by name or id."""
     return int(scenario_row(db, cur, scenario)["id"])
+
+
+def check_scenario_name(db: Database, cur, name, exclude: int | None = None) -> None:
+    """Refuse an empty scenario name or one another (not deleted) scenario has."""
+    if not isinstance(name, str) or not name.strip():
+        raise TimetableError(f"a scenario needs a non-empty name, got {name!r}")
+    row = first_row(cur.execute("SELECT id FROM scenarios WHERE name = ? AND deleted_at IS NULL "
+                                "AND id IS DISTINCT FROM ?", [name, exclude]))
+    if row is not None:
+        raise TimetableError(f"a scenario named {name!r} already exists in {db.path}; choose another name "
+                             "(or delete the old one first)")
 
 
 def problem_fingerprint(problem: Problem) -> str:
@@ -107,6 +117,12 @@ def suitability_rules(problem: Problem) -> list[tuple[tuple[str, ...] | None, tu
     return rules
 
 
+# every table load_problem reads (the scenario row itself first)
+_PROBLEM_TABLES = ("scenarios", "departments", "buildings", "teachers", "courses", "rooms", "curricula",
+                   "curriculum_courses", "course_unavailability", "course_room_suitability", "teacher_unavailability",
+                   "teacher_preferences", "time_grid", "students", "enrolments", "course_sections")
+
+
 class ScenarioRepository:
     """The scenarios of one :class:`~tt_core.store.database.Database` (``store.scenarios``)."""
 
@@ -158,21 +174,13 @@ class ScenarioRepository:
         with self.db.transaction() as cur:
             sid = scenario_id(self.db, cur, scenario)
             if "name" in changes:
-                self._check_scenario_name(cur, changes["name"], exclude=sid)
+                check_scenario_name(self.db, cur, changes["name"], exclude=sid)
             for k, v in changes.items():
                 if not isinstance(v, str):
                     raise TimetableError(f"scenario {k} must be text, got {v!r}")
                 cur.execute(f"UPDATE scenarios SET {ident(k)} = ? WHERE id = ?", [v, sid])
             audit_row(cur, user, "update scenario", f"scenario {sid}", changes)
 
-    def _check_scenario_name(self, cur, name, exclude: int | None = None) -> None:
-        if not isinstance(name, str) or not name.strip():
-            raise TimetableError(f"a scenario needs a non-empty name, got {name!r}")
-        row = first_row(cur.execute("SELECT id FROM scenarios WHERE name = ? AND deleted_at IS NULL AND id IS DISTINCT FROM ?",
-                          [name, exclude]))
-        if row is not None:
-            raise TimetableError(f"a scenario named {name!r} already exists in {self.db.path}; choose another name "
-                                 "(or delete the old one first)")
 
     def delete(self, scenario: int | str, *, user: str | None = None) -> None:
         """Delete a scenario with all its data, variants and jobs.
@@ -182,8 +190,8 @@ class ScenarioRepository:
         """
         with self.db.transaction() as cur:
             row = scenario_row(self.db, cur, scenario)
-            running = first_row(cur.execute("SELECT count(*) FROM jobs WHERE scenario_id = ? AND status IN ('queued', 'running')",
-                                  [row["id"]]))[0]
+            running = first_row(cur.execute("SELECT count(*) FROM jobs WHERE scenario_id = ? "
+                                            "AND status IN ('queued', 'running')", [row["id"]]))[0]
             if running:
                 raise TimetableError(f"scenario {row['name']!r} has {running} queued or running job(s); cancel them "
                                      "before deleting it")
@@ -192,7 +200,8 @@ class ScenarioRepository:
         self.purge_deleted()
 
     def purge_deleted(self) -> None:
-        """Purge the rows of deleted scenarios, one dependency level per transaction (resumes where a cut-short purge stopped)."""
+        """Purge the rows of deleted scenarios, one dependency level per transaction (resumes where a
+        cut-short purge stopped)."""
         with self.db.reading() as cur:
             ids = [r[0] for r in cur.execute("SELECT id FROM scenarios WHERE deleted_at IS NOT NULL").fetchall()]
         for sid in ids:
@@ -247,7 +256,7 @@ class ScenarioRepository:
                 raise TimetableError(f"the scenario's {what} must be text, got {value!r}")
         try:
             with self.db.transaction() as cur:
-                self._check_scenario_name(cur, scenario_name)
+                check_scenario_name(self.db, cur, scenario_name)
                 sid = self._insert_scenario(cur, problem, scenario_name, institution or "", term or "",
                                             description or "", extra_json)
                 ids = {"scenario": sid}
@@ -365,6 +374,8 @@ class ScenarioRepository:
                                                   "course_id": [cids[i] for i in c], "period": p})
 
     def _insert_curricula(self, cur, problem, ids, lists) -> None:
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
         n = problem.n_curricula
         qids = next_ids(cur, "curricula", n)
         sid = ids["scenario"]
@@ -383,6 +394,8 @@ class ScenarioRepository:
 
     def _insert_students(self, cur, problem, ids, lists) -> None:
         """Students, their enrolments and the courses that are sections of an offering."""
+        import pandas as pd
+
         n = problem.n_students
         sid = ids["scenario"]
         cids = ids["courses"]
@@ -420,6 +433,19 @@ class ScenarioRepository:
             t, p = np.nonzero(matrix)
             bulk(cur, table, {"scenario_id": [sid] * len(t), "teacher_id": [ids["teachers"][i] for i in t],
                                     "period": p})
+
+    def data_digest(self, scenario: int | str) -> tuple:
+        """A cheap fingerprint of every row :meth:`load_problem` reads for ``scenario`` (row counts and
+        sums of row hashes, computed by DuckDB in milliseconds): equal digests, equal problems. A
+        cache of loaded problems keys on it (:meth:`tt_core.services.data.DataService.problem`), so
+        any change of the data, by whoever, loads the scenario anew."""
+        with self.db.reading() as cur:
+            sid = scenario_id(self.db, cur, scenario)
+            sql = " UNION ALL ".join(
+                f"SELECT {i} AS k, count(*) AS n, coalesce(sum(hash(x)), 0) AS h FROM {ident(t)} x "
+                f"WHERE x.{'id' if t == 'scenarios' else 'scenario_id'} = $1" for i, t in enumerate(_PROBLEM_TABLES))
+            rows = sorted(cur.execute(sql, [sid]).fetchall())
+        return (sid, *((int(n), int(h)) for _, n, h in rows))
 
     def load_problem(self, scenario: int | str) -> Problem:
         """The scenario as a :class:`~tt_core.model.Problem` (the arrays :meth:`import_problem` stored).

@@ -356,6 +356,56 @@ CREATE INDEX students_scenario_idx ON students (scenario_id);
 CREATE INDEX enrolments_scenario_idx ON enrolments (scenario_id);
 """
 
+# Version 6: class-based scenarios (real university data, ITC2019 style; tt_core.store.classes). A
+# scenario is class-based when it has a class_problems row. Rows are identified by their position
+# in the scenario (the index of the arrays of tt_core.classes.model.ClassProblem); they are deleted
+# with their scenario, so they carry no foreign key to each other.
+_V6 = """
+CREATE TABLE class_problems (
+    scenario_id INTEGER PRIMARY KEY REFERENCES scenarios (id),
+    nr_weeks INTEGER NOT NULL CHECK (nr_weeks > 0),
+    w_time INTEGER NOT NULL, w_room INTEGER NOT NULL, w_distribution INTEGER NOT NULL, w_student INTEGER NOT NULL
+);
+CREATE TABLE class_rooms (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, id VARCHAR NOT NULL,
+                          capacity INTEGER NOT NULL);
+CREATE TABLE class_travel (scenario_id INTEGER NOT NULL, room_a INTEGER NOT NULL, room_b INTEGER NOT NULL,
+                           slots INTEGER NOT NULL);
+CREATE TABLE class_room_unavailable (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, room INTEGER NOT NULL,
+                                     days INTEGER NOT NULL, start_slot INTEGER NOT NULL, length INTEGER NOT NULL,
+                                     weeks BIGINT NOT NULL);
+CREATE TABLE class_courses (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, id VARCHAR NOT NULL);
+CREATE TABLE class_configs (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, id VARCHAR NOT NULL,
+                            parent INTEGER NOT NULL);
+CREATE TABLE class_subparts (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, id VARCHAR NOT NULL,
+                             parent INTEGER NOT NULL);
+CREATE TABLE class_classes (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, id VARCHAR NOT NULL,
+                            subpart INTEGER NOT NULL, class_limit INTEGER NOT NULL, parent INTEGER NOT NULL);
+CREATE TABLE class_times (scenario_id INTEGER NOT NULL, class INTEGER NOT NULL, position INTEGER NOT NULL,
+                          days INTEGER NOT NULL, start_slot INTEGER NOT NULL, length INTEGER NOT NULL,
+                          weeks BIGINT NOT NULL, penalty INTEGER NOT NULL);
+CREATE TABLE class_room_options (scenario_id INTEGER NOT NULL, class INTEGER NOT NULL, position INTEGER NOT NULL,
+                                 room INTEGER NOT NULL, penalty INTEGER NOT NULL);
+CREATE TABLE class_distributions (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, type INTEGER NOT NULL,
+                                  required BOOLEAN NOT NULL, penalty INTEGER NOT NULL, p1 INTEGER NOT NULL,
+                                  p2 INTEGER NOT NULL);
+CREATE TABLE class_distribution_members (scenario_id INTEGER NOT NULL, distribution INTEGER NOT NULL,
+                                         position INTEGER NOT NULL, class INTEGER NOT NULL);
+CREATE TABLE class_students (scenario_id INTEGER NOT NULL, position INTEGER NOT NULL, id VARCHAR NOT NULL);
+CREATE TABLE class_student_courses (scenario_id INTEGER NOT NULL, student INTEGER NOT NULL, position INTEGER NOT NULL,
+                                    course INTEGER NOT NULL);
+CREATE TABLE class_assignments (variant_id INTEGER NOT NULL, class INTEGER NOT NULL, time_option INTEGER NOT NULL,
+                                room_option INTEGER NOT NULL);
+CREATE TABLE class_attendance (variant_id INTEGER NOT NULL, student INTEGER NOT NULL, class INTEGER NOT NULL);
+CREATE INDEX class_assignments_variant ON class_assignments (variant_id);
+CREATE INDEX class_attendance_variant ON class_attendance (variant_id);
+CREATE INDEX class_classes_scenario ON class_classes (scenario_id, position);
+"""
+
+#: the tables of a class-based scenario's data (deleted with it)
+CLASS_TABLES = ("class_rooms", "class_travel", "class_room_unavailable", "class_courses", "class_configs",
+                "class_subparts", "class_classes", "class_times", "class_room_options", "class_distributions",
+                "class_distribution_members", "class_students", "class_student_courses")
+
 #: forward migrations ``(version, description, sql)``; a database at version ``v`` gets every later step
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "scenarios, timetabling data, jobs, variants, users", _V1),
@@ -363,6 +413,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (3, "user roles head and registrar, users.department", _V3),
     (4, "students, enrolments and course sections", _V4),
     (5, "approval workflow (variant statuses, approvals) and substitution overlays", _V5),
+    (6, "class-based scenarios (ITC2019-style real university data) and their timetables", _V6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -377,11 +428,15 @@ PURGE_LEVELS: tuple[tuple[tuple[str, str], ...], ...] = (
      ("weight_profiles", "scenario_id = ?"),
      ("variant_approvals", "variant_id IN (SELECT id FROM variants WHERE scenario_id = ?)"),
      ("substitutions", "scenario_id = ?"), ("enrolments", "scenario_id = ?"),
-     ("course_sections", "scenario_id = ?")),
+     ("course_sections", "scenario_id = ?"),
+     ("class_assignments", "variant_id IN (SELECT id FROM variants WHERE scenario_id = ?)"),
+     ("class_attendance", "variant_id IN (SELECT id FROM variants WHERE scenario_id = ?)"),
+     *((table, "scenario_id = ?") for table in CLASS_TABLES)),
     (("variants", "scenario_id = ?"), ("courses", "scenario_id = ?"), ("rooms", "scenario_id = ?"),
      ("curricula", "scenario_id = ?"), ("students", "scenario_id = ?")),
     (("jobs", "scenario_id = ?"), ("teachers", "scenario_id = ?"), ("departments", "scenario_id = ?"),
      ("buildings", "scenario_id = ?")),
+    (("class_problems", "scenario_id = ?"),),
     (("scenarios", "id = ?"),),
 )
 
@@ -396,7 +451,7 @@ def version(cur) -> int:
     return int(row[0] or 0)
 
 
-def migrate(db: "Database", target: int | None = None) -> None:
+def migrate(db: Database, target: int | None = None) -> None:
     """Bring ``db`` to schema ``target`` (default :data:`SCHEMA_VERSION`), one transaction per step.
 
     Raises

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from ..errors import TimetableError, ValidationError
 
@@ -22,7 +22,7 @@ _IDENT = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
 def utcnow() -> datetime:
     """The current UTC time without a time zone (how the store keeps timestamps)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def ident(name: str) -> str:
@@ -75,6 +75,8 @@ def fetch_rows(cur, sql: str, params: Sequence = ()) -> list[dict]:
 
 def bulk(cur, table: str, data: dict[str, Sequence]) -> None:
     """Insert the rows of ``data`` (column -> values, equal lengths) into ``table``."""
+    import pandas as pd  # loads on first use: `tt jobs …` reads the store without pandas
+
     cols = [ident(c) for c in data]
     frame = pd.DataFrame({c: (v if isinstance(v, (np.ndarray, pd.api.extensions.ExtensionArray)) else list(v))
                           for c, v in data.items()})

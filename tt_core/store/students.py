@@ -3,14 +3,16 @@ not overlap; see :mod:`tt_core.sectioning` for sections)."""
 
 from __future__ import annotations
 
-from typing import Sequence
-
-import pandas as pd
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import TimetableError
 from .database import Database
 from .scenarios import scenario_id
 from .sql import audit_row, bulk
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class StudentRepository:
@@ -27,6 +29,15 @@ class StudentRepository:
             "SELECT s.name, s.programme, s.year, s.department, count(e.course_id) AS courses FROM students s "
             "LEFT JOIN enrolments e ON e.student_id = s.id WHERE s.scenario_id = ? "
             "GROUP BY s.id, s.name, s.programme, s.year, s.department, s.position ORDER BY s.position", [sid])
+
+    def enrolments(self, scenario: int | str) -> pd.DataFrame:
+        """The scenario's enrolments, one row per student and course: ``student, course`` (names),
+        in student order, then course order."""
+        with self.db.reading() as cur:
+            sid = scenario_id(self.db, cur, scenario)
+        return self.db.frame(
+            "SELECT s.name AS student, c.name AS course FROM enrolments e JOIN students s ON s.id = e.student_id "
+            "JOIN courses c ON c.id = e.course_id WHERE e.scenario_id = ? ORDER BY s.position, c.position", [sid])
 
     def replace_enrolments(self, scenario: int | str, enrolments: Sequence[tuple[str, Sequence[str]]], *,
                            user: str | None = None, reason: str = "") -> int:

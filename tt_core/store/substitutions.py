@@ -3,7 +3,7 @@ lecture) that never change its assignments; see :mod:`tt_core.substitution` for 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..errors import TimetableError
 from .database import Database
@@ -111,9 +111,9 @@ class SubstitutionRepository:
                         raise TimetableError(f"lecture {lecture} ({course}) is not taught by {it['absent']!r}")
                     if sub == absent:
                         raise TimetableError(f"{it['absent']!r} cannot substitute for themself")
-                    taken = first_row(cur.execute("SELECT id FROM substitutions WHERE variant_id = ? AND on_date = ? AND "
-                                               "lecture = ? AND rolled_back_at IS NULL",
-                                               [int(variant_id), it["on_date"], lecture]))
+                    taken = first_row(cur.execute("SELECT id FROM substitutions WHERE variant_id = ? "
+                                                  "AND on_date = ? AND lecture = ? AND rolled_back_at IS NULL",
+                                                  [int(variant_id), it["on_date"], lecture]))
                     if taken is not None and replaces == taken[0]:
                         cur.execute("UPDATE substitutions SET rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
                                     [utcnow(), user, taken[0]])
@@ -145,8 +145,9 @@ class SubstitutionRepository:
         ids = [int(i) for i in ids]
         with self.db.transaction() as cur:
             for i in ids:
-                row = first_row(cur.execute("SELECT s.rolled_back_at, s.replaces_id FROM substitutions s JOIN scenarios c "
-                                         "ON c.id = s.scenario_id WHERE s.id = ? AND c.deleted_at IS NULL", [i]))
+                row = first_row(cur.execute("SELECT s.rolled_back_at, s.replaces_id FROM substitutions s "
+                                            "JOIN scenarios c ON c.id = s.scenario_id "
+                                            "WHERE s.id = ? AND c.deleted_at IS NULL", [i]))
                 if row is None:
                     raise TimetableError(f"no substitution {i} in {self.db.path}")
                 if row[0] is not None:

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from .. import constraints as K
 from ..auth import ROLES
 from ..errors import TimetableError, ValidationError
 from ..model import CATEGORIES
 from .database import Database
-from .schema import SEQUENCES
 from .scenarios import scenario_id, scenario_row
+from .schema import SEQUENCES
 from .sql import audit_row, first_row, ident, loads, next_ids, translate, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 @dataclass(frozen=True)
 class _Ref:
@@ -189,6 +193,8 @@ class TableRepository:
         scenario : int or str, optional
             Name or id; not used for ``"users"``.
         """
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
         e = self._entity(entity)
         with self.db.reading() as cur:
             params = [scenario_id(self.db, cur, scenario)] if e.scoped else []
@@ -297,7 +303,8 @@ class TableRepository:
             raise ValidationError([f"a {SINGULAR[e.table]} named {name!r} already exists; choose another name"],
                                   title="the change was refused")
 
-    def create(self, entity: str, scenario: int | str | None = None, *, user: str | None = None, **values) -> int | None:
+    def create(self, entity: str, scenario: int | str | None = None, *, user: str | None = None,
+               **values) -> int | None:
         """Add one row; references (teacher, course, room…) are given by name.
 
         Parameters
@@ -378,8 +385,8 @@ class TableRepository:
             sid = sc["id"] if sc else None
             where, params = self._key_where(cur, sid, e, key)
             has_id = e.table in SEQUENCES
-            found = first_row(cur.execute(f"SELECT {'id' if has_id else 'count(*)'} FROM {ident(e.table)} WHERE {where}",
-                                params))
+            found = first_row(cur.execute(f"SELECT {'id' if has_id else 'count(*)'} FROM {ident(e.table)} "
+                                          f"WHERE {where}", params))
             if found is None or (not has_id and found[0] == 0):
                 raise TimetableError(f"no {label} to change")
             row = self._values(cur, sid, sc, e, changes, label=label)
@@ -447,9 +454,10 @@ class TableRepository:
                                           ("enrolments", "student_id", "students"),
                                           ("enrolments", "course_id", "courses"),
                                           ("course_sections", "course_id", "courses")):
-                n = first_row(cur.execute(f"SELECT count(*) FROM {ident(table)} x WHERE x.scenario_id = ? AND NOT EXISTS "
-                                f"(SELECT 1 FROM {ident(parent)} p WHERE p.id = x.{ident(column)} "
-                                "AND p.scenario_id = x.scenario_id)", [sid]))[0]
+                n = first_row(cur.execute(f"SELECT count(*) FROM {ident(table)} x WHERE x.scenario_id = ? "
+                                          f"AND NOT EXISTS (SELECT 1 FROM {ident(parent)} p "
+                                          f"WHERE p.id = x.{ident(column)} AND p.scenario_id = x.scenario_id)",
+                                          [sid]))[0]
                 if n:
                     problems.append(f"{n} row(s) of {table} refer to a missing {SINGULAR[parent]}")
         return problems

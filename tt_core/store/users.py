@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..auth import ROLES
 from ..errors import TimetableError, ValidationError
 from .database import Database
 from .tables import TableRepository
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class UserRepository:
@@ -25,7 +28,8 @@ class UserRepository:
         problems = self._user_problems(name, role, teacher, department)
         if problems:
             raise ValidationError(problems, title="the user was refused")
-        return self.tables.create("users", None, user=user, name=name, role=role, teacher=teacher, department=department)
+        return self.tables.create("users", None, user=user, name=name, role=role, teacher=teacher,
+                                  department=department)
 
     @staticmethod
     def _user_problems(name, role, teacher, department) -> list[str]:

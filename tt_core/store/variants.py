@@ -8,7 +8,6 @@ driven by :mod:`tt_core.workflow`); dated substitution overlays on a variant are
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .. import constraints as K
 from ..errors import TimetableError
@@ -99,11 +98,14 @@ class VariantRepository:
             self.insert(cur, sid, vid, timetable, fingerprint, name=name or f"variant {vid}",
                                  parent=parent, job_id=job_id, status=status, partial=partial, soft=soft, hard=hard,
                                  units=units, weights=weights, meta_json=meta_json)
-            audit_row(cur, user, "save variant", f"variant {vid}", {"scenario_id": sid, "name": name or f"variant {vid}"})
+            audit_row(cur, user, "save variant", f"variant {vid}",
+                      {"scenario_id": sid, "name": name or f"variant {vid}"})
         return vid
 
     def insert(self, cur, sid, vid, timetable, fingerprint, *, name, parent, job_id, status, partial,
                         soft, hard, units, weights, meta_json) -> None:
+        import pandas as pd  # loads on first use: `tt jobs …` reads the store without it
+
         course_ids, lectures, room_ids = _course_and_room_ids(cur, sid)
         n_lectures = int(sum(lectures))
         period = np.asarray(timetable.period, np.int64)
@@ -175,11 +177,13 @@ class VariantRepository:
         return self.load(variant_id, check_stale=False)[0]
 
     def list(self, scenario: int | str, *, include_partial: bool = True) -> list[dict]:
-        """The variants of a scenario, oldest first, without their assignments."""
+        """The variants of a scenario, oldest first, without their assignments (``problem_hash``: the
+        fingerprint of the data they were stored for, :func:`problem_fingerprint`)."""
         with self.db.reading() as cur:
             sid = scenario_id(self.db, cur, scenario)
             rows = fetch_rows(cur, "SELECT id, name, parent_variant_id, job_id, status, chosen, partial, soft_cost, "
-                                   "hard_violations, units, n_lectures, review_round, created_at, updated_at FROM variants "
+                                   "hard_violations, units, n_lectures, review_round, problem_hash, created_at, "
+                                   "updated_at FROM variants "
                                    "WHERE scenario_id = ? AND (? OR NOT partial) ORDER BY id", [sid, include_partial])
         for r in rows:
             r["units"] = loads(r["units"])

@@ -28,7 +28,8 @@ class WeightProfileRepository:
                 errors.append(f"a weight profile needs a non-empty name, got {name!r}")
             if errors:
                 raise ValidationError(errors, title="the weight profile was refused")
-            row = first_row(cur.execute("SELECT id FROM weight_profiles WHERE scenario_id = ? AND name = ?", [sid, name]))
+            row = first_row(cur.execute("SELECT id FROM weight_profiles WHERE scenario_id = ? AND name = ?",
+                                        [sid, name]))
             if row is not None:
                 cur.execute("UPDATE weight_profiles SET weights = ?, description = ? WHERE id = ?",
                             [text, description, row[0]])

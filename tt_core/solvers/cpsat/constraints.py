@@ -8,7 +8,7 @@ is an infeasibility reported in words, not a missing variable).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -24,9 +24,12 @@ class Constraints:
         self.vars = vars
         self.inst = inst
         self.count = 0
+        self.check: Callable[[], None] = lambda: None
 
     def add_all(self, check: Callable[[], None] = lambda: None) -> None:
-        """Add every family; ``check`` runs between families (it raises to abandon the build)."""
+        """Add every family; ``check`` runs between families and in each family's outer loop (it
+        raises to abandon the build)."""
+        self.check = check
         families = [self._lectures, self._course_overlap, self._conflicts, self._student_clashes, self._pinned]
         if self.vars.rooms_exact:
             families += [self._room_link, self._room_occupation, self._period_rooms]
@@ -55,6 +58,7 @@ class Constraints:
         for c in range(inst.C):
             if inst.length[c] == 1 or not self.vars.y[c]:
                 continue
+            self.check()
             for q in range(inst.P):
                 occ = self.vars.occupancy(c, q)
                 if len(occ) > 1:
@@ -64,6 +68,7 @@ class Constraints:
         """Courses of one curriculum or one teacher never share a period."""
         inst = self.inst
         for courses, _ in inst.cliques:
+            self.check()
             for q in range(inst.P):
                 occ = [v for c in courses for v in self.vars.occupancy(int(c), q)]
                 if len(occ) > 1:
@@ -81,6 +86,7 @@ class Constraints:
             key = tuple(int(c) for c in pb.student_course_ids(s))  # ascending
             if len(key) < 2 or key in done:
                 continue
+            self.check()
             done.add(key)
             for q in range(self.inst.P):
                 occ = [v for c in key for v in self.vars.occupancy(c, q)]
@@ -101,6 +107,7 @@ class Constraints:
         for (c, p, _), v in self.vars.x.items():
             by_start[c, p].append(v)
         for c, yc in enumerate(self.vars.y):
+            self.check()
             for p, y in yc.items():
                 self._add(self.model.add(sum(by_start[c, p]) == y))
 
@@ -119,6 +126,7 @@ class Constraints:
         """Redundant with the room occupation: no more lectures in a period than rooms (helps the LP)."""
         inst = self.inst
         for q in range(inst.P):
+            self.check()
             occ = [v for c in range(inst.C) for v in self.vars.occupancy(c, q)]
             if len(occ) > inst.R:
                 self._add(self.model.add(sum(occ) <= inst.R))
@@ -131,6 +139,7 @@ class Constraints:
             for q in range(s.period, s.period + int(inst.length[s.course])):
                 pinned_at[q].append(s)
         for U, courses in zip(inst.families, inst.family_courses):
+            self.check()
             for q in range(inst.P):
                 pins = pinned_at.get(q, [])
                 # a pinned course's occupancy is already counted by its pin (room known)

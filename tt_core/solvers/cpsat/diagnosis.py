@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ...checks import course_periods, group_periods, plural as _n, room_periods
+from ...checks import course_periods, group_periods, room_periods
+from ...checks import plural as _n
 from ...checks import unavailability_reasons as _unavailability_reasons
 from ...model import Problem, Timetable
 from .instance import Instance, PinnedSlot, lecture_label, pinned_slots
@@ -141,17 +143,45 @@ _DROP_ORDER = {"rooms": 0, "teacher": 1, "students": 2, "curriculum": 3, "lectur
                "pinned": 6}
 
 
-class DiagnosisModel:
-    """Feasibility model with one enforcement literal per constraint group (no objective)."""
+class _OutOfTime(Exception):
+    """The diagnosis's time limit (or a user's stop) came while its model was being built."""
 
-    def __init__(self, inst: Instance):
+
+class _Expiry:
+    """Raises :class:`_OutOfTime` when called after ``end`` (``time.perf_counter``) or once
+    ``stop`` is set; the stop flag (possibly remote) is asked at most every 0.1 s."""
+
+    def __init__(self, end: float, stop=None):
+        self.end = end
+        self.stop = stop
+        self._next_look = 0.0
+
+    def __call__(self) -> None:
+        now = time.perf_counter()
+        if now >= self.end:
+            raise _OutOfTime
+        if self.stop is not None and now >= self._next_look:
+            self._next_look = now + 0.1
+            if self.stop.is_set():
+                raise _OutOfTime
+
+
+class DiagnosisModel:
+    """Feasibility model with one enforcement literal per constraint group (no objective).
+
+    ``check`` is called in the build's loops and raises to abandon it (the diagnosis's time).
+    """
+
+    def __init__(self, inst: Instance, check: Callable[[], None] = lambda: None):
         self.inst = inst
+        self.check = check
         self.model = cp_model.CpModel()
         self.groups: dict[int, Group] = {}   # literal index -> group
         self.literals: dict[Group, cp_model.IntVar] = {}
         self.y = self._start_vars()
         for add in (self._lectures, self._availability, self._course_overlap, self._curricula,
                     self._teachers, self._students, self._room_families, self._pinned):
+            check()
             add()
 
     def _literal(self, group: Group) -> cp_model.IntVar:
@@ -163,9 +193,13 @@ class DiagnosisModel:
     def _start_vars(self) -> list[dict[int, cp_model.IntVar]]:
         """Start variables for every period where a lecture fits the day (available or not)."""
         inst = self.inst
-        return [{int(p): self.model.new_bool_var(f"y{c}_{p}")
-                 for p in np.flatnonzero(inst.fits[c] & inst.has_room[c])}
-                if inst.problem.course_lectures[c] else {} for c in range(inst.C)]
+        out = []
+        for c in range(inst.C):
+            self.check()
+            out.append({int(p): self.model.new_bool_var(f"y{c}_{p}")
+                        for p in np.flatnonzero(inst.fits[c] & inst.has_room[c])}
+                       if inst.problem.course_lectures[c] else {})
+        return out
 
     def _occ(self, c: int, q: int) -> list[cp_model.IntVar]:
         yc = self.y[c]
@@ -194,12 +228,14 @@ class DiagnosisModel:
         inst = self.inst
         for c in range(inst.C):
             if inst.length[c] > 1:
+                self.check()
                 for q in range(inst.P):
                     occ = self._occ(c, q)
                     if len(occ) > 1:
                         self.model.add_at_most_one(occ)
 
     def _no_overlap(self, group: Group, courses) -> None:
+        self.check()
         lit = None
         for q in range(self.inst.P):
             occ = [v for c in courses for v in self._occ(int(c), q)]
@@ -247,6 +283,7 @@ class DiagnosisModel:
         for f, (U, courses) in enumerate(zip(inst.families, inst.family_courses)):
             inside = set(courses.tolist())
             for q in range(inst.P):
+                self.check()
                 occ = [v for c in courses for v in self._occ(int(c), q)]
                 # a pinned lecture of an outside course in these rooms occupies one of them; pins of
                 # inside courses are already in ``occ``
@@ -297,7 +334,8 @@ def diagnose(problem: Problem, *, time_limit: float = 30.0, pinned=None, initial
     problem
         The instance.
     time_limit
-        Seconds for the whole diagnosis (the counting pass takes none of it to speak of).
+        Seconds for the whole diagnosis, its model's build included (the counting pass takes
+        none of it to speak of).
     pinned, initial
         Pinned lectures and the timetable giving their placements, as for ``solve_cpsat``.
     stop
@@ -308,7 +346,8 @@ def diagnose(problem: Problem, *, time_limit: float = 30.0, pinned=None, initial
     list[str]
         One sentence per culprit. ``[]`` means no conflict was found: either a timetable exists
         or (rarely) the conflict involves multi-period lectures sharing restricted rooms, which
-        the diagnosis model relaxes, or the time limit was too short to prove it.
+        the diagnosis model relaxes, or the time limit was too short to build the model or to
+        prove it.
     """
     start = time.perf_counter()
     pins = pinned_slots(problem, pinned, initial)
@@ -316,7 +355,12 @@ def diagnose(problem: Problem, *, time_limit: float = 30.0, pinned=None, initial
     if found:
         return found
     inst = Instance(problem, pins)
-    dm = DiagnosisModel(inst)
+    try:
+        # the model is switchable groups over every start: on a long week its build alone would
+        # take longer than the time limit
+        dm = DiagnosisModel(inst, _Expiry(start + time_limit, stop))
+    except _OutOfTime:
+        return []
 
     def left() -> float:
         return time_limit - (time.perf_counter() - start)

@@ -22,7 +22,7 @@ need 20 million ``x``; aggregated it has 104k decision variables.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -75,7 +75,9 @@ class TimetableModel:
     initial
         A timetable whose placements become the solution hint.
     check
-        Called between construction steps; raise from it to abandon the build (user stop).
+        Called between construction steps and in their outer loops (per course, curriculum,
+        period…); raise from it to abandon the build (a user's stop, the time limit). It is
+        called often: it should look at the clock and a flag, not ask a remote stop flag.
     """
 
     def __init__(self, problem: Problem, *, weights: np.ndarray, objective: str = "soft",
@@ -92,7 +94,7 @@ class TimetableModel:
         self.rooms_model = rooms = resolve_rooms(self.inst, rooms, objective)
         self.model = cp_model.CpModel()
         check()
-        self.vars = Variables(self.model, self.inst, rooms_exact=rooms == "exact")
+        self.vars = Variables(self.model, self.inst, rooms_exact=rooms == "exact", check=check)
         self.constraints = Constraints(self.model, self.vars, self.inst)
         self.constraints.add_all(check)
         self.objective: Objective | None = None
@@ -198,7 +200,7 @@ class TimetableModel:
         pinned lectures keep their own slot and others keep their ``initial`` slot where it is
         still used (a re-solve then changes as few lecture ids as possible).
         """
-        pb, inst = self.problem, self.inst
+        inst = self.inst
         slots: dict[int, list[tuple[int, int]]] = defaultdict(list)  # course -> [(period, room)]
         if self.rooms_model == "exact":
             for (c, p, r), v in self.vars.x.items():

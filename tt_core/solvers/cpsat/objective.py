@@ -21,7 +21,7 @@ room of a component suits every course in it (ITC), a lower bound otherwise
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -52,9 +52,12 @@ class Objective:
         self.terms: list[tuple[int, cp_model.IntVar]] = []
         self.constant = 0
         self.n_aux = 0
+        self.check: Callable[[], None] = lambda: None
 
     def add_all(self, check: Callable[[], None] = lambda: None) -> None:
-        """Add every criterion with a positive weight; ``check`` runs between criteria."""
+        """Add every criterion with a positive weight; ``check`` runs between criteria and in each
+        criterion's outer loop (it raises to abandon the build)."""
+        self.check = check
         criteria = {
             K.MIN_WORKING_DAYS: self._min_working_days,
             K.COMPACTNESS: self._compactness,
@@ -115,6 +118,7 @@ class Objective:
             if not courses:
                 continue
             for q in range(inst.P):
+                self.check()
                 pins = [s for s in inst.pins if s.period <= q < s.period + int(inst.length[s.course])]
                 pinned_courses = {s.course for s in pins}
                 pinned_rooms = {s.room for s in pins}
@@ -167,6 +171,7 @@ class Objective:
             per_room[c, r].append(v)
         rooms_of: dict[int, list] = defaultdict(list)
         for (c, r), vs in per_room.items():
+            self.check()
             n = int(pb.course_lectures[c])
             if n == 1 or len(self.inst.course_rooms[c]) == 1:
                 continue  # one lecture, or one possible room: never more than one room
@@ -174,7 +179,7 @@ class Objective:
             self.model.add(sum(vs) <= n * used)
             self.model.add(used <= sum(vs))
             rooms_of[c].append(used)
-        for c, used in rooms_of.items():
+        for used in rooms_of.values():
             self.model.add(sum(used) >= 1)
             self.terms.extend((w, u) for u in used)
             self.constant -= w
@@ -187,6 +192,7 @@ class Objective:
             n = int(pb.course_lectures[c])
             if need == 0 or (need == 1 and n > 0):
                 continue  # a course with a lecture always has a day
+            self.check()
             days = []
             for d in range(pb.days):
                 starts = self.vars.day_starts(c, d)
@@ -214,6 +220,7 @@ class Objective:
             sets[key] += 1  # identical curricula are penalised once each
         ppd = inst.ppd
         for key, mult in sets.items():
+            self.check()
             z = [[v for c in key for v in self.vars.occupancy(c, q)] for q in range(inst.P)]
             for q in range(inst.P):
                 if not z[q]:
@@ -233,6 +240,7 @@ class Objective:
         """Each lecture period a teacher marked as undesired."""
         und = self.inst.problem.course_undesired
         for c, yc in enumerate(self.vars.y):
+            self.check()
             L = int(self.inst.length[c])
             for p, v in yc.items():
                 units = int(und[c, p:p + L].sum())
@@ -243,6 +251,7 @@ class Objective:
         """The time-of-day penalty of every period a lecture occupies."""
         pen = self.inst.problem.period_penalty
         for c, yc in enumerate(self.vars.y):
+            self.check()
             L = int(self.inst.length[c])
             for p, v in yc.items():
                 units = int(pen[p:p + L].sum())
@@ -267,6 +276,7 @@ class Objective:
                 self._daily_excess(w, [int(c) for c in np.flatnonzero(pb.course_teacher == t)], cap, f"tl{t}")
 
     def _daily_excess(self, w: int, courses: list[int], cap: int, name: str) -> None:
+        self.check()
         for d in range(self.inst.problem.days):
             starts = [v for c in courses for v in self.vars.day_starts(c, d)]
             if len(starts) > cap:

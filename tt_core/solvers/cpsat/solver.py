@@ -2,7 +2,12 @@
 
 Progress reaches the caller two ways: a ``CpSolverSolutionCallback`` on every improving solution,
 and a watcher thread that sends a heartbeat at least every 0.5 s (also while the model is being
-built) and calls ``StopSearch`` as soon as the user's stop flag is set. Everything inside either
+built) and calls ``StopSearch`` as soon as the user's stop flag is set.
+
+The time limit covers the whole call: building a model stops at it too (checked in the builders'
+loops: on a 2,016-period week the model alone takes tens of seconds), and so does the diagnosis of
+an infeasible model; what was found by then is returned, and ``stats["stopped_during"]`` says
+which phase the time limit cut short. Everything inside either
 runs under ``try``: an exception escaping a CP-SAT callback can abort the interpreter when several
 workers run (or-tools issues on Python callbacks), so errors are logged and the search goes on.
 """
@@ -55,6 +60,8 @@ class _Monitor:
         self.solutions = 0
         self.progress_errors = 0
         self.solver: cp_model.CpSolver | None = None
+        self._end = deadline.start + deadline.time_limit  # perf_counter time of the time limit
+        self._halted = False  # the user's stop flag, as the watcher last saw it
         self._lock = threading.Lock()
         self._last = -math.inf
         self._done = threading.Event()
@@ -99,7 +106,9 @@ class _Monitor:
         self.solver = solver
 
     def check_stop(self) -> None:
-        if self.deadline.stopped():
+        """Raise ``_Stopped`` at the time limit or after a user's stop (model builds call this in
+        their loops: it reads the clock and the watcher's flag, never a possibly remote stop flag)."""
+        if self._halted or time.perf_counter() >= self._end:
             raise _Stopped
 
     def start(self) -> None:
@@ -113,7 +122,8 @@ class _Monitor:
     def _watch(self) -> None:
         while not self._done.wait(POLL):
             try:
-                if self.deadline.stopped() and self.solver is not None:
+                self._halted = self._halted or self.deadline.stopped()
+                if self._halted and self.solver is not None:
                     # repeated on purpose: a StopSearch before Solve has started is lost
                     self.solver.stop_search()
                 if time.perf_counter() - self._last >= HEARTBEAT:
@@ -210,7 +220,9 @@ def solve_cpsat(problem: Problem, *, weights=None, time_limit: float = 60.0, see
     try:
         run.search(rooms)
     except _Stopped:
-        pass  # the user stopped during a model build: return what there is
+        # a user's stop or the time limit during a model build: return what there is
+        if not deadline.stopped():
+            run.stats["stopped_during"] = "building the model"
     except BaseException:
         run.monitor.close()
         raise
@@ -301,12 +313,14 @@ class _CpsatRun:
         try:
             if self.status == cp_model.INFEASIBLE:
                 monitor.emit("the hard constraints cannot all hold: diagnosing")
-                budget = min(30.0, max(5.0, deadline.remaining()))
+                # what is left of the time limit (the proof often comes early), at most 30 s
+                budget = min(30.0, deadline.remaining())
                 found = diagnose(problem, time_limit=budget, pinned=pinned, initial=self.initial, stop=stop)
                 raise InfeasibleError(found or [
                     "the solver proved that the hard constraints cannot all hold, but no small set of "
-                    "conflicting requirements was isolated within the diagnosis time; try "
-                    "tt_core.solvers.cpsat.diagnose with a longer time limit"])
+                    f"conflicting requirements was isolated in the {budget:.1f} s left of the time limit; "
+                    "`tt check` counts what is required against what is available, and "
+                    "tt_core.solvers.cpsat.diagnose with a longer time limit isolates the conflict"])
             if self.status == cp_model.MODEL_INVALID:  # pragma: no cover - a bug in the model builder
                 raise RuntimeError(f"CP-SAT rejected the model: {(self.tm or self.fm).model.validate()}")
             if self.best is not None:
@@ -321,7 +335,9 @@ class _CpsatRun:
         stats["wall_time"] = deadline.elapsed()
         stats["progress_errors"] = monitor.progress_errors
         stats["solutions"] = monitor.solutions
-        done = "stopped by the user" if deadline.stopped() else stats.get("status", "not solved")
+        done = ("stopped by the user" if deadline.stopped()
+                else f"the time limit ran out while {stats['stopped_during']}" if "stopped_during" in stats
+                else stats.get("status", "not solved"))
         monitor.final(report.soft_cost, report.hard_violations, f"done: {done}")
         return SolveResult(timetable=timetable, report=report, strategy="cpsat", seed=self.seed,
                            elapsed=deadline.elapsed(), trace=monitor.trace, stats=stats,

@@ -8,9 +8,14 @@ suitability never need a constraint:
 
 With the aggregated room model there is no ``x``: rooms are counted per period by
 ``Constraints`` and assigned afterwards by ``rooms.assign_rooms``.
+
+``check`` is called once per course while the variables are made (it raises to abandon the
+build: a user's stop or the time limit); on a long week they alone take seconds.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
@@ -20,21 +25,23 @@ from .instance import Instance
 class Variables:
     """The ``y`` (and, for the exact room model, ``x``) Boolean variables of one model."""
 
-    def __init__(self, model: cp_model.CpModel, inst: Instance, *, rooms_exact: bool):
+    def __init__(self, model: cp_model.CpModel, inst: Instance, *, rooms_exact: bool,
+                 check: Callable[[], None] = lambda: None):
         self.model = model
         self.inst = inst
         self.rooms_exact = rooms_exact
+        self.check = check
         self.y: list[dict[int, cp_model.IntVar]] = self._start_vars()
         self.x: dict[tuple[int, int, int], cp_model.IntVar] = self._room_vars() if rooms_exact else {}
         # occupancy lists are read by most constraint families and criteria: build them once
-        self._occ = [[self._occupancy(c, q) for q in range(inst.P)] if self.y[c] else None
-                     for c in range(inst.C)]
+        self._occ = [self._course_occupancy(c) for c in range(inst.C)]
 
     def _start_vars(self) -> list[dict[int, cp_model.IntVar]]:
         """One Boolean per course and allowed start period."""
         m, inst = self.model, self.inst
         out = []
         for c in range(inst.C):
+            self.check()
             if inst.problem.course_lectures[c] == 0:
                 out.append({})
                 continue
@@ -45,14 +52,23 @@ class Variables:
         """One Boolean per course, allowed start period and suitable room (names left empty: the
         largest family of variables, and names cost memory on big instances)."""
         m, inst = self.model, self.inst
-        return {(c, p, int(r)): m.new_bool_var("")
-                for c in range(inst.C) for p in self.y[c] for r in inst.course_rooms[c]}
+        out = {}
+        for c in range(inst.C):
+            self.check()
+            out.update({(c, p, int(r)): m.new_bool_var("") for p in self.y[c] for r in inst.course_rooms[c]})
+        return out
 
     # ------------------------------------------------------------------ views
     def occupancy(self, c: int, q: int) -> list[cp_model.IntVar]:
         """The ``y`` variables of course ``c`` whose lecture would occupy period ``q``."""
         occ = self._occ[c]
         return occ[q] if occ is not None else []
+
+    def _course_occupancy(self, c: int) -> list[list[cp_model.IntVar]] | None:
+        if not self.y[c]:
+            return None
+        self.check()
+        return [self._occupancy(c, q) for q in range(self.inst.P)]
 
     def _occupancy(self, c: int, q: int) -> list[cp_model.IntVar]:
         yc = self.y[c]

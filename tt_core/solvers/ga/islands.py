@@ -20,6 +20,7 @@ from .context import Context
 from .population import Exchange, evolve
 from .settings import STAGE, GASettings
 
+
 class _Throttled:
     """A stop flag that asks the (remote) ``flag`` at most every ``interval`` seconds."""
 

@@ -15,9 +15,10 @@ from ... import constraints as K
 from ...constraints import AVAILABILITY, CONFLICTS, ROOM_OCCUPATION, ROOM_SUITABILITY, STUDENT_CLASHES
 from ...kernels.incremental import KState, apply_move, apply_swap, delta_move, delta_swap, new_state
 from ...model import Timetable
-from ..base import Deadline
+from ..base import Deadline, in_chunks
 from ..local_search import NO_FOCUS, anneal_steps, in_violation, seed_kernels, weighted_sum
 from .context import Context, hard_of
+
 
 @njit(cache=True)
 def _eject(ka, st, order, movable_mask, du):
@@ -226,19 +227,28 @@ def repair(ctx: Context, period: np.ndarray, room: np.ndarray, rng: np.random.Ge
        ``hard_weight x hard + soft`` and the lectures it then clashes with are ejected and
        re-inserted in the next round (a randomised ejection chain, at most ``rounds`` rounds);
     3. if hard violations remain, a hard-only annealing of at most ``repair_iterations`` steps.
+
+    The re-insertion costs up to ``2 × periods`` deltas a lecture: with a ``deadline`` it runs in
+    chunks and stops there, leaving the rest unplaced.
     """
     pb = ctx.problem
     st = new_state(pb, Timetable(period, room))
     seed_kernels(int(rng.integers(2**31)))
-    for k in range(rounds + 1):
+    for _round in range(rounds + 1):
         _eject(ctx.ka, st, rng.permutation(pb.n_lectures).astype(np.int32), ctx.movable_mask, ctx.du)
         todo = np.flatnonzero((st.period < 0) & ctx.movable_mask)
         if not len(todo):
             break
         key = ctx.difficulty[todo] + rng.random(len(todo)) * 1e-3
         order = todo[np.argsort(key, kind="stable")].astype(np.int32)
-        forced = _reinsert(ctx.ka, st, order, ctx.suit_ptr, ctx.suit_idx, ctx.w_hard, ctx.du)
-        if forced == 0 or (deadline is not None and deadline.done()):
+        forced = [0]
+
+        # in_chunks calls it before the loop moves on: the defaults only bind this round's arrays
+        def reinsert(lo: int, hi: int, order: np.ndarray = order, forced: list[int] = forced) -> None:
+            forced[0] += _reinsert(ctx.ka, st, order[lo:hi], ctx.suit_ptr, ctx.suit_idx, ctx.w_hard, ctx.du)
+
+        in_chunks(reinsert, len(order), deadline)
+        if forced[0] == 0 or (deadline is not None and deadline.done()):
             break
     if hard_of(st) > 0 and ctx.settings.repair_iterations > 0:
         st = hard_anneal(ctx, st, rng, ctx.settings.repair_iterations, deadline)

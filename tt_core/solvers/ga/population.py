@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from deap import tools
@@ -17,6 +17,7 @@ from ..local_search import construct
 from .context import Context, hard_of
 from .operators import course_crossover, day_crossover, estimate_t0, improve, mutate, repair, tournament
 from .settings import STAGE
+
 
 def evaluate_population(ctx: Context, individuals: list) -> None:
     """Set the fitness of every individual with ONE batch evaluation call."""
@@ -66,21 +67,29 @@ def initial_population(ctx: Context, rng: np.random.Generator, deadline: Deadlin
         start = initial.copy()
     else:
         start = construct(pb, weights=ctx.w_user, seed=rng, pinned=ctx.pinned if ctx.pinned.any() else None,
-                          initial=initial, hard_weight=s.hard_weight)
+                          initial=initial, hard_weight=s.hard_weight, deadline=deadline)
+        if start.n_unplaced and deadline.done():
+            # the time ran out while placing lectures: the rest stay unplaced (hard violations)
+            heartbeat("initial population: the time limit ran out during the construction")
+            return [ctx.individual(start.period, start.room)], 0
     heartbeat("initial population: construction")
     st = repair(ctx, start.period, start.room, rng, deadline)
-    if hard_of(st) > 0 and s.use_cpsat and not deadline.done():
+    # CP-SAT with a quarter of the time left, after loading OR-tools (about a second the first time)
+    if hard_of(st) > 0 and s.use_cpsat and 0.25 * deadline.remaining() >= 0.5:
+        from ...errors import InfeasibleError
         from ..cpsat import solve_cpsat  # OR-tools loads only when a start needs it
 
         budget = min(0.25 * deadline.remaining(), 60.0)
-        if budget >= 0.5:
-            heartbeat("initial population: CP-SAT feasibility")
+        heartbeat("initial population: CP-SAT feasibility")
+        try:
             cp = solve_cpsat(pb, time_limit=budget, seed=int(rng.integers(2**31)),
                              initial=Timetable(st.period.copy(), st.room.copy()),
                              pinned=ctx.pinned if ctx.pinned.any() else None, stop=deadline.stop, workers=1,
                              objective="feasibility", progress=lambda ev: heartbeat("initial population: CP-SAT"))
-            if cp.hard_violations < hard_of(st):
-                st = new_state(pb, cp.timetable)
+        except InfeasibleError:
+            cp = None  # no timetable exists: the GA minimises the violations it cannot avoid
+        if cp is not None and cp.hard_violations < hard_of(st):
+            st = new_state(pb, cp.timetable)
     base_p, base_r = st.period.copy(), st.room.copy()
     population = []
     steps = 0
@@ -163,11 +172,13 @@ def evolve(ctx: Context, rng: np.random.Generator, deadline: Deadline, *, initia
         history.append((deadline.elapsed(), v, h))
 
     population, steps = initial_population(ctx, rng, deadline, initial, lambda msg: emit(STAGE, msg))
+    # lectures still unplaced at the deadline: it came during the construction or the repair
+    cut_short = bool(deadline.done() and not deadline.stopped() and (np.asarray(population[0])[0] < 0).any())
     stats["local_iterations"] += steps
     fitness(population)
     emit(STAGE, "initial population evaluated", force=True)
     first = best_values()
-    if s.temperature == "clock" and ctx.t0 is None and s.local_iterations > 0 and len(ctx.movable):
+    if s.temperature == "clock" and ctx.t0 is None and s.local_iterations > 0 and len(ctx.movable) and not cut_short:
         arr = np.asarray(population[0])
         ctx.t0 = estimate_t0(ctx, new_state(ctx.problem, Timetable(arr[0], arr[1])), rng)
     # temperature="clock": every child of a generation anneals over the same window of one
@@ -212,4 +223,5 @@ def evolve(ctx: Context, rng: np.random.Generator, deadline: Deadline, *, initia
     emit(STAGE, "done", force=True)
     return {"island": island, "period": best[0], "room": best[1], "hard": hard, "soft": soft,
             "first_hard": first[0], "first_soft": first[1], "history": history, "elapsed": deadline.elapsed(),
-            "stopped": deadline.stopped(), "cpu_seconds": time.process_time() - cpu0, **stats}
+            "stopped": deadline.stopped(), "cpu_seconds": time.process_time() - cpu0,
+            "stopped_during": "placing lectures" if cut_short else None, **stats}

@@ -63,12 +63,13 @@ class GASettings:
             raise TimetableError("invalid GA settings: " + "; ".join(errors))
 
 
-def settings_from(settings: "GASettings | None", options: dict) -> GASettings:
+def settings_from(settings: GASettings | None, options: dict) -> GASettings:
     """``settings`` (default :class:`GASettings`) with ``options`` (field names) replaced, checked."""
     known = {f.name for f in fields(GASettings)}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise TimetableError(f"unknown GA setting(s) {', '.join(unknown)}; the settings are: {', '.join(sorted(known))}")
+        raise TimetableError(f"unknown GA setting(s) {', '.join(unknown)}; "
+                             f"the settings are: {', '.join(sorted(known))}")
     base = settings if settings is not None else GASettings()
     out = GASettings(**{**{f.name: getattr(base, f.name) for f in fields(GASettings)}, **options})
     out.check()

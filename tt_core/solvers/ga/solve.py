@@ -16,6 +16,7 @@ from .islands import _backend_name, _solve_islands, _totals
 from .population import evolve
 from .settings import STAGE, GASettings, settings_from
 
+
 def solve_ga(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0, initial=None, pinned=None,
              progress=None, stop=None, settings: GASettings | None = None, islands: int = 1, client=None,
              workers: int | None = None, numba_threads: int | None = None, **options) -> SolveResult:
@@ -76,6 +77,8 @@ def solve_ga(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: 
         stats = _totals([summary], deadline.elapsed())
         stats.update(islands=1, first_generation=(summary["first_hard"], summary["first_soft"]),
                      history=summary["history"])
+        if summary["stopped_during"]:
+            stats["stopped_during"] = summary["stopped_during"]
         stopped = deadline.stopped()
     else:
         final, trace, stats = _solve_islands(problem, settings=settings, w=w, time_limit=time_limit, rng=rng,

@@ -43,8 +43,7 @@ The package, by concept: :mod:`.decomposition` (sub-problems, groups, room share
 
 from __future__ import annotations
 
-from .decomposition import (SubProblem, department_groups, room_classes, room_shares, subproblem,
-                            violating_lectures)
+from .decomposition import SubProblem, department_groups, room_classes, room_shares, subproblem, violating_lectures
 from .groups import GroupResult, GroupTask, solve_group
 from .pipeline import STAGE_1, STAGE_2, STAGE_3, STAGES, solve_hierarchical
 

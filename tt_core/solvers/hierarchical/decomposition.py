@@ -10,8 +10,6 @@ import numpy as np
 from ...model import Problem, Timetable
 
 
-
-
 @dataclass(frozen=True, eq=False)
 class SubProblem:
     """A part of a problem as a problem of its own, with the id maps back to the whole.

@@ -3,6 +3,7 @@ feasibility when it breaks a hard constraint, and a short annealing."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ import numpy as np
 from ...cost import evaluate
 from ...errors import InfeasibleError
 from ...model import Problem, Timetable
-from ..base import ProgressEvent, SolveResult, rng_from
+from ..base import Deadline, ProgressEvent, SolveResult, rng_from
 from ..local_search import construct, solve_local
 from .decomposition import SubProblem
 
@@ -83,8 +84,10 @@ def solve_group(task: GroupTask, stop=None, progress=None) -> GroupResult:
         pinned |= task.pinned
     any_pin = bool(pinned.any())
     rng = rng_from(task.seed)
+    # the group's own budget is a share, not a limit (a group may overrun it a little); ``stop``
+    # (in this process: the pipeline's user stop and its time limit) is the limit
     tt = construct(pb, weights=task.weights, seed=rng, pinned=pinned if any_pin else None,
-                   initial=start if any_pin else None)
+                   initial=start if any_pin else None, deadline=None if stop is None else Deadline(math.inf, stop))
     rep = evaluate(pb, tt, task.weights)
     out = GroupResult(task.index, tt.period, tt.room, rep.hard_violations, rep.soft_cost, 0.0,
                       rep.hard_violations, time.perf_counter() - t0, lectures=sub.n_real_lectures,
@@ -131,7 +134,8 @@ def anneal_part(problem: Problem, *, weights, time_limit: float, seed, initial: 
     one by one: the repair as an iterations-mode call (chunks of 20k moves) that a stop flag ends
     once feasible or at 10% of the budget, CP-SAT as in ``solve_local``, then the annealing from
     the repaired start (in iterations mode, sized by the measured speed, if it is still
-    infeasible). Remove once ``solve_local`` measures its speed from annealing moves only.
+    infeasible). ``solve_local`` now sizes its chunks from annealing moves only (issue 17), so this
+    wrapper can go once the pipeline's benchmark has been re-measured without it.
     """
 
     t_start = time.perf_counter()
@@ -139,7 +143,8 @@ def anneal_part(problem: Problem, *, weights, time_limit: float, seed, initial: 
     keep = None if pinned is None or not np.asarray(pinned).any() else np.asarray(pinned, bool)
     start = initial
     if start is None or start.n_unplaced:
-        start = construct(problem, weights=weights, seed=seed, pinned=keep, initial=initial)
+        start = construct(problem, weights=weights, seed=seed, pinned=keep, initial=initial,
+                          deadline=Deadline(time_limit, stop))
     hard = evaluate(problem, start, weights).hard_violations
     if hard == 0:
         return solve_local(problem, weights=weights, time_limit=max(0.01, end - time.perf_counter()), seed=seed,

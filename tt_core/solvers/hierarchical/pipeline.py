@@ -14,8 +14,7 @@ from ...errors import TimetableError
 from ...model import Problem, Timetable
 from ..base import Deadline, ProgressEvent, SolveResult, check_pinned, rng_from
 from ..local_search import construct
-from .decomposition import (department_groups, room_shares, subproblem,
-                            violating_lectures)
+from .decomposition import department_groups, room_shares, subproblem, violating_lectures
 from .groups import GroupResult, GroupTask, anneal_part, solve_group
 
 STAGE_1 = "stage 1: departments"
@@ -230,6 +229,8 @@ def solve_hierarchical(problem: Problem, *, weights=None, time_limit: float = 60
     rep = evaluate(pb, final, w)
     feasible_at = next((t for t, _, h in reporter.trace if h == 0), None)
     stats = {"stages": pipe.stages, "time_to_feasible": feasible_at, **extra}
+    if final.n_unplaced and deadline.done() and not deadline.stopped():
+        stats["stopped_during"] = "placing lectures"
     return SolveResult(timetable=final, report=rep, strategy="hierarchical",
                        seed=int(seed) if not isinstance(seed, np.random.Generator) else -1,
                        elapsed=deadline.elapsed(), trace=reporter.trace, stats=stats, stopped=deadline.stopped())
@@ -381,7 +382,7 @@ def _open_frame(pipe: _Pipeline, rest: np.ndarray) -> Timetable:
     start = sub.restrict(pipe.timetable)
     keep = pipe.fixed[sub.lecture_ids] & (start.period >= 0)
     placed = construct(sub.problem, weights=pipe.weights, seed=pipe.rng, pinned=keep if keep.any() else None,
-                       initial=start if keep.any() else None)
+                       initial=start if keep.any() else None, deadline=pipe.deadline)
     sub.lift(placed, frame)
     frame.period[~rest], frame.room[~rest] = -1, -1
     return frame
@@ -399,7 +400,7 @@ def _stage1_whole(pipe: _Pipeline, *, t_start: float) -> None:
     keep = pipe.fixed
     tc = time.perf_counter()
     tt = construct(pb, weights=pipe.weights, seed=pipe.rng, pinned=keep if keep.any() else None,
-                   initial=pipe.timetable if keep.any() else None)
+                   initial=pipe.timetable if keep.any() else None, deadline=pipe.deadline)
     pipe.timetable.period[:] = tt.period
     pipe.timetable.room[:] = tt.room
     pipe.record(STAGE_1, t_start, {"groups": 1, "mode": "whole instance",
@@ -426,14 +427,15 @@ def _run_groups(pipe: _Pipeline, tasks: list[GroupTask], *, client, parallel: bo
         extra["mode"] = "in process"
         results: list[GroupResult] = []
         for i, task in enumerate(tasks):
-            if d.stopped():
-                results.extend([None] * (len(tasks) - i))  # stopped: the rest stays unplaced
+            if d.done():
+                results.extend([None] * (len(tasks) - i))  # stopped or out of time: the rest stays unplaced
                 break
             left = len(tasks) - i
             task.time_limit = min(_group_cap(task), max(0.0, (budget_end - d.elapsed()) / left))
             task.anneal = task.time_limit > 0.02
             fwd = rep.forward(STAGE_1, whole=False, prefix=f"group {i + 1}/{len(tasks)} {task.name}: ")
-            results.append(solve_group(task, stop=d.stop, progress=fwd))
+            # the pipeline's deadline as the group's stop: a group's budget is only a share of it
+            results.append(solve_group(task, stop=d, progress=fwd))
             done = sum(t.sub.n_real_lectures for t in tasks[:i + 1])
             rep.emit(STAGE_1, None, total - done + sum(r.hard_violations for r in results if r is not None),
                      f"{i + 1}/{len(tasks)} groups solved")
@@ -619,7 +621,8 @@ def _stage3(pipe: _Pipeline, *, t0: float | None) -> None:
     if (pipe.timetable.period < 0).any():
         # stage 2 ran out of time before placing everything: place the rest greedily
         placed = (pipe.timetable.period >= 0) & (pipe.timetable.room >= 0)
-        tt = construct(pb, weights=pipe.weights, seed=pipe.rng, pinned=placed, initial=pipe.timetable)
+        tt = construct(pb, weights=pipe.weights, seed=pipe.rng, pinned=placed, initial=pipe.timetable,
+                       deadline=d)
         pipe.timetable.period[:], pipe.timetable.room[:] = tt.period, tt.room
     if d.done():
         pipe.record(STAGE_3, t_start, {"iterations": 0, "skipped": "no time left"})

@@ -1,4 +1,10 @@
-"""Greedy construction: every unplaced lecture, hardest first, at its cheapest (period, room) by exact delta."""
+"""Greedy construction: every unplaced lecture, hardest first, at its cheapest (period, room) by exact delta.
+
+With a :class:`~tt_core.solvers.base.Deadline` the lectures are placed in chunks of about 0.05 s
+(:func:`~tt_core.solvers.base.in_chunks`) and the construction stops at the deadline, leaving the
+rest unplaced: one lecture costs up to ``2 × periods`` deltas, which on a long week (2,016
+periods, 1,200 lectures: 4.4 s) adds up to more than a short time limit.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from ...errors import TimetableError
 from ...kernels.arrays import kernel_arrays
 from ...kernels.incremental import apply_move, delta_move, new_state
 from ...model import Problem, Timetable
-from ..base import rng_from
+from ..base import Deadline, in_chunks, rng_from
 from .kernels import seed_kernels, weighted_sum
 
 
@@ -75,8 +81,13 @@ def suitable_rooms(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 
 
 def construct(problem: Problem, *, weights=None, seed: int = 0, pinned=None, initial=None,
-              hard_weight: float = 100.0) -> Timetable:
-    """Greedy construction (hardest lectures first, cheapest placement by exact delta)."""
+              hard_weight: float = 100.0, deadline: Deadline | None = None) -> Timetable:
+    """Greedy construction (hardest lectures first, cheapest placement by exact delta).
+
+    With ``deadline`` it stops when the deadline is reached (time or a user's stop) and leaves the
+    lectures it did not get to unplaced (period and room -1); otherwise it places every lecture.
+    Same seed, same timetable, with or without a deadline that is not reached.
+    """
     ka = kernel_arrays(problem)
     w = resolve_weights(weights).copy()
     w[K.HARD_MASK] *= hard_weight
@@ -98,5 +109,6 @@ def construct(problem: Problem, *, weights=None, seed: int = 0, pinned=None, ini
     order = todo[np.argsort(key, kind="stable")].astype(np.int32)
     suit_ptr, suit_idx = suitable_rooms(problem)
     seed_kernels(int(rng.integers(2**31)))
-    _construct(ka, st, order, suit_ptr, suit_idx, w, np.zeros(K.N_CONSTRAINTS, np.int64))
+    du = np.zeros(K.N_CONSTRAINTS, np.int64)
+    in_chunks(lambda lo, hi: _construct(ka, st, order[lo:hi], suit_ptr, suit_idx, w, du), len(order), deadline)
     return Timetable(st.period.copy(), st.room.copy())

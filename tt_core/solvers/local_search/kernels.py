@@ -47,7 +47,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
     n_mov = movable.shape[0]
     step = (t_end / t_start) ** (1.0 / max(n_iter, 1))
     temp = t_start / step
-    for it in range(n_iter):
+    for _it in range(n_iter):
         temp *= step  # geometric schedule t_start → t_end over the n_iter steps
         if focus.shape[0] > 0 and np.random.random() < 0.5:
             l = focus[np.random.randint(focus.shape[0])]

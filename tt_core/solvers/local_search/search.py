@@ -41,7 +41,12 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
         start = initial.copy()
     else:
         start = construct(problem, weights=run.w_user, seed=run.rng, pinned=run.pinned if run.pinned.any() else None,
-                          initial=initial)
+                          initial=initial, deadline=run.deadline)
+        if start.n_unplaced and run.deadline.done():
+            # stopped while placing lectures: the rest stay unplaced (hard violations)
+            run.stopped_during = None if run.deadline.stopped() else "constructing"
+            run.best_p, run.best_r = start.period.copy(), start.room.copy()
+            return run.result(None)
     st = new_state(problem, start)
     seed_kernels(int(run.rng.integers(2**31)))
     # CP-SAT takes over a stalled repair only where its model is small enough to help: on the
@@ -90,6 +95,8 @@ class _Run:
         self.schedule: Schedule | None = None
         self.adopted = 0
         self.best_p = self.best_r = None
+        self.stopped_during: str | None = None  # the phase the time limit (not a user's stop) cut short
+        self.cpsat_proof: list[str] | None = None  # CP-SAT's proof that no timetable exists, if it gave one
 
     # ------------------------------------------------------------------ reporting
     def soft_of(self, units) -> float:
@@ -154,23 +161,31 @@ class _Run:
 
     def _cpsat_repair(self, st):
         """Still infeasible: CP-SAT without objective (comp05: feasible in ~1 s), hinted by the
-        repaired timetable."""
+        repaired timetable, with a quarter of the time left (after loading OR-tools: about a second
+        the first time, so not tried with less than 2 s left)."""
+        if 0.25 * self.deadline.remaining() < 0.5:
+            return st
+        from ...errors import InfeasibleError
         from ..cpsat import solve_cpsat  # OR-tools loads only when a repair needs it
 
         budget = min(0.25 * self.deadline.remaining(), 60.0)
-        if budget < 0.5:
-            return st
         start = Timetable(st.period.copy(), st.room.copy())
-        cp = solve_cpsat(self.problem, time_limit=budget, seed=int(self.rng.integers(2**31)), initial=start,
-                         pinned=self.pinned if self.pinned.any() else None, stop=self.stop, workers=1,
-                         objective="feasibility")
+        try:
+            cp = solve_cpsat(self.problem, time_limit=budget, seed=int(self.rng.integers(2**31)), initial=start,
+                             pinned=self.pinned if self.pinned.any() else None, stop=self.stop, workers=1,
+                             objective="feasibility")
+        except InfeasibleError as exc:
+            # no timetable exists: the annealing goes on minimising the violations it cannot avoid
+            self.cpsat_proof = exc.diagnosis
+            return st
         if cp.hard_violations < int(st.units[K.HARD_MASK].sum()):
             return new_state(self.problem, cp.timetable)
         return st
 
     # ------------------------------------------------------------------ phase 2: the cost
-    def _chunk(self, loop_start: float, now: float) -> tuple[float, int, float] | None:
-        """The next chunk ``(start fraction, steps, end fraction)``, or None when the budget is spent."""
+    def _chunk(self, loop_start: float, loop_iters: int, now: float) -> tuple[float, int, float] | None:
+        """The next chunk ``(start fraction, steps, end fraction)``, or None when the budget is spent;
+        ``loop_iters`` were done since ``loop_start``."""
         if self.iterations is not None:
             if self.done_iters >= self.iterations or now >= self.time_limit:
                 return None
@@ -178,10 +193,15 @@ class _Run:
             return self.done_iters / self.iterations, n, (self.done_iters + n) / self.iterations
         if now >= self.time_limit:
             return None
-        # chunks of ~0.05 s at the measured speed: stop and progress stay responsive
-        rate = self.done_iters / max(now - loop_start, 1e-3) if self.done_iters > 0 else 2e5
-        n = int(max(1000, min(rate * 0.05, 2_000_000)))
-        return now / self.time_limit, n, min(1.0, (now + n / max(rate, 1.0)) / self.time_limit)
+        # chunks of ~0.05 s at the speed measured in this loop (the repair's steps are timed
+        # elsewhere: counting them made the first chunk 2 million steps, 8 s on an infeasible
+        # instance with a 2 s limit), never longer than the time left
+        rate = loop_iters / (now - loop_start) if loop_iters > 0 and now > loop_start else 0.0
+        if rate <= 0:
+            n, rate = 1000, 2e5  # a first, short chunk measures the speed
+        else:
+            n = int(max(100, min(rate * min(0.05, self.time_limit - now), 2_000_000)))
+        return now / self.time_limit, n, min(1.0, (now + n / rate) / self.time_limit)
 
     def optimise(self, st, t0, t0_factor: float, t_min: float) -> float | None:
         """Anneal on the weighted cost for the rest of the budget (each cycle from ``t_hi`` down to
@@ -200,11 +220,12 @@ class _Run:
                                    self.du, self.rng) * t0_factor
         self.schedule = Schedule(t0, t_min)
         loop_start = self.deadline.elapsed()
+        loop_iters0 = self.done_iters
         last_best_change = loop_start
         best_seen = (best[1], best[0])
         next_meet = 0
         while not self.deadline.stopped():
-            chunk = self._chunk(loop_start, self.deadline.elapsed())
+            chunk = self._chunk(loop_start, self.done_iters - loop_iters0, self.deadline.elapsed())
             if chunk is None:
                 break
             frac0, n, frac1 = chunk
@@ -250,11 +271,15 @@ class _Run:
     def result(self, t0) -> SolveResult:
         final = Timetable(self.best_p.copy(), self.best_r.copy())
         rep = evaluate(self.problem, final, self.w_user)
-        ev = self.deadline.event(self.stage, rep.soft_cost, rep.hard_violations, "done", final.copy())
+        message = "done" if self.stopped_during is None else f"done: the time limit ran out while {self.stopped_during}"
+        ev = self.deadline.event(self.stage, rep.soft_cost, rep.hard_violations, message, final.copy())
         self.trace.append((ev.elapsed, ev.best_cost, ev.hard_violations))
         if self.progress is not None:
             self.progress(ev)
         c = self.counters
+        extra = {"stopped_during": self.stopped_during} if self.stopped_during else {}
+        if self.cpsat_proof:
+            extra["infeasible"] = self.cpsat_proof
         return SolveResult(
             timetable=final, report=rep, strategy="local",
             seed=int(self.seed) if not isinstance(self.seed, np.random.Generator) else -1,
@@ -263,5 +288,5 @@ class _Run:
                    "improvements": int(c[2]), "restarts": self.schedule.restarts if self.schedule else 0,
                    "adopted": self.adopted, "t0": float(t0) if t0 is not None else 0.0,
                    "moved_lectures": self.moved_of(final.period, final.room),
-                   "iterations_per_s": float(c[0] / max(self.deadline.elapsed(), 1e-9))},
+                   "iterations_per_s": float(c[0] / max(self.deadline.elapsed(), 1e-9)), **extra},
         )

@@ -1,10 +1,13 @@
 """What the apps share: one store and one job runner per process, error display and the page frame.
 
-Not served (the name starts with an underscore). All app sessions of one ``panel serve`` process
-share one :class:`~tt_core.store.Store` and one :class:`~tt_core.jobs.runner.JobRunner` per
-database file (``TT_DB``): DuckDB allows one writing process, and the runner is that writer. The
-runner starts in a background thread on first need (a Dask ``LocalCluster`` takes seconds) so no
-session waits for it; sessions poll :func:`runner_status`.
+Not served (``apps/ui/`` is a package, which neither ``panel serve apps/`` nor ``panel serve
+apps/*.py`` reaches). All app sessions of one ``panel serve`` process share one
+:class:`~tt_core.store.Store` and one :class:`~tt_core.jobs.runner.JobRunner` per database file
+(``TT_DB``): DuckDB allows one writing process, and the runner is that writer. The runner starts
+in a background thread at server start-up (``--setup apps/ui/server_setup.py``; without it, with the
+first page that opens a :func:`studio`), so no session waits for it and
+``tt jobs …`` finds its control channel; sessions poll :func:`runner_status`. While it starts, a
+submitted job waits in the queue (:class:`tt_core.services.RunnerStarting`).
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import logging
 import os
 import re
 import threading
+import time
 import traceback
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 import panel as pn
 import param
@@ -26,7 +30,7 @@ import param
 from tt_core import auth
 from tt_core import store as tt_store
 from tt_core.errors import TimetableError, ValidationError
-from tt_core.services import Studio
+from tt_core.services import RunnerStarting, Studio
 
 log = logging.getLogger("tt_core.apps")
 
@@ -63,27 +67,30 @@ def get_store() -> tt_store.Store:
 def start_runner() -> None:
     """Start the process's job runner in a background thread (once; later calls do nothing)."""
     path = db_path()
-    get_store()  # the store creates the schema before the runner opens the file
-
-    def make():
-        from tt_core.jobs.runner import JobRunner
-
-        try:
-            runner = JobRunner(path, max_concurrent=int(os.environ.get("TT_MAX_JOBS", "2")))
-        except Exception as exc:  # noqa: BLE001 - shown to every session that needs the runner
-            log.exception("the job runner could not start")
-            with _lock:
-                _runner_errors[path] = message_of(exc)
-            return
-        with _lock:
-            _runners[path] = runner
-        # registered after Dask's own exit handlers, so it runs before them (atexit is LIFO): running
-        # jobs are stopped while the cluster is still up and keep their best timetable
-        atexit.register(_close_runner, path)
-
     with _lock:
         if path in _runners or path in _runner_threads:
             return
+        if path not in _stores:  # the store creates the schema before the runner opens the file
+            _stores[path] = tt_store.Store.open(path)
+
+        def make():
+            from tt_core.jobs.runner import JobRunner
+
+            try:
+                runner = JobRunner(path, max_concurrent=int(os.environ.get("TT_MAX_JOBS", "2")))
+            except Exception as exc:  # noqa: BLE001 - shown to every session that needs the runner
+                log.exception("the job runner could not start")
+                with _lock:
+                    _runner_errors[path] = message_of(exc)
+                return
+            with _lock:
+                _runners[path] = runner
+            log.info("job runner ready (%.1f s after it was started)", time.monotonic() - started)
+            # registered after Dask's own exit handlers, so it runs before them (atexit is LIFO): running
+            # jobs are stopped while the cluster is still up and keep their best timetable
+            atexit.register(_close_runner, path)
+
+        started = time.monotonic()
         t = _runner_threads[path] = threading.Thread(target=make, name="tt-apps-runner-start", daemon=True)
     t.start()
 
@@ -102,9 +109,13 @@ def runner_status() -> tuple[str, str]:
 
 
 def get_runner():
-    """The process's job runner; raises TimetableError (shown to the user) while it is not ready."""
+    """The process's job runner. While it starts this raises
+    :class:`~tt_core.services.RunnerStarting` (the services queue a submitted job in the
+    database for it); when it cannot start, a TimetableError saying why (shown to the user)."""
     start_runner()
     state, message = runner_status()
+    if state == "starting":
+        raise RunnerStarting(message)
     if state != "ready":
         raise TimetableError(message)
     with _lock:
@@ -113,7 +124,11 @@ def get_runner():
 
 def studio() -> Studio:
     """A :class:`~tt_core.services.Studio` over the process's store and runner, acting for the
-    session's signed-in user (its methods refuse what the user's role may not do)."""
+    session's signed-in user (its methods refuse what the user's role may not do).
+
+    Starts the runner when nothing did yet (a server without ``--setup``): whoever holds the
+    database file must also answer ``tt jobs …`` through the runner's control channel."""
+    start_runner()
     return Studio(get_store(), get_runner, user=current_user())
 
 
@@ -191,7 +206,7 @@ def can_edit() -> bool:
 
 
 def authorize(user_info: dict | None, path: str) -> bool:
-    """The server's ``authorize_callback`` (installed by ``apps/_setup.py``): only users in the
+    """The server's ``authorize_callback`` (installed by ``apps/ui/server_setup.py``): only users in the
     ``users`` table get in, and an app that needs more than viewing (:data:`APP_ACTIONS`) only
     for the roles allowed to use it. Any failure refuses (never lets in)."""
     if not auth_enabled():
@@ -279,22 +294,26 @@ def notify(text: str, kind: str = "success", duration: int = 4000) -> None:
 
 
 class Messages(param.Parameterized):
-    """The last message of a state object: ``error`` or ``info`` text shown in an Alert."""
+    """The last message of a state object: ``error`` or ``info`` text shown in an Alert, and a
+    ``warning`` that outlives them until the next success or :meth:`clear` (e.g. "the published
+    timetable now has your lectures where you are unavailable", after a successful save)."""
 
     error = param.String("")
     info = param.String("")
+    warning = param.String("")
 
     def fail(self, exc: BaseException) -> None:
         self.info = ""
         self.error = logged_message(exc, type(self).__name__)
 
     def ok(self, text: str) -> None:
-        self.error = ""
-        self.info = text
+        self.param.update(error="", info=text, warning="")
+
+    def warn(self, text: str) -> None:
+        self.warning = text
 
     def clear(self) -> None:
-        self.error = ""
-        self.info = ""
+        self.param.update(error="", info="", warning="")
 
 
 def guarded(method: Callable) -> Callable:
@@ -312,20 +331,23 @@ def guarded(method: Callable) -> Callable:
 
 
 def message_alerts(messages: Messages) -> pn.Column:
-    """Two alerts (error, info) that show the state's messages and hide when empty."""
+    """Alerts (error, warning, info) that show the state's messages and hide when empty."""
     error = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["tt-error"],
                           sizing_mode="stretch_width")
     info = pn.pane.Alert("", alert_type="success", visible=False, css_classes=["tt-info"],
                          sizing_mode="stretch_width")
+    warning = pn.pane.Alert("", alert_type="warning", visible=False, css_classes=["tt-warning"],
+                            sizing_mode="stretch_width")
 
     def show(*_):
         # an Alert renders Markdown (and HTML): names in messages are user data, shown as text
         error.object, error.visible = safe(messages.error), bool(messages.error)
         info.object, info.visible = safe(messages.info), bool(messages.info)
+        warning.object, warning.visible = safe_md(messages.warning), bool(messages.warning)
 
-    messages.param.watch(show, ["error", "info"])
+    messages.param.watch(show, ["error", "info", "warning"])
     show()
-    return pn.Column(error, info, sizing_mode="stretch_width")
+    return pn.Column(error, warning, info, sizing_mode="stretch_width")
 
 
 NO_SCENARIO = "The database has no scenario yet: import one in the Data app."
@@ -422,6 +444,31 @@ def app_link(name: str) -> str:
     return f"?app={name}" if routed() else f"./{name}"
 
 
+#: the header: the studio's name (to the landing page), the apps (wrapping onto a second line when the
+#: window is narrow) and who is signed in with the sign-out link, which must stay inside the window
+#: (the template's own title is hidden: with the app's name it left no room at 1280 px)
+_HEADER_CSS = "#header .app-header { display: none; }"
+_WHITE = ":host, a, strong { color: white !important; }"
+
+#: one size per heading level from the first render on: the template's design sends Bootstrap's
+#: heading sizes to a pane only when it is updated, so a heading grew on the first change
+HEADINGS_CSS = """
+:host h1 { font-size: 1.6rem; } :host h2 { font-size: 1.35rem; } :host h3 { font-size: 1.15rem; }
+:host h4 { font-size: 1.05rem; } :host h1, :host h2, :host h3, :host h4 { font-weight: 600; line-height: 1.25; }
+"""
+
+
+def _heading_sizes() -> None:
+    """Every Markdown pane (and Alert) of the apps gets :data:`HEADINGS_CSS` unless it is given its own
+    stylesheets."""
+    for cls in (pn.pane.Markdown, pn.pane.Alert):
+        if HEADINGS_CSS not in cls.param.stylesheets.default:
+            cls.param.stylesheets.default = [*cls.param.stylesheets.default, HEADINGS_CSS]
+
+
+_heading_sizes()
+
+
 def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplate:
     """The common page: a title bar with links to the other apps, the body and a sidebar."""
     try:
@@ -429,8 +476,13 @@ def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplat
     except Exception:  # noqa: BLE001 - the database cannot be read: the page says so itself
         shown = [(n, l) for n, l in APPS if n not in APP_ACTIONS]
     links = " · ".join(f"**{label}**" if name == current else f"[{label}]({app_link(name)})" for name, label in shown)
-    header = pn.pane.Markdown(links, margin=(0, 10), css_classes=["tt-nav"],
-                              stylesheets=[":host, a, strong { color: white !important; font-size: 15px; }"])
+    brand = pn.pane.HTML(f"<a href='{app_link('main')}'>Timetable studio</a>", margin=(0, 10),
+                         css_classes=["tt-brand"], stylesheets=[
+                             _WHITE, ":host a { font-size: 20px; text-decoration: none; white-space: nowrap; }"])
+    nav = pn.pane.Markdown(links, margin=(0, 10), css_classes=["tt-nav"], sizing_mode="stretch_width",
+                           stylesheets=[_WHITE, ":host { font-size: 14px; white-space: normal; min-width: 0; }",
+                                        "a, strong { white-space: nowrap; }"])
+    items = [brand, nav]
     user = current_user()
     if user is not None:
         try:
@@ -438,12 +490,14 @@ def page(title: str, current: str, *body, sidebar=()) -> pn.template.BaseTemplat
         except Exception:  # noqa: BLE001
             role = "?"
         ro = " · read-only link" if read_only() else ""
-        header = pn.Row(header, pn.pane.HTML(
+        items.append(pn.pane.HTML(
             f"{safe(user)} ({safe(role)}){ro} · <a href='{logout_url()}'>Sign out</a>", css_classes=["tt-user"],
-            margin=(0, 10), stylesheets=[":host, a { color: white !important; font-size: 14px; }"]),
-            sizing_mode="stretch_width")
+            margin=(0, 10), stylesheets=[_WHITE, ":host { font-size: 14px; white-space: nowrap; flex-shrink: 0; }"]))
+    header = pn.Row(*items, sizing_mode="stretch_width", css_classes=["tt-header"],
+                    stylesheets=[":host { align-items: center; flex-wrap: nowrap; }"])
     tmpl = pn.template.BootstrapTemplate(title=f"Timetable studio · {title}", header=[header],
                                          sidebar=list(sidebar), main=list(body), sidebar_width=340)
+    tmpl.config.raw_css.append(_HEADER_CSS)
     return tmpl
 
 
@@ -474,7 +528,10 @@ def unavailable(title: str, current: str, exc: BaseException) -> pn.template.Bas
                                               alert_type="danger", css_classes=["tt-error"]))
 
 
-__all__ = ["TimetableError", "ValidationError", "db_path", "get_store", "get_runner", "start_runner", "runner_status",
-           "studio", "current_user", "can_edit", "can", "may_open", "read_only", "auth_enabled", "authorize", "sign_in_problems",
-           "safe", "safe_md", "standalone_html", "share_link", "refused", "logout_url", "APP_ACTIONS", "message_of", "logged_message", "notify", "Messages", "guarded", "message_alerts",
-           "page", "unavailable", "Download", "routed", "app_link", "APPS"]
+__all__ = [
+    "TimetableError", "ValidationError", "RunnerStarting", "db_path", "get_store", "get_runner", "start_runner",
+    "runner_status", "studio", "current_user", "can_edit", "can", "may_open", "read_only", "auth_enabled", "authorize",
+    "sign_in_problems", "safe", "safe_md", "standalone_html", "share_link", "refused", "logout_url", "APP_ACTIONS",
+    "message_of", "logged_message", "notify", "Messages", "guarded", "message_alerts", "page", "unavailable",
+    "Download", "routed", "app_link", "APPS", "HEADINGS_CSS",
+]

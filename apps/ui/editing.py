@@ -1,11 +1,13 @@
-"""Manual editing and free-resource heatmaps for the timetable app (not served: the name starts with
-an underscore).
+"""Manual editing and free-resource heatmaps for the timetable app (not served: ``apps/ui/``).
 
 :class:`EditorState` is a thin param view over one :class:`~tt_core.editing.EditSession`: pick a
 lecture, a period and a room, see at once what the move would change (delta evaluation), move,
 undo, redo, ask where the lecture could go, and save the result as a new variant whose parent is
-the edited one. :class:`FreeState` draws how many teachers, rooms or curricula are free per day and
-period of the timetable on screen. Neither holds any logic of its own beyond wiring.
+the edited one; only for roles that may change variants (``choose_variant``: planners and admins),
+never through a read-only share link — everyone else sees the grid without the controls, and a
+crafted edit is refused here and by the services. :class:`FreeState` draws how many teachers, rooms
+or curricula are free per day and period of the timetable on screen. Neither holds any logic of its
+own beyond wiring.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-import _shared as S
 from tt_core import views
 from tt_core.editing import EditSession, place_text
+
+from . import shared as S
 
 SUGGESTION_COLUMNS = ["place", "swap with", "hard", "soft", "what changes"]
 
@@ -45,6 +48,7 @@ class EditorState(param.Parameterized):
     new_name = param.String("", label="Save as (name)")
     version = param.Integer(0, doc="bumped whenever the timetable changes")
     saved = param.Integer(None, allow_None=True, doc="id of the variant saved last")
+    allowed = param.Boolean(True, doc="the user may edit (move, undo, ask where, save as a variant)")
 
     def __init__(self, studio, messages: S.Messages, **params):
         self.studio = studio
@@ -52,6 +56,8 @@ class EditorState(param.Parameterized):
         self.session: EditSession | None = None
         self.scenario = ""
         self._found = []
+        # the role decides (the app narrows it further for read-only share links)
+        params.setdefault("allowed", studio.allowed("choose_variant"))
         super().__init__(**params)
 
     # ------------------------------------------------------------------ loading
@@ -110,10 +116,15 @@ class EditorState(param.Parameterized):
             self.preview = "Pick another period or room to see what moving the lecture there would change."
             return
         delta = s.preview_move(self.lecture, self.period, self.room)
-        self.preview = f"Moving it to {place_text(s.problem, self.period, self.room)}: {delta.text()}"
+        clashes = views.placement_conflicts(s.problem, s.timetable, self.lecture, self.period, self.room)
+        self.preview = (f"Moving it to {place_text(s.problem, self.period, self.room)}: {delta.text()}"
+                        + (f" — {'; '.join(clashes)}" if clashes else ""))
 
     # ------------------------------------------------------------------ edits
     def _need_session(self) -> EditSession:
+        if not self.allowed:  # the controls are not shown; this refuses a crafted event (a drop, a click)
+            raise S.TimetableError("this timetable is read-only here: moving lectures and saving variants is for "
+                                   "planners and admins, and never through a read-only link")
         if self.session is None:
             raise S.TimetableError("no variant to edit: pick one that fits the scenario")
         return self.session
@@ -202,7 +213,9 @@ class EditorState(param.Parameterized):
             status += (f" · since #{s.source}: hard {change.hard:+d}, soft {change.soft:+g} · "
                        f"{len(s.moved())} lecture(s) moved in {n} edit(s), not saved")
         rows = [{"constraint": name, "units": u, "cost": c} for name, u, c in change.changes()]
-        self.param.update(status=status, violations=[v.text for v in s.hard_violations()[:20]],
+        # cost.explain walks every lecture in Python (seconds on a university): only when there is a hard one
+        hard = [v.text for v in s.hard_violations()[:20]] if rep.hard_violations else []
+        self.param.update(status=status, violations=hard,
                           changes=pd.DataFrame(rows, columns=["constraint", "units", "cost"]),
                           can_undo=s.can_undo, can_redo=s.can_redo, edited=s.edited, version=self.version + 1)
 
@@ -289,6 +302,7 @@ class FreeState(param.Parameterized):
 
     kind = param.Selector(objects=list(views.FREE_KINDS), default="teachers", label="Free")
     frame = param.DataFrame(pd.DataFrame())
+    active = param.Boolean(True, doc="drawn only while shown (the page sets it from its tab)")
 
     def __init__(self, messages: S.Messages, **params):
         self.messages = messages
@@ -300,9 +314,11 @@ class FreeState(param.Parameterized):
         self._problem, self._timetable = problem, timetable
         self._draw()
 
-    @param.depends("kind", watch=True)
+    @param.depends("kind", "active", watch=True)
     @S.guarded
     def _draw(self) -> None:
+        if not self.active:  # a whole university's free resources are counted when the tab opens
+            return
         if self._problem is None or self._timetable is None:
             self.frame = pd.DataFrame()
             return
@@ -338,6 +354,11 @@ DRAG_CSS = """
 table.tt-grid .tt-lecture[draggable=true] { cursor: grab; }
 table.tt-grid .tt-lecture.tt-moved { background: #fff3cd; }
 table.tt-grid td.tt-drop { outline: 2px dashed #0d6efd; outline-offset: -2px; background: #eef5ff; }
+table.tt-grid td.tt-unavailable { background: repeating-linear-gradient(45deg, #eeeeee, #eeeeee 6px, #dcdcdc 6px,
+  #dcdcdc 12px); }
+table.tt-grid td.tt-undesired { background: #fbf3dc; }
+table.tt-grid .tt-lecture.tt-violation { background: #fde2e4; border: 2px solid #dc3545; }
+table.tt-grid .tt-lecture.tt-pinned::before { content: "\\1F4CC "; }
 """
 
 
@@ -347,11 +368,13 @@ class DragGrid(JSComponent):
 
     markup = param.String("", doc="the grid's HTML (escaped names, data-lecture / data-period attributes)")
     drop = param.String("", doc="the last drop, 'lecture:period:nonce'")
+    draggable = param.Boolean(True, doc="lectures can be dragged (False: a read-only grid)")
 
     _esm = """
     export function render({ model, el }) {
       const box = document.createElement('div');
       function wire() {
+        if (!model.draggable) { return; }
         box.querySelectorAll('.tt-lecture[data-lecture]').forEach((s) => {
           s.setAttribute('draggable', 'true');
           s.addEventListener('dragstart', (e) => { e.dataTransfer.setData('text/plain', s.dataset.lecture); });
@@ -368,7 +391,7 @@ class DragGrid(JSComponent):
         });
       }
       function draw() { box.innerHTML = model.markup; wire(); }
-      model.on('markup', draw);
+      model.on(['markup', 'draggable'], draw);
       draw();
       return box;
     }
@@ -376,11 +399,13 @@ class DragGrid(JSComponent):
 
 
 def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=None, moved=(),
-                entries=None) -> str:
+                entries=None, marks: views.GridMarks | None = None) -> str:
     """The weekly grid of ``views.weekly_grid`` as HTML for :class:`DragGrid`: each cell knows its
     period (``data-period``), each lecture its id (``data-lecture``, on its first period only);
     lectures moved in this session are marked ``tt-moved``. ``entries`` replaces the view's own
-    (``views.weekly_entries``), as for ``weekly_grid``."""
+    (``views.weekly_entries``), as for ``weekly_grid``. ``marks`` (:func:`tt_core.views.grid_marks`)
+    shades unavailable (``tt-unavailable``) and undesired (``tt-undesired``) cells and marks lectures
+    in a hard conflict (``tt-violation``) and pinned ones (``tt-pinned``), each with a tooltip."""
     days, slots = views.day_names(problem), views.slot_names(problem)
     ppd = problem.periods_per_day
     cells: list[list[list[str]]] = [[[] for _ in days] for _ in slots]
@@ -394,19 +419,34 @@ def grid_markup(problem, timetable, view: str, key: str | None, teacher_labels=N
                 break
             cls = "tt-lecture" + (" tt-moved" if e.lecture in moved else "")
             attr = f" data-lecture='{e.lecture}'" if k == 0 else ""
+            if marks is not None:
+                found = marks.conflicts.get(e.lecture)
+                cls += (" tt-violation" if found else "") + (" tt-pinned" if k == 0 and e.lecture in marks.pinned
+                                                             else "")
+                if found:
+                    attr += f" title='{html.escape('; '.join(found), quote=True)}'"
             text = html.escape(e.text if k == 0 else f"{e.text} (cont.)")
             cells[s][e.day].append(f"<span class='{cls}'{attr}>{text}</span>")
     head = "".join(f"<th>{html.escape(d)}</th>" for d in days)
     rows = []
+
+    def td(q: int, inner: str) -> str:
+        if marks is None or not (marks.unavailable[q] or marks.undesired[q]):
+            return f"<td data-period='{q}'>{inner}</td>"
+        cls = "tt-unavailable" if marks.unavailable[q] else "tt-undesired"
+        tip = html.escape(marks.why.get(q, ""), quote=True)
+        return f"<td data-period='{q}' class='{cls}' title='{tip}'>{inner}</td>"
+
     for s, name in enumerate(slots):
-        tds = "".join(f"<td data-period='{d * ppd + s}'>{''.join(cells[s][d])}</td>" for d in range(len(days)))
+        tds = "".join(td(d * ppd + s, "".join(cells[s][d])) for d in range(len(days)))
         rows.append(f"<tr><th>{html.escape(name)}</th>{tds}</tr>")
     return f"<table class='tt-grid'><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def drag_grid(on_drop) -> DragGrid:
-    """A :class:`DragGrid` calling ``on_drop(lecture, period)`` for every drop."""
-    grid = DragGrid(sizing_mode="stretch_width", css_classes=["tt-grid-pane"],
+def drag_grid(on_drop, draggable: bool = True) -> DragGrid:
+    """A :class:`DragGrid` calling ``on_drop(lecture, period)`` for every drop (``draggable=False``:
+    nothing can be dragged; ``on_drop`` must still refuse what the user may not do)."""
+    grid = DragGrid(sizing_mode="stretch_width", css_classes=["tt-grid-pane"], draggable=draggable,
                     stylesheets=[views.GRID_CSS, DRAG_CSS])
 
     def dropped(event):

@@ -1,4 +1,5 @@
-"""Generation jobs (tt_core.jobs): a real DuckDB file, a real two-worker Dask LocalCluster.
+"""The job runner (tt_core/jobs/runner.py) end to end: a real DuckDB file, a real two-worker Dask
+LocalCluster; the ``tt jobs`` commands with and without a runner, and its control channel.
 
 One cluster serves the whole module (it takes seconds to start and its workers compile the numba
 kernels once). Jobs solve the tiny synthetic university with the simulated annealing in 0.5–6 s.
@@ -25,10 +26,9 @@ from tt_core.errors import TimetableError
 from tt_core.jobs.control import find_runner, side_file
 from tt_core.jobs.runner import JobRunner, local_cluster, progress_bar
 from tt_core.jobs.task import _warm_up
-from tt_core.model import Timetable
 from tt_core.synth import Recipe, generate
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +220,7 @@ def test_killed_runner_leaves_an_interrupted_job_that_retry_resumes(db, client, 
     log = open(tmp_path / "runner.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tt_core.cli", "jobs", "submit", "tiny", "--db", str(db), "--strategy", "local",
-         "--time-limit", "3", "--seed", "7", "--checkpoint-every", "0.5", "--wait"],
+         "--time-limit", "8", "--seed", "7", "--checkpoint-every", "0.5", "--wait"],  # outlives the kill
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         # the runner in the other process owns the database: talk to it over its control channel
@@ -420,70 +420,3 @@ def test_cli_talks_to_the_runner_that_holds_the_database(make_runner, db, capsys
     assert log["detail"].iloc[0]["via"] == "command line"
     runner.close()
     assert find_runner(db) is None
-
-
-# ----------------------------------------------------------------------------- worker side, in-process
-_PLANTED = {}
-
-
-def _solve_with_event_timetables(problem, *, progress=None, stop=None, **kwargs):
-    """A strategy whose progress events carry the best timetable (``ProgressEvent.timetable``)."""
-    from dataclasses import dataclass
-
-    from tt_core.solvers.local_search import solve_local
-
-    @dataclass(frozen=True)
-    class EventWithTimetable:
-        stage: str
-        fraction: float
-        best_cost: float
-        hard_violations: int
-        elapsed: float
-        eta: float
-        message: str
-        timetable: Timetable
-
-    def forward(ev):
-        progress(EventWithTimetable(ev.stage, ev.fraction, ev.best_cost, ev.hard_violations, ev.elapsed, ev.eta,
-                                    ev.message, _PLANTED["timetable"]))
-
-    return solve_local(problem, progress=forward, stop=stop, **kwargs)
-
-
-def test_one_solve_checkpointed_from_events_when_they_carry_timetables(monkeypatch, tiny):
-    from tt_core import solvers
-    from tt_core.jobs import task
-
-    uni = generate(Recipe.preset("tiny"))
-    _PLANTED["timetable"] = uni.hidden
-    monkeypatch.setitem(solvers.STRATEGIES, "with-timetables", (__name__, "_solve_with_event_timetables"))
-    monkeypatch.setattr(task, "_events_carry_timetables", lambda: True)
-    _warm_up()
-    messages = []
-    summary = task.solve_in_segments(tiny, "with-timetables", {"time_limit": 1.2, "seed": 1, "checkpoint_every": 0.3},
-                                     stop=threading.Event(), post=messages.append)
-    assert summary["segments"] == 1  # no restarts: the solver's own schedule runs undisturbed
-    checkpoints = [m for m in messages if m["kind"] == "checkpoint"]
-    from_events = checkpoints[:-1]  # the last one is the final result
-    assert len(from_events) >= 2
-    assert all(m["period"] == uni.hidden.period.tolist() for m in from_events)
-    assert checkpoints[-1]["period"] == summary["period"]
-
-
-def test_segments_chain_from_the_best_timetable_without_events_timetables(tiny, monkeypatch):
-    from tt_core.jobs import task
-
-    # the fallback for strategies whose events carry no timetable
-    monkeypatch.setattr(task, "_events_carry_timetables", lambda: False)
-    _warm_up()  # compile the kernels first: the segments are timed
-    messages = []
-    summary = task.solve_in_segments(tiny, "local", {"time_limit": 1.5, "seed": 2, "checkpoint_every": 0.5},
-                                     stop=threading.Event(), post=messages.append)
-    assert summary["segments"] >= 2  # 0.5 s, 0.5 s, then the rest (3 unless the machine is very busy)
-    checkpoints = [m for m in messages if m["kind"] == "checkpoint"]
-    assert len(checkpoints) == summary["segments"]  # one after every segment
-    costs = [(m["hard_violations"], m["best_cost"]) for m in checkpoints]
-    assert costs == sorted(costs, reverse=True)
-    assert checkpoints[-1]["elapsed"] == pytest.approx(summary["elapsed_total"], abs=0.05)
-    tt = Timetable(np.asarray(summary["period"]), np.asarray(summary["room"]))
-    assert evaluate(tiny, tt).soft_cost == summary["soft_cost"]

@@ -13,7 +13,7 @@ import pandas as pd
 import panel as pn
 import param
 
-import _shared as S
+from . import shared as S
 
 ALL_MINE = "(every department I may decide for)"
 BUTTONS = (("submit", "Submit for approval", "primary"), ("withdraw", "Withdraw", "light"),
