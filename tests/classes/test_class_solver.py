@@ -19,6 +19,7 @@ from tt_core.classes.model import ClassSolution
 from tt_core.errors import TimetableError
 from tt_core.io.itc2019 import read_problem_xml, read_solution_xml
 from tt_core.solvers import CLASS_STRATEGIES, problem_family, solve
+from tt_core.solvers.classes.warmup import warm_up
 
 MON, TUE, WED, THU = "10000", "01000", "00100", "00010"
 EVERY = (MON, TUE, WED, THU)
@@ -49,7 +50,7 @@ def tiny(tmp_path_factory):
     problem = read_text(tmp_path_factory.mktemp("tiny"), TINY, "tiny-solver.xml")
     # the first solve in a process loads numba's cache of the solver (seconds on a busy machine):
     # done once here, so the timing tests below measure the solver's own pacing
-    solve(problem, time_limit=0.5, seed=0)
+    warm_up()
     return problem
 
 

@@ -97,7 +97,8 @@ def select_value(ka, dm, st, at, w, c, walk_prob, cbs_weight, n_values, cand_t, 
         return cand_t[0], cand_o[0], best
     bt, bo, bd, k = -1, -1, 1 << 62, 0
     for i in range(m):
-        dlt = move_delta(ka, st, c, cand_t[i], cand_o[i]) + ka.weights[3] * student_delta(ka, at, c, cand_t[i], cand_o[i])
+        dlt = (move_delta(ka, st, c, cand_t[i], cand_o[i])
+               + ka.weights[3] * student_delta(ka, at, c, cand_t[i], cand_o[i]))
         if dlt < bd:
             bt, bo, bd, k = cand_t[i], cand_o[i], dlt, 1
         elif dlt == bd:

@@ -51,7 +51,8 @@ def _valid_values(ka, nro, vptr, valid):
                 valid[v] = not unavailable(ka, r, ka.t_start[g], ka.t_end[g], ka.t_days[g], ka.t_weeks[g])
 
 
-def build_domain(problem, pinned: np.ndarray | None = None, maxblock: str = "competition") -> tuple[ClassArrays, Domain]:
+def build_domain(problem, pinned: np.ndarray | None = None,
+                 maxblock: str = "competition") -> tuple[ClassArrays, Domain]:
     """The kernels' arrays and the :class:`Domain` of ``problem``.
 
     Parameters

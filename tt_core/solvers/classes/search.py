@@ -132,7 +132,7 @@ def anneal(ka, dm, st, at, w, iters, t_from, t_to, eject_prob, n_values, best_ti
     accepted, improved, chains = 0, 0, 0
     temp = t_from
     step = ratio ** (1.0 / iters) if t_from > 0 else 1.0
-    for it in range(iters):
+    for _ in range(iters):
         temp *= step
         c = movable[np.random.randint(nm)]
         if st.time[c] < 0:

@@ -27,7 +27,7 @@ from ...classes.kernels import init_state, weighted_total
 from ...classes.model import ClassSolution
 from . import sectioning as sec
 from .attendance import build_attendance, with_pairs
-from .conflicts import hard_conflicts, new_work, sync_unassigned, do_move
+from .conflicts import do_move, hard_conflicts, new_work, sync_unassigned
 from .construction import ifs_run, place_initial, place_pinned
 from .search import anneal, sample_uphill
 
