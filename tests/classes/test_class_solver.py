@@ -191,3 +191,19 @@ def test_public_test_instances_become_valid_quickly(itc2019_dir, name):
     result = solve(problem, time_limit=20, seed=1, progress=progress, stop=stop)
     assert result.feasible, result.report.format_validator()
     assert result.stats["time_to_valid"] < 20
+
+
+def test_initial_solution_is_the_start(tiny):
+    # a valid start is kept where it does not conflict, so the result is never worse than it
+    idx = tiny.index.klass
+    time_ = np.zeros(tiny.n_classes, np.int32)    # option k = day k (L1: Tue; labs Tue, Wed; C1 Mon; D1 Wed)
+    time_[[idx["L1"], idx["B1"], idx["B2"], idx["C1"], idx["D1"]]] = [1, 1, 2, 0, 2]
+    room = np.where(tiny.class_needs_room, 0, -1).astype(np.int32)
+    room[idx["L1"]] = 1                            # L1 on Tuesday in r2 (r1 is closed on Tuesdays)
+    students = [[idx["L1"], idx["B1"] if s < 2 else idx["B2"], idx["C1"]] for s in range(4)]
+    initial = ClassSolution.create(tiny, time_, room, students=students)
+    start = evaluate(tiny, initial)
+    assert start.hard_violations == 0 and start.total > 0
+    result = solve(tiny, time_limit=0.5, seed=8, initial=initial)
+    assert result.feasible and result.report.total <= start.total
+    assert result.trace[0][1] <= start.total
