@@ -10,9 +10,17 @@ The strategy, after cpsolver (UniTime) and with the numba kernels of :mod:`tt_co
 * :mod:`.search` — simulated annealing with ejection chains over times and rooms;
 * :mod:`.worker` — one run: start, construct, then alternate the time/room and student searches;
 * :mod:`.portfolio` — several runs in threads sharing their best;
+* :mod:`.warmup` — every phase once on a tiny problem, to load numba's cache before a timed solve;
 * :mod:`.result` — :class:`ClassSolveResult`.
 
-``tt_core.solvers.solve`` sends a :class:`~tt_core.classes.ClassProblem` here (strategy ``classes``).
+``tt_core.solvers.solve`` sends a :class:`~tt_core.classes.ClassProblem` here (strategy ``classes``
+of ``CLASS_STRATEGIES``).
+
+The numba functions here are cached on disk (``cache=True``): compiling the solver takes minutes
+on a busy machine. Numba invalidates a cached function when *its own* file changes, not when a
+kernel it calls (``tt_core/classes/kernels.py``) does; after changing the kernels, clear
+``tt_core/solvers/classes/__pycache__/*.nb*`` (or touch these files) so the solver recompiles
+against them.
 """
 
 from __future__ import annotations
