@@ -146,13 +146,24 @@ class ClassVariantService(Service):
         return None
 
     # ------------------------------------------------------------------ a week
-    def keys(self, scenario: str, view: str) -> list[str]:
-        """The rooms, courses or students of the scenario (the items a week view shows)."""
-        from ..classes.views import view_keys
+    def keys(self, scenario: str, view: str, variant_id: int | None = None) -> list[str]:
+        """The rooms, courses or students of the scenario (the items a week view shows); with
+        ``variant_id``, only the rooms that variant uses (a university lists rooms it never
+        timetables: their weeks are empty)."""
+        from ..classes.views import placement, view_keys
 
         if view not in VIEWS:
             raise TimetableError(f"a class timetable is shown per {', '.join(VIEWS)}; not per {view!r}")
-        return view_keys(self._problem(scenario), view)
+        problem = self._problem(scenario)
+        if view != "room" or variant_id is None:
+            return view_keys(problem, view)
+        solution = self.solution(scenario, variant_id)
+        used = set()
+        for c in range(problem.n_classes):
+            p = placement(problem, solution, c)
+            if p is not None and p[4] >= 0:
+                used.add(p[4])
+        return [problem.room_ids[r] for r in sorted(used)]
 
     def weeks(self, scenario: str, variant_id: int) -> list[int]:
         """The weeks (0-based) in which some class of the variant meets."""
