@@ -210,6 +210,9 @@ class DataState(param.Parameterized):
             raise S.TimetableError("choose a .ctt, .xml, .xlsx or .zip file, or the .csv tables, to import first")
         files = dict(zip([n or "" for n in names], blobs))
         first = os.path.basename(names[0] or "")
+        if len(files) == 1 and first.lower().endswith(".xml") and b"<solution" in (blobs[0] or b"")[:65536] \
+                and b"<problem" not in (blobs[0] or b"")[:65536]:
+            return self._import_solution(first, blobs[0])
         default = (os.path.splitext(first)[0] if len(files) == 1 else
                    next((os.path.basename(os.path.dirname(n or "")) for n in names if os.path.dirname(n or "")), "")
                    or "imported tables")
@@ -220,6 +223,19 @@ class DataState(param.Parameterized):
         shown = first if len(files) == 1 else f"{len(files)} CSV files"
         self.messages.ok(f"imported {shown} as scenario {name!r}")
         return name
+
+    def _import_solution(self, filename: str, data: bytes) -> str | None:
+        """An ITC2019 solution becomes a variant of the class scenario shown (import its instance first)."""
+        if not self.scenario or self.kind != "classes":
+            raise S.TimetableError(f"{filename} is an ITC2019 solution: select the class scenario it solves (import "
+                                   "its instance .xml first), then import the solution")
+        vid = self.studio.files.import_class_solution(self.scenario, filename, data, self.import_name,
+                                                      user=S.current_user())
+        self.import_name = ""
+        report = self.studio.class_variants.report(self.scenario, vid)
+        self.messages.ok(f"imported {filename} as variant #{vid} of scenario {self.scenario!r}: total {report.total:,}, "
+                         f"{report.hard_violations} hard violation(s); see it in Timetables and Compare variants")
+        return self.scenario
 
     def download(self, fmt: str) -> io.BytesIO | None:
         try:
@@ -410,7 +426,8 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
             _add_form(state), editor, delete]
     importing = [pn.layout.Divider(),
                  pn.pane.Markdown("**Import a scenario**: an ITC2007 .ctt, an ITC2019 instance .xml (classes: real "
-                                  "university data), an .xlsx workbook of tables, a .zip of "
+                                  "university data; then its solutions .xml as variants of it), an .xlsx workbook "
+                                  "of tables, a .zip of "
                                   "CSV tables, or the .csv tables themselves (pick several files at once); "
                                   f"at most {services.max_upload_bytes() / 2**20:g} MB"),
                  upload, name, do_import] if state.editable else []

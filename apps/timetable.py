@@ -75,6 +75,7 @@ class TimetableState(param.Parameterized):
         self._timetable = None
         self._loaded: int | None = None  # the variant whose timetable _timetable is
         self._loaded_scenario: str | None = None  # the scenario _problem is (self.scenario may be set already)
+        self._class_view: str | None = None  # the view of a class scenario last shown
         self._entries = None  # the grid's entries when they are not the timetable's own (a week's substitutions)
         self._variant_rows: list[dict] = []
         self._busy = False
@@ -221,13 +222,15 @@ class TimetableState(param.Parameterized):
             view = "room"
         keys = cv.keys(scenario, view, variant)  # rooms: those the variant uses
         explicit_key = key is not None
-        key = self.key if key is None else str(key)
+        # another view: its first item (room "8" and course "8" are different things)
+        key = (self.key if view == self._class_view else "") if key is None else str(key)
         if key not in keys:
             if explicit_key and key:
                 notes.append(f"no {view} {key!r} in scenario {scenario!r}")
             key = keys[0] if keys else ""
         if not keys and view == "student":
             notes.append(f"scenario {scenario!r} has no students")
+        self._class_view = view  # self.view is already the new one when a widget changed it
         self.param.update(scenario=scenario, variant=variant, view=view, key=key, key_options={k: k for k in keys})
         label = next((k for k, v in self.variant_options.items() if v == variant), f"#{variant}")
         self.classes.show(scenario, variant, view, key, label)

@@ -162,6 +162,37 @@ class FileService(Service):
                                           user=user)
         return name
 
+    def import_class_solution(self, scenario: str, filename: str, data: bytes, name: str | None = None,
+                              user: str | None = None) -> int:
+        """An ITC2019 solution file as a new variant of the class-based ``scenario`` (evaluated
+        exactly; a solution with hard violations is stored too, and says so in its label).
+        Returns the variant's id. A time or room the class does not offer, an unknown class or
+        student, a solution of another instance: refused naming the uploaded file and the line."""
+        from ..classes.evaluator import evaluate
+        from ..io.itc2019 import read_solution_xml
+
+        user = self.require("choose_variant", user)
+        if not data:
+            raise TimetableError(f"{filename or 'the upload'} is empty; choose the solution file again")
+        if len(data) > max_upload_bytes():
+            raise TimetableError(f"{filename} is {len(data) / 2**20:.1f} MB; imports are limited to "
+                                 f"{max_upload_bytes() / 2**20:.3g} MB (TT_MAX_UPLOAD_MB); use `tt import` on the server")
+        problem = self.data.class_problem(scenario)
+        with tempfile.TemporaryDirectory(prefix="tt-import-") as tmp:
+            path = Path(tmp) / (file_stem(filename) or "solution.xml")
+            path.write_bytes(data)
+            try:
+                solution = read_solution_xml(problem, path)
+            except ProblemFormatError as exc:
+                raise ProblemFormatError(exc.reason, path=filename, line=exc.line) from None
+            except ValidationError as exc:
+                raise ValidationError([p.replace(str(path), filename) for p in exc.problems],
+                                      title=f"{filename} cannot be imported") from None
+        report = evaluate(problem, solution)
+        label = (name or "").strip() or os.path.splitext(os.path.basename(filename or "solution"))[0]
+        return self.store.classes.save_solution(scenario, solution, report=report, name=label, problem=problem,
+                                                meta={"source": os.path.basename(filename or "")}, user=user)
+
     def _import_tables(self, named: dict[str, bytes], suffix: str | None, name: str, user: str | None) -> str:
         """A workbook (``suffix`` ``"xlsx"``), a zip of CSV tables (``"zip"``) or CSV files (None)
         read with :func:`~tt_core.io.tables.read_tables` from a private temporary folder, whose path
