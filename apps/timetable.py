@@ -559,8 +559,15 @@ def app() -> pn.template.BaseTemplate:
         return S.unavailable("Timetables", "timetable", exc)
     if pn.state.location and state.scenarios:
         location = pn.state.location
-        location.sync(state, URL, on_error=lambda bad: state.messages.fail(
-            S.TimetableError(f"cannot show {bad} from the link")))
+        def from_link(bad: dict) -> None:
+            # the URL's values arrive parsed: key=8 (a room or course id of real data) is a number
+            texts = {k: str(v) if k in ("scenario", "view", "key") and v is not None else v for k, v in bad.items()}
+            try:
+                state.param.update(**texts)
+            except Exception:  # noqa: BLE001 - named in the page
+                state.messages.fail(S.TimetableError(f"cannot show {bad} from the link"))
+
+        location.sync(state, URL, on_error=from_link)
         # write the whole view into the address once the page is up, so it can be copied as a link
         pn.state.onload(lambda: location.update_query(**{v: str(getattr(state, k)) for k, v in URL.items()
                                                           if getattr(state, k) not in (None, "")}))
