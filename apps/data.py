@@ -177,7 +177,8 @@ class DataState(param.Parameterized):
             x = self.studio.data.scenario_summary(self.scenario)
         except Exception as exc:  # noqa: BLE001
             return S.message_of(exc)
-        text = (f"Deleting scenario **{S.safe_md(x['name'])}** removes its data ({x['courses']:,} courses), "
+        sizes = f"{x['courses']:,} courses" + (f", {x['classes']:,} classes" if "classes" in x else "")
+        text = (f"Deleting scenario **{S.safe_md(x['name'])}** removes its data ({sizes}), "
                 f"{x['variants']} variant(s) and {x['jobs']} job(s) for good")
         if x["published"]:
             text += ", including its published timetable"

@@ -50,6 +50,7 @@ class ClassWeekState(param.Parameterized):
         self.studio = studio
         self.messages = messages
         self._shown: tuple = (None, None, None, None)  # scenario, variant, view, key
+        self._label = ""  # the variant's label, for the title
         self._weeks: list[int] = []
         self._busy = False
         super().__init__(**params)
@@ -100,13 +101,13 @@ class ClassWeekState(param.Parameterized):
 
     @S.guarded
     def _draw(self) -> None:
-        from tt_core.classes.views import day_name, clock, SLOT_MINUTES, week_html
+        from tt_core.classes.views import meetings_frame, week_html
 
         scenario, variant, view, key = self._shown
         if variant is None or not key:
             self.param.update(markup="", table=pd.DataFrame(columns=WEEK_COLUMNS),
-                              title="No variant to show: import a solution (`tt import SOLUTION.xml --scenario "
-                                    f"{scenario}`) or generate one." if scenario else "")
+                              title="No variant to show: import one of the scenario's solution .xml files in "
+                                    "the Data app (or `tt import SOLUTION.xml --scenario NAME`)." if scenario else "")
             return
         problem = self.studio.data.class_problem(scenario)
         what = f"{view} {key}"
@@ -115,16 +116,11 @@ class ClassWeekState(param.Parameterized):
                               title=f"{what} — {self._label}: no class of this variant has a time")
             return
         meetings = self.studio.class_variants.week(scenario, variant, view, key, self.week)
-        rows = [{"day": day_name(m.day), "from": clock(m.start), "to": clock(m.end),
-                 "minutes": (m.end - m.start) * SLOT_MINUTES,
-                 "course": problem.course_ids[int(problem.class_course[m.klass])], "class": problem.class_ids[m.klass],
-                 "subpart": problem.subpart_ids[int(problem.class_subpart[m.klass])],
-                 "room": problem.room_ids[m.room] if m.room >= 0 else ""} for m in meetings]
         monday = self.first_day + dt.timedelta(weeks=self.week)
         title = (f"{what} — {self._label} · week {self.week + 1} ({monday:%d.%m.%Y}) · "
                  f"{len(meetings)} meeting(s)")
         self.param.update(markup=week_html(problem, meetings, first_day=self.first_day, week=self.week),
-                          table=pd.DataFrame(rows, columns=WEEK_COLUMNS), title=title)
+                          table=meetings_frame(problem, meetings), title=title)
 
     # ------------------------------------------------------------------ downloads
     def download(self, fmt: str) -> io.BytesIO | None:

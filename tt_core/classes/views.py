@@ -114,8 +114,13 @@ def week_meetings(problem: ClassProblem, solution: ClassSolution, view: str, key
 
 def week_frame(problem: ClassProblem, solution: ClassSolution, view: str, key: str, week: int) -> pd.DataFrame:
     """The meetings of a view in one week as a table: day, from, to, minutes, course, class, subpart, room."""
+    return meetings_frame(problem, week_meetings(problem, solution, view, key, week))
+
+
+def meetings_frame(problem: ClassProblem, meetings: list[Meeting]) -> pd.DataFrame:
+    """Meetings as a table: day, from, to, minutes, course, class, subpart, room."""
     rows = []
-    for m in week_meetings(problem, solution, view, key, week):
+    for m in meetings:
         rows.append({"day": day_name(m.day), "from": clock(m.start), "to": clock(m.end),
                      "minutes": (m.end - m.start) * SLOT_MINUTES,
                      "course": problem.course_ids[int(problem.class_course[m.klass])],

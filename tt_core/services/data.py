@@ -249,13 +249,19 @@ class DataService(Service):
             raise ValidationError(problems, title="the change was refused")
 
     def scenario_summary(self, scenario: str) -> dict:
-        """What deleting ``scenario`` would remove: its sizes, variants (``published``: how many are
-        published) and jobs (``active``: queued or running ones, which block the deletion)."""
+        """What deleting ``scenario`` would remove: its sizes (a class-based one: also ``classes``),
+        variants (``published``: how many are published) and jobs (``active``: queued or running
+        ones, which block the deletion)."""
         row = next((r for r in self.store.scenarios.overview() if r["name"] == scenario), None)
         if row is None:
             raise TimetableError(f"no scenario {scenario!r}")
         variants = self.store.variants.list(scenario)
         jobs = self.store.jobs.list(scenario, limit=10 ** 6)
+        if self.is_class_scenario(scenario):  # its courses are in the class tables
+            courses = self.class_table(scenario, "courses")
+            return {"name": scenario, "courses": int(courses["course"].nunique()), "classes": len(courses),
+                    "variants": len(variants), "published": sum(1 for v in variants if v.get("status") == "published"),
+                    "jobs": len(jobs), "active": sum(1 for j in jobs if j["status"] in ("queued", "running"))}
         return {"name": scenario, "courses": int(row["courses"]), "variants": len(variants),
                 "published": sum(1 for v in variants if v.get("status") == "published"),
                 "jobs": len(jobs), "active": sum(1 for j in jobs if j["status"] in ("queued", "running"))}
