@@ -80,3 +80,24 @@ def test_no_import_cycle_in_tt_core():
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _long_functions(limit: int) -> list[str]:
+    """Functions of tt_core and the apps over ``limit`` lines, except numba kernels (one compiled
+    loop each)."""
+    out = []
+    for path in [*TT_CORE.rglob("*.py"), *(TT_CORE.parent / "apps").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                decorators = " ".join(ast.unparse(d) for d in node.decorator_list)
+                if "njit" in decorators or "jit(" in decorators:
+                    continue
+                length = node.end_lineno - node.lineno + 1
+                if length > limit:
+                    out.append(f"{path.relative_to(TT_CORE.parent)}:{node.lineno} {node.name} ({length} lines)")
+    return out
+
+
+def test_no_function_over_about_a_hundred_lines():
+    # a newcomer reads a function in one screenful or two; split longer ones into named steps
+    assert _long_functions(110) == []

@@ -220,7 +220,7 @@ def test_killed_runner_leaves_an_interrupted_job_that_retry_resumes(db, client, 
     log = open(tmp_path / "runner.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tt_core.cli", "jobs", "submit", "tiny", "--db", str(db), "--strategy", "local",
-         "--time-limit", "3", "--seed", "7", "--checkpoint-every", "0.5", "--wait"],
+         "--time-limit", "8", "--seed", "7", "--checkpoint-every", "0.5", "--wait"],  # outlives the kill
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         # the runner in the other process owns the database: talk to it over its control channel
