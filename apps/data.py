@@ -234,8 +234,9 @@ class DataState(param.Parameterized):
                                                       user=S.current_user())
         self.import_name = ""
         report = self.studio.class_variants.report(self.scenario, vid)
-        self.messages.ok(f"imported {filename} as variant #{vid} of scenario {self.scenario!r}: total {report.total:,}, "
-                         f"{report.hard_violations} hard violation(s); see it in Timetables and Compare variants")
+        self.messages.ok(f"imported {filename} as variant #{vid} of scenario {self.scenario!r}: "
+                         f"total {report.total:,}, {report.hard_violations} hard violation(s); see it in Timetables "
+                         "and Compare variants")
         return self.scenario
 
     def download(self, fmt: str) -> io.BytesIO | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_apps_browser import ARTIFACTS, CHROMIUM, _free_port, _goto, serve_panel, REPO  # noqa: F401
+from test_apps_browser import ARTIFACTS, CHROMIUM, REPO, _free_port, _goto, serve_panel
 
 pytestmark = [
     pytest.mark.browser,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..classes.model import ClassProblem, ClassSolution
 from ..classes.views import SLOT_MINUTES, meeting_dates, placement
@@ -54,7 +54,7 @@ def class_calendar(problem: ClassProblem, solution: ClassSolution, classes: Iter
     if first_day.weekday() != 0:
         raise TimetableError(f"the first day of week 1 must be a Monday (the instance's day 1 is a Monday); "
                              f"{first_day:%Y-%m-%d} is a {first_day:%A}")
-    stamp = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
     cal = icalendar.Calendar()
     cal.add("prodid", "-//timetable studio//tt_core.io.class_ical//EN")
     cal.add("version", "2.0")

@@ -36,8 +36,8 @@ from .session import Session
 from .substitutions import SubstitutionService
 from .variants import VariantService, VariantView
 
-__all__ = ["Studio", "Session", "TABLES", "CLASS_TABLES", "TEACHER_TABLES", "Column", "TableSpec", "coerce_value", "file_stem",
-           "max_upload_bytes", "VariantView", "RunnerStarting", "ClassComparison"]
+__all__ = ["Studio", "Session", "TABLES", "CLASS_TABLES", "TEACHER_TABLES", "Column", "TableSpec", "coerce_value",
+           "file_stem", "max_upload_bytes", "VariantView", "RunnerStarting", "ClassComparison"]
 
 
 class Studio(Session):

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
     from .class_variants import ClassVariantService
     from .data import DataService
-    from .variants import VariantService
     from .substitutions import SubstitutionService
+    from .variants import VariantService
 
 
 def max_upload_bytes() -> int:
@@ -70,8 +70,8 @@ def max_unpacked_bytes() -> int:
 class FileService(Service):
     """Uploads and downloads (``studio.files``)."""
 
-    def __init__(self, session: Session, data: "DataService", variants: "VariantService",
-                 substitutions: "SubstitutionService", class_variants: "ClassVariantService | None" = None):
+    def __init__(self, session: Session, data: DataService, variants: VariantService,
+                 substitutions: SubstitutionService, class_variants: ClassVariantService | None = None):
         super().__init__(session)
         self.data = data
         self.variants = variants
@@ -86,7 +86,8 @@ class FileService(Service):
         """Import an upload as a new scenario (one transaction); returns the scenario's name.
 
         ``files`` maps each uploaded file's name to its bytes: one ``.ctt`` (an ITC2007 instance),
-        one ``.xml`` (an ITC2019 instance: a class-based scenario), one ``.xlsx`` workbook of tables, one ``.zip`` of CSV tables, or the ``.csv`` tables
+        one ``.xml`` (an ITC2019 instance: a class-based scenario), one ``.xlsx`` workbook of tables,
+        one ``.zip`` of CSV tables, or the ``.csv`` tables
         themselves (``courses.csv``, ``rooms.csv``, ``teachers.csv`` …, several at once), read by
         :func:`tt_core.io.tables.read_tables` whose messages name the uploaded file, row and column.
         Every problem in the upload is reported at once. Uploads over :func:`max_upload_bytes`
@@ -122,7 +123,8 @@ class FileService(Service):
         if suffixes == {"csv"}:
             return self._import_tables(named, None, name, user)
         if len(named) > 1:
-            raise TimetableError(f"{shown}: upload one .ctt, .xml, .xlsx or .zip file, or only .csv tables (courses.csv, "
+            raise TimetableError(f"{shown}: upload one .ctt, .xml, .xlsx or .zip file, or only .csv tables "
+                                 "(courses.csv, "
                                  "rooms.csv, teachers.csv …) together")
         filename, data = next(iter(named.items()))
         suffix = suffixes.pop()
@@ -176,7 +178,8 @@ class FileService(Service):
             raise TimetableError(f"{filename or 'the upload'} is empty; choose the solution file again")
         if len(data) > max_upload_bytes():
             raise TimetableError(f"{filename} is {len(data) / 2**20:.1f} MB; imports are limited to "
-                                 f"{max_upload_bytes() / 2**20:.3g} MB (TT_MAX_UPLOAD_MB); use `tt import` on the server")
+                                 f"{max_upload_bytes() / 2**20:.3g} MB (TT_MAX_UPLOAD_MB); use `tt import` on the "
+                                 "server")
         problem = self.data.class_problem(scenario)
         with tempfile.TemporaryDirectory(prefix="tt-import-") as tmp:
             path = Path(tmp) / (file_stem(filename) or "solution.xml")
@@ -254,7 +257,7 @@ class FileService(Service):
         raise TimetableError(f"unknown export format {fmt!r}; one of ctt, xlsx, zip")
 
     def export_class_timetable(self, scenario: str, variant_id: int, fmt: str, view: str | None = None,
-                               key: str | None = None, *, first_day: "dt.date | None" = None) -> tuple[str, bytes]:
+                               key: str | None = None, *, first_day: dt.date | None = None) -> tuple[str, bytes]:
         """A timetable of a class-based scenario as ``(file name, bytes)``.
 
         ``"ical"``: every meeting of the classes of one room, course or student (``view``,
