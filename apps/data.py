@@ -388,6 +388,8 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
             " (imported with the scenario: students.csv, enrolments.csv)" if ro else
             "" if state.spec.rows_editable else " (add or delete rows; cells are not edited)")
         count.object = state.count_text()
+        search.placeholder = ("words, or column:value (e.g. course:CS101 type:SameDays)" if state.kind == "classes"
+                              else "words, or column:value (e.g. department:physics lectures:0)")
 
     def new_table(*_):
         if search.value_input or search.value:  # another table: a new search
