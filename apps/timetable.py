@@ -121,6 +121,8 @@ class TimetableState(param.Parameterized):
             return
         if self.kind != "curriculum":  # back from a class scenario: load everything again
             self._loaded_scenario, self.kind = None, "curriculum"
+            if view is None and self.view not in VIEWS:  # a class view ("course"): the grid's first view
+                self.view = "curriculum"
         # compare with the scenario loaded, not self.scenario: a widget or the URL has already set that
         if scenario != self._loaded_scenario or self._problem is None:
             self.pinned = []  # lecture ids of another scenario mean nothing here

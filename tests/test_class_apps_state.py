@@ -55,9 +55,11 @@ def test_timetable_opens_a_link_and_switches_between_the_kinds(studio):
     state.classes.first_day = dt.date(2027, 1, 6)
     assert state.classes.first_day == dt.date(2027, 1, 4) and "Monday" in state.messages.warning
     assert "week 2 (11.01.2027)" in state.classes.title
-    # to the curriculum scenario and back: each shows its own views
+    # to the curriculum scenario and back: each shows its own views (from a class-only view, quietly)
+    state.view = "course"
     state.scenario = "tiny"
     assert state.kind == "curriculum" and not state.grid.empty and state.view_options() == list(app.VIEWS)
+    assert state.view == "curriculum" and not state.messages.error
     state.scenario = "uni"
     assert state.kind == "classes" and state.view in app.CLASS_VIEWS and state.classes.markup
     # a view a class timetable does not have, from a link
