@@ -1,7 +1,11 @@
 """Data: edit a scenario's departments, curricula, courses, teachers, rooms, time grid and
 unavailability in tables (search any table; add and delete rows); look up its students and
-enrolments; import scenarios (ITC2007 .ctt, Excel workbook, a zip of CSV tables or the CSV files
-themselves), export them, delete a scenario.
+enrolments; import scenarios (ITC2007 .ctt, ITC2019 .xml, Excel workbook, a zip of CSV tables or
+the CSV files themselves), export them, delete a scenario.
+
+A class-based scenario (an ITC2019 instance: real university data) shows its own tables, read-only
+and searchable: courses with their configs, subparts and classes, rooms, distributions, students
+(:data:`tt_core.services.CLASS_TABLES`).
 
 Every change goes through :attr:`tt_core.services.Studio.data` (``edit_cell``, ``add_row``,
 ``delete_rows``, ``delete_scenario``): a value the store, the problem model or ``tt check``'s entry
@@ -36,7 +40,9 @@ class DataState(param.Parameterized):
     deletion of a scenario."""
 
     scenario = param.Selector(objects=[])
-    table = param.Selector(objects=list(services.TABLES), default="rooms")
+    table = param.Selector(objects=list(services.TABLES) + list(services.CLASS_TABLES), default="rooms")
+    kind = param.Selector(objects=["curriculum", "classes"], default="curriculum",
+                          doc="what the scenario holds: curricula (editable tables) or classes (ITC2019, read-only)")
     search = param.String("", doc="words (or column:value) every row shown contains")
     frame = param.DataFrame(pd.DataFrame(), doc="the rows shown: the table's rows the search finds")
     total = param.Integer(0, doc="rows of the table before the search")
@@ -55,7 +61,12 @@ class DataState(param.Parameterized):
 
     @property
     def spec(self) -> services.TableSpec:
-        return services.TABLES[self.table]
+        return services.TABLES.get(self.table) or services.CLASS_TABLES[self.table]
+
+    def table_options(self) -> dict[str, str]:
+        """``{title: entity}`` of the tables of the scenario's kind."""
+        tables = services.CLASS_TABLES if self.kind == "classes" else services.TABLES
+        return {s.title: e for e, s in tables.items()}
 
     @S.guarded
     def refresh_scenarios(self, select: str | None = None) -> None:
@@ -77,6 +88,17 @@ class DataState(param.Parameterized):
         if not self.scenario:
             self._rows, self._folded = pd.DataFrame(), {}
             self.param.update(frame=pd.DataFrame(), total=0)
+            return
+        classes = self.studio.data.is_class_scenario(self.scenario)
+        self.kind = "classes" if classes else "curriculum"
+        if classes != (self.table in services.CLASS_TABLES):  # the other kind's table: this kind's first one
+            self.table = "class_courses" if classes else "rooms"  # (its watcher reloads)
+            return
+        if classes:
+            self.choices = {}
+            self._rows = self.studio.data.class_table(self.scenario, self.table)
+            self._folded = folded(self._rows)
+            self._filter()
             return
         spec = self.spec
         choices = {}
@@ -155,7 +177,8 @@ class DataState(param.Parameterized):
             x = self.studio.data.scenario_summary(self.scenario)
         except Exception as exc:  # noqa: BLE001
             return S.message_of(exc)
-        text = (f"Deleting scenario **{S.safe_md(x['name'])}** removes its data ({x['courses']:,} courses), "
+        sizes = f"{x['courses']:,} courses" + (f", {x['classes']:,} classes" if "classes" in x else "")
+        text = (f"Deleting scenario **{S.safe_md(x['name'])}** removes its data ({sizes}), "
                 f"{x['variants']} variant(s) and {x['jobs']} job(s) for good")
         if x["published"]:
             text += ", including its published timetable"
@@ -185,9 +208,12 @@ class DataState(param.Parameterized):
         names = list(filename) if isinstance(filename, (list, tuple)) else [filename]
         blobs = list(data) if isinstance(data, (list, tuple)) else [data]
         if not any(blobs):
-            raise S.TimetableError("choose a .ctt, .xlsx or .zip file, or the .csv tables, to import first")
+            raise S.TimetableError("choose a .ctt, .xml, .xlsx or .zip file, or the .csv tables, to import first")
         files = dict(zip([n or "" for n in names], blobs))
         first = os.path.basename(names[0] or "")
+        if len(files) == 1 and first.lower().endswith(".xml") and b"<solution" in (blobs[0] or b"")[:65536] \
+                and b"<problem" not in (blobs[0] or b"")[:65536]:
+            return self._import_solution(first, blobs[0])
         default = (os.path.splitext(first)[0] if len(files) == 1 else
                    next((os.path.basename(os.path.dirname(n or "")) for n in names if os.path.dirname(n or "")), "")
                    or "imported tables")
@@ -198,6 +224,20 @@ class DataState(param.Parameterized):
         shown = first if len(files) == 1 else f"{len(files)} CSV files"
         self.messages.ok(f"imported {shown} as scenario {name!r}")
         return name
+
+    def _import_solution(self, filename: str, data: bytes) -> str | None:
+        """An ITC2019 solution becomes a variant of the class scenario shown (import its instance first)."""
+        if not self.scenario or self.kind != "classes":
+            raise S.TimetableError(f"{filename} is an ITC2019 solution: select the class scenario it solves (import "
+                                   "its instance .xml first), then import the solution")
+        vid = self.studio.files.import_class_solution(self.scenario, filename, data, self.import_name,
+                                                      user=S.current_user())
+        self.import_name = ""
+        report = self.studio.class_variants.report(self.scenario, vid)
+        self.messages.ok(f"imported {filename} as variant #{vid} of scenario {self.scenario!r}: "
+                         f"total {report.total:,}, {report.hard_violations} hard violation(s); see it in Timetables "
+                         "and Compare variants")
+        return self.scenario
 
     def download(self, fmt: str) -> io.BytesIO | None:
         try:
@@ -307,9 +347,12 @@ def _delete_scenario(state: DataState) -> pn.Column:
 def layout(state: DataState) -> pn.template.BaseTemplate:
     w = pn.widgets
     scenario = w.Select.from_param(state.param.scenario, sizing_mode="stretch_width")
-    tables = w.Select(name="Table", options={s.title: e for e, s in services.TABLES.items()}, value=state.table,
+    tables = w.Select(name="Table", options=state.table_options(), value=state.table,
                       sizing_mode="stretch_width", css_classes=["tt-table-select"])
-    tables.param.watch(lambda e: setattr(state, "table", e.new), "value")
+    tables.param.watch(lambda e: setattr(state, "table", e.new) if e.new != state.table else None, "value")
+    # a class scenario has other tables: the choice follows the scenario's kind and the table shown
+    state.param.watch(lambda _e: tables.param.update(options=state.table_options(), value=state.table),
+                      ["kind", "table"])
 
     # a role that may not edit sees a read-only table and no add, delete or import controls
     # (DataState.edit and the services refuse a crafted edit anyway)
@@ -341,9 +384,12 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
         delete.visible = state.spec.addable and state.editable
         ro = state.spec.read_only
         heading.object = f"### {state.spec.title}" + (
+            " (imported with the scenario from its ITC2019 .xml; read-only)" if state.kind == "classes" else
             " (imported with the scenario: students.csv, enrolments.csv)" if ro else
             "" if state.spec.rows_editable else " (add or delete rows; cells are not edited)")
         count.object = state.count_text()
+        search.placeholder = ("words, or column:value (e.g. course:CS101 type:SameDays)" if state.kind == "classes"
+                              else "words, or column:value (e.g. department:physics lectures:0)")
 
     def new_table(*_):
         if search.value_input or search.value:  # another table: a new search
@@ -355,7 +401,7 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
     state.param.watch(new_table, ["table", "scenario"])
     state.param.watch(show, ["frame", "choices"])
 
-    upload = w.FileInput(accept=".ctt,.xlsx,.zip,.csv", multiple=True, sizing_mode="stretch_width",
+    upload = w.FileInput(accept=".ctt,.xml,.xlsx,.zip,.csv", multiple=True, sizing_mode="stretch_width",
                          css_classes=["tt-upload"])
     name = w.TextInput.from_param(state.param.import_name, sizing_mode="stretch_width", css_classes=["tt-import-name"],
                                   placeholder="default: the file name")
@@ -369,18 +415,28 @@ def layout(state: DataState) -> pn.template.BaseTemplate:
                            css_classes=[f"tt-export-{fmt}"], sizing_mode="stretch_width")
         state.param.watch(lambda _e, d=d, fmt=fmt: setattr(d, "filename", state.filename(fmt)), "scenario")
         downloads.append(d)
+    # a class scenario's data is its ITC2019 file (its timetables download from the Timetables app)
+    export_title = pn.pane.Markdown("**Export this scenario**")
+
+    def exports_visible(*_):
+        for item in (export_title, *downloads):
+            item.visible = state.kind != "classes"
+
+    state.param.watch(exports_visible, "kind")
+    exports_visible()
 
     show()
     main = [S.message_alerts(state.messages), heading, pn.Row(search, count, sizing_mode="stretch_width"),
             _add_form(state), editor, delete]
     importing = [pn.layout.Divider(),
-                 pn.pane.Markdown("**Import a scenario**: an ITC2007 .ctt, an .xlsx workbook of tables, a .zip of "
+                 pn.pane.Markdown("**Import a scenario**: an ITC2007 .ctt, an ITC2019 instance .xml (classes: real "
+                                  "university data; then its solutions .xml as variants of it), an .xlsx workbook "
+                                  "of tables, a .zip of "
                                   "CSV tables, or the .csv tables themselves (pick several files at once); "
                                   f"at most {services.max_upload_bytes() / 2**20:g} MB"),
                  upload, name, do_import] if state.editable else []
     deleting = [pn.layout.Divider(), _delete_scenario(state)] if state.editable else []
-    sidebar = [scenario, tables, *importing, pn.layout.Divider(), pn.pane.Markdown("**Export this scenario**"),
-               *downloads, *deleting]
+    sidebar = [scenario, tables, *importing, pn.layout.Divider(), export_title, *downloads, *deleting]
     return S.page("Data", "data", *main, sidebar=sidebar)
 
 
@@ -391,10 +447,10 @@ def app() -> pn.template.BaseTemplate:
     except Exception as exc:  # noqa: BLE001
         return S.unavailable("Data", "data", exc)
     query = pn.state.location.query_params if pn.state.location else {}
-    if query.get("table") in services.TABLES:
-        state.table = query["table"]
-    if query.get("scenario") in state.param.scenario.objects:
+    if query.get("scenario") in state.param.scenario.objects:  # first: a class scenario has other tables
         state.scenario = query["scenario"]
+    if query.get("table") in services.TABLES or query.get("table") in services.CLASS_TABLES:
+        state.table = query["table"]
     return layout(state)
 
 

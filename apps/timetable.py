@@ -8,6 +8,10 @@ curricula per period (``ui/editing.py``). It opens on the scenario's published v
 that has items (a university without curricula opens on its teachers); with a "week of" date the
 grid shows that week's substitutions.
 
+A class-based scenario (real university data, ITC2019) shows one room, course or student of a
+variant as a week on a real clock, classes of different lengths to scale, with a week picker, the
+first day of week 1 for real dates, and iCal / ITC2019 solution downloads (``ui/class_week.py``).
+
 The view lives in the URL (``?scenario=…&variant=…&view=teacher&key=T0001``), so a link opens
 the same timetable.
 """
@@ -29,13 +33,15 @@ import param  # noqa: E402
 
 from tt_core import services, views  # noqa: E402
 
+from ui import class_week as CW  # noqa: E402
 from ui import editing as E  # noqa: E402
 from ui import shared as S  # noqa: E402
 from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 VIEWS = ("curriculum", "teacher", "room", "department", "student")
+CLASS_VIEWS = ("room", "course", "student")  # of a class-based scenario
 PLURAL = {"curriculum": "curricula", "teacher": "teachers", "room": "rooms", "department": "departments",
-          "student": "students"}
+          "student": "students", "course": "courses"}
 URL = {"scenario": "scenario", "variant": "variant", "view": "view", "key": "key"}
 
 
@@ -44,8 +50,10 @@ class TimetableState(param.Parameterized):
 
     scenario = param.String("")
     variant = param.Integer(None, allow_None=True)
-    view = param.Selector(objects=list(VIEWS), default="curriculum")
+    view = param.Selector(objects=list(dict.fromkeys(VIEWS + CLASS_VIEWS)), default="curriculum")
     key = param.String("")
+    kind = param.Selector(objects=["curriculum", "classes"], default="curriculum",
+                          doc="what the scenario shown holds: curricula (the grid) or classes (a week on a clock)")
 
     scenarios = param.List([])
     variant_options = param.Dict({}, doc="{label: id}")
@@ -67,6 +75,7 @@ class TimetableState(param.Parameterized):
         self._timetable = None
         self._loaded: int | None = None  # the variant whose timetable _timetable is
         self._loaded_scenario: str | None = None  # the scenario _problem is (self.scenario may be set already)
+        self._class_view: str | None = None  # the view of a class scenario last shown
         self._entries = None  # the grid's entries when they are not the timetable's own (a week's substitutions)
         self._variant_rows: list[dict] = []
         self._busy = False
@@ -74,6 +83,7 @@ class TimetableState(param.Parameterized):
         super().__init__(**params)
         self.editor = E.EditorState(studio, self.messages)
         self.free = E.FreeState(self.messages)
+        self.classes = CW.ClassWeekState(studio, self.messages)
         # an edit redraws at once; while apply() runs it draws once at its end (view and key settled)
         self.editor.param.watch(lambda _e: None if self._busy else self._draw(), "version")
         self.editor.param.watch(self._saved, "saved")
@@ -106,6 +116,13 @@ class TimetableState(param.Parameterized):
             if scenario:
                 notes.append(f"no scenario {scenario!r}; showing {self.scenarios[0]!r}")
             scenario = self.scenarios[0]
+        if self.studio.data.is_class_scenario(scenario):
+            self._apply_classes(scenario, variant, view, key, notes)
+            return
+        if self.kind != "curriculum":  # back from a class scenario: load everything again
+            self._loaded_scenario, self.kind = None, "curriculum"
+            if view is None and self.view not in VIEWS:  # a class view ("course"): the grid's first view
+                self.view = "curriculum"
         # compare with the scenario loaded, not self.scenario: a widget or the URL has already set that
         if scenario != self._loaded_scenario or self._problem is None:
             self.pinned = []  # lecture ids of another scenario mean nothing here
@@ -171,6 +188,63 @@ class TimetableState(param.Parameterized):
             self.messages.error = "; ".join(notes)
         elif self.messages.error:
             self.messages.clear()
+
+    def _apply_classes(self, scenario, variant, view, key, notes: list[str]) -> None:
+        """:meth:`_apply` for a class-based scenario: its variants, a room / course / student, and
+        the week drawn by :attr:`classes` (:class:`ui.class_week.ClassWeekState`)."""
+        cv = self.studio.class_variants
+        if scenario != self._loaded_scenario or self.kind != "classes":
+            self.pinned = []
+            self._problem, self._timetable, self._loaded, self._entries = None, None, None, None
+            self.editor.load(scenario, None, None, None, None)  # nothing to edit here
+            self.free.show(None, None)
+            self.grid = pd.DataFrame()
+            self._loaded_scenario = scenario
+            self.variant_options = cv.options(scenario)
+            self.kind = "classes"
+            if variant is None:
+                variant = cv.default_variant(scenario)
+        elif variant is None:
+            variant = self.variant
+        ids = list(self.variant_options.values())
+        try:
+            variant = None if variant is None else int(variant)
+        except (TypeError, ValueError):
+            notes.append(f"variant {variant!r} is not a number")
+            variant = None
+        if variant not in ids:
+            if variant is not None:
+                notes.append(f"scenario {scenario!r} has no variant #{variant}")
+            variant = cv.default_variant(scenario)
+        asked = view
+        view = self.view if view is None else view
+        if view not in CLASS_VIEWS:
+            if asked is not None:
+                notes.append(f"a class timetable is shown per room, course or student, not per {view}")
+            view = "room"
+        keys = cv.keys(scenario, view, variant)  # rooms: those the variant uses
+        explicit_key = key is not None
+        # another view: its first item (room "8" and course "8" are different things)
+        key = (self.key if view == self._class_view else "") if key is None else str(key)
+        if key not in keys:
+            if explicit_key and key:
+                notes.append(f"no {view} {key!r} in scenario {scenario!r}")
+            key = keys[0] if keys else ""
+        if not keys and view == "student":
+            notes.append(f"scenario {scenario!r} has no students")
+        self._class_view = view  # self.view is already the new one when a widget changed it
+        self.param.update(scenario=scenario, variant=variant, view=view, key=key, key_options={k: k for k in keys})
+        label = next((k for k, v in self.variant_options.items() if v == variant), f"#{variant}")
+        self.classes.show(scenario, variant, view, key, label)
+        self.title = self.classes.title
+        if notes:
+            self.messages.error = "; ".join(notes)
+        elif self.messages.error:
+            self.messages.clear()
+
+    def view_options(self) -> list[str]:
+        """The views of the scenario's kind."""
+        return list(CLASS_VIEWS if self.kind == "classes" else VIEWS)
 
     def _default_variant(self) -> int | None:
         """The published variant of the scenario (what viewers, exports and share links show by
@@ -287,7 +361,7 @@ class TimetableState(param.Parameterized):
     @param.depends("week", watch=True)
     @S.guarded
     def _week_changed(self) -> None:
-        if self._problem is not None:
+        if self._problem is not None and self.kind == "curriculum":
             self._draw()
 
     # ------------------------------------------------------------------ exports
@@ -411,8 +485,16 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
     scenario.param.watch(lambda e: setattr(state, "scenario", e.new) if e.new != state.scenario else None, "value")
     variant = _select(state, "variant", "variant_options", "Variant", sizing_mode="stretch_width",
                       css_classes=["tt-variant"])
-    view = w.Select.from_param(state.param.view, name="View", sizing_mode="stretch_width",
-                               css_classes=["tt-view"])
+    # the views of the scenario's kind (a class scenario: room, course, student)
+    view = w.Select(name="View", options=state.view_options(), value=state.view, sizing_mode="stretch_width",
+                    css_classes=["tt-view"])
+
+    def views_shown(*_):
+        options = state.view_options()
+        view.param.update(options=options, value=state.view if state.view in options else options[0])
+
+    state.param.watch(views_shown, ["view", "kind"])
+    view.param.watch(lambda e: setattr(state, "view", e.new) if e.new != state.view else None, "value")
     key = _key_picker(state)
 
     title = pn.pane.Markdown(f"### {S.safe_md(state.title)}", css_classes=["tt-title"])
@@ -450,10 +532,22 @@ def layout(state: TimetableState) -> pn.template.BaseTemplate:
     # the heatmap is counted and drawn when its tab is opened, not with every page
     state.free.active = False
     tabs.param.watch(lambda e: setattr(state.free, "active", e.new == 1), "active")
-    main = [S.message_alerts(state.messages), title, tabs]
     week = w.DatePicker.from_param(state.param.week, sizing_mode="stretch_width", css_classes=["tt-week"])
-    sidebar = [scenario, variant, view, key, week, pn.layout.Divider(),
-               pn.pane.Markdown("**Export**"), *downloads, ical_opts, S.share_link()]
+    # a curriculum scenario: the grid, editing and its exports; a class scenario: the week on a clock
+    curriculum_main = pn.Column(title, tabs, sizing_mode="stretch_width")
+    curriculum_side = pn.Column(week, pn.layout.Divider(), pn.pane.Markdown("**Export**"), *downloads, ical_opts,
+                                sizing_mode="stretch_width", margin=0)
+    class_main, class_side = CW.week_panel(state.classes), CW.week_sidebar(state.classes)
+
+    def kind_shown(*_):
+        classes = state.kind == "classes"
+        curriculum_main.visible = curriculum_side.visible = not classes
+        class_main.visible = class_side.visible = classes
+
+    state.param.watch(kind_shown, "kind")
+    kind_shown()
+    main = [S.message_alerts(state.messages), curriculum_main, class_main]
+    sidebar = [scenario, variant, view, key, curriculum_side, class_side, S.share_link()]
     return S.page("Timetables", "timetable", *main, sidebar=sidebar)
 
 
@@ -467,8 +561,15 @@ def app() -> pn.template.BaseTemplate:
         return S.unavailable("Timetables", "timetable", exc)
     if pn.state.location and state.scenarios:
         location = pn.state.location
-        location.sync(state, URL, on_error=lambda bad: state.messages.fail(
-            S.TimetableError(f"cannot show {bad} from the link")))
+        def from_link(bad: dict) -> None:
+            # the URL's values arrive parsed: key=8 (a room or course id of real data) is a number
+            texts = {k: str(v) if k in ("scenario", "view", "key") and v is not None else v for k, v in bad.items()}
+            try:
+                state.param.update(**texts)
+            except Exception:  # noqa: BLE001 - named in the page
+                state.messages.fail(S.TimetableError(f"cannot show {bad} from the link"))
+
+        location.sync(state, URL, on_error=from_link)
         # write the whole view into the address once the page is up, so it can be copied as a link
         pn.state.onload(lambda: location.update_query(**{v: str(getattr(state, k)) for k, v in URL.items()
                                                           if getattr(state, k) not in (None, "")}))

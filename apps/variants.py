@@ -8,6 +8,11 @@ buttons the signed-in user's role may use, ``ui/approval.py``). Costs are those 
 scenario's current data: a published or chosen variant that a data change broke is named in a
 warning with its hard violations.
 
+A class-based scenario (real university data, ITC2019) compares two of its variants instead: the
+cost components of the competition's rules and the hard violations per kind, every hard violation
+in words, and the classes whose time or room changed (``ui/class_compare.py``); choosing and the
+approval workflow are the same.
+
 The comparison can be saved as one HTML file that opens without a server, and shared as a
 read-only link (``?scenario=…&variants=1,2&view=…&key=…&readonly=1``).
 """
@@ -30,6 +35,7 @@ import param  # noqa: E402
 from tt_core import services, views  # noqa: E402
 
 from ui import approval as WF  # noqa: E402
+from ui import class_compare as CC  # noqa: E402
 from ui import shared as S  # noqa: E402
 
 MAX_VARIANTS = 4
@@ -55,6 +61,8 @@ class VariantsState(param.Parameterized):
     diff_summary = param.String("", doc="moved / added / removed lectures and the cost change, in one line")
     history = param.DataFrame(pd.DataFrame(), doc="every variant of the scenario with its parent")
     notes = param.String("", doc="warnings about variants that no longer fit the scenario")
+    kind = param.Selector(objects=["curriculum", "classes"], default="curriculum",
+                          doc="what the scenario holds: curricula (heatmaps, constraints) or classes (ITC2019)")
 
     def __init__(self, studio, **params):
         self.studio = studio
@@ -65,12 +73,22 @@ class VariantsState(param.Parameterized):
         self._compared: tuple[int, ...] = ()  # the variants the diff pair was last taken from
         self._warnings: list[str] = []  # followed variants a data change broke (VariantService.warnings)
         super().__init__(**params)
+        self.classes = CC.ClassCompareState(studio, self.messages)
         S.offer_scenarios(self, self._load_scenario)
 
     # ------------------------------------------------------------------ loading
     @param.depends("scenario", watch=True)
     @S.guarded
     def _load_scenario(self) -> None:
+        if self.studio.data.is_class_scenario(self.scenario):
+            self._problem, self._views = None, {}
+            self.param.update(heatmaps=[], metrics=pd.DataFrame(), weights=pd.DataFrame(), moves=pd.DataFrame(),
+                              diff_costs=pd.DataFrame(), diff_summary="", history=pd.DataFrame(), notes="")
+            self.kind = "classes"
+            self.classes.load(self.scenario)
+            self.refresh_variants()
+            return
+        self.kind = "curriculum"
         self._problem = self.studio.data.problem(self.scenario)
         self._labels = self.studio.data.teacher_labels(self.scenario, self._problem)
         self._views = {}
@@ -80,6 +98,13 @@ class VariantsState(param.Parameterized):
         self._keys()
 
     def refresh_variants(self) -> None:
+        if self.kind == "classes":  # the approval panel's and the chosen picker's list
+            self.classes.refresh()
+            self.options = self.classes.options
+            self.param.to_choose.objects = list(self.options.values())
+            if self.to_choose not in self.param.to_choose.objects:
+                self.to_choose = next(iter(self.options.values()), None)
+            return
         self.options = self.studio.variants.options(self.scenario, self._problem)
         ids = list(self.options.values())
         self.param.selected.objects = ids
@@ -167,7 +192,8 @@ class VariantsState(param.Parameterized):
         self.studio.variants.choose(self.to_choose, user=S.current_user())
         self._views = {}
         self.refresh_variants()
-        self._update()
+        if self.kind == "curriculum":
+            self._update()
         self.messages.ok(f"variant #{self.to_choose} is now the chosen timetable of {self.scenario}")
 
     def label_of(self, vid: int) -> str:
@@ -300,8 +326,8 @@ def layout(state: VariantsState) -> pn.template.BaseTemplate:
                                   "view": state.view, "key": state.key or ""},
                          depends=[(state, ["scenario", "selected", "view", "key"])])
 
-    main = [
-        S.message_alerts(state.messages), notes,
+    curriculum_main = pn.Column(
+        notes,
         pn.pane.Markdown("### Occupancy (lectures per period)"), heatmap_panel(state),
         pn.pane.Markdown("### Cost per constraint"), metrics,
         pn.pane.Markdown("### Weights each variant was optimised for (bold: they differ)"), weights,
@@ -309,11 +335,24 @@ def layout(state: VariantsState) -> pn.template.BaseTemplate:
         pn.Row(_variant_select(state.param.diff_a), _variant_select(state.param.diff_b)), moves_title, moves,
         pn.pane.Markdown("Cost change per constraint (only those that changed):"), diff_costs,
         pn.pane.Markdown("### History (each variant with the one it was derived from)"), history,
-    ]
+        sizing_mode="stretch_width")
+    # a class scenario: two variants compared by the competition's rules (ui/class_compare.py)
+    class_main, class_side = CC.compare_panel(state.classes), CC.compare_sidebar(state.classes)
+    curriculum_side = pn.Column(pick, view, key, sizing_mode="stretch_width", margin=0)
+    share_box = pn.Column(pn.layout.Divider(), pn.pane.Markdown("**Share**"), save_html, share,
+                          sizing_mode="stretch_width", margin=0)
+
+    def kind_shown(*_):
+        classes = state.kind == "classes"
+        curriculum_main.visible = curriculum_side.visible = share_box.visible = not classes
+        class_main.visible = class_side.visible = classes
+
+    state.param.watch(kind_shown, "kind")
+    kind_shown()
+    main = [S.message_alerts(state.messages), curriculum_main, class_main]
     # the approval workflow of any variant of the scenario: only the buttons the user's role may use
     approval = WF.variant_workflow(WF.WorkflowState(state.studio, state.messages), state)
-    sidebar = [scenario, pick, view, key, *choosing, pn.layout.Divider(), approval,
-               pn.layout.Divider(), pn.pane.Markdown("**Share**"), save_html, share]
+    sidebar = [scenario, curriculum_side, class_side, *choosing, pn.layout.Divider(), approval, share_box]
     return S.page("Compare variants", "variants", *main, sidebar=sidebar)
 
 

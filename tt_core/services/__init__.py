@@ -7,6 +7,7 @@ one store, with a small service per concern, each checking the user's rights the
 ``studio.data``            data.py               scenarios, the data editor, teachers' own periods, checks, weight profiles
 ``studio.files``           files.py              imports and exports as bytes
 ``studio.variants``        variants.py           variants, cost breakdown, choosing, manual edits, diffs
+``studio.class_variants``  class_variants.py     timetables of class-based scenarios: costs, weeks, comparisons
 ``studio.jobs``            jobs.py               generation jobs
 ``studio.approval``        approval.py           review, approval, publication
 ``studio.substitutions``   substitutions.py      dated substitutions
@@ -25,8 +26,9 @@ from typing import Callable
 
 from .access import AccessService
 from .approval import ApprovalService
+from .class_variants import ClassComparison, ClassVariantService
 from .data import DataService
-from .editable import TABLES, TEACHER_TABLES, Column, TableSpec, coerce_value
+from .editable import CLASS_TABLES, TABLES, TEACHER_TABLES, Column, TableSpec, coerce_value
 from .files import FileService, file_stem, max_upload_bytes
 from .jobs import JobService, RunnerStarting
 from .sections import SectionService
@@ -34,8 +36,8 @@ from .session import Session
 from .substitutions import SubstitutionService
 from .variants import VariantService, VariantView
 
-__all__ = ["Studio", "Session", "TABLES", "TEACHER_TABLES", "Column", "TableSpec", "coerce_value", "file_stem",
-           "max_upload_bytes", "VariantView", "RunnerStarting"]
+__all__ = ["Studio", "Session", "TABLES", "CLASS_TABLES", "TEACHER_TABLES", "Column", "TableSpec", "coerce_value",
+           "file_stem", "max_upload_bytes", "VariantView", "RunnerStarting", "ClassComparison"]
 
 
 class Studio(Session):
@@ -55,8 +57,9 @@ class Studio(Session):
         super().__init__(store, runner, user)
         self.data = DataService(self)
         self.variants = VariantService(self, self.data)
+        self.class_variants = ClassVariantService(self, self.data)
         self.substitutions = SubstitutionService(self, self.data)
-        self.files = FileService(self, self.data, self.variants, self.substitutions)
+        self.files = FileService(self, self.data, self.variants, self.substitutions, self.class_variants)
         self.jobs = JobService(self)
         self.approval = ApprovalService(self)
         self.sections = SectionService(self, self.data, self.variants)

@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from ..model import Problem
 from ..profiles import expand_weights
 from .editable import TABLES, TEACHER_TABLES, coerce_value, display
 from .session import Service
+
+if TYPE_CHECKING:  # the class model loads numba kernels: imported where a class scenario is read
+    from ..classes.model import ClassProblem
 
 _REFUSED = "the change was refused because the scenario would be inconsistent"
 
@@ -82,9 +86,45 @@ class DataService(Service):
 
     def problem(self, scenario: str) -> Problem:
         """The scenario as a :class:`~tt_core.model.Problem`: loaded once per version of its data and
-        shared (it is immutable) by every session of the process until the data changes."""
+        shared (it is immutable) by every session of the process until the data changes.
+
+        A class-based scenario (:meth:`is_class_scenario`) has no curriculum problem: refused
+        naming the apps that show it."""
         digest = self.store.scenarios.data_digest(scenario)
+        self._curriculum_only(scenario)
         return _derived("problem", digest, lambda: self.store.scenarios.load_problem(scenario))
+
+    def _curriculum_only(self, scenario: str) -> None:
+        if self.is_class_scenario(scenario):
+            raise TimetableError(f"scenario {scenario!r} holds classes (real university data, ITC2019), not "
+                                 "curricula: open it in the Data, Timetables and Compare variants apps (or with "
+                                 "`tt validate` / `tt export`); this tool works on curriculum scenarios")
+
+    # ------------------------------------------------------------------ class-based scenarios
+    def is_class_scenario(self, scenario: str) -> bool:
+        """True when ``scenario`` holds class-based data (an ITC2019-style instance), whose tables
+        are :meth:`class_table` and whose timetables ``studio.class_variants`` shows."""
+        return self.store.classes.is_class_scenario(scenario)
+
+    def class_problem(self, scenario: str) -> ClassProblem:
+        """A class-based scenario as a :class:`~tt_core.classes.model.ClassProblem`, loaded once per
+        scenario in this process (its data is imported once and never edited) and shared."""
+        digest = self.store.scenarios.data_digest(scenario)  # the scenario's id and row: a new import, a new key
+        return _derived("class problem", (str(getattr(self.store, "path", id(self.store))), *digest),
+                        lambda: self.store.classes.load_problem(scenario))
+
+    def class_table(self, scenario: str, what: str) -> pd.DataFrame:
+        """One table of a class-based scenario as the data app shows it: ``"courses"`` (course,
+        config, subpart, class, limit, parent, times, rooms), ``"rooms"``, ``"distributions"`` or
+        ``"students"`` (:meth:`tt_core.store.classes.ClassScenarioRepository.frame`), also by its
+        entity name (``"class_courses"``, :data:`~tt_core.services.editable.CLASS_TABLES`)."""
+        from .editable import CLASS_TABLES
+
+        spec = CLASS_TABLES.get(what) or CLASS_TABLES.get(f"class_{what}")
+        if spec is None:
+            raise TimetableError(f"unknown table {what!r} of a class scenario; one of: "
+                                 f"{', '.join(e.removeprefix('class_') for e in CLASS_TABLES)}")
+        return display(self.store.classes.frame(scenario, spec.entity.removeprefix("class_")), spec)
 
     def teacher_labels(self, scenario: str, problem: Problem | None = None) -> dict[str, str]:
         """Teacher id → ``"Full Name (id)"`` (just the id when no full name is known)."""
@@ -209,13 +249,19 @@ class DataService(Service):
             raise ValidationError(problems, title="the change was refused")
 
     def scenario_summary(self, scenario: str) -> dict:
-        """What deleting ``scenario`` would remove: its sizes, variants (``published``: how many are
-        published) and jobs (``active``: queued or running ones, which block the deletion)."""
+        """What deleting ``scenario`` would remove: its sizes (a class-based one: also ``classes``),
+        variants (``published``: how many are published) and jobs (``active``: queued or running
+        ones, which block the deletion)."""
         row = next((r for r in self.store.scenarios.overview() if r["name"] == scenario), None)
         if row is None:
             raise TimetableError(f"no scenario {scenario!r}")
         variants = self.store.variants.list(scenario)
         jobs = self.store.jobs.list(scenario, limit=10 ** 6)
+        if self.is_class_scenario(scenario):  # its courses are in the class tables
+            courses = self.class_table(scenario, "courses")
+            return {"name": scenario, "courses": int(courses["course"].nunique()), "classes": len(courses),
+                    "variants": len(variants), "published": sum(1 for v in variants if v.get("status") == "published"),
+                    "jobs": len(jobs), "active": sum(1 for j in jobs if j["status"] in ("queued", "running"))}
         return {"name": scenario, "courses": int(row["courses"]), "variants": len(variants),
                 "published": sum(1 for v in variants if v.get("status") == "published"),
                 "jobs": len(jobs), "active": sum(1 for j in jobs if j["status"] in ("queued", "running"))}
@@ -292,6 +338,7 @@ class DataService(Service):
         (``kind, name, required, available, use``; tightest first)."""
 
         digest = self.store.scenarios.data_digest(scenario)
+        self._curriculum_only(scenario)
 
         def build():
             problem = _derived("problem", digest, lambda: self.store.scenarios.load_problem(scenario))

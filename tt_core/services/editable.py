@@ -96,6 +96,26 @@ TABLES: dict[str, TableSpec] = {t.entity: t for t in (
 )}
 
 
+#: the tables of a class-based scenario (ITC2019 data, imported whole): shown, searched, never edited;
+#: the entity is ``class_<what>`` for :meth:`~tt_core.services.data.DataService.class_table` ``(what)``
+CLASS_TABLES: dict[str, TableSpec] = {t.entity: t for t in (
+    TableSpec("class_courses", "Courses (configs, subparts, classes)", ("class",), (
+        Column("course", editable=False), Column("config", editable=False), Column("subpart", editable=False),
+        Column("class", editable=False), Column("limit", "int", editable=False),
+        Column("parent", "optional_text", editable=False), Column("times", "int", editable=False),
+        Column("rooms", "int", editable=False)), rows_editable=False),
+    TableSpec("class_rooms", "Rooms", ("room",), (
+        Column("room", editable=False), Column("capacity", "int", editable=False),
+        Column("unavailable_times", "int", editable=False), Column("classes", "int", editable=False)),
+        rows_editable=False),
+    TableSpec("class_distributions", "Distributions", ("distribution",), (
+        Column("distribution", "int", editable=False), Column("type", editable=False),
+        Column("required", "bool", editable=False), Column("penalty", "int", editable=False),
+        Column("classes", editable=False)), rows_editable=False),
+    TableSpec("class_students", "Students", ("student",), (
+        Column("student", editable=False), Column("courses", editable=False)), rows_editable=False),
+)}
+
 def coerce_value(spec: TableSpec, column: str, value, *, new_row: bool = False):
     """A value typed into the editor (or a new row's form, ``new_row``) as the store expects it;
     raises ValidationError saying why not."""

@@ -1,5 +1,6 @@
-"""Imports and exports as bytes: a scenario's data (``.ctt``, ``.xlsx``, a zip of CSV tables) and
-a variant's timetable (iCal, ``.xlsx``, HTML), for uploads and downloads in the apps."""
+"""Imports and exports as bytes: a scenario's data (``.ctt``, ``.xlsx``, a zip of CSV tables, an
+ITC2019 instance ``.xml``) and a variant's timetable (iCal, ``.xlsx``, HTML; a class timetable as
+iCal on real dates or as an ITC2019 solution ``.xml``), for uploads and downloads in the apps."""
 
 from __future__ import annotations
 
@@ -19,14 +20,17 @@ from ..io.tables import extract_csv_zip, read_tables
 from ..io.tables import write_tables
 from ..substitution import ical_with_substitutions
 from ..substitution import week_of
-from ..errors import TimetableError, ValidationError
+from ..errors import ProblemFormatError, TimetableError, ValidationError
 from ..views import grid_html_page, ical_for, view_title, weekly_grid
 from .session import Service, Session
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from .class_variants import ClassVariantService
     from .data import DataService
-    from .variants import VariantService
     from .substitutions import SubstitutionService
+    from .variants import VariantService
 
 
 def max_upload_bytes() -> int:
@@ -66,11 +70,13 @@ def max_unpacked_bytes() -> int:
 class FileService(Service):
     """Uploads and downloads (``studio.files``)."""
 
-    def __init__(self, session: Session, data: "DataService", variants: "VariantService", substitutions: "SubstitutionService"):
+    def __init__(self, session: Session, data: DataService, variants: VariantService,
+                 substitutions: SubstitutionService, class_variants: ClassVariantService | None = None):
         super().__init__(session)
         self.data = data
         self.variants = variants
         self.substitutions = substitutions
+        self.class_variants = class_variants
 
     def import_file(self, filename: str, data: bytes, scenario_name: str, user: str | None = None) -> str:
         """Import one uploaded file as a new scenario; see :meth:`import_files`."""
@@ -80,7 +86,8 @@ class FileService(Service):
         """Import an upload as a new scenario (one transaction); returns the scenario's name.
 
         ``files`` maps each uploaded file's name to its bytes: one ``.ctt`` (an ITC2007 instance),
-        one ``.xlsx`` workbook of tables, one ``.zip`` of CSV tables, or the ``.csv`` tables
+        one ``.xml`` (an ITC2019 instance: a class-based scenario), one ``.xlsx`` workbook of tables,
+        one ``.zip`` of CSV tables, or the ``.csv`` tables
         themselves (``courses.csv``, ``rooms.csv``, ``teachers.csv`` …, several at once), read by
         :func:`tt_core.io.tables.read_tables` whose messages name the uploaded file, row and column.
         Every problem in the upload is reported at once. Uploads over :func:`max_upload_bytes`
@@ -116,7 +123,8 @@ class FileService(Service):
         if suffixes == {"csv"}:
             return self._import_tables(named, None, name, user)
         if len(named) > 1:
-            raise TimetableError(f"{shown}: upload one .ctt, .xlsx or .zip file, or only .csv tables (courses.csv, "
+            raise TimetableError(f"{shown}: upload one .ctt, .xml, .xlsx or .zip file, or only .csv tables "
+                                 "(courses.csv, "
                                  "rooms.csv, teachers.csv …) together")
         filename, data = next(iter(named.items()))
         suffix = suffixes.pop()
@@ -124,10 +132,69 @@ class FileService(Service):
             problem = parse_ctt(data, source=filename)
             self.store.scenarios.import_problem(problem, name, user=user)
             return name
+        if suffix == "xml":
+            return self._import_itc2019(filename, data, name, user)
         if suffix not in ("xlsx", "zip"):
             raise TimetableError(f"{filename or 'the upload'}: unknown file type; upload an ITC2007 .ctt file, an "
-                                 ".xlsx workbook of tables, a .zip of CSV tables or the .csv tables themselves")
+                                 "ITC2019 .xml instance, an .xlsx workbook of tables, a .zip of CSV tables or the "
+                                 ".csv tables themselves")
         return self._import_tables({filename: data}, suffix, name, user)
+
+    def _import_itc2019(self, filename: str, data: bytes, name: str, user: str | None) -> str:
+        """An ITC2019 instance (``<problem>``) as a new class-based scenario. Read from a private
+        temporary copy; the messages name the uploaded file and the line. A solution file is
+        refused: it is imported as a variant of its scenario (``tt import --scenario``)."""
+        from ..io.itc2019 import read_problem_xml
+
+        head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if re.search(rb"<\s*solution\b", head) and not re.search(rb"<\s*problem\b", head):
+            raise TimetableError(f"{filename}: this is an ITC2019 solution, not an instance; import the instance "
+                                 f"first, then the solution with `tt import {filename} --scenario NAME`")
+        with tempfile.TemporaryDirectory(prefix="tt-import-") as tmp:
+            path = Path(tmp) / (file_stem(filename) or "instance.xml")
+            path.write_bytes(data)
+            try:
+                problem = read_problem_xml(path)
+            except ProblemFormatError as exc:  # name the upload, not the temporary copy
+                raise ProblemFormatError(exc.reason, path=filename, line=exc.line) from None
+            except ValidationError as exc:
+                raise ValidationError([p.replace(str(path), filename) for p in exc.problems],
+                                      title=f"{filename} cannot be imported") from None
+        self.store.classes.import_problem(problem, name, description=f"ITC2019 instance {problem.name} ({filename})",
+                                          user=user)
+        return name
+
+    def import_class_solution(self, scenario: str, filename: str, data: bytes, name: str | None = None,
+                              user: str | None = None) -> int:
+        """An ITC2019 solution file as a new variant of the class-based ``scenario`` (evaluated
+        exactly; a solution with hard violations is stored too, and says so in its label).
+        Returns the variant's id. A time or room the class does not offer, an unknown class or
+        student, a solution of another instance: refused naming the uploaded file and the line."""
+        from ..classes.evaluator import evaluate
+        from ..io.itc2019 import read_solution_xml
+
+        user = self.require("choose_variant", user)
+        if not data:
+            raise TimetableError(f"{filename or 'the upload'} is empty; choose the solution file again")
+        if len(data) > max_upload_bytes():
+            raise TimetableError(f"{filename} is {len(data) / 2**20:.1f} MB; imports are limited to "
+                                 f"{max_upload_bytes() / 2**20:.3g} MB (TT_MAX_UPLOAD_MB); use `tt import` on the "
+                                 "server")
+        problem = self.data.class_problem(scenario)
+        with tempfile.TemporaryDirectory(prefix="tt-import-") as tmp:
+            path = Path(tmp) / (file_stem(filename) or "solution.xml")
+            path.write_bytes(data)
+            try:
+                solution = read_solution_xml(problem, path)
+            except ProblemFormatError as exc:
+                raise ProblemFormatError(exc.reason, path=filename, line=exc.line) from None
+            except ValidationError as exc:
+                raise ValidationError([p.replace(str(path), filename) for p in exc.problems],
+                                      title=f"{filename} cannot be imported") from None
+        report = evaluate(problem, solution)
+        label = (name or "").strip() or os.path.splitext(os.path.basename(filename or "solution"))[0]
+        return self.store.classes.save_solution(scenario, solution, report=report, name=label, problem=problem,
+                                                meta={"source": os.path.basename(filename or "")}, user=user)
 
     def _import_tables(self, named: dict[str, bytes], suffix: str | None, name: str, user: str | None) -> str:
         """A workbook (``suffix`` ``"xlsx"``), a zip of CSV tables (``"zip"``) or CSV files (None)
@@ -188,6 +255,34 @@ class FileService(Service):
                         zf.write(f, f"{stem}/{f.name}")
                 return f"{stem}-tables.zip", buf.getvalue()
         raise TimetableError(f"unknown export format {fmt!r}; one of ctt, xlsx, zip")
+
+    def export_class_timetable(self, scenario: str, variant_id: int, fmt: str, view: str | None = None,
+                               key: str | None = None, *, first_day: dt.date | None = None) -> tuple[str, bytes]:
+        """A timetable of a class-based scenario as ``(file name, bytes)``.
+
+        ``"ical"``: every meeting of the classes of one room, course or student (``view``,
+        ``key``) as an event on its real date, week 1 beginning on ``first_day`` (a Monday; default
+        the next one, :func:`tt_core.classes.views.default_first_day`); ``"xml"``: the whole
+        timetable as an ITC2019 solution file (it validates with ``tt validate``).
+        """
+        from ..classes.views import default_first_day
+        from ..io.class_ical import class_calendar
+        from ..io.itc2019 import solution_xml
+
+        problem = self.data.class_problem(scenario)
+        solution = self.class_variants.solution(scenario, variant_id)
+        if fmt == "xml":
+            stem = file_stem(f"{scenario}-v{variant_id}")
+            meta = dict(solution.info) | {"name": problem.name}
+            return f"{stem}.xml", solution_xml(problem, solution, meta).encode()
+        if fmt == "ical":
+            if view is None or not key:
+                raise TimetableError("a calendar is made for one room, course or student; pick one first")
+            classes = self.class_variants.classes_of(scenario, variant_id, view, key)
+            stem = file_stem(f"{scenario}-v{variant_id}-{view}-{key}")
+            return f"{stem}.ics", class_calendar(problem, solution, classes, first_day=first_day or default_first_day(),
+                                                 kind=view, item=key, calendar_name=scenario)
+        raise TimetableError(f"unknown export format {fmt!r} for a class timetable; one of ical, xml")
 
     def export_timetable(self, scenario: str, variant_id: int, fmt: str, view: str = "teacher",
                          key: str | None = None, *, start_date=None, weeks: int = 12, week=None) -> tuple[str, bytes]:
