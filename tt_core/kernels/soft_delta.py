@@ -5,6 +5,9 @@ lectures taught, no clash — checked first in O(conflict degree)), the hard uni
 every soft term of a single-period lecture is a function of a few counters, so the weighted delta
 can be read off the state without touching it. ``incremental.delta_*`` stays the general, exact
 path (multi-period lectures, infeasible states); tests check both agree on random feasible moves.
+
+The extended benchmark's terms (windows, double lectures, travel, listed unsuitable rooms) are read
+only when their weight is not zero, so an ITC2007 run pays one comparison for each.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 from numba import njit
 
 from ..constraints import (
-    COMPACTNESS, CURRICULUM_LOAD, MIN_WORKING_DAYS, ROOM_CAPACITY, ROOM_STABILITY, TEACHER_LOAD,
-    TEACHER_PREFERENCE, TIME_OF_DAY,
+    COMPACTNESS, CURRICULUM_LOAD, DOUBLE_LECTURES, MIN_WORKING_DAYS, ROOM_CAPACITY, ROOM_STABILITY, TEACHER_LOAD,
+    TEACHER_PREFERENCE, TIME_OF_DAY, TRAVEL, UNSUITABLE_ROOMS, WINDOWS,
 )
+from .full import double_day_units, load_units
 
 
 @njit(cache=True, inline="always")
@@ -89,6 +93,68 @@ def compact_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
 
 
 @njit(cache=True, inline="always")
+def _busy(curr_cnt, g, q, q1, s1, q2, s2):
+    return _vcount(curr_cnt, g, q, q1, s1, q2, s2) > 0
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _day_windows(curr_cnt, g, d, ppd, q1, s1, q2, s2):
+    """Windows of curriculum ``g`` on day ``d`` with its counts changed by ``s1`` at ``q1`` and ``s2``
+    at ``q2`` (not applied)."""
+    first = -1
+    last = -1
+    busy = 0
+    for q in range(d * ppd, (d + 1) * ppd):
+        if _busy(curr_cnt, g, q, q1, s1, q2, s2):
+            if first < 0:
+                first = q
+            last = q
+            busy += 1
+    return last - first + 1 - busy if busy > 1 else 0
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def windows_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
+    """Change of curriculum ``g``'s windows when its count changes by ``s1`` at ``q1`` and ``s2`` at ``q2``."""
+    d1 = q1 // ppd
+    d2 = q2 // ppd
+    v = _day_windows(curr_cnt, g, d1, ppd, q1, s1, q2, s2) - _day_windows(curr_cnt, g, d1, ppd, -1, 0, -1, 0)
+    if d2 != d1:
+        v += _day_windows(curr_cnt, g, d2, ppd, q1, s1, q2, s2) - _day_windows(curr_cnt, g, d2, ppd, -1, 0, -1, 0)
+    return v
+
+
+@njit(cache=True, inline="always")
+def _site_count(st, g, q, si, q0, s0):
+    """Lectures of curriculum ``g`` at ``q`` on site ``si``, with the one at ``q0`` on site ``s0`` gone."""
+    v = st.curr_site[g, q, si]
+    if q == q0 and si == s0:
+        v -= 1
+    return v
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def travel_delta(ka, st, g, p0, s0, p, s1):
+    """Change of curriculum ``g``'s travel pairs when its lecture at ``p0`` on site ``s0`` moves to
+    ``p`` on site ``s1``: the pairs the lecture leaves, then those it joins once it has left."""
+    ppd = ka.ppd
+    v = 0
+    k = p0 % ppd
+    if k > 0:
+        v -= st.curr_cnt[g, p0 - 1] - st.curr_site[g, p0 - 1, s0]
+    if k < ppd - 1:
+        v -= st.curr_cnt[g, p0 + 1] - st.curr_site[g, p0 + 1, s0]
+    k = p % ppd
+    if k > 0:
+        q = p - 1
+        v += st.curr_cnt[g, q] - (1 if q == p0 else 0) - _site_count(st, g, q, s1, p0, s0)
+    if k < ppd - 1:
+        q = p + 1
+        v += st.curr_cnt[g, q] - (1 if q == p0 else 0) - _site_count(st, g, q, s1, p0, s0)
+    return v
+
+
+@njit(cache=True, inline="always")
 def _excess(v, m):
     return v - m if v > m else 0
 
@@ -124,18 +190,39 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
         v += w[ROOM_STABILITY] * ((na - 1 if na > 1 else 0) - (nr - 1 if nr > 1 else 0))
     v += w[TEACHER_PREFERENCE] * (int(ka.undesired[c, p]) - int(ka.undesired[c, p0]))
     v += w[TIME_OF_DAY] * (ka.period_penalty[p] - ka.period_penalty[p0])
+    if w[UNSUITABLE_ROOMS] != 0.0 and r != r0:
+        v += w[UNSUITABLE_ROOMS] * (int(ka.room_unsuitable[c, r]) - int(ka.room_unsuitable[c, r0]))
+    if w[DOUBLE_LECTURES] != 0.0 and ka.course_double[c]:
+        # the course's days before and after, its room at p0 gone and r at p (a swap partner is another course)
+        dv = double_day_units(st.course_room_at, c, d, ppd, p0, -1, p, r) \
+            - double_day_units(st.course_room_at, c, d, ppd, -1, -1, -1, -1)
+        if d0 != d:
+            dv += double_day_units(st.course_room_at, c, d0, ppd, p0, -1, p, r) \
+                - double_day_units(st.course_room_at, c, d0, ppd, -1, -1, -1, -1)
+        v += w[DOUBLE_LECTURES] * dv
+    travel = w[TRAVEL] != 0.0 and ka.n_sites > 1
+    s0 = ka.room_site[r0]
+    s1 = ka.room_site[r]
     for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
         g = ka.cc_idx[j]
         shared = other >= 0 and _in(ka.cc_idx, ka.cc_ptr[other], ka.cc_ptr[other + 1], g)
         if shared:
-            continue  # the partner moves the other way: counts unchanged for this curriculum
+            # the partner moves the other way: counts unchanged for this curriculum, and each of the
+            # two periods keeps its room (so its site)
+            continue
         if p != p0:
             v += w[COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
+            if w[WINDOWS] != 0.0:
+                v += w[WINDOWS] * windows_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
+        if travel and (p != p0 or s0 != s1):
+            v += w[TRAVEL] * travel_delta(ka, st, g, p0, s0, p, s1)
         m = ka.curriculum_max[g]
-        if m > 0 and d != d0:
+        lo = ka.curriculum_min[g]
+        if (m > 0 or lo > 0) and d != d0:
             a = st.curr_day[g, d0]
             b = st.curr_day[g, d]
-            v += w[CURRICULUM_LOAD] * (_excess(a - 1, m) - _excess(a, m) + _excess(b + 1, m) - _excess(b, m))
+            v += w[CURRICULUM_LOAD] * (load_units(a - 1, lo, m) - load_units(a, lo, m)
+                                       + load_units(b + 1, lo, m) - load_units(b, lo, m))
     t = ka.course_teacher[c]
     m = ka.teacher_max[t]
     if m > 0 and d != d0 and not (other >= 0 and ka.course_teacher[other] == t):
