@@ -243,7 +243,7 @@ def _ectt_units(problem, taught: list[dict], members: list[list[int]], units: li
     for courses in members:
         for d in range(days):
             busy = [s for s in range(ppd) if any((c, d * ppd + s) in room_at for c in courses)]
-            if busy:
+            if busy and problem.count_windows:
                 units[WINDOWS] += sum(1 for s in range(busy[0], busy[-1] + 1) if s not in busy)
             for s in range(ppd - 1):
                 q = d * ppd + s

@@ -75,6 +75,7 @@ def problems(draw) -> Problem:
             room_unsuitable=np.array(draw(st.lists(st.booleans(), min_size=C * R, max_size=C * R))).reshape(C, R),
             curriculum_min_per_day=[lo] * n_curricula,
             curriculum_max_per_day=[draw(st.integers(max(lo, 1), 3))] * n_curricula,
+            count_windows=draw(st.booleans()),
         )
     if draw(st.booleans()):
         # students enrolled in random course subsets: StudentClashes, weighted by shared students

@@ -389,7 +389,7 @@ def _curriculum_terms(pb: Problem, seen: _Taught) -> list[Violation]:
                 continue
             out.append(Violation(K.COMPACTNESS, int(cnt[q]), f"Curriculum {gn} has an isolated lecture at "
                                  f"{seen.where(q)}", curriculum=gn, period=q))
-        for d in range(pb.days):
+        for d in range(pb.days if pb.count_windows else 0):
             busy = np.flatnonzero(cnt[d * ppd:(d + 1) * ppd])
             windows = int(busy[-1] - busy[0] + 1 - len(busy)) if len(busy) > 1 else 0
             if windows:

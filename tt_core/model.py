@@ -85,6 +85,9 @@ class Problem:
     course_double: np.ndarray = field(default=None)           # bool  [C] lectures of a day wanted back to back
     curriculum_min_per_day: np.ndarray = field(default=None)  # int32 [Q] 0 = no minimum (days with lectures)
     room_unsuitable: np.ndarray = field(default=None)         # bool  [C, R] listed as unsuitable (soft term)
+    # CurriculumWindows is counted only when asked for (the .ectt reader and the formulations that
+    # weigh it set this): ITC2007 reports keep their units, and their evaluation pays nothing for it
+    count_windows: bool = False
 
     def __post_init__(self):
         # the extension arrays added after the first release default to neutral, so a Problem built
@@ -128,6 +131,7 @@ class Problem:
         course_double: Sequence[bool] | None = None,
         curriculum_min_per_day: Sequence[int] | None = None,
         room_unsuitable: np.ndarray | None = None,
+        count_windows: bool = False,
     ) -> "Problem":
         """Build a validated problem from names and plain sequences.
 
@@ -137,7 +141,8 @@ class Problem:
         name when it is not a section); a student may take one section of an offering only.
         ``course_double`` (per course), ``curriculum_min_per_day`` (per curriculum) and
         ``room_unsuitable`` (bool ``[courses, rooms]``: the rooms the data lists as unsuitable, a
-        soft term; hard unsuitability is ``suitable``) carry the extended benchmark's data.
+        soft term; hard unsuitability is ``suitable``) carry the extended benchmark's data;
+        ``count_windows`` makes the kernels count the ``CurriculumWindows`` term.
         Every number must lie within its bound of :data:`tt_core.limits.BOUNDS` (the grid, the
         sizes and each course's and room's numbers), checked before any array is allocated.
         Raises :class:`~tt_core.errors.ValidationError` listing every inconsistency.
@@ -204,7 +209,7 @@ class Problem:
             student_courses=_frozen(s_courses, np.int32) if s_names else None,
             course_offering=offering if offering != tuple(courses) else (),
             course_double=_frozen(double, np.bool_), curriculum_min_per_day=_frozen(q_min, np.int32),
-            room_unsuitable=_frozen(unsuit, np.bool_),
+            room_unsuitable=_frozen(unsuit, np.bool_), count_windows=bool(count_windows),
         )
 
     def __getstate__(self):

@@ -1,4 +1,5 @@
-"""``tt solve`` and ``tt bench``: solve an ITC2007 instance (or run the benchmark harness)."""
+"""``tt solve`` and ``tt bench``: solve an ITC2007 ``.ctt`` or extended ``.ectt`` instance (or run the
+benchmark harness)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from pathlib import Path
 
 def register(sub) -> None:
     p = sub.add_parser("solve", help="solve an instance and write an ITC2007 .sol",
-                       description="Solve INSTANCE (.ctt) and write the timetable as an ITC2007 .sol file.")
-    p.add_argument("instance", help=".ctt file")
+                       description="Solve INSTANCE (.ctt or .ectt) and write the timetable as an ITC2007 .sol "
+                                   "file.")
+    p.add_argument("instance", help=".ctt or .ectt file")
+    p.add_argument("--formulation", metavar="UDk", default=None,
+                   help="the cost of formulation UD1 ... UD5 of the extended benchmark (default UD2 = ITC2007; "
+                        "UD4 makes the listed unsuitable rooms hard)")
     p.add_argument("--strategy", default=None, help="local, cpsat, ga, hierarchical (default: the default strategy)")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--seed", type=int, default=0)
@@ -33,10 +38,18 @@ def register(sub) -> None:
 
 def run_solve(args) -> int:
     from ..benchmark import warm_up
-    from ..io.itc2007 import read_ctt, read_sol, write_sol
+    from ..io.ectt import read_instance
+    from ..io.itc2007 import read_sol, write_sol
+    from ..profiles import formulation
     from ..solvers import solve
 
-    problem = read_ctt(args.instance)
+    problem = read_instance(args.instance)
+    ectt = str(args.instance).lower().endswith(".ectt")
+    form = formulation(args.formulation or "UD2") if (args.formulation or ectt) else None
+    weights = None
+    if form is not None:
+        problem = form.prepare(problem)
+        weights = form.weight_vector()
     initial = read_sol(problem, args.initial) if args.initial else None
     warm_up()
     bar = None
@@ -51,13 +64,13 @@ def run_solve(args) -> int:
             bar.set_postfix_str(f"{ev.stage}: cost {ev.best_cost:g}, hard {ev.hard_violations}")
             bar.refresh()
 
-    result = solve(problem, strategy=args.strategy, time_limit=args.time_limit, seed=args.seed,
+    result = solve(problem, strategy=args.strategy, weights=weights, time_limit=args.time_limit, seed=args.seed,
                    initial=initial, progress=progress)
     if bar is not None:
         bar.close()
     if args.out:
         write_sol(problem, result.timetable, args.out)
-    print(result.report.format_validator())
+    print(result.report.format_validator(layout=form.lines if form is not None else None))
     print(f"strategy {result.strategy}, seed {args.seed}, {result.elapsed:.1f} s"
           + (f", written to {args.out}" if args.out else ""))
     return 0

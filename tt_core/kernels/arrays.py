@@ -47,6 +47,7 @@ class KArrays(NamedTuple):
     room_site: np.ndarray           # int32 [R] dense site index 0 .. n_sites-1 (of problem.room_building)
     n_sites: int                    # TravelDistance is counted only when the rooms are on 2+ sites
     any_double: bool                # some course wants double lectures
+    count_windows: bool             # CurriculumWindows is counted (problem.count_windows)
 
 
 def kernel_arrays(problem: Problem) -> KArrays:
@@ -93,6 +94,7 @@ def kernel_arrays(problem: Problem) -> KArrays:
         room_site=np.ascontiguousarray(room_site.reshape(-1), np.int32),
         n_sites=int(len(sites)),
         any_double=bool(problem.course_double.any()),
+        count_windows=bool(problem.count_windows),
     )
     problem.__dict__["_karrays"] = ka  # frozen dataclass: cache like functools.cached_property does
     return ka

@@ -141,7 +141,7 @@ def full_units(ka: KArrays, period: np.ndarray, room: np.ndarray, units: np.ndar
             if not left and not right:
                 units[COMPACTNESS] += cnt
         # windows: the free periods between the day's first and last lecture of the curriculum
-        for d in range(D):
+        for d in range(D if ka.count_windows else 0):
             first = -1
             last = -1
             busy = 0

@@ -178,7 +178,7 @@ def _teach(ka, st, l, p, r, s, du):
                 si = ka.room_site[r]
                 du[TRAVEL] += s * _travel_change(ka, st, g, q, si)
                 st.curr_site[g, q, si] += s
-            if b + s == 0 or b == 0:  # the period turns free or busy for the curriculum
+            if ka.count_windows and (b + s == 0 or b == 0):  # the period turns free or busy for the curriculum
                 du[WINDOWS] += s * _window_change(st.curr_cnt, g, q, ppd)
             st.curr_cnt[g, q] = b + s
             du[COMPACTNESS] += _isolated_around(st.curr_cnt, g, q, ppd) - before

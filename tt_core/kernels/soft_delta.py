@@ -212,7 +212,7 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
             continue
         if p != p0:
             v += w[COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
-            if w[WINDOWS] != 0.0:
+            if w[WINDOWS] != 0.0 and ka.count_windows:
                 v += w[WINDOWS] * windows_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
         if travel and (p != p0 or s0 != s1):
             v += w[TRAVEL] * travel_delta(ka, st, g, p0, s0, p, s1)
