@@ -239,7 +239,7 @@ def _ectt_units(problem, taught: list[dict], members: list[list[int]], units: li
             room_at[(t["course"], q)] = t["room"]
         if problem.room_unsuitable[t["course"], t["room"]]:
             units[UNSUITABLE_ROOMS] += 1
-    site = [int(b) for b in problem.room_building]
+    site = [int(b) for b in problem.room_building] if problem.count_travel else [0] * len(problem.room_names)
     for courses in members:
         for d in range(days):
             busy = [s for s in range(ppd) if any((c, d * ppd + s) in room_at for c in courses)]

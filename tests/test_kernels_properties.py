@@ -76,6 +76,7 @@ def problems(draw) -> Problem:
             curriculum_min_per_day=[lo] * n_curricula,
             curriculum_max_per_day=[draw(st.integers(max(lo, 1), 3))] * n_curricula,
             count_windows=draw(st.booleans()),
+            count_travel=draw(st.booleans()),
         )
     if draw(st.booleans()):
         # students enrolled in random course subsets: StudentClashes, weighted by shared students

@@ -142,7 +142,8 @@ def test_soft_delta_equals_exact_delta_with_the_extended_benchmarks_terms(preset
     pb = pb.replace(course_double=rng.random(pb.n_courses) < 0.5,
                     room_building=rng.integers(0, 3, pb.n_rooms).astype(np.int32),
                     room_unsuitable=rng.random((pb.n_courses, pb.n_rooms)) < 0.2,
-                    curriculum_min_per_day=np.full(pb.n_curricula, 2, np.int32), count_windows=True)
+                    curriculum_min_per_day=np.full(pb.n_curricula, 2, np.int32), count_windows=True,
+                    count_travel=True)
     w = K.itc_weights()
     w[[K.WINDOWS, K.DOUBLE_LECTURES, K.TRAVEL, K.UNSUITABLE_ROOMS, K.CURRICULUM_LOAD]] = [1.5, 2.0, 0.75, 3.0, 1.25]
     _check_soft_deltas(pb, u.hidden, w)

@@ -432,7 +432,7 @@ def _travel_terms(pb: Problem, seen: _Taught) -> list[Violation]:
     """Curricula changing site between consecutive periods of a day: each pair of lectures (one at
     each period) in rooms of different sites."""
     out = []
-    if pb.n_sites < 2:
+    if not pb.count_travel or pb.n_sites < 2:
         return out
     ppd, site = pb.periods_per_day, pb.room_building
     for g in range(pb.n_curricula):

@@ -88,6 +88,9 @@ class Problem:
     # CurriculumWindows is counted only when asked for (the .ectt reader and the formulations that
     # weigh it set this): ITC2007 reports keep their units, and their evaluation pays nothing for it
     count_windows: bool = False
+    # likewise TravelDistance (rooms' buildings exist outside .ectt data too: a generated university
+    # has several, and its reports must not change)
+    count_travel: bool = False
 
     def __post_init__(self):
         # the extension arrays added after the first release default to neutral, so a Problem built
@@ -132,6 +135,7 @@ class Problem:
         curriculum_min_per_day: Sequence[int] | None = None,
         room_unsuitable: np.ndarray | None = None,
         count_windows: bool = False,
+        count_travel: bool = False,
     ) -> "Problem":
         """Build a validated problem from names and plain sequences.
 
@@ -142,7 +146,8 @@ class Problem:
         ``course_double`` (per course), ``curriculum_min_per_day`` (per curriculum) and
         ``room_unsuitable`` (bool ``[courses, rooms]``: the rooms the data lists as unsuitable, a
         soft term; hard unsuitability is ``suitable``) carry the extended benchmark's data;
-        ``count_windows`` makes the kernels count the ``CurriculumWindows`` term.
+        ``count_windows`` and ``count_travel`` make the kernels count the ``CurriculumWindows`` and
+        ``TravelDistance`` terms (between the sites ``room_building``).
         Every number must lie within its bound of :data:`tt_core.limits.BOUNDS` (the grid, the
         sizes and each course's and room's numbers), checked before any array is allocated.
         Raises :class:`~tt_core.errors.ValidationError` listing every inconsistency.
@@ -210,6 +215,7 @@ class Problem:
             course_offering=offering if offering != tuple(courses) else (),
             course_double=_frozen(double, np.bool_), curriculum_min_per_day=_frozen(q_min, np.int32),
             room_unsuitable=_frozen(unsuit, np.bool_), count_windows=bool(count_windows),
+            count_travel=bool(count_travel),
         )
 
     def __getstate__(self):

@@ -88,12 +88,15 @@ class Formulation:
     def prepare(self, problem):
         """The problem as this formulation scores it: for UD4 the listed unsuitable rooms become
         unsuitable (the hard ``RoomSuitability``, which every solver already respects), and the
-        curriculum windows are counted when the formulation weighs them; else ``problem`` itself."""
+        curriculum windows and travel are counted when the formulation weighs them; else
+        ``problem`` itself."""
         changes = {}
         if self.rooms_hard and problem.room_unsuitable.any():
             changes["suitable"] = problem.suitable & ~problem.room_unsuitable
         if self.weights.get("CurriculumWindows", 0.0) and not problem.count_windows:
             changes["count_windows"] = True
+        if self.weights.get("TravelDistance", 0.0) and not problem.count_travel:
+            changes["count_travel"] = True
         return problem.replace(**changes) if changes else problem
 
     def weight_vector(self):

@@ -207,7 +207,8 @@ def parse_ectt(text: str | bytes, source: str = "<string>") -> Problem:
             course_lectures=lectures, course_min_days=min_days, course_students=students,
             rooms=rooms, room_capacity=capacity, curricula=curricula, unavailable=unavailable,
             room_building=site, course_double=double, curriculum_min_per_day=[lo] * Q,
-            curriculum_max_per_day=[hi] * Q, room_unsuitable=unsuitable, count_windows=True)
+            curriculum_max_per_day=[hi] * Q, room_unsuitable=unsuitable, count_windows=True,
+            count_travel=True)
     except ValidationError as exc:  # every check above should make this unreachable
         raise ProblemFormatError(str(exc), path=source) from None
 

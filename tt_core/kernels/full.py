@@ -231,30 +231,28 @@ def _room(room_at, c, q, q1, r1, q2, r2):
 @njit(cache=True, nogil=True)
 def travel_units(ka, curr_cnt, room_at):
     """For every curriculum and two consecutive periods of a day, the pairs of its lectures (one at
-    each) in rooms of different sites (validator: ``CurriculumTravelCost``)."""
+    each) in rooms of different sites (validator: ``CurriculumTravelCost``): all pairs minus those on
+    the same site, from the curriculum's lectures per period and site."""
     Q = curr_cnt.shape[0]
     P = curr_cnt.shape[1]
     ppd = ka.ppd
     S = ka.n_sites
-    here = np.zeros(S, np.int64)
-    nxt = np.zeros(S, np.int64)
+    site_cnt = np.zeros((Q, P, S), np.int32)
+    for c in range(room_at.shape[0]):
+        for q in range(P):
+            r = room_at[c, q]
+            if r >= 0:
+                k = ka.room_site[r]
+                for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
+                    site_cnt[ka.cc_idx[j], q, k] += 1
     total = 0
     for g in range(Q):
         for q in range(P - 1):
             if q % ppd == ppd - 1 or curr_cnt[g, q] == 0 or curr_cnt[g, q + 1] == 0:
                 continue
-            for k in range(S):
-                here[k] = 0
-                nxt[k] = 0
-            for j in range(ka.q_ptr[g], ka.q_ptr[g + 1]):
-                c = ka.q_idx[j]
-                if room_at[c, q] >= 0:
-                    here[ka.room_site[room_at[c, q]]] += 1
-                if room_at[c, q + 1] >= 0:
-                    nxt[ka.room_site[room_at[c, q + 1]]] += 1
             same = 0
             for k in range(S):
-                same += here[k] * nxt[k]
+                same += site_cnt[g, q, k] * site_cnt[g, q + 1, k]
             total += curr_cnt[g, q] * curr_cnt[g, q + 1] - same
     return total
 

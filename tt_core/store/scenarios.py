@@ -89,7 +89,7 @@ ECTT_KEY = "ectt"
 def ectt_data(problem: Problem) -> dict:
     """The extended benchmark's data of a problem by name, as kept in ``scenarios.meta`` (the tables
     have no columns for it): double-lecture courses, curricula's daily minima, listed unsuitable
-    ``[course, room]`` pairs, and whether windows are counted; ``{}`` when it has none."""
+    ``[course, room]`` pairs, and whether windows and travel are counted; ``{}`` when it has none."""
     pb = problem
     out: dict = {}
     if pb.course_double.any():
@@ -100,6 +100,8 @@ def ectt_data(problem: Problem) -> dict:
         out["unsuitable_rooms"] = [[pb.course_names[c], pb.room_names[r]] for c, r in np.argwhere(pb.room_unsuitable)]
     if pb.count_windows:
         out["count_windows"] = True
+    if pb.count_travel:
+        out["count_travel"] = True
     return out
 
 
@@ -118,7 +120,8 @@ def _ectt_arrays(data: dict | None, courses: list[str], rooms: list[str], curric
     minimum = data.get("daily_minimum", {})
     return {"course_double": [c in double for c in courses],
             "curriculum_min_per_day": [int(minimum.get(q, 0)) for q in curricula],
-            "room_unsuitable": unsuitable, "count_windows": bool(data.get("count_windows", False))}
+            "room_unsuitable": unsuitable, "count_windows": bool(data.get("count_windows", False)),
+            "count_travel": bool(data.get("count_travel", False))}
 
 
 def suitability_rules(problem: Problem) -> list[tuple[tuple[str, ...] | None, tuple[int, ...] | None]]:
