@@ -41,15 +41,14 @@ def instance_paths(names: list[str], folder: Path) -> list[Path]:
     return out
 
 
-def run_one(path: str, form_name: str, seed: int, time_limit: float) -> dict:
+def run_one(path: str, form_name: str, seed: int, time_limit: float, out_dir: str | None = None) -> dict:
     """Solve one instance under one formulation; a picklable summary (runs in a worker process)."""
-    from tt_core.benchmark import warm_up
     from tt_core.cost import evaluate
     from tt_core.io.ectt import read_ectt
+    from tt_core.io.itc2007 import write_sol
     from tt_core.profiles import formulation
     from tt_core.solvers import solve
 
-    warm_up()
     form = formulation(form_name)
     problem = form.prepare(read_ectt(path))
     weights = form.weight_vector()
@@ -58,6 +57,8 @@ def run_one(path: str, form_name: str, seed: int, time_limit: float) -> dict:
     hard = sum(int(report.units[i]) for _, i, h in form.lines if h)
     cost = sum(float(report.units[i] * report.weights[i]) for _, i, h in form.lines if not h)
     feasible_at = next((t for t, _, h in result.trace if h == 0), None)
+    if out_dir:
+        write_sol(problem, result.timetable, Path(out_dir) / f"{Path(path).stem}.{form.name}.sol")
     return {"instance": Path(path).stem, "formulation": form.name, "seed": seed, "time_limit": time_limit,
             "hard": hard, "cost": int(cost) if float(cost).is_integer() else cost,
             "feasible_at": None if feasible_at is None else round(feasible_at, 2),
@@ -73,12 +74,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2, help="solves at once (processes, one thread each)")
     ap.add_argument("--csv", type=Path, default=None, help="default benchmarks/results/ectt-<time>.csv")
+    ap.add_argument("--out-dir", default=None, help="also write each timetable here (<instance>.<UDk>.sol)")
     args = ap.parse_args(argv)
     paths = instance_paths(args.instances, args.dir)
     forms = [f.strip().upper() for f in args.formulations.split(",") if f.strip()]
     print(f"{len(paths)} instance(s) x {forms} at {args.time_limit:g} s, seed {args.seed}, {args.jobs} at a time")
-    tasks = [(str(p), f, args.seed, args.time_limit) for p in paths for f in forms]
-    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+    if args.out_dir:
+        Path(args.out_dir).mkdir(parents=True, exist_ok=True)
+    tasks = [(str(p), f, args.seed, args.time_limit, args.out_dir) for p in paths for f in forms]
+    # each worker compiles (or loads) the numba kernels once, before its first timed solve
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=_warm_up) as pool:
         futures = [pool.submit(run_one, *t) for t in tasks]
         records = []
         for fut in futures:
@@ -96,6 +101,12 @@ def main(argv=None) -> int:
         w.writerows(records)
     print(f"\nCSV: {csv_path}")
     return 0
+
+
+def _warm_up() -> None:
+    from tt_core.benchmark import warm_up
+
+    warm_up()
 
 
 def table(records: list[dict], forms: list[str]) -> str:

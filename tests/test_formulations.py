@@ -235,3 +235,16 @@ def test_each_formulation_weighs_what_the_validator_sums():
     assert weights["UD5"] == {"RoomCapacity": 1, "MinWorkingDays": 5, "CurriculumWindows": 2,
                               "CurriculumCompactness": 1, "TravelDistance": 2, "CurriculumDailyLoad": 2}
     assert np.array_equal(FORMULATIONS["UD2"].weight_vector()[:K.N_HARD], np.ones(K.N_HARD))
+
+
+def test_travel_is_counted_only_when_asked():
+    """A generated university has rooms in several buildings: its reports keep their units, and
+    the formulation that weighs travel (UD5) counts it."""
+    from tt_core.synth import Recipe, generate
+
+    u = generate(Recipe.preset("tiny"))
+    assert u.problem.n_sites > 1
+    assert evaluate(u.problem, u.hidden).units[K.TRAVEL] == 0
+    ud5 = formulation("UD5").prepare(u.problem)
+    assert ud5.count_travel and evaluate(ud5, u.hidden).units[K.TRAVEL] > 0
+    assert evaluate(ud5, u.hidden).units[K.TRAVEL] == reference_units(ud5, u.hidden)[K.TRAVEL]

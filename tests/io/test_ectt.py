@@ -144,7 +144,9 @@ def test_tt_info_and_import_of_an_ectt_file(tmp_path, capsys):
     assert main(["import", str(src), "--db", str(db), "--scenario", "tiny"]) == 0
     with Store.open(db) as store:
         back = store.scenarios.load_problem("tiny")
+        ud3 = store.weights.get("tiny", "UD3")
     assert_same_problem(back, parse_ectt(TINY))
+    assert ud3["CurriculumWindows"] == 4 and ud3["UnsuitableRooms"] == 3 and ud3["RoomStability"] == 0
 
 
 def test_a_bad_line_names_the_file_and_line(tmp_path, capsys):

@@ -180,8 +180,21 @@ def run_import(args: argparse.Namespace) -> int:
         sid = db.scenarios.import_problem(problem, name, institution=args.institution if args.institution is not None
                                 else institution, term=args.term if args.term is not None else term,
                                 meta=(meta or {}) | {"source": shown}, user=os.environ.get("USER"))
+        if src.suffix.lower() == ".ectt" and len(sources) == 1:
+            _save_formulations(db, sid)
     _print_sizes(problem, f"imported {shown} as scenario {name!r} (id {sid}) in {path}")
     return 0
+
+
+def _save_formulations(db, scenario: int) -> None:
+    """The benchmark's five formulations as weight profiles ``UD1`` ... ``UD5`` of an imported
+    ``.ectt`` scenario, for the apps and notebooks to choose."""
+    from ..profiles import FORMULATIONS
+
+    for f in FORMULATIONS.values():
+        hard = " The listed unsuitable rooms are hard in UD4: `tt solve --formulation UD4` applies that." \
+            if f.rooms_hard else ""
+        db.weights.save(scenario, f.name, f.weights, f"{f.description}.{hard}", user=os.environ.get("USER"))
 
 
 def run_template(args: argparse.Namespace) -> int:

@@ -72,6 +72,13 @@ def problem_fingerprint(problem: Problem) -> str:
         h.update(name.encode())
         h.update(str(a.shape).encode())
         h.update(a.astype(np.int64).tobytes())
+    if ectt_data(problem):
+        # the extended benchmark's data decide its terms; hashed only when present, like students
+        for name in ("course_double", "curriculum_min_per_day", "room_unsuitable"):
+            a = np.ascontiguousarray(getattr(problem, name))
+            h.update(name.encode())
+            h.update(a.astype(np.int64).tobytes())
+        h.update(f"windows={problem.count_windows} travel={problem.count_travel}".encode())
     if problem.n_enrolments:
         # students decide StudentClashes; hashed only when present, so older fingerprints stay valid
         for name in ("student_ptr", "student_courses"):
