@@ -54,8 +54,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Evaluate the solution; 0, or 1 with ``--strict`` and hard violations."""
-    from ..cost import evaluate  # imported here so `tt info` does not load the numba kernels
-
+    # imported here so `tt info` does not load the numba kernels
+    from ..cost import evaluate
     from ..profiles import formulation
 
     problem = read_instance(args.instance)

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -57,8 +57,15 @@ from .atomic import write_atomic
 from .guard import read_file
 from .itc2007 import _check_names, _decode, _plural, _shorten, parse_ctt
 
-__all__ = ["read_ectt", "parse_ectt", "format_ectt", "write_ectt", "read_instance", "parse_instance",
-           "INSTANCE_SUFFIXES"]
+__all__ = [
+    "INSTANCE_SUFFIXES",
+    "format_ectt",
+    "parse_ectt",
+    "parse_instance",
+    "read_ectt",
+    "read_instance",
+    "write_ectt",
+]
 
 #: the instance formats :func:`read_instance` knows, by file suffix
 INSTANCE_SUFFIXES = (".ctt", ".ectt")
