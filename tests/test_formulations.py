@@ -248,3 +248,14 @@ def test_travel_is_counted_only_when_asked():
     ud5 = formulation("UD5").prepare(u.problem)
     assert ud5.count_travel and evaluate(ud5, u.hidden).units[K.TRAVEL] > 0
     assert evaluate(ud5, u.hidden).units[K.TRAVEL] == reference_units(ud5, u.hidden)[K.TRAVEL]
+
+
+def test_batch_evaluation_counts_the_terms_or_says_it_cannot():
+    from tt_core.kernels.gpu import array_batch_units, batch_evaluate
+
+    pb = travel_problem()
+    tt = place(pb, ("a", "r1", 0, 0), ("b", "r2", 0, 1), ("c", "r3", 0, 1), ("a", "r3", 0, 2), ("b", "r2", 1, 0))
+    periods, rooms = tt.period[None, :], tt.room[None, :]
+    assert batch_evaluate(pb, periods, rooms)[0].tolist() == evaluate(pb, tt).units.tolist()
+    with pytest.raises(TimetableError, match="numba"):
+        array_batch_units(pb, periods, rooms)
