@@ -16,14 +16,27 @@ Rules, as the validator applies them:
 * ``StudentClashes`` (enrolments) is counted per *student*: in every period, a student with ``k``
   of their courses taught then has ``k(k-1)/2`` clashing pairs — the kernels count the same thing
   per *course pair* (weighted by the students the two share), so this is an independent check.
+
+The extended benchmark's terms as its validator for UD1-UD5 counts them (``validator.cc`` of the
+``.ectt`` data), on the same "taught" reading, written from each rule's wording:
+
+* ``CurriculumWindows``: per curriculum and day, the periods without a lecture of it between its
+  first and last lecture of that day.
+* ``DoubleLectures``: per double-lecture course and day with at least two lecture periods, each
+  period whose lecture has no lecture of the course in the same room right before or after it.
+* ``TravelDistance``: per curriculum and period ``q`` not last in its day, every pair (a lecture of
+  the curriculum at ``q``, one at ``q + 1``) in rooms whose sites differ.
+* ``UnsuitableRooms``: per taught lecture in a room listed as unsuitable for its course.
+* ``CurriculumDailyLoad``: per curriculum and day with lectures, the lectures short of the minimum
+  or, when not short, beyond the maximum (0 = none).
 """
 
 from __future__ import annotations
 
 from tt_core.constraints import (
-    AVAILABILITY, COMPACTNESS, CONFLICTS, CURRICULUM_LOAD, LECTURES, MIN_WORKING_DAYS, N_CONSTRAINTS,
-    N_HARD, ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, STUDENT_CLASHES, TEACHER_LOAD,
-    TEACHER_PREFERENCE, TIME_OF_DAY,
+    AVAILABILITY, COMPACTNESS, CONFLICTS, CURRICULUM_LOAD, DOUBLE_LECTURES, LECTURES, MIN_WORKING_DAYS,
+    N_CONSTRAINTS, N_HARD, ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, STUDENT_CLASHES,
+    TEACHER_LOAD, TEACHER_PREFERENCE, TIME_OF_DAY, TRAVEL, UNSUITABLE_ROOMS, WINDOWS,
 )
 
 
@@ -190,17 +203,19 @@ def reference_units(problem, timetable) -> list[int]:
                 units[TEACHER_PREFERENCE] += 1
             units[TIME_OF_DAY] += int(problem.period_penalty[q])
 
-    # --- CurriculumDailyLoad and TeacherDailyLoad: taught lectures (by start day) above a maximum
+    # --- CurriculumDailyLoad: taught lectures (by start day), on days with some, outside [min, max]
     for g, courses in enumerate(members):
-        limit = int(problem.curriculum_max_per_day[g])
-        if limit <= 0:
-            continue
+        low, limit = int(problem.curriculum_min_per_day[g]), int(problem.curriculum_max_per_day[g])
         per_day: dict[int, int] = {}
         for t in taught:
             if t["course"] in courses:
                 per_day[t["day"]] = per_day.get(t["day"], 0) + 1
         for n in per_day.values():
-            units[CURRICULUM_LOAD] += max(0, n - limit)
+            if n < low:
+                units[CURRICULUM_LOAD] += low - n
+            elif limit > 0:
+                units[CURRICULUM_LOAD] += max(0, n - limit)
+    # --- TeacherDailyLoad: taught lectures (by start day) above a maximum
     for tch in range(len(problem.teacher_names)):
         limit = int(problem.teacher_max_per_day[tch])
         if limit <= 0:
@@ -211,7 +226,40 @@ def reference_units(problem, timetable) -> list[int]:
                 per_day[t["day"]] = per_day.get(t["day"], 0) + 1
         for n in per_day.values():
             units[TEACHER_LOAD] += max(0, n - limit)
+    _ectt_units(problem, taught, members, units)
     return units
+
+
+def _ectt_units(problem, taught: list[dict], members: list[list[int]], units: list[int]) -> None:
+    """The extended benchmark's terms (see the module docstring), added to ``units``."""
+    ppd, days = problem.periods_per_day, problem.days
+    room_at: dict[tuple[int, int], int] = {}  # (course, period) -> room of the taught lecture there
+    for t in taught:
+        for q in t["periods"]:
+            room_at[(t["course"], q)] = t["room"]
+        if problem.room_unsuitable[t["course"], t["room"]]:
+            units[UNSUITABLE_ROOMS] += 1
+    site = [int(b) for b in problem.room_building] if problem.count_travel else [0] * len(problem.room_names)
+    for courses in members:
+        for d in range(days):
+            busy = [s for s in range(ppd) if any((c, d * ppd + s) in room_at for c in courses)]
+            if busy and problem.count_windows:
+                units[WINDOWS] += sum(1 for s in range(busy[0], busy[-1] + 1) if s not in busy)
+            for s in range(ppd - 1):
+                q = d * ppd + s
+                now = [room_at[(c, q)] for c in courses if (c, q) in room_at]
+                nxt = [room_at[(c, q + 1)] for c in courses if (c, q + 1) in room_at]
+                units[TRAVEL] += sum(1 for a in now for b in nxt if site[a] != site[b])
+    for c in range(len(problem.course_names)):
+        if not problem.course_double[c]:
+            continue
+        for d in range(days):
+            rooms = {s: room_at[(c, d * ppd + s)] for s in range(ppd) if (c, d * ppd + s) in room_at}
+            if len(rooms) < 2:
+                continue
+            for s, r in rooms.items():
+                if rooms.get(s - 1) != r and rooms.get(s + 1) != r:
+                    units[DOUBLE_LECTURES] += 1
 
 
 def reference_cost(units: list[int], weights) -> tuple[int, float]:

@@ -67,6 +67,18 @@ def problems(draw) -> Problem:
                                                  max_size=n_curricula)),
         )
     if draw(st.booleans()):
+        # the extended benchmark's data: double lectures, sites, a daily range, listed unsuitable rooms
+        lo = draw(st.integers(0, 2))
+        kw.update(
+            course_double=draw(st.lists(st.booleans(), min_size=C, max_size=C)),
+            room_building=draw(st.lists(st.integers(0, 2), min_size=R, max_size=R)),
+            room_unsuitable=np.array(draw(st.lists(st.booleans(), min_size=C * R, max_size=C * R))).reshape(C, R),
+            curriculum_min_per_day=[lo] * n_curricula,
+            curriculum_max_per_day=[draw(st.integers(max(lo, 1), 3))] * n_curricula,
+            count_windows=draw(st.booleans()),
+            count_travel=draw(st.booleans()),
+        )
+    if draw(st.booleans()):
         # students enrolled in random course subsets: StudentClashes, weighted by shared students
         n_students = draw(st.integers(1, 8))
         kw["enrolments"] = [(f"s{i}", [courses[j] for j in draw(st.lists(st.integers(0, C - 1), unique=True,

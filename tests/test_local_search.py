@@ -126,12 +126,34 @@ def test_bad_pinned_shape_is_a_clear_error(tiny):
 @pytest.mark.parametrize("preset", ["tiny", "demo"])
 def test_soft_delta_equals_exact_delta_on_feasible_moves(preset):
     u = generate(Recipe.preset(preset))
-    pb = u.problem
-    ev = IncrementalEvaluator(pb, u.hidden)
-    ka, st = ev.ka, ev.state
-    rng = np.random.default_rng(11)
     w = K.itc_weights()
     w[[K.TEACHER_PREFERENCE, K.TIME_OF_DAY, K.CURRICULUM_LOAD, K.TEACHER_LOAD]] = [1.5, 0.7, 2.0, 3.0]
+    _check_soft_deltas(u.problem, u.hidden, w)
+
+
+@pytest.mark.parametrize("preset", ["tiny", "demo"])
+def test_soft_delta_equals_exact_delta_with_the_extended_benchmarks_terms(preset):
+    """Windows, double lectures, travel between sites, listed unsuitable rooms and a daily minimum
+    (the .ectt data, added at random to a generated university) all weighed."""
+    u = generate(Recipe.preset(preset))
+    pb = u.problem
+    rng = np.random.default_rng(3)
+    pb = pb.replace(course_double=rng.random(pb.n_courses) < 0.5,
+                    room_building=rng.integers(0, 3, pb.n_rooms).astype(np.int32),
+                    room_unsuitable=rng.random((pb.n_courses, pb.n_rooms)) < 0.2,
+                    curriculum_min_per_day=np.full(pb.n_curricula, 2, np.int32), count_windows=True,
+                    count_travel=True)
+    w = K.itc_weights()
+    w[[K.WINDOWS, K.DOUBLE_LECTURES, K.TRAVEL, K.UNSUITABLE_ROOMS, K.CURRICULUM_LOAD]] = [1.5, 2.0, 0.75, 3.0, 1.25]
+    _check_soft_deltas(pb, u.hidden, w)
+
+
+def _check_soft_deltas(pb: Problem, start: Timetable, w: np.ndarray) -> None:
+    """1500 random feasible moves and swaps from ``start``: the fast soft delta equals the exact
+    delta weighed by ``w``; some of them are applied on the way."""
+    ev = IncrementalEvaluator(pb, start)
+    ka, st = ev.ka, ev.state
+    rng = np.random.default_rng(11)
     checked = 0
     while checked < 1500:
         l = int(rng.integers(pb.n_lectures))

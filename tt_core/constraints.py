@@ -9,6 +9,19 @@ units (the problem has no data for them).
 enrolled students that overlap in a period cost ``n`` units for that period, so when the data
 cannot avoid every clash the solvers prefer the clash that hits the fewest students, and the
 report says how many. The hard terms are the first :data:`N_HARD` indices.
+
+The terms of the extended curriculum-based benchmark (``.ectt``, formulations UD1-UD5, see
+:mod:`tt_core.profiles`) count as the benchmark's validator (``validator.cc`` by Di Gaspero &
+Schaerf) does: ``CurriculumWindows`` — the free periods between the first and the last lecture of a
+curriculum in a day; ``DoubleLectures`` — for a course that wants its lectures of a day grouped,
+on a day with two or more of them, each lecture with no lecture of the course in the same room
+in an adjacent period; ``TravelDistance`` — for each curriculum and each two consecutive periods
+of a day, each pair (lecture at the first, lecture at the second) in rooms of different sites;
+``UnsuitableRooms`` — each lecture in a room the data lists as unsuitable for its course (the
+soft reading of UD3; UD4 makes those rooms unsuitable, the hard ``RoomSuitability``);
+``CurriculumDailyLoad`` — on each day a curriculum has lectures, each lecture below its daily
+minimum or above its daily maximum. ``CurriculumWindows`` weighs 0 in ITC2007 (it counts isolated
+lectures instead), so its units are reported but cost nothing there.
 """
 
 from __future__ import annotations
@@ -32,14 +45,21 @@ ROOM_STABILITY = 9      # each distinct room beyond the first used by a course
 # --- soft (extensions; zero units on ITC instances) ------------------------------------
 TEACHER_PREFERENCE = 10  # a lecture period a teacher marked as undesired
 TIME_OF_DAY = 11        # the period's time-of-day penalty (e.g. early morning, late evening)
-CURRICULUM_LOAD = 12    # each lecture of a curriculum beyond its daily maximum
+CURRICULUM_LOAD = 12    # each lecture of a curriculum below its daily minimum (days with lectures) or above its maximum
 TEACHER_LOAD = 13       # each lecture of a teacher beyond their daily maximum
+# --- soft (extended curriculum-based benchmark, .ectt) ---------------------------------
+WINDOWS = 14            # each free period between two lectures of a curriculum in one day
+DOUBLE_LECTURES = 15    # each lecture of a double-lecture course not next to another of it in the same room
+TRAVEL = 16             # each pair of lectures of a curriculum in consecutive periods at different sites
+UNSUITABLE_ROOMS = 17   # each lecture in a room listed as unsuitable for its course (soft)
 
-N_CONSTRAINTS = 14
+N_CONSTRAINTS = 18
 N_HARD = 6              # the hard terms are the indices 0 .. N_HARD-1
 # terms outside ITC2007 (zero units on ITC instances)
 EXTENSIONS = frozenset({ROOM_SUITABILITY, STUDENT_CLASHES, TEACHER_PREFERENCE, TIME_OF_DAY, CURRICULUM_LOAD,
                         TEACHER_LOAD})
+# terms of the extended benchmark (.ectt); all but CurriculumWindows have zero units without its data
+ECTT_TERMS = frozenset({WINDOWS, DOUBLE_LECTURES, TRAVEL, UNSUITABLE_ROOMS})
 
 
 @dataclass(frozen=True)
@@ -66,8 +86,17 @@ CONSTRAINTS: tuple[ConstraintInfo, ...] = (
     ConstraintInfo(ROOM_STABILITY, "RoomStability", False, 1, "room", "extra rooms used by a course"),
     ConstraintInfo(TEACHER_PREFERENCE, "TeacherPreference", False, 1, "teacher", "lectures in undesired periods"),
     ConstraintInfo(TIME_OF_DAY, "TimeOfDay", False, 1, "time-of-day", "period penalties (early/late)"),
-    ConstraintInfo(CURRICULUM_LOAD, "CurriculumDailyLoad", False, 1, "student load", "lectures above a curriculum's daily maximum"),
+    ConstraintInfo(CURRICULUM_LOAD, "CurriculumDailyLoad", False, 1, "student load",
+                   "lectures of a curriculum's day below its daily minimum or above its maximum"),
     ConstraintInfo(TEACHER_LOAD, "TeacherDailyLoad", False, 1, "teacher", "lectures above a teacher's daily maximum"),
+    ConstraintInfo(WINDOWS, "CurriculumWindows", False, 0, "student load",
+                   "free periods between two lectures of a curriculum in one day"),
+    ConstraintInfo(DOUBLE_LECTURES, "DoubleLectures", False, 1, "teacher",
+                   "lectures of a double-lecture course not next to another one of it in the same room"),
+    ConstraintInfo(TRAVEL, "TravelDistance", False, 1, "student load",
+                   "a curriculum changing site between two consecutive lectures of a day"),
+    ConstraintInfo(UNSUITABLE_ROOMS, "UnsuitableRooms", False, 1, "room",
+                   "lectures in a room listed as unsuitable for the course"),
 )
 
 NAMES: tuple[str, ...] = tuple(c.name for c in CONSTRAINTS)

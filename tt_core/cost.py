@@ -89,24 +89,42 @@ class CostReport:
             raise AssertionError(f"explanation units {got.tolist()} != kernel units {self.units.tolist()}")
         return items
 
-    def format_validator(self, *, violations: bool = False) -> str:
-        """Text in the layout of the ITC2007 validator (plus extension lines when non-zero)."""
+    def format_validator(self, *, violations: bool = False, layout=None) -> str:
+        """Text in the layout of the ITC2007 validator (plus extension lines when non-zero).
+
+        Parameters
+        ----------
+        violations : bool
+            Also one line per explained cost item, before the totals.
+        layout : sequence of (str, int, bool), optional
+            The lines of another validator: ``(label, constraint index, hard)`` in order — the
+            benchmark's UD1-UD5 validator (:attr:`tt_core.profiles.Formulation.lines`). ``Violations``
+            and ``Total Cost`` then sum the listed lines.
+        """
         lines: list[str] = []
+        listed = None if layout is None else {i for _, i, _ in layout}
         if violations:
-            lines += [("[H] " if v.hard else f"[S({v.units * self.weights[v.constraint]:g})] ") + v.text
-                      for v in self.explain()]
+            lines += [("[H] " if v.hard else f"[S({_num(v.units * self.weights[v.constraint])})] ") + v.text
+                      for v in self.explain() if listed is None or v.constraint in listed]
             lines.append("")
-        for i, info in enumerate(K.CONSTRAINTS):
-            if i in K.EXTENSIONS and self.units[i] == 0:
-                continue  # extension terms are printed only when they cost something
-            kind = "hard" if info.hard else "soft"
-            what = "Violations of" if info.hard else "Cost of"
-            value = int(self.units[i]) if info.hard else _num(self.units[i] * self.weights[i])
-            lines.append(f"{what} {info.name} ({kind}) : {value}")
+        if layout is None:
+            layout = [(info.name, i, info.hard) for i, info in enumerate(K.CONSTRAINTS)
+                      # extension terms are printed only when they cost something
+                      if not ((i in K.EXTENSIONS and self.units[i] == 0)
+                              or (i in K.ECTT_TERMS and (self.units[i] == 0 or self.weights[i] == 0)))]
+            hard, soft = self.hard_violations, self.soft_cost
+        else:
+            hard = sum(int(self.units[i]) for _, i, h in layout if h)
+            total = float(sum(self.units[i] * self.weights[i] for _, i, h in layout if not h))
+            soft = int(total) if total.is_integer() else total
+        for label, i, is_hard in layout:
+            if is_hard:
+                lines.append(f"Violations of {label} (hard) : {int(self.units[i])}")
+            else:
+                lines.append(f"Cost of {label} (soft) : {_num(self.units[i] * self.weights[i])}")
         lines.append("")
-        hard = self.hard_violations
         prefix = f"Violations = {hard}, " if hard else ""
-        lines.append(f"Summary: {prefix}Total Cost = {_num(self.soft_cost)}")
+        lines.append(f"Summary: {prefix}Total Cost = {_num(soft)}")
         return "\n".join(lines)
 
 
@@ -234,6 +252,8 @@ def explain(problem: Problem, timetable: Timetable) -> list[Violation]:
     out += _student_clashes(problem, seen.taught, seen.where)
     out += _curriculum_terms(problem, seen)
     out += _teacher_terms(problem, seen)
+    out += _double_lecture_terms(problem, seen)
+    out += _travel_terms(problem, seen)
     return out
 
 
@@ -249,6 +269,7 @@ class _Taught:
         self.days = [set() for _ in range(C)]
         self.rooms_used: list[list[int]] = [[] for _ in range(C)]
         self.course_day = np.zeros((C, pb.days), int)
+        self.room_at: dict[tuple[int, int], int] = {}  # (course, period) -> room of its taught lecture
         self.lecture_terms: list[Violation] = []
         for lecture in range(pb.n_lectures):
             p, r = int(tt.period[lecture]), int(tt.room[lecture])
@@ -275,6 +296,7 @@ class _Taught:
                                  f"{spill} period(s) past the end of the day", cn, period=p))
         for q in range(p, end):
             self.room_users.setdefault((r, q), []).append(c)
+            self.room_at[(c, q)] = r
             if pb.unavailable[c, q]:
                 who = "its teacher is" if pb.teacher_unavailable[pb.course_teacher[c], q] and not \
                     pb.course_unavailable[c, q] else "it is"
@@ -290,6 +312,9 @@ class _Taught:
         if not pb.suitable[c, r]:
             out.append(Violation(K.ROOM_SUITABILITY, 1, f"Room {pb.room_names[r]} is not suitable for course "
                                  f"{cn} (type/features) at {where(p)}", cn, room=pb.room_names[r], period=p))
+        if pb.room_unsuitable[c, r]:
+            out.append(Violation(K.UNSUITABLE_ROOMS, 1, f"Course {cn} has a lecture in room {pb.room_names[r]}, "
+                                 f"listed as unsuitable for it, at {where(p)}", cn, room=pb.room_names[r], period=p))
         over = int(pb.course_students[c]) - int(pb.room_capacity[r])
         if over > 0:
             out.append(Violation(K.ROOM_CAPACITY, over, f"Room {pb.room_names[r]} too small for course {cn} "
@@ -349,7 +374,7 @@ def _conflict_terms(pb: Problem, seen: _Taught) -> list[Violation]:
 
 
 def _curriculum_terms(pb: Problem, seen: _Taught) -> list[Violation]:
-    """Isolated lectures (compactness) and daily maxima, per curriculum."""
+    """Isolated lectures (compactness), windows and daily loads, per curriculum."""
     out = []
     ppd, P = pb.periods_per_day, pb.n_periods
     for g in range(pb.n_curricula):
@@ -364,12 +389,64 @@ def _curriculum_terms(pb: Problem, seen: _Taught) -> list[Violation]:
                 continue
             out.append(Violation(K.COMPACTNESS, int(cnt[q]), f"Curriculum {gn} has an isolated lecture at "
                                  f"{seen.where(q)}", curriculum=gn, period=q))
-        m = int(pb.curriculum_max_per_day[g])
-        if m > 0 and len(members):
+        for d in range(pb.days if pb.count_windows else 0):
+            busy = np.flatnonzero(cnt[d * ppd:(d + 1) * ppd])
+            windows = int(busy[-1] - busy[0] + 1 - len(busy)) if len(busy) > 1 else 0
+            if windows:
+                out.append(Violation(K.WINDOWS, windows, f"Curriculum {gn} has {windows} time window"
+                                     f"{'s' if windows > 1 else ''} in day {d}", curriculum=gn))
+        lo, hi = int(pb.curriculum_min_per_day[g]), int(pb.curriculum_max_per_day[g])
+        if (lo > 0 or hi > 0) and len(members):
             per_day = seen.course_day[members].sum(axis=0)
-            for d in np.flatnonzero(per_day > m):
-                out.append(Violation(K.CURRICULUM_LOAD, int(per_day[d] - m), f"Curriculum {gn} has "
-                                     f"{per_day[d]} lectures on day {d} (maximum {m})", curriculum=gn))
+            for d in np.flatnonzero(per_day > 0):
+                n = int(per_day[d])
+                if n < lo:
+                    out.append(Violation(K.CURRICULUM_LOAD, lo - n, f"Curriculum {gn} has {n} lectures (too few) "
+                                         f"in day {d} (minimum {lo})", curriculum=gn))
+                elif 0 < hi < n:
+                    out.append(Violation(K.CURRICULUM_LOAD, n - hi, f"Curriculum {gn} has {n} lectures (too many) "
+                                         f"in day {d} (maximum {hi})", curriculum=gn))
+    return out
+
+
+def _double_lecture_terms(pb: Problem, seen: _Taught) -> list[Violation]:
+    """Courses wanting double lectures: on a day with two or more of their lectures, each lecture
+    with no lecture of the course in the same room in an adjacent period."""
+    out = []
+    ppd = pb.periods_per_day
+    for c in np.flatnonzero(pb.course_double):
+        cn = pb.course_names[c]
+        for d in range(pb.days):
+            rooms = [seen.room_at.get((int(c), q), -1) for q in range(d * ppd, (d + 1) * ppd)]
+            if sum(r >= 0 for r in rooms) < 2:
+                continue
+            alone = sum(1 for s, r in enumerate(rooms) if r >= 0 and not (s > 0 and rooms[s - 1] == r)
+                        and not (s < ppd - 1 and rooms[s + 1] == r))
+            if alone:
+                out.append(Violation(K.DOUBLE_LECTURES, alone, f"The course {cn} has {alone} non-double lecture"
+                                     f"{'s' if alone > 1 else ''} in day {d}", cn))
+    return out
+
+
+def _travel_terms(pb: Problem, seen: _Taught) -> list[Violation]:
+    """Curricula changing site between consecutive periods of a day: each pair of lectures (one at
+    each period) in rooms of different sites."""
+    out = []
+    if not pb.count_travel or pb.n_sites < 2:
+        return out
+    ppd, site = pb.periods_per_day, pb.room_building
+    for g in range(pb.n_curricula):
+        members = [int(c) for c in pb.curriculum_courses[pb.curriculum_ptr[g]:pb.curriculum_ptr[g + 1]]]
+        for q in range(pb.n_periods - 1):
+            if q % ppd == ppd - 1:
+                continue
+            here = [seen.room_at[(c, q)] for c in members if (c, q) in seen.room_at]
+            after = [seen.room_at[(c, q + 1)] for c in members if (c, q + 1) in seen.room_at]
+            moves = sum(1 for a in here for b in after if site[a] != site[b])
+            if moves:
+                out.append(Violation(K.TRAVEL, moves, f"Curriculum {pb.curriculum_names[g]} has {moves} travelling "
+                                     f"in {seen.where(q)} (to the next period at another site)",
+                                     curriculum=pb.curriculum_names[g], period=q))
     return out
 
 

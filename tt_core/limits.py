@@ -92,12 +92,15 @@ BOUNDS: dict[str, Bound] = {b.field: b for b in (
     Bound("capacity", 0, 100_000, "seats of a room"),
     Bound("length", 1, MAX_PERIODS_PER_DAY, "periods of a lecture"),
     Bound("max_per_day", 0, MAX_PERIODS_PER_DAY, "daily maximum of lectures"),
+    Bound("min_per_day", 0, MAX_PERIODS_PER_DAY, "daily minimum of lectures"),
+    Bound("site", 0, MAX_ROOMS, "site (building number) of a room"),
     Bound("penalty", 0, 1000, "time-of-day penalty"),
     Bound("year", 1, 99, "year of study"),
     Bound("courses", 0, MAX_COURSES, "courses"),
     Bound("rooms", 0, MAX_ROOMS, "rooms"),
     Bound("curricula", 0, MAX_CURRICULA, "curricula"),
     Bound("unavailability", 0, MAX_COURSES * MAX_PERIODS, "unavailability constraints"),
+    Bound("room_constraints", 0, MAX_COURSES * MAX_ROOMS, "room constraints (unsuitable course-room pairs)"),
 )}
 
 

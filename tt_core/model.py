@@ -4,7 +4,8 @@ Everything is an integer id: courses, teachers, rooms, curricula, periods (``day
 + slot``) and lectures (each course owns ``n_lectures`` consecutive lecture ids). Names are kept
 only for I/O and explanations. ITC2007 CB-CTT is the exact subset; the extension arrays (room
 suitability, lecture length, teacher preferences, loads, time-of-day penalties, departments,
-categories) are neutral on ITC instances. Students are optional: enrolments (student -> courses)
+categories; the extended benchmark's double lectures, daily minima, sites and listed unsuitable
+rooms) are neutral on ITC instances. Students are optional: enrolments (student -> courses)
 are the general form of curricula; two courses sharing a student may not overlap, and a large
 offering may be split into sections (separate courses, see :mod:`tt_core.sectioning`).
 
@@ -79,6 +80,25 @@ class Problem:
     student_ptr: np.ndarray = field(default=None)       # int32 [S+1], None = no students
     student_courses: np.ndarray = field(default=None)   # int32 [nnz]
     course_offering: tuple[str, ...] = ()   # per course: the offering it is a section of; () = no sections
+    # the extended curriculum-based benchmark (.ectt); neutral (None -> filled) elsewhere. A room's
+    # site is its ``room_building``.
+    course_double: np.ndarray = field(default=None)           # bool  [C] lectures of a day wanted back to back
+    curriculum_min_per_day: np.ndarray = field(default=None)  # int32 [Q] 0 = no minimum (days with lectures)
+    room_unsuitable: np.ndarray = field(default=None)         # bool  [C, R] listed as unsuitable (soft term)
+    # CurriculumWindows is counted only when asked for (the .ectt reader and the formulations that
+    # weigh it set this): ITC2007 reports keep their units, and their evaluation pays nothing for it
+    count_windows: bool = False
+    # likewise TravelDistance (rooms' buildings exist outside .ectt data too: a generated university
+    # has several, and its reports must not change)
+    count_travel: bool = False
+
+    def __post_init__(self):
+        # the extension arrays added after the first release default to neutral, so a Problem built
+        # field by field (or unpickled) without them is the same instance as before
+        for name, value in _neutral_extensions(len(self.course_names), len(self.room_names),
+                                               len(self.curriculum_names)).items():
+            if getattr(self, name, None) is None:
+                object.__setattr__(self, name, value)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -111,6 +131,11 @@ class Problem:
         period_labels: Sequence[str] | None = None,
         enrolments: Sequence[tuple[str, Sequence[str]]] = (),
         course_offering: Sequence[str] | None = None,
+        course_double: Sequence[bool] | None = None,
+        curriculum_min_per_day: Sequence[int] | None = None,
+        room_unsuitable: np.ndarray | None = None,
+        count_windows: bool = False,
+        count_travel: bool = False,
     ) -> "Problem":
         """Build a validated problem from names and plain sequences.
 
@@ -118,6 +143,11 @@ class Problem:
         ``(student, courses)`` pairs: every course a student takes (a section, when the offering is
         split). ``course_offering`` names, per course, the offering it is a section of (its own
         name when it is not a section); a student may take one section of an offering only.
+        ``course_double`` (per course), ``curriculum_min_per_day`` (per curriculum) and
+        ``room_unsuitable`` (bool ``[courses, rooms]``: the rooms the data lists as unsuitable, a
+        soft term; hard unsuitability is ``suitable``) carry the extended benchmark's data;
+        ``count_windows`` and ``count_travel`` make the kernels count the ``CurriculumWindows`` and
+        ``TravelDistance`` terms (between the sites ``room_building``).
         Every number must lie within its bound of :data:`tt_core.limits.BOUNDS` (the grid, the
         sizes and each course's and room's numbers), checked before any array is allocated.
         Raises :class:`~tt_core.errors.ValidationError` listing every inconsistency.
@@ -139,14 +169,10 @@ class Problem:
         _check_room_numbers(rooms, room_capacity, errors)
         length = _lecture_lengths(courses, course_length, periods_per_day, errors)
         ptr, members = _curriculum_csr(curricula, course_index, errors)
-        q_max = _bounded_per_item("curriculum", [q for q, _ in curricula], curriculum_max_per_day, "max_per_day",
-                                  errors)
+        q_min, q_max = _curriculum_daily_bounds(curricula, curriculum_min_per_day, curriculum_max_per_day, errors)
         c_unav = _period_matrix(unavailable, course_index, P, errors, lambda c: "unavailability: unknown course "
                                 f"{c}", lambda c, p: f"unavailability of {c}: period {p} outside 0..{P - 1}")
-        t_unav, t_und = (_period_matrix(
-            pairs, teacher_index, P, errors, lambda t, w=what: f"teacher {w}: unknown teacher {t}",
-            lambda t, p, w=what: f"teacher {w} of {t}: period {p} outside 0..{P - 1}")
-            for pairs, what in ((teacher_unavailable, "unavailability"), (teacher_undesired, "preference")))
+        t_unav, t_und = _teacher_matrices(teacher_unavailable, teacher_undesired, teacher_index, P, errors)
         t_max = _teacher_max(teacher_max_per_day, teacher_index, errors)
         dept_names, dept = _index_names(course_department, C)
         cat = _categories(courses, course_category, errors)
@@ -154,6 +180,8 @@ class Problem:
         suit = np.ones((C, R), np.bool_) if suitable is None else np.asarray(suitable, np.bool_)
         if suit.shape != (C, R):
             errors.append(f"suitability matrix has shape {suit.shape}, expected {(C, R)}")
+        unsuit = _course_room_matrix("unsuitable-room matrix", room_unsuitable, C, R, errors)
+        double = _flags("course", courses, course_double, "double lectures", errors)
         offering = _offerings(courses, course_offering, errors)
         s_ptr, s_courses, s_names = _enrolment_csr(enrolments, course_index, offering, errors)
         labels, penalty = _grid_labels(days, periods_per_day, period_labels, period_penalty, errors)
@@ -176,6 +204,9 @@ class Problem:
             student_names=s_names, student_ptr=_frozen(s_ptr, np.int32) if s_names else None,
             student_courses=_frozen(s_courses, np.int32) if s_names else None,
             course_offering=offering if offering != tuple(courses) else (),
+            course_double=_frozen(double, np.bool_), curriculum_min_per_day=_frozen(q_min, np.int32),
+            room_unsuitable=_frozen(unsuit, np.bool_), count_windows=bool(count_windows),
+            count_travel=bool(count_travel),
         )
 
     def __getstate__(self):
@@ -189,6 +220,7 @@ class Problem:
             if isinstance(v, np.ndarray):
                 v.setflags(write=False)
             object.__setattr__(self, k, v)
+        self.__post_init__()  # a problem pickled before the .ectt fields existed gets them neutral
 
     def replace(self, **changes) -> "Problem":
         """A copy with some fields changed (arrays are frozen again)."""
@@ -239,8 +271,15 @@ class Problem:
             (self.course_length == 1).all() and self.suitable.all() and not self.teacher_unavailable.any()
             and not self.teacher_undesired.any() and not self.teacher_max_per_day.any()
             and not self.period_penalty.any() and not self.curriculum_max_per_day.any()
-            and self.n_enrolments == 0
+            and self.n_enrolments == 0 and not self.course_double.any()
+            and not self.curriculum_min_per_day.any() and not self.room_unsuitable.any()
         )
+
+    @property
+    def n_sites(self) -> int:
+        """Distinct sites (``room_building`` values) of the rooms; travel between them is the
+        ``TravelDistance`` term."""
+        return len(np.unique(self.room_building)) if self.n_rooms else 0
 
     # ------------------------------------------------------------------ derived arrays (cached)
     @cached_property
@@ -463,12 +502,60 @@ class Problem:
             "availability": round(1 - float(self.unavailable.mean()), 3) if C and P else 1.0,
             "departments": len(self.department_names),
             "itc_mode": self.is_itc,
+            **({"double_lecture_courses": int(self.course_double.sum()),
+                "daily_lectures_min_max": _min_max_text(self.curriculum_min_per_day, self.curriculum_max_per_day),
+                "sites": self.n_sites, "room_constraints": int(self.room_unsuitable.sum())}
+               if self.course_double.any() or self.curriculum_min_per_day.any() or self.room_unsuitable.any()
+               or self.n_sites > 1 else {}),
             **({"students": self.n_students, "enrolments": self.n_enrolments,
                 "student_conflict_pairs": len(self.shared_students[0]),
                 "sectioned_offerings": len(set(o for c, o in enumerate(self.course_offering)
                                                if o != self.course_names[c]))}
                if self.n_students else {}),
         }
+
+
+def _neutral_extensions(C: int, R: int, Q: int) -> dict[str, np.ndarray]:
+    """The .ectt arrays of a problem without that data: no double lectures, no daily minimum, no
+    listed unsuitable room."""
+    return {"course_double": _frozen(np.zeros(C), np.bool_), "curriculum_min_per_day": _frozen(np.zeros(Q), np.int32),
+            "room_unsuitable": _frozen(np.zeros((C, R)), np.bool_)}
+
+
+def _min_max_text(minimum: np.ndarray, maximum: np.ndarray) -> str:
+    """``"2..5"`` when every curriculum has the same daily range, else ``"varies"`` (0 = none)."""
+    lo, hi = set(minimum.tolist()) or {0}, set(maximum.tolist()) or {0}
+    if len(lo) == 1 and len(hi) == 1:
+        a, b = lo.pop(), hi.pop()
+        return f"{a}..{b if b else 'no maximum'}"
+    return "varies by curriculum"
+
+
+def _course_room_matrix(what: str, matrix, C: int, R: int, errors: list[str]) -> np.ndarray:
+    """A bool ``[C, R]`` matrix (all False when not given), its shape checked."""
+    if matrix is None:
+        return np.zeros((C, R), np.bool_)
+    m = np.asarray(matrix, np.bool_)
+    if m.shape != (C, R):
+        errors.append(f"{what} has shape {m.shape}, expected {(C, R)}")
+        return np.zeros((C, R), np.bool_)
+    return m
+
+
+def _flags(item: str, names: Sequence[str], values, what: str, errors: list[str]) -> np.ndarray:
+    """Per-item yes/no values (False when not given): booleans or the numbers 0 and 1."""
+    if values is None:
+        return np.zeros(len(names), np.bool_)
+    if len(values) != len(names):
+        errors.append(f"{what}: {len(values)} values for {len(names)} {item}s")
+        return np.zeros(len(names), np.bool_)
+    out = np.zeros(len(names), np.bool_)
+    for i, (name, v) in enumerate(zip(names, values)):
+        if isinstance(v, (bool, np.bool_)) or _whole(v) in (0, 1):
+            out[i] = bool(v)
+        else:
+            errors.append(f"{item} {name}: {what} must be yes/no (1 or 0), got {v!r}")
+    return out
 
 
 def _dupes(what: str, names: Sequence[str], errors: list[str]) -> None:
@@ -595,6 +682,26 @@ def _curriculum_csr(curricula, course_index: dict[str, int], errors: list[str]) 
                 members.append(course_index[c])
         ptr.append(len(members))
     return ptr, members
+
+
+def _curriculum_daily_bounds(curricula, minimum, maximum, errors: list[str]):
+    """Each curriculum's daily minimum and maximum of lectures (0: none), each within its bound and
+    the minimum not above the maximum."""
+    names = [q for q, _ in curricula]
+    q_max = _bounded_per_item("curriculum", names, maximum, "max_per_day", errors)
+    q_min = _bounded_per_item("curriculum", names, minimum, "min_per_day", errors)
+    for q, lo, hi in zip(names, q_min, q_max):
+        if lo > 0 and 0 < hi < lo:
+            errors.append(f"curriculum {q}: daily minimum {lo} is above its daily maximum {hi}")
+    return q_min, q_max
+
+
+def _teacher_matrices(unavailable, undesired, teacher_index: dict, P: int, errors: list[str]):
+    """The teachers' unavailable and undesired periods as bool ``[teachers, periods]`` matrices."""
+    return tuple(_period_matrix(
+        pairs, teacher_index, P, errors, lambda t, w=what: f"teacher {w}: unknown teacher {t}",
+        lambda t, p, w=what: f"teacher {w} of {t}: period {p} outside 0..{P - 1}")
+        for pairs, what in ((unavailable, "unavailability"), (undesired, "preference")))
 
 
 def _period_matrix(pairs, index: dict[str, int], P: int, errors: list[str], unknown, outside) -> np.ndarray:

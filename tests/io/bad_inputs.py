@@ -1,7 +1,7 @@
 """A corpus of malformed import files, generated on demand (nothing binary is committed).
 
-Each :class:`Case` writes one bad input into a folder — an ITC2007 ``.ctt`` file, a folder of CSV
-tables, a zip of CSV tables or an ``.xlsx`` workbook — and says which words the refusal must
+Each :class:`Case` writes one bad input into a folder — an ITC2007 ``.ctt`` or an extended
+``.ectt`` file, a folder of CSV tables, a zip of CSV tables or an ``.xlsx`` workbook — and says which words the refusal must
 contain (the file, the row or line, the field). Zip bombs are real: their deflate streams repeat
 one fully flushed block, so a few hundred KB expand to hundreds of MB without the test spending
 seconds compressing them.
@@ -209,7 +209,7 @@ class Case:
     """
 
     id: str
-    kind: str                                  # ctt, csv, zip, xlsx
+    kind: str                                  # ctt, ectt, csv, zip, xlsx
     build: Callable[[Path], Path]
     expect: tuple[str, ...] = ()
     names: str | None = None
@@ -677,6 +677,73 @@ _ctt("lectures-250k-in-all", ("lectures in all", "200,000"), _ctt_many_lectures)
 _ctt("courses-30000", ("line 2", "Courses", "20000"), _ctt_many_courses)
 _ctt("sparse-300MiB", ("MB",), _ctt_sparse)
 _ctt("dev-zero-symlink", ("MB",), _ctt_dev_zero)
+
+
+# ---- extended curriculum-based .ectt files
+
+ECTT = """Name: corpus
+Courses: 2
+Rooms: 2
+Days: 5
+Periods_per_day: 4
+Curricula: 1
+Min_Max_Daily_Lectures: 1 3
+UnavailabilityConstraints: 1
+RoomConstraints: 1
+
+COURSES:
+c1 ann 3 2 30 1
+c2 bob 2 2 20 0
+
+ROOMS:
+r1 40 0
+r2 30 1
+
+CURRICULA:
+q1 2 c1 c2
+
+UNAVAILABILITY_CONSTRAINTS:
+c1 0 0
+
+ROOM_CONSTRAINTS:
+c2 r1
+
+END.
+"""
+
+
+def _ectt(id: str, expect, text: str):
+    def build(folder: Path) -> Path:
+        path = folder / "corpus.ectt"
+        _write(path, text)
+        return path
+
+    CASES.append(Case(f"ectt-{id}", "ectt", build, tuple(expect)))
+
+
+def _esub(old: str, new: str) -> str:
+    assert old in ECTT, old
+    return ECTT.replace(old, new, 1)
+
+
+_ectt("empty", ("line 1", "empty"), "")
+_ectt("ctt-header", ("line 7", "Min_Max_Daily_Lectures", ".ctt"), CTT)
+_ectt("min-above-max", ("line 7", "minimum", "between 0 and 3"), _esub("Lectures: 1 3", "Lectures: 4 3"))
+_ectt("max-0", ("line 7", "maximum", "at least 1"), _esub("Lectures: 1 3", "Lectures: 0 0"))
+_ectt("min-max-one-number", ("line 7", "exactly 2 numbers"), _esub("Lectures: 1 3", "Lectures: 3"))
+_ectt("room-constraints-1e12", ("line 9", "RoomConstraints"), _esub("RoomConstraints: 1", "RoomConstraints: 1000000000000"))
+_ectt("double-flag-2", ("line 12", "double-lectures", "c1"), _esub("c1 ann 3 2 30 1", "c1 ann 3 2 30 2"))
+_ectt("course-5-fields", ("line 13", "6 fields"), _esub("c2 bob 2 2 20 0", "c2 bob 2 2 20"))
+_ectt("room-no-site", ("line 16", "3 fields"), _esub("r1 40 0", "r1 40"))
+_ectt("site-word", ("line 17", "site", "whole number"), _esub("r2 30 1", "r2 30 north"))
+_ectt("site-1e9", ("line 17", "site", "5000"), _esub("r2 30 1", "r2 30 1000000000"))
+_ectt("unavailability-period-4", ("line 23", "period", "between 0 and 3"), _esub("c1 0 0\n", "c1 0 4\n"))
+_ectt("room-constraint-unknown-room", ("line 26", "unknown room"), _esub("c2 r1", "c2 r9"))
+_ectt("room-constraint-unknown-course", ("line 26", "unknown course"), _esub("c2 r1", "c9 r1"))
+_ectt("room-constraint-3-fields", ("line 26", "2 fields"), _esub("c2 r1", "c2 r1 r2"))
+_ectt("room-constraints-fewer", ("line 27", "RoomConstraints: 2"), _esub("RoomConstraints: 1", "RoomConstraints: 2"))
+_ectt("truncated", ("truncated",), ECTT[:ECTT.index("ROOM_CONSTRAINTS:")])
+_ectt("text-after-end", ("after 'END.'",), ECTT + "\nmore text\n")
 
 
 # ====================================================================================== verdict counts

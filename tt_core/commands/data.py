@@ -24,13 +24,14 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser(
         "import", help="import an instance or a data bundle into the database as a scenario",
-        description="Import SOURCE as a new scenario: an ITC2007 .ctt file, a folder of CSV tables, CSV files "
+        description="Import SOURCE as a new scenario: an ITC2007 .ctt file, an extended .ectt file, a folder of "
+                    "CSV tables, CSV files "
                     "given one by one, a .zip of CSV tables or an .xlsx workbook (tables as documented in "
                     "docs/data-format.md; `tt template` writes an example). Every bad row of a table is "
                     "reported at once and nothing is imported then.")
     p.add_argument("source", metavar="SOURCE", nargs="+",
-                   help=".ctt file, CSV folder, CSV files, .zip of CSV files, .xlsx workbook, or ITC2019 .xml "
-                        "(an instance; a solution with --scenario)")
+                   help=".ctt or .ectt file, CSV folder, CSV files, .zip of CSV files, .xlsx workbook, or ITC2019 "
+                        ".xml (an instance; a solution with --scenario)")
     p.add_argument("--db", help=db_help)
     p.add_argument("--scenario", metavar="NAME", help="scenario name (default: the source's file or folder name)")
     p.add_argument("--institution", default=None, help="institution (default: the bundle's settings)")
@@ -151,6 +152,7 @@ def _print_sizes(problem, prefix: str) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     """Read the source, then import it in one transaction."""
+    from ..io.ectt import read_ectt
     from ..io.itc2007 import read_ctt
     from ..io.tables import WORKBOOK_SUFFIXES, read_tables
     from ..store import Store
@@ -167,14 +169,16 @@ def run_import(args: argparse.Namespace) -> int:
                              "kinds of file one at a time")
     if len(sources) == 1 and src.suffix.lower() == ".ctt":
         problem = read_ctt(src)
+    elif len(sources) == 1 and src.suffix.lower() == ".ectt":
+        problem = read_ectt(src)
     elif len(sources) > 1 or src.is_dir() or src.suffix.lower() in (*WORKBOOK_SUFFIXES, ".zip", ".csv"):
         bundle = read_tables(sources if len(sources) > 1 else src)
         problem, meta, institution, term = bundle.problem, bundle.meta, bundle.institution, bundle.term
     elif not src.exists():
         raise FileNotFoundError(2, "No such file or directory", str(src))
     else:
-        raise TimetableError(f"{src}: cannot import this kind of file; give an ITC2007 .ctt file, a folder of CSV "
-                             "tables (or the CSV files, or a .zip of them) or an .xlsx workbook")
+        raise TimetableError(f"{src}: cannot import this kind of file; give an ITC2007 .ctt file, an .ectt file, a "
+                             "folder of CSV tables (or the CSV files, or a .zip of them) or an .xlsx workbook")
     name = args.scenario or (problem.name if len(sources) > 1 else src.stem) or problem.name
     shown = ", ".join(map(str, sources))
     path = _db(args)
@@ -182,8 +186,21 @@ def run_import(args: argparse.Namespace) -> int:
         sid = db.scenarios.import_problem(problem, name, institution=args.institution if args.institution is not None
                                 else institution, term=args.term if args.term is not None else term,
                                 meta=(meta or {}) | {"source": shown}, user=os.environ.get("USER"))
+        if src.suffix.lower() == ".ectt" and len(sources) == 1:
+            _save_formulations(db, sid)
     _print_sizes(problem, f"imported {shown} as scenario {name!r} (id {sid}) in {path}")
     return 0
+
+
+def _save_formulations(db, scenario: int) -> None:
+    """The benchmark's five formulations as weight profiles ``UD1`` ... ``UD5`` of an imported
+    ``.ectt`` scenario, for the apps and notebooks to choose."""
+    from ..profiles import FORMULATIONS
+
+    for f in FORMULATIONS.values():
+        hard = " The listed unsuitable rooms are hard in UD4: `tt solve --formulation UD4` applies that." \
+            if f.rooms_hard else ""
+        db.weights.save(scenario, f.name, f.weights, f"{f.description}.{hard}", user=os.environ.get("USER"))
 
 
 def run_template(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
-"""``tt info`` and ``tt validate``: look at an instance, and score a solution the way ITC2007 does
-(``.ctt``/``.sol``) or ITC2019 does (XML, see :mod:`tt_core.commands.itc2019`)."""
+"""``tt info`` and ``tt validate``: look at an instance, and score a solution the way ITC2007 (or
+the extended benchmark's validator, formulations UD1-UD5) does for ``.ctt``/``.ectt`` with ``.sol``,
+or ITC2019 does for XML (see :mod:`tt_core.commands.itc2019`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ def register(subparsers) -> None:
     info = subparsers.add_parser(
         "info",
         help="show the sizes and densities of an instance",
-        description="Read an ITC2007 .ctt instance and show its sizes (courses, lectures, rooms, "
-                    "curricula, periods) and densities (room occupancy, conflicts, availability); "
-                    "or an ITC2019 XML instance (.xml, or any file whose first element is <problem>) "
-                    "and show its sizes (courses, configs, subparts, classes, options, rooms, "
+        description="Read an ITC2007 .ctt or an extended .ectt instance and show its sizes (courses, "
+                    "lectures, rooms, curricula, periods) and densities (room occupancy, conflicts, "
+                    "availability); or an ITC2019 XML instance (.xml, or any file whose first element is "
+                    "<problem>) and show its sizes (courses, configs, subparts, classes, options, rooms, "
                     "distributions by type, students) and SHA-256.")
-    info.add_argument("instance", metavar="INSTANCE", help="the instance file (.ctt or ITC2019 .xml)")
+    info.add_argument("instance", metavar="INSTANCE", help="the instance file (.ctt, .ectt or ITC2019 .xml)")
     info.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     info.set_defaults(func=run_info)
 
@@ -25,12 +26,13 @@ def register(subparsers) -> None:
         "validate",
         help="check a solution against an instance and print its costs",
         description="Read an instance and a solution and print hard violations and costs laid out "
-                    "like the competition's validator: an ITC2007 .ctt with a .sol (one line "
-                    "'<course> <room> <day> <period>' a lecture), or an ITC2019 XML instance with an "
-                    "XML solution (hard violations by kind, the time, room, distribution and student "
-                    "penalties, their weights and the weighted total). The exit status is 0 even "
-                    "when there are violations, unless --strict is given.")
-    validate.add_argument("instance", metavar="INSTANCE", help="the instance file (.ctt or ITC2019 .xml)")
+                    "like the competition's validator: an ITC2007 .ctt or extended .ectt with a .sol (one "
+                    "line '<course> <room> <day> <period>' a lecture; with --formulation, or for an .ectt "
+                    "instance, like the extended benchmark's validator for that formulation), or an "
+                    "ITC2019 XML instance with an XML solution (hard violations by kind, the time, room, "
+                    "distribution and student penalties, their weights and the weighted total). The exit "
+                    "status is 0 even when there are violations, unless --strict is given.")
+    validate.add_argument("instance", metavar="INSTANCE", help="the instance file (.ctt, .ectt or ITC2019 .xml)")
     validate.add_argument("solution", metavar="SOLUTION", help="the solution file (.sol or ITC2019 .xml)")
     validate.add_argument("--explain", action="store_true",
                           help="also list every violation and cost item, by element")
@@ -43,6 +45,9 @@ def register(subparsers) -> None:
                                "'rules' (counted, as the rules' formula)")
     validate.add_argument("--strict", action="store_true",
                           help="exit with status 1 when there are hard violations")
+    validate.add_argument("--formulation", metavar="UDk", default=None,
+                          help="score by formulation UD1 ... UD5 of the extended benchmark (UD2 = ITC2007); "
+                               "default UD2 for an .ectt instance, the ITC2007 report for a .ctt one")
     validate.set_defaults(func=run_validate)
 
 
@@ -54,8 +59,8 @@ def run_info(args: argparse.Namespace) -> int:
         from .itc2019 import info_summary
         summary = info_summary(args.instance)
     else:
-        from ..io.itc2007 import read_ctt
-        summary = read_ctt(args.instance).summary()
+        from ..io.ectt import read_instance
+        summary = read_instance(args.instance).summary()
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -74,18 +79,26 @@ def run_validate(args: argparse.Namespace) -> int:
     itc2019.refuse_maxblock(args)
     # imported here so that `tt info` does not load the numba kernels, nor `tt --help` numpy
     from ..cost import evaluate
-    from ..io.itc2007 import read_ctt, read_sol
+    from ..io.ectt import read_instance
+    from ..io.itc2007 import read_sol
+    from ..profiles import formulation
 
-    problem = read_ctt(args.instance)
+    problem = read_instance(args.instance)
+    name = args.formulation or ("UD2" if str(args.instance).lower().endswith(".ectt") else None)
+    form = formulation(name) if name is not None else None
+    if form is not None:
+        problem = form.prepare(problem)
     timetable = read_sol(problem, args.solution)
-    report = evaluate(problem, timetable)
+    report = evaluate(problem, timetable, form.weight_vector()) if form is not None else evaluate(problem, timetable)
+    hard = (sum(int(report.units[i]) for _, i, is_hard in form.lines if is_hard) if form is not None
+            else report.hard_violations)
     if args.json:
-        print(json.dumps({"hard": report.hard_violations, "total": report.soft_cost,
-                          "constraints": {name: units for name, (units, _) in report.by_constraint().items()}},
+        print(json.dumps({"hard": hard, "total": report.soft_cost, "formulation": name,
+                          "constraints": {c: units for c, (units, _) in report.by_constraint().items()}},
                          indent=2))
     else:
-        print(report.format_validator(violations=args.explain))
-    return 1 if args.strict and report.hard_violations else 0
+        print(report.format_validator(violations=args.explain, layout=form.lines if form is not None else None))
+    return 1 if args.strict and hard else 0
 
 
 def format_table(values: dict) -> str:

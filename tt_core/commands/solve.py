@@ -1,5 +1,5 @@
-"""``tt solve`` and ``tt bench``: solve an ITC2007 instance (or run the benchmark harness); an
-ITC2019 XML instance is handed to :func:`tt_core.commands.itc2019.run_solve`.
+"""``tt solve`` and ``tt bench``: solve an ITC2007 ``.ctt`` or extended ``.ectt`` instance (or run the
+benchmark harness); an ITC2019 XML instance is handed to :func:`tt_core.commands.itc2019.run_solve`.
 
 ``--time-limit`` is the solve's: reading the instance and the start-up (the strategy's imports,
 numba's compiled kernels: a second or two, longer the first time after an install) come before
@@ -15,12 +15,15 @@ from pathlib import Path
 
 def register(sub) -> None:
     p = sub.add_parser("solve", help="solve an instance and write its solution (.sol or ITC2019 XML)",
-                       description="Solve INSTANCE and write the timetable: an ITC2007 .ctt as an ITC2007 "
-                                   ".sol file, an ITC2019 XML instance (.xml, or any file whose first element "
-                                   "is <problem>) as an ITC2019 solution XML with its students.")
-    p.add_argument("instance", help=".ctt or ITC2019 .xml file")
+                       description="Solve INSTANCE and write the timetable: an ITC2007 .ctt or extended .ectt "
+                                   "as an ITC2007 .sol file, an ITC2019 XML instance (.xml, or any file whose "
+                                   "first element is <problem>) as an ITC2019 solution XML with its students.")
+    p.add_argument("instance", help=".ctt, .ectt or ITC2019 .xml file")
+    p.add_argument("--formulation", metavar="UDk", default=None,
+                   help="the cost of formulation UD1 ... UD5 of the extended benchmark (default UD2 = ITC2007; "
+                        "UD4 makes the listed unsuitable rooms hard)")
     p.add_argument("--strategy", default=None,
-                   help="local, cpsat, ga, hierarchical for .ctt (default: local); classes for ITC2019 XML")
+                   help="local, cpsat, ga, hierarchical for .ctt/.ectt (default: local); classes for ITC2019 XML")
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="where to write the solution (default: print the cost only)")
@@ -61,10 +64,18 @@ def run_solve(args) -> int:
         raise TimetableError(f"--workers applies to ITC2019 XML instances; {args.instance} is not one "
                              "(the CP-SAT and GA strategies take their workers from the job settings)")
     from ..benchmark import warm_up
-    from ..io.itc2007 import read_ctt, read_sol, write_sol
+    from ..io.ectt import read_instance
+    from ..io.itc2007 import read_sol, write_sol
+    from ..profiles import formulation
     from ..solvers import DEFAULT_STRATEGY, STRATEGIES, solve
 
-    problem = read_ctt(args.instance)
+    problem = read_instance(args.instance)
+    ectt = str(args.instance).lower().endswith(".ectt")
+    form = formulation(args.formulation or "UD2") if (args.formulation or ectt) else None
+    weights = None
+    if form is not None:
+        problem = form.prepare(problem)
+        weights = form.weight_vector()
     initial = read_sol(problem, args.initial) if args.initial else None
     t0 = time.perf_counter()
     strategy = args.strategy or DEFAULT_STRATEGY
@@ -89,13 +100,13 @@ def run_solve(args) -> int:
             bar.set_postfix_str(f"{ev.stage}: cost {ev.best_cost:g}, hard {ev.hard_violations}")
             bar.refresh()
 
-    result = solve(problem, strategy=args.strategy, time_limit=args.time_limit, seed=args.seed,
+    result = solve(problem, strategy=args.strategy, weights=weights, time_limit=args.time_limit, seed=args.seed,
                    initial=initial, progress=progress)
     if bar is not None:
         bar.close()
     if args.out:
         write_sol(problem, result.timetable, args.out)
-    print(result.report.format_validator())
+    print(result.report.format_validator(layout=form.lines if form is not None else None))
     print(f"strategy {result.strategy}, seed {args.seed}, {result.elapsed:.1f} s (start-up {start_up:.1f} s)"
           + (f", written to {args.out}" if args.out else ""))
     if result.hard_violations:

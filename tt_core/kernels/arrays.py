@@ -38,6 +38,15 @@ class KArrays(NamedTuple):
     n_curricula: int
     n_teachers: int
     n_students: int
+    # the extended benchmark (.ectt): neutral (all False / 0, one site) elsewhere
+    curriculum_min: np.ndarray      # int32 [Q] 0 = no minimum (counted on days with lectures)
+    course_double: np.ndarray       # bool [C]
+    room_unsuitable: np.ndarray     # bool [C, R] listed unsuitable (the soft UnsuitableRooms term)
+    room_site: np.ndarray           # int32 [R] dense site index 0 .. n_sites-1 (of problem.room_building)
+    n_sites: int                    # TravelDistance is counted only when asked and the rooms are on 2+ sites
+    any_double: bool                # some course wants double lectures
+    count_windows: bool             # CurriculumWindows is counted (problem.count_windows)
+    ext: bool                       # some .ectt term can be non-zero: the soft delta reads them only then
 
 
 def kernel_arrays(problem: Problem) -> KArrays:
@@ -48,6 +57,9 @@ def kernel_arrays(problem: Problem) -> KArrays:
     cc_ptr, cc_idx = problem.course_curricula
     conf_ptr, conf_idx = problem.conflict_csr
     conf_group, conf_students = problem.conflict_weights
+    sites, room_site = np.unique(problem.room_building, return_inverse=True)
+    travel = bool(problem.count_travel)
+    R = int(problem.n_rooms)
     ka = KArrays(
         ppd=int(problem.periods_per_day),
         lecture_course=np.ascontiguousarray(problem.lecture_course, np.int32),
@@ -75,6 +87,15 @@ def kernel_arrays(problem: Problem) -> KArrays:
         n_curricula=int(problem.n_curricula),
         n_teachers=int(problem.n_teachers),
         n_students=int(problem.n_students),
+        curriculum_min=np.ascontiguousarray(problem.curriculum_min_per_day, np.int32),
+        course_double=np.ascontiguousarray(problem.course_double, np.bool_),
+        room_unsuitable=np.ascontiguousarray(problem.room_unsuitable, np.bool_),
+        room_site=np.ascontiguousarray(room_site.reshape(-1) if travel else np.zeros(R, np.int64), np.int32),
+        n_sites=int(len(sites)) if travel else 1,
+        any_double=bool(problem.course_double.any()),
+        count_windows=bool(problem.count_windows),
+        ext=bool(problem.count_windows or (travel and len(sites) > 1) or problem.course_double.any()
+                 or problem.room_unsuitable.any() or problem.curriculum_min_per_day.any()),
     )
     problem.__dict__["_karrays"] = ka  # frozen dataclass: cache like functools.cached_property does
     return ka

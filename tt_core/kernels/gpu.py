@@ -244,6 +244,10 @@ def array_batch_units(problem: Problem, periods, rooms, xp: ModuleType = np,
 
     Returns host ``int64[n, N]`` equal to :func:`tt_core.kernels.full.batch_units`.
     """
+    if kernel_arrays(problem).ext:
+        raise TimetableError(f"{problem.name}: the array (NumPy/CuPy) batch evaluator does not count the extended "
+                             "benchmark's terms (windows, double lectures, travel, listed unsuitable rooms, daily "
+                             "minimum); evaluate this problem with the numba back end (backend='numba')")
     xa = xarrays(problem, xp)
     periods = np.ascontiguousarray(periods, np.int32)
     rooms = np.ascontiguousarray(rooms, np.int32)
@@ -297,6 +301,8 @@ def batch_evaluate(problem: Problem, periods, rooms, backend: str | None = None)
     if name not in BACKENDS:
         raise TimetableError(f"unknown batch back end {name!r}; choose one of {', '.join(BACKENDS)}")
     periods, rooms = _check(problem, periods, rooms)
+    if backend is None and kernel_arrays(problem).ext:
+        name = "numba"  # the array program does not count the .ectt terms (array_batch_units)
     if name == "numba":
         return batch_units(kernel_arrays(problem), periods, rooms)
     if name == "cupy":

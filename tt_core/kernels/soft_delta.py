@@ -5,6 +5,9 @@ lectures taught, no clash — checked first in O(conflict degree)), the hard uni
 every soft term of a single-period lecture is a function of a few counters, so the weighted delta
 can be read off the state without touching it. ``incremental.delta_*`` stays the general, exact
 path (multi-period lectures, infeasible states); tests check both agree on random feasible moves.
+
+The extended benchmark's terms (windows, double lectures, travel, listed unsuitable rooms) are read
+only when their weight is not zero, so an ITC2007 run pays one comparison for each.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 from numba import njit
 
 from ..constraints import (
-    COMPACTNESS, CURRICULUM_LOAD, MIN_WORKING_DAYS, ROOM_CAPACITY, ROOM_STABILITY, TEACHER_LOAD,
-    TEACHER_PREFERENCE, TIME_OF_DAY,
+    COMPACTNESS, CURRICULUM_LOAD, DOUBLE_LECTURES, MIN_WORKING_DAYS, ROOM_CAPACITY, ROOM_STABILITY, TEACHER_LOAD,
+    TEACHER_PREFERENCE, TIME_OF_DAY, TRAVEL, UNSUITABLE_ROOMS, WINDOWS,
 )
+from .full import double_day_units
 
 
 @njit(cache=True, inline="always")
@@ -89,6 +93,67 @@ def compact_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
 
 
 @njit(cache=True, inline="always")
+def _busy(curr_cnt, g, q, q1, s1, q2, s2):
+    return _vcount(curr_cnt, g, q, q1, s1, q2, s2) > 0
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _day_windows(curr_cnt, g, d, ppd, q1, s1, q2, s2):
+    """Windows of curriculum ``g`` on day ``d`` with its counts changed by ``s1`` at ``q1`` and ``s2``
+    at ``q2`` (not applied)."""
+    first = -1
+    last = -1
+    busy = 0
+    for q in range(d * ppd, (d + 1) * ppd):
+        if _busy(curr_cnt, g, q, q1, s1, q2, s2):
+            if first < 0:
+                first = q
+            last = q
+            busy += 1
+    return last - first + 1 - busy if busy > 1 else 0
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def windows_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
+    """Change of curriculum ``g``'s windows when its count changes by ``s1`` at ``q1`` and ``s2`` at ``q2``."""
+    d1 = q1 // ppd
+    d2 = q2 // ppd
+    v = _day_windows(curr_cnt, g, d1, ppd, q1, s1, q2, s2) - _day_windows(curr_cnt, g, d1, ppd, -1, 0, -1, 0)
+    if d2 != d1:
+        v += _day_windows(curr_cnt, g, d2, ppd, q1, s1, q2, s2) - _day_windows(curr_cnt, g, d2, ppd, -1, 0, -1, 0)
+    return v
+
+
+@njit(cache=True, inline="always")
+def _site_count(curr_site, g, q, si, q0, s0):
+    """Lectures of curriculum ``g`` at ``q`` on site ``si``, with the one at ``q0`` on site ``s0`` gone."""
+    v = curr_site[g, q, si]
+    if q == q0 and si == s0:
+        v -= 1
+    return v
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def travel_delta(curr_cnt, curr_site, ppd, g, p0, s0, p, s1):
+    """Change of curriculum ``g``'s travel pairs when its lecture at ``p0`` on site ``s0`` moves to
+    ``p`` on site ``s1``: the pairs the lecture leaves, then those it joins once it has left."""
+    v = 0
+    k = p0 % ppd
+    if k > 0:
+        v -= curr_cnt[g, p0 - 1] - curr_site[g, p0 - 1, s0]
+    if k < ppd - 1:
+        v -= curr_cnt[g, p0 + 1] - curr_site[g, p0 + 1, s0]
+    k = p % ppd
+    if k > 0:
+        q = p - 1
+        v += curr_cnt[g, q] - (1 if q == p0 else 0) - _site_count(curr_site, g, q, s1, p0, s0)
+    if k < ppd - 1:
+        q = p + 1
+        v += curr_cnt[g, q] - (1 if q == p0 else 0) - _site_count(curr_site, g, q, s1, p0, s0)
+    return v
+
+
+@njit(cache=True, inline="always")
 def _excess(v, m):
     return v - m if v > m else 0
 
@@ -128,7 +193,9 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
         g = ka.cc_idx[j]
         shared = other >= 0 and _in(ka.cc_idx, ka.cc_ptr[other], ka.cc_ptr[other + 1], g)
         if shared:
-            continue  # the partner moves the other way: counts unchanged for this curriculum
+            # the partner moves the other way: counts unchanged for this curriculum, and each of the
+            # two periods keeps its room (so its site)
+            continue
         if p != p0:
             v += w[COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
         m = ka.curriculum_max[g]
@@ -146,10 +213,76 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def _ext_part(ka, st, w, c, p0, r0, p, r, other):
+    """The extended benchmark's terms of course ``c`` moving (p0, r0) -> (p, r), its swap partner
+    ``other`` (or -1) moving the other way (see :func:`_course_part`): listed unsuitable rooms,
+    double lectures, windows, travel and the part of the curricula's daily load below their minimum
+    (the part above the maximum is ITC's). Called only when ``ka.ext`` and kept out of
+    ``_course_part``, so that ITC2007 problems run ``_course_part`` as before."""
+    ppd = ka.ppd
+    cc_ptr = ka.cc_ptr
+    cc_idx = ka.cc_idx
+    room_unsuitable = ka.room_unsuitable
+    course_double = ka.course_double
+    room_site = ka.room_site
+    curriculum_min = ka.curriculum_min
+    course_room_at = st.course_room_at
+    curr_cnt = st.curr_cnt
+    curr_site = st.curr_site
+    curr_day = st.curr_day
+    d0 = p0 // ppd
+    d = p // ppd
+    v = 0.0
+    if w[UNSUITABLE_ROOMS] != 0.0 and r != r0:
+        v += w[UNSUITABLE_ROOMS] * (int(room_unsuitable[c, r]) - int(room_unsuitable[c, r0]))
+    if w[DOUBLE_LECTURES] != 0.0 and course_double[c]:
+        # the course's days before and after, its room at p0 gone and r at p (a swap partner is another course)
+        dv = double_day_units(course_room_at, c, d, ppd, p0, -1, p, r) \
+            - double_day_units(course_room_at, c, d, ppd, -1, -1, -1, -1)
+        if d0 != d:
+            dv += double_day_units(course_room_at, c, d0, ppd, p0, -1, p, r) \
+                - double_day_units(course_room_at, c, d0, ppd, -1, -1, -1, -1)
+        v += w[DOUBLE_LECTURES] * dv
+    windows = w[WINDOWS] != 0.0 and ka.count_windows and p != p0
+    travel = w[TRAVEL] != 0.0 and ka.n_sites > 1
+    s0 = room_site[r0]
+    s1 = room_site[r]
+    for j in range(cc_ptr[c], cc_ptr[c + 1]):
+        g = cc_idx[j]
+        if other >= 0 and _in(cc_idx, cc_ptr[other], cc_ptr[other + 1], g):
+            # the partner moves the other way: counts unchanged for this curriculum, and each of the
+            # two periods keeps its room (so its site)
+            continue
+        if windows:
+            v += w[WINDOWS] * windows_delta(curr_cnt, g, ppd, p0, -1, p, 1)
+        if travel and (p != p0 or s0 != s1):
+            v += w[TRAVEL] * travel_delta(curr_cnt, curr_site, ppd, g, p0, s0, p, s1)
+        lo = curriculum_min[g]
+        if lo > 0 and d != d0:
+            a = curr_day[g, d0]
+            b = curr_day[g, d]
+            v += w[CURRICULUM_LOAD] * (_short(a - 1, lo) - _short(a, lo) + _short(b + 1, lo) - _short(b, lo))
+    return v
+
+
+@njit(cache=True, inline="always")
+def _short(n, lo):
+    """Lectures short of the daily minimum ``lo`` on a day with ``n`` (none when the day is free);
+    with the excess over the maximum (``_excess``) it is ``full.load_units`` (a minimum never exceeds
+    the maximum)."""
+    return lo - n if 0 < n < lo else 0
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def soft_delta_move(ka, st, l, p, r, w):
     """Weighted soft delta of moving taught single-period lecture ``l`` to a free (p, r)."""
     c = ka.lecture_course[l]
-    return _course_part(ka, st, w, c, st.period[l], st.room[l], p, r, -1, -1, -1)
+    p0 = st.period[l]
+    r0 = st.room[l]
+    v = _course_part(ka, st, w, c, p0, r0, p, r, -1, -1, -1)
+    if ka.ext:  # apart, so that ITC2007 problems run the same code as before these terms existed
+        v += _ext_part(ka, st, w, c, p0, r0, p, r, -1)
+    return v
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -162,5 +295,7 @@ def soft_delta_swap(ka, st, l1, l2, w):
     r1 = st.room[l1]
     p2 = st.period[l2]
     r2 = st.room[l2]
-    return (_course_part(ka, st, w, c1, p1, r1, p2, r2, c2, p2, p1)
-            + _course_part(ka, st, w, c2, p2, r2, p1, r1, c1, p1, p2))
+    v = _course_part(ka, st, w, c1, p1, r1, p2, r2, c2, p2, p1) + _course_part(ka, st, w, c2, p2, r2, p1, r1, c1, p1, p2)
+    if ka.ext:
+        v += _ext_part(ka, st, w, c1, p1, r1, p2, r2, c2) + _ext_part(ka, st, w, c2, p2, r2, p1, r1, c1)
+    return v

@@ -82,6 +82,13 @@ def problem_fingerprint(problem: Problem) -> str:
         h.update(name.encode())
         h.update(str(a.shape).encode())
         h.update(a.astype(np.int64).tobytes())
+    if ectt_data(problem):
+        # the extended benchmark's data decide its terms; hashed only when present, like students
+        for name in ("course_double", "curriculum_min_per_day", "room_unsuitable"):
+            a = np.ascontiguousarray(getattr(problem, name))
+            h.update(name.encode())
+            h.update(a.astype(np.int64).tobytes())
+        h.update(f"windows={problem.count_windows} travel={problem.count_travel}".encode())
     if problem.n_enrolments:
         # students decide StudentClashes; hashed only when present, so older fingerprints stay valid
         for name in ("student_ptr", "student_courses"):
@@ -90,6 +97,48 @@ def problem_fingerprint(problem: Problem) -> str:
             h.update(str(a.shape).encode())
             h.update(a.astype(np.int64).tobytes())
     return h.hexdigest()
+
+
+#: the key of ``scenarios.meta`` holding the extended benchmark's data (see :func:`ectt_data`)
+ECTT_KEY = "ectt"
+
+
+def ectt_data(problem: Problem) -> dict:
+    """The extended benchmark's data of a problem by name, as kept in ``scenarios.meta`` (the tables
+    have no columns for it): double-lecture courses, curricula's daily minima, listed unsuitable
+    ``[course, room]`` pairs, and whether windows and travel are counted; ``{}`` when it has none."""
+    pb = problem
+    out: dict = {}
+    if pb.course_double.any():
+        out["double_lectures"] = [pb.course_names[c] for c in np.flatnonzero(pb.course_double)]
+    if pb.curriculum_min_per_day.any():
+        out["daily_minimum"] = {pb.curriculum_names[g]: int(v) for g, v in enumerate(pb.curriculum_min_per_day) if v}
+    if pb.room_unsuitable.any():
+        out["unsuitable_rooms"] = [[pb.course_names[c], pb.room_names[r]] for c, r in np.argwhere(pb.room_unsuitable)]
+    if pb.count_windows:
+        out["count_windows"] = True
+    if pb.count_travel:
+        out["count_travel"] = True
+    return out
+
+
+def _ectt_arrays(data: dict | None, courses: list[str], rooms: list[str], curricula: list[str]) -> dict:
+    """:func:`ectt_data` back to the arguments of ``Problem.create`` (names no longer in the scenario,
+    after edits, are dropped)."""
+    if not data:
+        return {}
+    c_index = {n: i for i, n in enumerate(courses)}
+    r_index = {n: i for i, n in enumerate(rooms)}
+    unsuitable = np.zeros((len(courses), len(rooms)), np.bool_)
+    for c, r in data.get("unsuitable_rooms", ()):
+        if c in c_index and r in r_index:
+            unsuitable[c_index[c], r_index[r]] = True
+    double = set(data.get("double_lectures", ()))
+    minimum = data.get("daily_minimum", {})
+    return {"course_double": [c in double for c in courses],
+            "curriculum_min_per_day": [int(minimum.get(q, 0)) for q in curricula],
+            "room_unsuitable": unsuitable, "count_windows": bool(data.get("count_windows", False)),
+            "count_travel": bool(data.get("count_travel", False))}
 
 
 def suitability_rules(problem: Problem) -> list[tuple[tuple[str, ...] | None, tuple[int, ...] | None]]:
@@ -249,7 +298,9 @@ class ScenarioRepository:
         """
         meta = dict(meta or {})
         lists = self._meta_lists(problem, meta)
-        extra = {k: v for k, v in meta.items() if k not in META_LISTS}
+        extra = {k: v for k, v in meta.items() if k not in META_LISTS and k != ECTT_KEY}
+        if ectt_data(problem):
+            extra[ECTT_KEY] = ectt_data(problem)
         extra_json = to_json(extra, "scenario meta")
         for what, value in (("institution", institution), ("term", term), ("description", description)):
             if value is not None and not isinstance(value, str):
@@ -516,6 +567,8 @@ class ScenarioRepository:
         for st, cname in enrolled:
             by_student.setdefault(st, []).append(cname)
         # the membership order inside a curriculum is its position; rows came sorted by (id, position)
+        ectt = _ectt_arrays((loads(sc["meta"]) or {}).get(ECTT_KEY), [c["name"] for c in courses],
+                            [r["name"] for r in rooms], [q["name"] for q in curricula])
         try:
             return Problem.create(
                 name=sc["instance_name"], days=sc["days"], periods_per_day=sc["periods_per_day"],
@@ -535,6 +588,7 @@ class ScenarioRepository:
                 period_penalty=[g[2] for g in grid], period_labels=[g[1] for g in grid],
                 enrolments=[(name, by_student.get(st, [])) for st, name in students],
                 course_offering=[sections.get(c["id"], c["name"]) for c in courses] if sections else None,
+                **ectt,
             )
         except ValidationError as exc:
             raise ValidationError(exc.problems, title=f"scenario {sc['name']!r} is inconsistent") from None
