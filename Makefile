@@ -1,7 +1,7 @@
 # timetable studio — the whole set-up is `make test` (or `make demo`) on a fresh machine
 # (Debian, Python 3.11). Everything is installed from uv.lock; nothing is resolved anew.
 #
-#   make test    environment + Chromium (when root), then the test suite
+#   make test    environment + Chromium (when root), ruff (a lint error fails it), then the test suite
 #   make demo    environment + demo database, then the Panel apps on http://localhost:$(PORT)/
 #                (sign in as admin, planner, viewer, teacher, head, head-<department> or registrar;
 #                password "demo")
@@ -76,6 +76,7 @@ lint: $(SYNC_STAMP)
 	$(VENV)/bin/ruff check .
 
 test: $(SYNC_STAMP) browser
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 $(DEMO_DB): | $(SYNC_STAMP)

@@ -32,11 +32,11 @@ import panel as pn  # noqa: E402
 import param  # noqa: E402
 
 from tt_core import services, views  # noqa: E402
+from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 from ui import class_week as CW  # noqa: E402
 from ui import editing as E  # noqa: E402
 from ui import shared as S  # noqa: E402
-from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 
 VIEWS = ("curriculum", "teacher", "room", "department", "student")
 CLASS_VIEWS = ("room", "course", "student")  # of a class-based scenario
@@ -158,8 +158,13 @@ class TimetableState(param.Parameterized):
                 else:
                     self._timetable = v.timetable
             # a fresh edit session on every variant shown (unsaved edits of the previous one are dropped)
-            self.editor.load(scenario, self._problem, variant if self._timetable is not None else None,
-                             self._timetable, None if self._timetable is None else self.studio.variants.weights_of(v.info))
+            self.editor.load(
+                scenario,
+                self._problem,
+                variant if self._timetable is not None else None,
+                self._timetable,
+                None if self._timetable is None else self.studio.variants.weights_of(v.info),
+            )
         asked = view
         view = self.view if view is None else view
         if view not in VIEWS:
@@ -346,8 +351,9 @@ class TimetableState(param.Parameterized):
             return
         entries = None
         if self.week is not None and not self.editor.edited:  # that week's substitutions (dated overlays)
-            entries = self.studio.substitutions.week_entries(self.scenario, self._problem, shown, self.variant, self.view, self.key,
-                                               self.week, self._labels)
+            entries = self.studio.substitutions.week_entries(
+                self.scenario, self._problem, shown, self.variant, self.view, self.key, self.week, self._labels
+            )
         self.grid = views.weekly_grid(self._problem, shown, self.view, self.key, self._labels, entries=entries)
         self._entries = entries
         self.editor.show_lectures(views.view_lectures(self._problem, shown, self.view, self.key))

@@ -319,9 +319,15 @@ def layout(state: VariantsState) -> pn.template.BaseTemplate:
     # roles that may not choose see no choose control (VariantsState.choose and the services refuse anyway)
     choosing = [pn.layout.Divider(), pn.pane.Markdown("**Chosen timetable**"),
                 _variant_select(state.param.to_choose), choose] if S.can("choose_variant") else []
-    save_html = S.Download(callback=lambda: standalone(state), filename=f"{services.file_stem(state.scenario or 'variants')}"
-                           "-comparison.html", label="Save view as HTML", button_type="primary",
-                           button_style="outline", css_classes=["tt-save-html"], sizing_mode="stretch_width")
+    save_html = S.Download(
+        callback=lambda: standalone(state),
+        filename=f"{services.file_stem(state.scenario or 'variants')}-comparison.html",
+        label="Save view as HTML",
+        button_type="primary",
+        button_style="outline",
+        css_classes=["tt-save-html"],
+        sizing_mode="stretch_width",
+    )
     share = S.share_link(lambda: {"scenario": state.scenario or "", "variants": ",".join(map(str, state.selected)),
                                   "view": state.view, "key": state.key or ""},
                          depends=[(state, ["scenario", "selected", "view", "key"])])

@@ -34,9 +34,26 @@ The extended benchmark's terms as its validator for UD1-UD5 counts them (``valid
 from __future__ import annotations
 
 from tt_core.constraints import (
-    AVAILABILITY, COMPACTNESS, CONFLICTS, CURRICULUM_LOAD, DOUBLE_LECTURES, LECTURES, MIN_WORKING_DAYS,
-    N_CONSTRAINTS, N_HARD, ROOM_CAPACITY, ROOM_OCCUPATION, ROOM_STABILITY, ROOM_SUITABILITY, STUDENT_CLASHES,
-    TEACHER_LOAD, TEACHER_PREFERENCE, TIME_OF_DAY, TRAVEL, UNSUITABLE_ROOMS, WINDOWS,
+    AVAILABILITY,
+    COMPACTNESS,
+    CONFLICTS,
+    CURRICULUM_LOAD,
+    DOUBLE_LECTURES,
+    LECTURES,
+    MIN_WORKING_DAYS,
+    N_CONSTRAINTS,
+    N_HARD,
+    ROOM_CAPACITY,
+    ROOM_OCCUPATION,
+    ROOM_STABILITY,
+    ROOM_SUITABILITY,
+    STUDENT_CLASHES,
+    TEACHER_LOAD,
+    TEACHER_PREFERENCE,
+    TIME_OF_DAY,
+    TRAVEL,
+    UNSUITABLE_ROOMS,
+    WINDOWS,
 )
 
 
@@ -127,7 +144,7 @@ def reference_units(problem, timetable) -> list[int]:
 
     # --- Conflicts: per conflicting pair, per period where both are taught
     pairs = conflicting_pairs(problem)
-    for q, here in courses_at.items():
+    for here in courses_at.values():
         for i, a in enumerate(here):
             for b in here[i + 1:]:
                 if (min(a, b), max(a, b)) in pairs:
@@ -136,7 +153,7 @@ def reference_units(problem, timetable) -> list[int]:
     # --- StudentClashes: per student and period, the pairs of their own courses taught then
     for courses in student_enrolments(problem):
         mine = set(courses)
-        for q, here in courses_at.items():
+        for here in courses_at.values():
             k = sum(1 for c in here if c in mine)
             units[STUDENT_CLASHES] += k * (k - 1) // 2
 
@@ -181,7 +198,7 @@ def reference_units(problem, timetable) -> list[int]:
 
     # --- CurriculumCompactness: k lectures at a period with no curriculum lecture next to it that day
     members = curricula_members(problem)
-    for g, courses in enumerate(members):
+    for courses in members:
         member = set(courses)
         count: dict[int, int] = {}
         for q, here in courses_at.items():

@@ -9,9 +9,9 @@ from pathlib import Path
 import icalendar
 import numpy as np
 import pytest
+from data_samples import COURSES, META, assert_same_problem, rich_problem, rich_timetable
 from openpyxl import load_workbook
 
-from data_samples import COURSES, META, assert_same_problem, rich_problem, rich_timetable
 from tt_core.cli import main
 from tt_core.io.itc2007 import format_ctt, read_ctt, read_sol, write_ctt
 from tt_core.io.tables import read_tables, write_tables

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from reference import reference_units
+
 from tt_core import constraints as K
 from tt_core.cost import evaluate
 from tt_core.io.itc2007 import read_ctt, read_sol
 from tt_core.kernels.incremental import IncrementalEvaluator
 from tt_core.model import Problem, Timetable
-
 
 # ------------------------------------------------------------------------------ helpers
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from test_kernels_properties import problems, timetables
+
 from tt_core import constraints as K
 from tt_core.cost import evaluate, resolve_weights
 from tt_core.editing import EditSession, rank_key

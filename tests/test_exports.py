@@ -7,9 +7,9 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from data_samples import COURSES, CURRICULA, META, ROOMS, TEACHERS, rich_problem, rich_timetable
 from openpyxl import load_workbook
 
-from data_samples import COURSES, CURRICULA, META, ROOMS, TEACHERS, rich_problem, rich_timetable
 from tt_core.errors import TimetableError
 from tt_core.io.excel import sheet_title, write_timetable_workbook
 from tt_core.io.ical import DEFAULT_DAY_START, DEFAULT_PERIOD_MINUTES, export_ical, grid_times

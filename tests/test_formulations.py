@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from reference import reference_units
+
 from tt_core import constraints as K
 from tt_core.cli import main
 from tt_core.cost import evaluate

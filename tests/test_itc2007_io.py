@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,7 @@ from hypothesis import strategies as st
 
 from tt_core.errors import ProblemFormatError, TimetableError
 from tt_core.io import itc2007
-from tt_core.io.itc2007 import (format_ctt, format_sol, parse_ctt, parse_sol, read_ctt, read_sol,
-                                write_ctt, write_sol)
+from tt_core.io.itc2007 import format_ctt, format_sol, parse_ctt, parse_sol, read_ctt, read_sol, write_ctt, write_sol
 from tt_core.model import Problem, Timetable
 
 INSTANCES = [f"comp0{i}" for i in range(1, 8)]

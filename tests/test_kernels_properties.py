@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reference import reference_units
+
 from tt_core import constraints as K
 from tt_core.cost import evaluate, evaluate_batch
 from tt_core.kernels.incremental import IncrementalEvaluator

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from reference import reference_units
+
 from tt_core import constraints as K
-from tt_core import views, services
+from tt_core import services, views
 from tt_core.cost import evaluate, student_clash_list
 from tt_core.errors import TimetableError, ValidationError
 from tt_core.io.tables import read_tables, write_tables

@@ -11,8 +11,8 @@ import pytest
 from tt_core import constraints as K
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError
-from tt_core.synth import Recipe, generate
 from tt_core.sweep import META_COLUMNS, pareto_front, profile_weights, run_profile, sweep
+from tt_core.synth import Recipe, generate
 
 
 @pytest.fixture(scope="module")

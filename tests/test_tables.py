@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from data_samples import COURSES, META, ROOMS, TEACHERS, assert_same_problem, rich_problem, rich_timetable
 from openpyxl import load_workbook
 
-from data_samples import COURSES, META, ROOMS, TEACHERS, assert_same_problem, rich_problem, rich_timetable
 from tt_core.errors import ProblemFormatError, ValidationError
 from tt_core.io.itc2007 import read_ctt
 from tt_core.io.tables import TABLES, read_tables, write_assignments_csv, write_tables

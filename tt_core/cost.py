@@ -75,11 +75,11 @@ class CostReport:
     def __repr__(self) -> str:
         return f"CostReport(hard={self.hard_violations}, soft={self.soft_cost})"
 
-    def explain(self) -> list["Violation"]:
+    def explain(self) -> list[Violation]:
         return self._explanations
 
     @cached_property
-    def _explanations(self) -> list["Violation"]:
+    def _explanations(self) -> list[Violation]:
         items = explain(self.problem, self.timetable)
         # the explanation is computed independently of the kernel: they must agree
         got = np.zeros(K.N_CONSTRAINTS, np.int64)

@@ -14,9 +14,9 @@ A lecture of length ``L`` placed at start period ``p`` occupies ``p .. p+L-1`` o
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -136,7 +136,7 @@ class Problem:
         room_unsuitable: np.ndarray | None = None,
         count_windows: bool = False,
         count_travel: bool = False,
-    ) -> "Problem":
+    ) -> Problem:
         """Build a validated problem from names and plain sequences.
 
         ``unavailable`` / ``teacher_*`` take ``(name, period)`` pairs. ``enrolments`` takes
@@ -222,7 +222,7 @@ class Problem:
             object.__setattr__(self, k, v)
         self.__post_init__()  # a problem pickled before the .ectt fields existed gets them neutral
 
-    def replace(self, **changes) -> "Problem":
+    def replace(self, **changes) -> Problem:
         """A copy with some fields changed (arrays are frozen again)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
@@ -759,7 +759,9 @@ def _offerings(courses, course_offering, errors: list[str]) -> tuple[str, ...]:
     return tuple(o if o else c for o, c in zip(course_offering, courses))
 
 
-def _grid_labels(days: int, periods_per_day: int, labels, penalty, errors: list[str]) -> tuple[tuple[str, ...], np.ndarray]:
+def _grid_labels(
+    days: int, periods_per_day: int, labels, penalty, errors: list[str]
+) -> tuple[tuple[str, ...], np.ndarray]:
     """The period labels (default ``day d period s``) and time-of-day penalties (default 0), checked."""
     P = days * periods_per_day
     if labels is None:
@@ -836,11 +838,11 @@ class Timetable:
             raise ValueError("period and room must be 1-d arrays of equal length")
 
     @classmethod
-    def empty(cls, problem: Problem) -> "Timetable":
+    def empty(cls, problem: Problem) -> Timetable:
         n = problem.n_lectures
         return cls(np.full(n, -1, np.int32), np.full(n, -1, np.int32))
 
-    def copy(self) -> "Timetable":
+    def copy(self) -> Timetable:
         return Timetable(self.period.copy(), self.room.copy())
 
     def __eq__(self, other) -> bool:
@@ -874,7 +876,7 @@ class Timetable:
         return rows
 
     @classmethod
-    def from_rows(cls, problem: Problem, rows: Iterable[dict | Sequence]) -> "Timetable":
+    def from_rows(cls, problem: Problem, rows: Iterable[dict | Sequence]) -> Timetable:
         """Rows of ``(course, room, day, slot)`` (dicts or tuples) → timetable.
 
         Lectures of a course are filled in row order; raises ``ValueError`` naming the row on an

@@ -104,7 +104,9 @@ def problems(draw) -> ClassProblem:
     u_ptr, u_flat = csr(un)
     d_ptr, d_flat = csr([m for *_, m in dist])
     s_ptr, s_flat = csr(students)
-    col = lambda rows, i, dtype: np.array([r[i] for r in rows], dtype)
+    def col(rows, i, dtype):
+        return np.array([r[i] for r in rows], dtype)
+
     return ClassProblem(
         name="random", nr_days=nd, nr_weeks=nw, slots_per_day=slots,
         weights=[draw(st.integers(0, 3)) for _ in range(4)],

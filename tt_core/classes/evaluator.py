@@ -255,14 +255,19 @@ class ClassReport:
                             f"{units} block{'s' if units != 1 else ''} longer than {param} slots")
                 if units:
                     groups.setdefault((day, here, what), []).append(w)
-        return [f"day {day + 1}, week{'s' if len(weeks) > 1 else ''} {_ranges(weeks)} (classes "
-                f"{', '.join(p.class_ids[c] for c in here)} that day): {what}" for (day, here, what), weeks in groups.items()]
+        return [
+            f"day {day + 1}, week{'s' if len(weeks) > 1 else ''} {_ranges(weeks)} (classes "
+            f"{', '.join(p.class_ids[c] for c in here)} that day): {what}"
+            for (day, here, what), weeks in groups.items()
+        ]
 
     def _sectioning_item(self, code: int, st: int, a: int, b: int) -> Violation:
         p = self.problem
         sid = p.student_ids[st] if st >= 0 else None
         if code == k.NOT_REQUESTED:
-            text = f"student {sid} attends class {p.class_ids[a]} of course {p.course_ids[b]}, which they did not request"
+            text = (
+                f"student {sid} attends class {p.class_ids[a]} of course {p.course_ids[b]}, which they did not request"
+            )
             classes = (p.class_ids[a],)
         elif code == k.MISSING_COURSE:
             text, classes = f"student {sid} attends no class of course {p.course_ids[a]}", ()

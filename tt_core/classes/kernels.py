@@ -131,7 +131,9 @@ def class_arrays(problem: ClassProblem, maxblock: str | int = "competition") -> 
     p = problem
     # fresh writable copies: numba compiles a separate specialisation for read-only arrays, and the
     # problem's arrays are read-only
-    i32 = lambda a: np.array(a, dtype=np.int32)
+    def i32(a):
+        return np.array(a, dtype=np.int32)
+
     R = max(p.n_rooms, 1)
     travel = np.zeros((R, R), np.int32)
     travel[:p.n_rooms, :p.n_rooms] = p.travel
@@ -380,7 +382,12 @@ def _sectioning(ka, st_ptr, st_classes, out, cap, course_stamp, course_cfg, sub_
                 cnt = sub_count[p] if sub_stamp[p] == s else 0
                 if cnt != 1:
                     if n < cap:
-                        out[n, 0], out[n, 1], out[n, 2], out[n, 3] = MISSING_SUBPART if cnt == 0 else DOUBLE_SUBPART, s, p, cnt
+                        out[n, 0], out[n, 1], out[n, 2], out[n, 3] = (
+                            MISSING_SUBPART if cnt == 0 else DOUBLE_SUBPART,
+                            s,
+                            p,
+                            cnt,
+                        )
                     n += 1
                     units += 1
         for i in range(st_ptr[s], st_ptr[s + 1]):
@@ -657,10 +664,14 @@ def _dist_delta(ka, st, d, pos, c, t0, o0, t1, o1):
             if x == c or st.time[x] < 0:
                 continue
             tx, ox = st.time[x], st.ropt[x]
-            if i - lo > pos:   # c comes first in this pair (matters for Precedence)
-                du += _pair_violated(ka, d, kind, c, t1, o1, x, tx, ox) - _pair_violated(ka, d, kind, c, t0, o0, x, tx, ox)
+            if i - lo > pos:  # c comes first in this pair (matters for Precedence)
+                du += _pair_violated(ka, d, kind, c, t1, o1, x, tx, ox) - _pair_violated(
+                    ka, d, kind, c, t0, o0, x, tx, ox
+                )
             else:
-                du += _pair_violated(ka, d, kind, x, tx, ox, c, t1, o1) - _pair_violated(ka, d, kind, x, tx, ox, c, t0, o0)
+                du += _pair_violated(ka, d, kind, x, tx, ox, c, t1, o1) - _pair_violated(
+                    ka, d, kind, x, tx, ox, c, t0, o0
+                )
         return du
     nd = ka.n_days
     d0 = ka.t_days[ka.time_ptr[c] + t0] if t0 >= 0 else 0

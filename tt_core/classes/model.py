@@ -421,7 +421,9 @@ def _distribution_checks(p: ClassProblem) -> list[str]:
     if np.any(p.distribution_param < 0):
         out.append("distribution parameters must be >= 0")
     unused = np.array([len(TYPES[DistributionType(k)].params) for k in range(N_TYPES)])[kinds]
-    if np.any((unused < 2) & (p.distribution_param[:, 1] != 0)) or np.any((unused < 1) & (p.distribution_param[:, 0] != 0)):
+    if np.any((unused < 2) & (p.distribution_param[:, 1] != 0)) or np.any(
+        (unused < 1) & (p.distribution_param[:, 0] != 0)
+    ):
         out.append("distribution_param: a parameter given to a type that takes none")
     owner = np.repeat(np.arange(p.n_distributions), np.diff(p.distribution_ptr)).astype(np.int64)
     uniq, counts = np.unique(owner * max(C, 1) + dc, return_counts=True)

@@ -103,7 +103,9 @@ class _Reader:
         """(parent, element) -> its start / end handler (or a no-op): one dict lookup per element."""
         self._starts: dict[tuple[str, str], object] = {}
         self._ends: dict[tuple[str, str], object] = {}
-        nothing = lambda *_: None
+        def nothing(*_):
+            return None
+
         for parent, children in (("", (self.ROOT,)), *self.CHILDREN.items()):
             for name in children:
                 tail = f"{parent}_{name}" if parent else name
@@ -205,7 +207,11 @@ class _ProblemReader(_Reader):
         self.configs: dict[str, tuple[int, int]] = {}
         self.subparts: dict[str, tuple[int, int]] = {}
         self.classes: dict[str, tuple[int, int]] = {}
-        self.course_config_ptr, self.config_subpart_ptr, self.subpart_class_ptr = array("i", [0]), array("i", [0]), array("i", [0])
+        self.course_config_ptr, self.config_subpart_ptr, self.subpart_class_ptr = (
+            array("i", [0]),
+            array("i", [0]),
+            array("i", [0]),
+        )
         self.class_limit = array("i")
         self.class_config = array("i")
         self.class_subpart = array("i")
@@ -410,9 +416,12 @@ class _ProblemReader(_Reader):
             p = p[0]
             if self.class_config[p] != self.class_config[c]:
                 configs = list(self.configs)
-                raise self.error(f"<class id=\"{class_ids[c]}\" parent=\"{parent}\">: the parent is in config "
-                                 f"{configs[self.class_config[p]]}, the class in config {configs[self.class_config[c]]}; "
-                                 "a parent must be in the same config", line)
+                raise self.error(
+                    f'<class id="{class_ids[c]}" parent="{parent}">: the parent is in config '
+                    f"{configs[self.class_config[p]]}, the class in config {configs[self.class_config[c]]}; "
+                    "a parent must be in the same config",
+                    line,
+                )
             if self.class_subpart[p] == self.class_subpart[c]:
                 raise self.error(f"<class id=\"{class_ids[c]}\" parent=\"{parent}\">: the parent is in the same "
                                  "subpart; it must be in another subpart of the config", line)
@@ -621,11 +630,15 @@ def solution_xml(problem: ClassProblem, solution: ClassSolution, meta: Mapping[s
         if t < 0:
             continue
         g = problem.time_ptr[c] + t
-        cls_attrs = (f'id={quoteattr(problem.class_ids[c])} days="{bit_string(int(problem.time_days[g]), problem.nr_days)}" '
-                     f'start="{int(problem.time_start[g])}" weeks="{bit_string(int(problem.time_weeks[g]), problem.nr_weeks)}"')
+        cls_attrs = (
+            f'id={quoteattr(problem.class_ids[c])} days="{bit_string(int(problem.time_days[g]), problem.nr_days)}" '
+            f'start="{int(problem.time_start[g])}" weeks="{bit_string(int(problem.time_weeks[g]), problem.nr_weeks)}"'
+        )
         o = int(solution.room[c])
         if o >= 0:
-            cls_attrs += f" room={quoteattr(problem.room_ids[problem.room_option_room[problem.room_option_ptr[c] + o]])}"
+            cls_attrs += (
+                f" room={quoteattr(problem.room_ids[problem.room_option_room[problem.room_option_ptr[c] + o]])}"
+            )
         if per_class[c]:
             lines.append(f"  <class {cls_attrs}>")
             lines += [f"    <student id={quoteattr(problem.student_ids[s])}/>" for s in per_class[c]]

@@ -84,7 +84,7 @@ class XArrays(NamedTuple):
     teacher_max: object      # int64 [T]
 
 
-_cache: "weakref.WeakKeyDictionary[Problem, dict[str, XArrays]]" = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Problem, dict[str, XArrays]] = weakref.WeakKeyDictionary()
 
 
 def xarrays(problem: Problem, xp: ModuleType) -> XArrays:

@@ -15,8 +15,18 @@ from __future__ import annotations
 from numba import njit
 
 from ..constraints import (
-    COMPACTNESS, CURRICULUM_LOAD, DOUBLE_LECTURES, MIN_WORKING_DAYS, ROOM_CAPACITY, ROOM_STABILITY, TEACHER_LOAD,
-    TEACHER_PREFERENCE, TIME_OF_DAY, TRAVEL, UNSUITABLE_ROOMS, WINDOWS,
+    COMPACTNESS,
+    CURRICULUM_LOAD,
+    DOUBLE_LECTURES,
+    MIN_WORKING_DAYS,
+    ROOM_CAPACITY,
+    ROOM_STABILITY,
+    TEACHER_LOAD,
+    TEACHER_PREFERENCE,
+    TIME_OF_DAY,
+    TRAVEL,
+    UNSUITABLE_ROOMS,
+    WINDOWS,
 )
 from .full import double_day_units
 
@@ -295,7 +305,9 @@ def soft_delta_swap(ka, st, l1, l2, w):
     r1 = st.room[l1]
     p2 = st.period[l2]
     r2 = st.room[l2]
-    v = _course_part(ka, st, w, c1, p1, r1, p2, r2, c2, p2, p1) + _course_part(ka, st, w, c2, p2, r2, p1, r1, c1, p1, p2)
+    v = _course_part(ka, st, w, c1, p1, r1, p2, r2, c2, p2, p1) + _course_part(
+        ka, st, w, c2, p2, r2, p1, r1, c1, p1, p2
+    )
     if ka.ext:
         v += _ext_part(ka, st, w, c1, p1, r1, p2, r2, c2) + _ext_part(ka, st, w, c2, p2, r2, p1, r1, c1)
     return v

@@ -4,7 +4,8 @@
 one store, with a small service per concern, each checking the user's rights the same way:
 
 =========================  ====================  ==============================================
-``studio.data``            data.py               scenarios, the data editor, teachers' own periods, checks, weight profiles
+``studio.data``            data.py               scenarios, the data editor, teachers' own periods, checks,
+                                                 weight profiles
 ``studio.files``           files.py              imports and exports as bytes
 ``studio.variants``        variants.py           variants, cost breakdown, choosing, manual edits, diffs
 ``studio.class_variants``  class_variants.py     timetables of class-based scenarios: costs, weeks, comparisons
@@ -22,7 +23,7 @@ Pure view code (grids, occupancy, moves, calendars) is :mod:`tt_core.views`; wei
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .access import AccessService
 from .approval import ApprovalService

@@ -4,23 +4,20 @@ iCal on real dates or as an ITC2019 solution ``.xml``), for uploads and download
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
-
 import io
 import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..io.excel import write_timetable_workbook
-from ..io.itc2007 import format_ctt
-from ..io.itc2007 import parse_ctt
-from ..io.tables import extract_csv_zip, read_tables
-from ..io.tables import write_tables
-from ..substitution import ical_with_substitutions
-from ..substitution import week_of
 from ..errors import ProblemFormatError, TimetableError, ValidationError
+from ..io.excel import write_timetable_workbook
+from ..io.itc2007 import format_ctt, parse_ctt
+from ..io.tables import extract_csv_zip, read_tables, write_tables
+from ..substitution import ical_with_substitutions, week_of
 from ..views import grid_html_page, ical_for, view_title, weekly_grid
 from .session import Service, Session
 
@@ -318,12 +315,17 @@ class FileService(Service):
                                                 teacher_full_names=full, title=f"{scenario} · {v.info['name']}")
                 return path.name, path.read_bytes()
         if fmt == "html":
-            entries = None if week is None else self.substitutions.week_entries(scenario, problem, v.timetable, variant_id, view,
-                                                                   key, week, labels)
+            entries = (
+                None
+                if week is None
+                else self.substitutions.week_entries(
+                    scenario, problem, v.timetable, variant_id, view, key, week, labels
+                )
+            )
             grid = weekly_grid(problem, v.timetable, view, key, labels, entries=entries)
             title = f"{scenario} · {v.info['name']} · {view_title(view, key, labels)}"
             if week is not None:
 
-                title += " · week of {:%Y-%m-%d}".format(week_of(week)[0])
+                title += f" · week of {week_of(week)[0]:%Y-%m-%d}"
             return f"{stem}.html", grid_html_page(grid, title).encode()
         raise TimetableError(f"unknown export format {fmt!r}; one of ical, xlsx, html")

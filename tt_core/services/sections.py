@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..cost import evaluate
-from ..sectioning import merge_sections, split_sections
-from ..sectioning import reassign_sections
 from ..errors import TimetableError
+from ..sectioning import merge_sections, reassign_sections, split_sections
 from .session import Service, Session
 
 if TYPE_CHECKING:
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 class SectionService(Service):
     """Sectioning of scenarios (``studio.sections``)."""
 
-    def __init__(self, session: Session, data: "DataService", variants: "VariantService"):
+    def __init__(self, session: Session, data: DataService, variants: VariantService):
         super().__init__(session)
         self.data = data
         self.variants = variants

@@ -10,7 +10,7 @@ sign-in): every right.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .. import auth
 from ..errors import TimetableError

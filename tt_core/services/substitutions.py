@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..substitution import overlay_entries, week_of
-from ..substitution import overlays_of
 from .. import substitution
 from ..model import Problem, Timetable
+from ..substitution import overlay_entries, overlays_of, week_of
 from ..views import Entry, weekly_entries
 from .session import Service, Session
 
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 class SubstitutionService(Service):
     """Dated substitutions on variants (``studio.substitutions``)."""
 
-    def __init__(self, session: Session, data: "DataService"):
+    def __init__(self, session: Session, data: DataService):
         super().__init__(session)
         self.data = data
 

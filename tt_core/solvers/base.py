@@ -8,8 +8,9 @@ with ``is_set()`` (a ``threading.Event``, a ``multiprocessing.Event``, a Dask ``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -85,7 +86,7 @@ class SolveResult:
     """The outcome of a solve: best timetable, its cost report, a trace and statistics."""
 
     timetable: Timetable
-    report: "CostReport"  # noqa: F821  (tt_core.cost.CostReport)
+    report: CostReport  # noqa: F821  (tt_core.cost.CostReport)
     strategy: str
     seed: int
     elapsed: float

@@ -113,9 +113,19 @@ class ClassScenarioRepository:
         a, b = np.nonzero(np.triu(p.travel, 1))
         bulk(cur, "class_travel", {"scenario_id": s(len(a)), "room_a": a, "room_b": b, "slots": p.travel[a, b]})
         U = len(p.unavailable_start)
-        bulk(cur, "class_room_unavailable", {
-            "scenario_id": s(U), "position": np.arange(U), "room": _owner(p.unavailable_ptr), "days": p.unavailable_days,
-            "start_slot": p.unavailable_start, "length": p.unavailable_length, "weeks": p.unavailable_weeks})
+        bulk(
+            cur,
+            "class_room_unavailable",
+            {
+                "scenario_id": s(U),
+                "position": np.arange(U),
+                "room": _owner(p.unavailable_ptr),
+                "days": p.unavailable_days,
+                "start_slot": p.unavailable_start,
+                "length": p.unavailable_length,
+                "weeks": p.unavailable_weeks,
+            },
+        )
         for table, ids, parent in (("class_courses", p.course_ids, None),
                                    ("class_configs", p.config_ids, _owner(p.course_config_ptr)),
                                    ("class_subparts", p.subpart_ids, _owner(p.config_subpart_ptr))):
@@ -188,36 +198,54 @@ class ClassScenarioRepository:
                              "ORDER BY position")
         R = len(rooms)
         tr = np.zeros((R, R), np.int32)
-        tr[travel["room_a"].to_numpy(np.int64), travel["room_b"].to_numpy(np.int64)] = travel["slots"].to_numpy(np.int64)
+        tr[travel["room_a"].to_numpy(np.int64), travel["room_b"].to_numpy(np.int64)] = travel["slots"].to_numpy(
+            np.int64
+        )
         tr = np.maximum(tr, tr.T)
         C = len(classes)
         try:
             return ClassProblem(
-                name=sc["instance_name"], nr_days=int(sc["days"]), nr_weeks=int(sc["nr_weeks"]),
+                name=sc["instance_name"],
+                nr_days=int(sc["days"]),
+                nr_weeks=int(sc["nr_weeks"]),
                 slots_per_day=int(sc["periods_per_day"]),
                 weights=[sc["w_time"], sc["w_room"], sc["w_distribution"], sc["w_student"]],
-                room_ids=tuple(rooms["id"]), room_capacity=rooms["capacity"].to_numpy(np.int64), travel=tr,
-                unavailable_ptr=_ptr(unav["room"].to_numpy(np.int64), R), unavailable_days=unav["days"].to_numpy(np.int64),
-                unavailable_start=unav["start_slot"].to_numpy(np.int64), unavailable_length=unav["length"].to_numpy(np.int64),
+                room_ids=tuple(rooms["id"]),
+                room_capacity=rooms["capacity"].to_numpy(np.int64),
+                travel=tr,
+                unavailable_ptr=_ptr(unav["room"].to_numpy(np.int64), R),
+                unavailable_days=unav["days"].to_numpy(np.int64),
+                unavailable_start=unav["start_slot"].to_numpy(np.int64),
+                unavailable_length=unav["length"].to_numpy(np.int64),
                 unavailable_weeks=unav["weeks"].to_numpy(np.int64),
-                course_ids=tuple(courses), config_ids=tuple(configs["id"]), subpart_ids=tuple(subparts["id"]),
+                course_ids=tuple(courses),
+                config_ids=tuple(configs["id"]),
+                subpart_ids=tuple(subparts["id"]),
                 class_ids=tuple(classes["id"]),
                 course_config_ptr=_ptr(configs["parent"].to_numpy(np.int64), len(courses)),
                 config_subpart_ptr=_ptr(subparts["parent"].to_numpy(np.int64), len(configs)),
                 subpart_class_ptr=_ptr(classes["subpart"].to_numpy(np.int64), len(subparts)),
-                class_limit=classes["class_limit"].to_numpy(np.int64), class_parent=classes["parent"].to_numpy(np.int64),
-                time_ptr=_ptr(times["class"].to_numpy(np.int64), C), time_days=times["days"].to_numpy(np.int64),
-                time_start=times["start_slot"].to_numpy(np.int64), time_length=times["length"].to_numpy(np.int64),
-                time_weeks=times["weeks"].to_numpy(np.int64), time_penalty=times["penalty"].to_numpy(np.int64),
+                class_limit=classes["class_limit"].to_numpy(np.int64),
+                class_parent=classes["parent"].to_numpy(np.int64),
+                time_ptr=_ptr(times["class"].to_numpy(np.int64), C),
+                time_days=times["days"].to_numpy(np.int64),
+                time_start=times["start_slot"].to_numpy(np.int64),
+                time_length=times["length"].to_numpy(np.int64),
+                time_weeks=times["weeks"].to_numpy(np.int64),
+                time_penalty=times["penalty"].to_numpy(np.int64),
                 room_option_ptr=_ptr(options["class"].to_numpy(np.int64), C),
-                room_option_room=options["room"].to_numpy(np.int64), room_option_penalty=options["penalty"].to_numpy(np.int64),
-                distribution_type=dists["type"].to_numpy(np.int64), distribution_required=dists["required"].to_numpy(np.bool_),
+                room_option_room=options["room"].to_numpy(np.int64),
+                room_option_penalty=options["penalty"].to_numpy(np.int64),
+                distribution_type=dists["type"].to_numpy(np.int64),
+                distribution_required=dists["required"].to_numpy(np.bool_),
                 distribution_penalty=dists["penalty"].to_numpy(np.int64),
                 distribution_param=np.stack([dists["p1"].to_numpy(np.int64), dists["p2"].to_numpy(np.int64)], axis=1)
-                if len(dists) else np.zeros((0, 2), np.int32),
+                if len(dists)
+                else np.zeros((0, 2), np.int32),
                 distribution_ptr=_ptr(members["distribution"].to_numpy(np.int64), len(dists)),
                 distribution_classes=members["class"].to_numpy(np.int64),
-                student_ids=tuple(students), student_ptr=_ptr(enrolled["student"].to_numpy(np.int64), len(students)),
+                student_ids=tuple(students),
+                student_ptr=_ptr(enrolled["student"].to_numpy(np.int64), len(students)),
                 student_courses=enrolled["course"].to_numpy(np.int64),
             )
         except ValidationError as exc:
@@ -270,8 +298,11 @@ class ClassScenarioRepository:
         from ..classes.model import ClassSolution
 
         with self.db.reading() as cur:
-            rows = cur.execute("SELECT v.*, s.name AS scenario FROM variants v JOIN scenarios s ON s.id = v.scenario_id "
-                               "WHERE v.id = ? AND s.deleted_at IS NULL", [int(variant_id)])
+            rows = cur.execute(
+                "SELECT v.*, s.name AS scenario FROM variants v JOIN scenarios s ON s.id = v.scenario_id "
+                "WHERE v.id = ? AND s.deleted_at IS NULL",
+                [int(variant_id)],
+            )
             cols = [d[0] for d in rows.description]
             found = rows.fetchall()
             if not found:
@@ -279,8 +310,10 @@ class ClassScenarioRepository:
             info = dict(zip(cols, found[0]))
             assigned = cur.execute("SELECT time_option, room_option FROM class_assignments WHERE variant_id = ? "
                                    "ORDER BY class", [int(variant_id)]).fetchall()
-            att = cur.execute("SELECT student, class FROM class_attendance WHERE variant_id = ? ORDER BY student, class",
-                              [int(variant_id)]).fetchall()
+            att = cur.execute(
+                "SELECT student, class FROM class_attendance WHERE variant_id = ? ORDER BY student, class",
+                [int(variant_id)],
+            ).fetchall()
             n_students = first_row(cur.execute("SELECT count(*) FROM class_students WHERE scenario_id = ?",
                                                [info["scenario_id"]]))[0]
         if not assigned and info["n_lectures"]:
@@ -308,7 +341,8 @@ class ClassScenarioRepository:
             "courses": """
                 SELECT co.id AS course, cf.id AS config, sp.id AS subpart, c.id AS class, c.class_limit AS "limit",
                        p.id AS parent,
-                       (SELECT count(*) FROM class_times t WHERE t.scenario_id = c.scenario_id AND t.class = c.position) AS times,
+                       (SELECT count(*) FROM class_times t WHERE t.scenario_id = c.scenario_id
+                        AND t.class = c.position) AS times,
                        (SELECT count(*) FROM class_room_options o WHERE o.scenario_id = c.scenario_id
                         AND o.class = c.position) AS rooms
                 FROM class_classes c
