@@ -31,8 +31,23 @@ from tt_core.synth import Recipe, generate
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def _first_jobs(c, folder: Path) -> None:
+    """Two short jobs before the tests' own: a worker's first job compiles what the warm-up does not
+    reach (numba specialises on the arrays a job passes), which on a fresh clone's empty cache and a
+    busy machine takes longer than the tests' waits for a job's first events."""
+    path = folder / "warm.duckdb"
+    with store.Store.open(path) as s:
+        s.scenarios.import_problem(generate(Recipe.preset("tiny")).problem, "tiny")
+    runner = JobRunner(path, client=c, checkpoint_every=0.5, backoff=0.2, control=False)
+    try:
+        jobs = [runner.submit("tiny", "local", time_limit=1.0, seed=k) for k in range(2)]
+        assert [runner.wait(j, timeout=900) for j in jobs] == ["succeeded", "succeeded"]
+    finally:
+        runner.close()
+
+
 @pytest.fixture(scope="module")
-def client():
+def client(tmp_path_factory):
     """A two-worker LocalCluster (no Dask task retries, as the runner makes it) with warm workers."""
     from distributed import Client
 
@@ -40,6 +55,7 @@ def client():
     c = Client(cluster)
     try:
         c.run(_warm_up)  # compile/load the kernels once per worker, in parallel
+        _first_jobs(c, tmp_path_factory.mktemp("warm"))
         yield c
     finally:
         c.close()
