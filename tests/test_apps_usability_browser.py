@@ -196,6 +196,10 @@ def test_the_grid_shades_marks_and_names_the_clash(server, page, unis):
     _goto(page, f"{base}/timetable?scenario=tiny&variant=1&view=teacher&key={teacher}",
           ".tt-edit-lecture select")
     page.locator(".tt-edit-lecture select").select_option(index=_option_index(page, p, lecture))
+    # the period picker shows the lecture's own period once the server has taken the pick (a period
+    # chosen before that would be reset by it)
+    expect(page.locator(".tt-edit-period select option:checked")).to_have_text(
+        p.period_labels[int(tiny.hidden.period[lecture])])
     page.locator(".tt-edit-period select").select_option(label=p.period_labels[int(clash.period[lecture])])
     expect(page.locator(".tt-edit-preview")).to_contain_text(f"clashes with {p.course_names[other]}")
 
