@@ -55,7 +55,7 @@ from ..errors import ProblemFormatError, TimetableError, ValidationError
 from ..model import Problem
 from .atomic import write_atomic
 from .guard import read_file
-from .itc2007 import _check_names, _decode, _plural, _shorten, parse_ctt
+from .itc2007 import _check_names, _decode, _plural, _shorten, curricula_and_unavailability, parse_ctt
 
 __all__ = [
     "INSTANCE_SUFFIXES",
@@ -510,12 +510,7 @@ def format_ectt(problem: Problem) -> str:
             f"{pb.course_students[c]} {int(pb.course_double[c])}" for c, cn in enumerate(pb.course_names)]
     out += ["", "ROOMS:"]
     out += [f"{rn} {pb.room_capacity[r]} {pb.room_building[r]}" for r, rn in enumerate(pb.room_names)]
-    out += ["", "CURRICULA:"]
-    for q, qn in enumerate(pb.curriculum_names):
-        members = pb.curriculum_courses[pb.curriculum_ptr[q]:pb.curriculum_ptr[q + 1]]
-        out.append(" ".join([qn, str(len(members))] + [pb.course_names[c] for c in members]))
-    out += ["", "UNAVAILABILITY_CONSTRAINTS:"]
-    out += [f"{pb.course_names[c]} {p // ppd} {p % ppd}" for c, p in unavailable]
+    out += curricula_and_unavailability(pb, unavailable)
     out += ["", "ROOM_CONSTRAINTS:"]
     out += [f"{pb.course_names[c]} {pb.room_names[r]}" for c, r in pairs]
     out += ["", "END.", ""]

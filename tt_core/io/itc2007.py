@@ -583,14 +583,22 @@ def format_ctt(problem: Problem) -> str:
                    f"{pb.course_min_days[c]} {pb.course_students[c]}")
     out += ["", "ROOMS:"]
     out += [f"{rn} {pb.room_capacity[r]}" for r, rn in enumerate(pb.room_names)]
-    out += ["", "CURRICULA:"]
+    out += curricula_and_unavailability(pb, unavailable)
+    out += ["", "END.", ""]
+    return "\n".join(out)
+
+
+def curricula_and_unavailability(pb: Problem, unavailable: np.ndarray) -> list[str]:
+    """The CURRICULA and UNAVAILABILITY_CONSTRAINTS sections (each after an empty line), as the
+    ``.ctt`` and ``.ectt`` formats share them; ``unavailable``: ``(course, period)`` rows."""
+    ppd = pb.periods_per_day
+    out = ["", "CURRICULA:"]
     for q, qn in enumerate(pb.curriculum_names):
         members = pb.curriculum_courses[pb.curriculum_ptr[q]:pb.curriculum_ptr[q + 1]]
         out.append(" ".join([qn, str(len(members))] + [pb.course_names[c] for c in members]))
     out += ["", "UNAVAILABILITY_CONSTRAINTS:"]
     out += [f"{pb.course_names[c]} {p // ppd} {p % ppd}" for c, p in unavailable]
-    out += ["", "END.", ""]
-    return "\n".join(out)
+    return out
 
 
 def write_ctt(problem: Problem, path: str | os.PathLike) -> None:
