@@ -4,19 +4,14 @@ last event, a retry puts the job back with its event or not at all."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
+from faults import Injected, read_elsewhere
 
 from tt_core.jobs.api import OfflineJobs, watch_events
 from tt_core.jobs.records import JobRecords
 from tt_core.store import FINAL, Store
 from tt_core.store.jobs import JobRepository
 from tt_core.synth import Recipe, generate
-
-
-class Injected(RuntimeError):
-    """The fault a test injects."""
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +91,6 @@ def test_retry_puts_the_job_back_with_its_event_or_not_at_all(db, monkeypatch):
     assert db.jobs.get(job)["status"] == "failed"
 
 
-def _read_elsewhere(fn):
-    """``fn()`` on another thread (its own cursor, outside this thread's transaction)."""
-    box = {}
-    t = threading.Thread(target=lambda: box.setdefault("value", fn()))
-    t.start()
-    t.join(30)
-    return box["value"]
-
-
 def test_a_poller_sees_the_last_event_whenever_it_sees_the_final_status(db, monkeypatch):
     job = _running_job(db)
     db.jobs.append_events(job, [{"kind": "progress", "stage": "anneal", "fraction": 0.5}])
@@ -114,7 +100,7 @@ def test_a_poller_sees_the_last_event_whenever_it_sees_the_final_status(db, monk
     def poll_while_the_last_event_is_written(self, job_id, events):
         if any(e.get("kind") == "failed" for e in events):
             # another session polls (as `tt jobs watch` does) just before the last event is written
-            polled.append(_read_elsewhere(lambda: (db.jobs.get(job)["status"],
+            polled.append(read_elsewhere(lambda: (db.jobs.get(job)["status"],
                                                    [e["kind"] for e in db.jobs.events(job)])))
         return original(self, job_id, events)
 

@@ -3,10 +3,9 @@ two writes of one action leaves nothing of it behind, and nobody sees a half-don
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
+from faults import Injected, read_elsewhere
 
 from tt_core import services
 from tt_core.cost import evaluate
@@ -16,10 +15,6 @@ from tt_core.store.scenarios import ScenarioRepository
 from tt_core.store.tables import TableRepository
 from tt_core.store.variants import VariantRepository
 from tt_core.synth import Recipe, generate
-
-
-class Injected(RuntimeError):
-    """The fault a test injects."""
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +29,6 @@ def db(tiny, tmp_path):
         yield store
 
 
-def _read_elsewhere(fn):
-    """``fn()`` on another thread (its own cursor, outside this thread's transaction)."""
-    box = {}
-    t = threading.Thread(target=lambda: box.setdefault("value", fn()))
-    t.start()
-    t.join(30)
-    return box["value"]
-
-
 def test_a_refused_cell_edit_is_never_visible_and_leaves_no_audit_entry(db, tiny, monkeypatch):
     studio = services.Studio(db)
     room = tiny.problem.room_names[0]
@@ -52,7 +38,7 @@ def test_a_refused_cell_edit_is_never_visible_and_leaves_no_audit_entry(db, tiny
 
     def inconsistent(self, scenario):
         # what another session reads while the edit is being checked
-        seen["other"] = _read_elsewhere(
+        seen["other"] = read_elsewhere(
             lambda: int(db.tables.read("rooms", "tiny").set_index("name").loc[room, "capacity"]))
         original(self, scenario)
         raise ValidationError(["room capacity breaks something (injected)"])

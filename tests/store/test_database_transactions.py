@@ -6,13 +6,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+from faults import Injected, read_elsewhere
 
 from tt_core.store import Store
 from tt_core.synth import Recipe, generate
-
-
-class Injected(RuntimeError):
-    """The fault a test injects."""
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +22,6 @@ def db(tiny, tmp_path):
     with Store.open(tmp_path / "t.duckdb") as store:
         store.scenarios.import_problem(tiny.problem, "tiny")
         yield store
-
-
-def _read_elsewhere(fn):
-    """``fn()`` on another thread (its own cursor, outside this thread's transaction)."""
-    box = {}
-    t = threading.Thread(target=lambda: box.setdefault("value", fn()))
-    t.start()
-    t.join(30)
-    return box["value"]
 
 
 def test_nested_writes_join_the_outer_transaction(db, tiny):
@@ -71,7 +59,7 @@ def test_another_threads_write_waits_and_does_not_join(db, tiny):
             assert started.wait(30)
             t.join(1.0)
             assert t.is_alive()  # it waits for the write lock instead of joining this transaction
-            assert _read_elsewhere(lambda: _capacity(db, mine)) == tiny.problem.room_capacity[0]  # unseen outside
+            assert read_elsewhere(lambda: _capacity(db, mine)) == tiny.problem.room_capacity[0]  # unseen outside
             assert cur is not None and db.in_transaction()
             raise Injected
     t.join(30)
