@@ -6,6 +6,7 @@ with the evaluator, and tabulate cost against the best known (used by ``benchmar
 from __future__ import annotations
 
 import csv
+import math
 import os
 import statistics
 import time
@@ -98,12 +99,15 @@ def warm_up() -> None:
     from .solvers.local_search import solve_local
     from .synth import Recipe, generate
 
+    # A count of steps, no time limit: a time limit would end the run before its annealing loop
+    # whenever compiling the construction took longer (an empty cache on a busy machine: 285 s), so
+    # the annealing kernel compiled in the first real job instead, past every wait for it.
     problem = generate(Recipe.preset("tiny")).problem
-    solve_local(problem, time_limit=5.0, seed=0, iterations=2000)
+    solve_local(problem, time_limit=math.inf, seed=0, iterations=2000)
     # the same problem read from ITC text: numba specialises on the array types an instance read
     # from a .ctt file has, which can differ from a generated one (without this, the first timed
     # ITC run compiled them: 26 s "to first feasible" on comp01 with an empty cache)
-    solve_local(parse_ctt(_WARM_UP_CTT, source="<warm-up>"), time_limit=5.0, seed=0, iterations=2000)
+    solve_local(parse_ctt(_WARM_UP_CTT, source="<warm-up>"), time_limit=math.inf, seed=0, iterations=2000)
 
 
 def run_one(path: str, strategy: str, seed: int, time_limit: float, out_dir: str | None = None,

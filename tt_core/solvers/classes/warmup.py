@@ -11,6 +11,8 @@ instance will use.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...classes.distributions import DistributionType
@@ -57,7 +59,9 @@ class _AfterSearchStarts:
 
 
 def warm_up() -> None:
-    """Run every phase of one search once on :func:`tiny_problem` (numba's cache loaded)."""
+    """Run every phase of one search once on :func:`tiny_problem` (numba's cache loaded). The run
+    has no time limit (its search's first report stops it): a limit would skip the phases after the
+    construction whenever compiling took longer than that (an empty cache on a busy machine)."""
     from .domain import build_domain
     from .sectioning import build_sections
     from .worker import Run
@@ -65,7 +69,7 @@ def warm_up() -> None:
     problem = tiny_problem()
     flag: StopFlag = _AfterSearchStarts()
     ka, dm = build_domain(problem, np.zeros(problem.n_classes, bool))
-    run = Run(problem, ka, dm, build_sections(problem), seed=0, clock=Deadline(60.0, flag), report=flag)
+    run = Run(problem, ka, dm, build_sections(problem), seed=0, clock=Deadline(math.inf, flag), report=flag)
     run.start()
     if run.construct():
         run.optimise()
