@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tt_core.cluster import client_for, client_for_while
+from tt_core.cluster import client_for, client_for_while, on_each_worker
 from tt_core.errors import TimetableError
 
 distributed = pytest.importorskip("distributed")
@@ -61,3 +61,22 @@ def test_a_start_in_the_background_reports_and_gives_up_at_a_stop(monkeypatch, s
     t0 = time.perf_counter()
     assert client_for_while(lambda: True, beats.append) is None  # stopped before it was up
     assert time.perf_counter() - t0 < 5
+
+
+def _worker_and_thread():
+    import threading
+
+    from distributed import get_worker
+
+    return get_worker().address, threading.current_thread().name
+
+
+def test_on_each_worker_runs_once_per_worker_as_a_task_not_on_its_event_loop():
+    # Client.run would call it on the worker's event loop (the thread "IO loop"): minutes of
+    # compiling there cut the worker off from the scheduler
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                                  scheduler_kwargs={"dashboard_address": ":0"}) as lc, distributed.Client(lc) as c:
+        results = on_each_worker(c, _worker_and_thread)
+        assert sorted(results) == sorted(c.scheduler_info()["workers"])
+        assert all(address == worker for worker, (address, _thread) in results.items())
+        assert all("Dask-Default-Threads" in thread for _address, thread in results.values())

@@ -158,3 +158,23 @@ def client_for_while(stopped: Callable[[], bool], heartbeat: Callable[[str], Non
     if "error" in box:
         raise box["error"]
     return box["handle"]
+
+
+def on_each_worker(client, fn: Callable[[], object], *, one_first: bool = True) -> dict[str, object]:
+    """``fn()`` once on every worker of ``client``, as a task; returns ``{worker address: result}``.
+
+    Not ``Client.run``: that runs the function on the worker's event loop, and a function that takes
+    minutes (compiling the numba kernels into an empty cache) stops the worker answering the scheduler
+    until its connections close. With ``one_first`` one worker runs it before the others: workers of a
+    machine share numba's on-disk cache, so the rest load what the first compiled instead of each
+    compiling the same code at once.
+    """
+    workers = sorted(client.scheduler_info()["workers"])
+
+    def run(addresses):
+        futures = {a: client.submit(fn, workers=[a], allow_other_workers=False, pure=False) for a in addresses}
+        return {a: f.result() for a, f in futures.items()}
+
+    if one_first and len(workers) > 1:
+        return {**run(workers[:1]), **run(workers[1:])}
+    return run(workers)

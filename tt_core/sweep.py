@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import constraints as K
+from .cluster import on_each_worker
 from .errors import TimetableError
 from .model import Problem
 
@@ -168,7 +169,7 @@ def sweep(problem: Problem, profiles: Mapping[str, Mapping[str, float]], seeds: 
     with _dask_client(client, len(tasks)) as handle:
         c = handle.client
         if warm_up:
-            c.run(_warm_worker)
+            on_each_worker(c, _warm_worker)
         [remote_problem] = c.scatter([problem], broadcast=True, hash=False)
         futures = {c.submit(run_profile, remote_problem, weights[name], seed, float(time_limit),
                             strategy=strategy, profile=name, pure=False): (name, seed)

@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 
 from tt_core import cli, store
+from tt_core.benchmark import warm_up
+from tt_core.cluster import on_each_worker
 from tt_core.cost import evaluate
 from tt_core.errors import TimetableError
 from tt_core.jobs.control import find_runner, side_file
@@ -54,7 +56,9 @@ def client(tmp_path_factory):
     cluster = local_cluster(n_workers=2)
     c = Client(cluster)
     try:
-        c.run(_warm_up)  # compile/load the kernels once per worker, in parallel
+        # compile the kernels into numba's disk cache here, then load them on each worker
+        warm_up()
+        on_each_worker(c, _warm_up)
         _first_jobs(c, tmp_path_factory.mktemp("warm"))
         yield c
     finally:
