@@ -153,8 +153,8 @@ class Store(Database):
         self.variants = VariantRepository(self, self.scenarios)
         self.approvals = ApprovalRepository(self)
         self.substitutions = SubstitutionRepository(self)
-        self.jobs = JobRepository(self, self.scenarios, self.variants)
         self.classes = ClassScenarioRepository(self)
+        self.jobs = JobRepository(self, self.scenarios, self.variants, self.classes)
         if not self.read_only:
             try:
                 self.scenarios.purge_deleted()
