@@ -38,7 +38,8 @@ def register(sub) -> None:
 
     s = add("submit", "queue a job for SCENARIO (and run it with --wait)", run_submit)
     s.add_argument("scenario")
-    s.add_argument("--strategy", default=None, help="local, cpsat, hierarchical, … for curriculum scenarios, classes for class-based (ITC2019) "
+    s.add_argument("--strategy", default=None,
+                   help="local, cpsat, hierarchical, … for curriculum scenarios, classes for class-based (ITC2019) "
                         "ones (default: the scenario's default strategy)")
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     s.add_argument("--seed", type=int, default=0)

@@ -170,7 +170,8 @@ class JobRecords:
         from ..classes import evaluate
         from ..classes.model import ClassSolution
 
-        solution = ClassSolution(time=np.asarray(summary["period"], np.int32), room=np.asarray(summary["room"], np.int32),
+        solution = ClassSolution(time=np.asarray(summary["period"], np.int32),
+                                 room=np.asarray(summary["room"], np.int32),
                                  student_ptr=np.asarray(summary["student_ptr"], np.int32),
                                  student_classes=np.asarray(summary["student_classes"], np.int32),
                                  meta=tuple((str(k), str(v)) for k, v in (summary.get("solution_meta") or {}).items()))
