@@ -1,6 +1,11 @@
 """Generate timetables: pick a scenario, a strategy, a time limit and constraint weights; start a job
 and watch its progress, stage, ETA and cost curve live; cancel it; browse past jobs.
 
+Scenarios of both kinds are listed: a class-based (ITC2019) scenario offers the class strategies
+and is solved under the four weights of its own data (time, room, distribution, student), so the
+curriculum's constraint weights, weight profiles and data checks are hidden for it, with a line
+saying why; its job's variant opens in the same Timetables and Compare variants apps.
+
 Jobs run in the process's job runner (Dask workers), never in the server: a per-session periodic
 callback reads the watched job's new events from DuckDB (``GenerateState.poll``). Several users
 can run jobs at once; each session watches the job it started or picked in the jobs table.
@@ -23,7 +28,7 @@ import param  # noqa: E402
 
 from tt_core import constraints as K  # noqa: E402
 from tt_core.profiles import default_weights, soft_constraints_by_dimension  # noqa: E402
-from tt_core.solvers import DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
+from tt_core.solvers import CLASS_DEFAULT_STRATEGY, CLASS_STRATEGIES, DEFAULT_STRATEGY, STRATEGIES  # noqa: E402
 from tt_core.store import FINAL  # noqa: E402
 
 from ui import shared as S  # noqa: E402
@@ -54,6 +59,9 @@ class GenerateState(param.Parameterized):
     """Settings of a new job and the live state of the job this session watches."""
 
     scenario = param.Selector(objects=[], doc="scenario to solve")
+    kind = param.Selector(objects=["curriculum", "classes"], default="curriculum",
+                          doc="the scenario's kind: curriculum, or class-based (ITC2019 data)")
+    class_weights = param.String("", doc="a class-based scenario's own weights, for people")
     strategy = param.Selector(objects=sorted(STRATEGIES), default=DEFAULT_STRATEGY)
     time_limit = param.Number(30.0, bounds=(1, 3600), step=1, label="Time limit (s)")
     seed = param.Integer(0, bounds=(0, None))
@@ -98,6 +106,7 @@ class GenerateState(param.Parameterized):
             self.scenario = names[0]
         if not names:
             self.messages.error = S.NO_SCENARIO
+        self.update_kind()
         self.refresh_profiles()
         self.refresh_jobs()
         self.check_runner()
@@ -106,14 +115,39 @@ class GenerateState(param.Parameterized):
     # ------------------------------------------------------------------ settings
     @param.depends("scenario", watch=True)
     def _scenario_changed(self):
+        self.update_kind()
         self.refresh_profiles()
         self.refresh_jobs()
         self.run_checks()
 
     @S.guarded
+    def update_kind(self) -> None:
+        """The scenario's kind, and the strategies that solve it (the kind's default unless the
+        strategy picked solves it too)."""
+        classes = bool(self.scenario) and self.studio.data.is_class_scenario(self.scenario)
+        registry, default = (CLASS_STRATEGIES, CLASS_DEFAULT_STRATEGY) if classes else (STRATEGIES, DEFAULT_STRATEGY)
+        self.param.strategy.objects = sorted(registry)
+        weights = ""
+        if classes:
+            w = self.studio.data.class_problem(self.scenario).weight
+            weights = ", ".join(f"{k} {v}" for k, v in w.items())
+        self.param.update(kind="classes" if classes else "curriculum", class_weights=weights,
+                          strategy=self.strategy if self.strategy in registry else default)
+
+    def _curriculum_only(self, what: str) -> None:
+        if self.kind == "classes":
+            raise S.TimetableError(f"{what} are for curriculum scenarios; {self.scenario!r} is class-based (ITC2019) "
+                                   f"and is solved under the weights of its own data ({self.class_weights})")
+
+    @S.guarded
     def run_checks(self) -> None:
         """Count what makes the scenario's data impossible (or a cost unavoidable) before solving."""
         if not self.scenario:
+            return
+        if self.kind == "classes":  # the checks read curricula; a class problem was validated on import
+            self.check_summary = ("the data checks are for curriculum scenarios; a class-based scenario's data was "
+                                  "checked when it was imported (the Data app shows it)")
+            self.findings, self.loads = pd.DataFrame(), pd.DataFrame()
             return
         found, loads = self.studio.data.check(self.scenario)
         errors = sum(f.severity == "error" for f in found)
@@ -131,13 +165,15 @@ class GenerateState(param.Parameterized):
 
     @S.guarded
     def refresh_profiles(self) -> None:
-        names = [""] + (self.studio.data.weight_profiles(self.scenario) if self.scenario else [])
+        curriculum = self.scenario and self.kind == "curriculum"
+        names = [""] + (self.studio.data.weight_profiles(self.scenario) if curriculum else [])
         self.param.profile.objects = names
         if self.profile not in names:
             self.profile = ""
 
     @S.guarded
     def load_profile(self) -> None:
+        self._curriculum_only("weight profiles")
         if not self.profile:
             raise S.TimetableError("pick a saved weight profile first")
         self.weights.set_values(self.studio.data.load_weight_profile(self.scenario, self.profile))
@@ -148,6 +184,7 @@ class GenerateState(param.Parameterized):
     def save_profile(self) -> None:
         if not self.scenario:
             raise S.TimetableError("pick a scenario first")
+        self._curriculum_only("weight profiles")
         name = self.profile_name.strip()
         self.studio.data.save_weight_profile(self.scenario, name, self.weights.values(), user=S.current_user())
         self.refresh_profiles()
@@ -170,9 +207,10 @@ class GenerateState(param.Parameterized):
         not: the buttons are hidden from such roles, but a hidden button can still be clicked)."""
         if not self.scenario:
             raise S.TimetableError("pick a scenario first")
+        # a class-based scenario is solved under its own weights (the sliders weigh curriculum constraints)
+        weights = None if self.kind == "classes" else self.weights.values()
         job_id = self.studio.jobs.submit(self.scenario, strategy=self.strategy, time_limit=float(self.time_limit),
-                                    seed=int(self.seed), weights=self.weights.values(),
-                                    name=self.job_name.strip() or None)
+                                         seed=int(self.seed), weights=weights, name=self.job_name.strip() or None)
         self.watch(job_id)
         named = f" {self.watched_name!r}" if self.watched_name else ""
         self.messages.ok(f"job {job_id}{named} queued ({self.strategy}, {self.time_limit:g} s)")
@@ -278,7 +316,7 @@ class GenerateState(param.Parameterized):
         if self.eta is not None and self.status not in FINAL:
             bits.append(f"ETA {self.eta:.0f} s")
         if self.best_cost is not None:
-            bits.append(f"best cost {self.best_cost:g}")
+            bits.append(f"best {'total' if self.kind == 'classes' else 'cost'} {self.best_cost:g}")
         if self.hard:
             bits.append(f"{self.hard} hard violation(s)")
         return " · ".join(bits)
@@ -289,9 +327,11 @@ def _cost_plot(state: GenerateState) -> pn.pane.HoloViews:
     pipe = hv.streams.Pipe(data=state.trace)
 
     def curve(data):
+        # a class-based scenario's cost is the ITC2019 weighted total
+        label = "best weighted total" if state.kind == "classes" else "best soft cost"
         return hv.Curve(data, "elapsed", "best_cost").opts(
             responsive=True, height=260, line_width=2, tools=["hover"], framewise=True,
-            xlabel="seconds", ylabel="best soft cost", title="Cost over time")
+            xlabel="seconds", ylabel=label, title="Cost over time")
 
     state.param.watch(lambda e: pipe.send(e.new), "trace")
     return pn.pane.HoloViews(hv.DynamicMap(curve, streams=[pipe]), sizing_mode="stretch_width", height=280,
@@ -324,6 +364,45 @@ def _checks_card(state: GenerateState) -> pn.Card:
                    sizing_mode="stretch_width", css_classes=["tt-checks-card"])
 
 
+def _weights_sidebar(state: GenerateState) -> list:
+    """The weight profiles and one slider per soft constraint, or for a class-based scenario a line
+    saying which weights its jobs use instead."""
+    w = pn.widgets
+    cards = []
+    for dim, names in soft_constraints_by_dimension().items():
+        sliders = []
+        for n in names:
+            slider = w.FloatSlider.from_param(state.weights.param[n], start=0, end=max(20.0, getattr(state.weights, n)),
+                                              step=0.5, sizing_mode="stretch_width")
+            # a loaded profile may weigh more than the slider's end: widen it rather than clip the weight
+            state.weights.param.watch(lambda e, s=slider: setattr(s, "end", max(s.end, e.new)), n)
+            sliders.append(slider)
+        cards.append(pn.Card(*sliders, title=f"Weights: {dim}", sizing_mode="stretch_width"))
+    load = w.Button(label="Load", width=80)
+    load.on_click(lambda _: state.load_profile())
+    save = w.Button(label="Save", width=80, css_classes=["tt-save-profile"], visible=state.allowed)
+    save.on_click(lambda _: state.save_profile())
+    reset = w.Button(label="Defaults", width=90)
+    reset.on_click(lambda _: state.reset_weights())
+    profiles = pn.Card(pn.Row(w.Select.from_param(state.param.profile, sizing_mode="stretch_width"), load),
+                       pn.Row(w.TextInput.from_param(state.param.profile_name, sizing_mode="stretch_width"), save),
+                       reset, title="Weight profiles", sizing_mode="stretch_width")
+    note = pn.pane.Markdown("", css_classes=["tt-class-weights"], sizing_mode="stretch_width")
+
+    def show(*_):
+        classes = state.kind == "classes"
+        for card in (profiles, *cards):
+            card.visible = not classes
+        note.visible = classes
+        note.object = S.safe(f"{state.scenario} is a class-based (ITC2019) scenario: its jobs use the weights of "
+                             f"its own data ({state.class_weights}); the constraint weights and weight profiles "
+                             "below are for curriculum scenarios." if classes else "")
+
+    state.param.watch(show, ["kind", "class_weights"])
+    show()
+    return [note, profiles, *cards]
+
+
 def layout(state: GenerateState) -> pn.template.BaseTemplate:
     w = pn.widgets
     settings = pn.Param(state, parameters=["scenario", "strategy", "time_limit", "seed", "job_name"],
@@ -337,26 +416,6 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
     start.visible = state.allowed  # a viewer sees no start, cancel or save controls (the services refuse anyway)
     state.param.watch(lambda e: setattr(start, "disabled", not (state.can_start and state.allowed)),
                       ["can_start", "allowed"])
-
-    cards = []
-    for dim, names in soft_constraints_by_dimension().items():
-        sliders = []
-        for n in names:
-            slider = w.FloatSlider.from_param(state.weights.param[n], start=0, end=max(20.0, getattr(state.weights, n)),
-                                              step=0.5, sizing_mode="stretch_width")
-            # a loaded profile may weigh more than the slider's end: widen it rather than clip the weight
-            state.weights.param.watch(lambda e, s=slider: setattr(s, "end", max(s.end, e.new)), n)
-            sliders.append(slider)
-        cards.append(pn.Card(*sliders, title=f"Weights: {dim}", sizing_mode="stretch_width"))
-    load = w.Button(name="Load", width=80)
-    load.on_click(lambda _: state.load_profile())
-    save = w.Button(name="Save", width=80, css_classes=["tt-save-profile"], visible=state.allowed)
-    save.on_click(lambda _: state.save_profile())
-    reset = w.Button(name="Defaults", width=90)
-    reset.on_click(lambda _: state.reset_weights())
-    profiles = pn.Card(pn.Row(w.Select.from_param(state.param.profile, sizing_mode="stretch_width"), load),
-                       pn.Row(w.TextInput.from_param(state.param.profile_name, sizing_mode="stretch_width"), save),
-                       reset, title="Weight profiles", sizing_mode="stretch_width")
 
     runner = pn.pane.Alert(state.runner, alert_type="warning", visible=bool(state.runner), css_classes=["tt-runner"])
 
@@ -431,7 +490,7 @@ def layout(state: GenerateState) -> pn.template.BaseTemplate:
         _cost_plot(state),
         pn.Row(pn.pane.Markdown("### Jobs"), refresh), jobs,
     ]
-    sidebar = [settings, start, profiles, *cards]
+    sidebar = [settings, start, *_weights_sidebar(state)]
     return S.page("Generate", "generate", *main, sidebar=sidebar)
 
 

@@ -97,3 +97,53 @@ def test_variants_app_compares_class_variants_and_chooses_one(studio):
     assert "chosen" in state.classes.label_of(2) and "now the chosen" in state.messages.info
     state.scenario = "tiny"
     assert state.kind == "curriculum" and not state.metrics.empty
+
+
+def test_generate_lists_class_scenarios_and_submits_a_class_job_it_follows(studio):
+    """A class-based scenario in Generate: its strategies, its own weights (the curriculum's sliders,
+    profiles and checks set aside with a reason), a job queued with the runner's checks, its
+    progress followed, and its variant linked to the class apps."""
+    app = load_app("generate")
+
+    def starting():  # the job goes to the queue through queue_job: the checks the runner makes
+        raise services.RunnerStarting("the job runner is starting…")
+
+    studio = services.Studio(studio.store, starting)
+    state = app.GenerateState(studio, runner_status=lambda: ("starting", "starting…"))
+    assert set(state.param.scenario.objects) == {"tiny", "uni"}
+    state.scenario = "tiny"
+    assert state.kind == "curriculum" and "local" in state.param.strategy.objects
+    state.strategy = "cpsat"
+    state.scenario = "uni"
+    assert state.kind == "classes" and state.param.strategy.objects == ["classes"] and state.strategy == "classes"
+    assert state.class_weights == "time 1, room 2, distribution 3, student 4"  # the XML's <optimization>
+    assert "for curriculum scenarios" in state.check_summary and state.findings.empty
+    assert state.param.profile.objects == [""]
+    note, profiles, *sliders = app._weights_sidebar(state)  # the sidebar says why the sliders are gone
+    assert note.visible and "uses the weights" not in note.object and "time 1, room 2" in note.object
+    assert not profiles.visible and not any(card.visible for card in sliders)
+    state.load_profile()
+    assert "weight profiles are for curriculum scenarios; 'uni' is class-based" in state.messages.error
+    state.param.update(time_limit=2, seed=4, job_name="term plan")
+    job = state.start()
+    row = studio.store.jobs.get(job)
+    assert row["status"] == "queued" and row["strategy"] == "classes" and row["params"]["weights"] is None
+    assert row["name"] == "term plan" and "(classes, 2 s)" in state.messages.info
+    # what the runner writes, the page follows; a class job's cost is its weighted total
+    studio.store.jobs.start_attempt(job)
+    studio.store.jobs.append_events(job, [
+        {"kind": "progress", "stage": "construct", "fraction": 0.1, "best_cost": None, "hard_violations": 2,
+         "elapsed": 0.2, "eta": 1.8},
+        {"kind": "progress", "stage": "search", "fraction": 0.5, "best_cost": 7, "hard_violations": 0,
+         "elapsed": 1.0, "eta": 1.0}])
+    state.poll()
+    assert (state.status, state.progress, state.stage, state.best_cost) == ("running", 50, "search", 7)
+    assert "best total 7" in state.summary()
+    studio.store.jobs.update_status(job, "succeeded", message="saved variant 2", variant_id=2)
+    state.poll()
+    assert state.status == "succeeded" and state.variant_id == 2 and state.job_scenario == "uni"
+    # back to the curriculum scenario: its strategies and weights again
+    state.scenario = "tiny"
+    assert state.kind == "curriculum" and state.strategy == "local" and state.class_weights == ""
+    assert not note.visible and profiles.visible and all(card.visible for card in sliders)
+    assert "error" in state.check_summary or "warning" in state.check_summary

@@ -4,6 +4,7 @@ last event, a retry puts the job back with its event or not at all."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from faults import Injected, read_elsewhere
 
@@ -113,3 +114,44 @@ def test_a_poller_sees_the_last_event_whenever_it_sees_the_final_status(db, monk
     seen = list(watch_events(OfflineJobs(db), job, poll=0.01))
     assert [e["kind"] for e in seen] == ["progress", "failed"]
 
+
+
+def test_a_crash_between_saving_a_class_variant_and_ending_the_job_leaves_no_variant(tmp_path, monkeypatch):
+    from tt_core.classes import evaluate
+    from tt_core.classes.model import ClassSolution
+    from tt_core.solvers.classes.warmup import tiny_problem
+
+    problem = tiny_problem()
+    solution = ClassSolution.create(problem, [0, 0, 1], students=[[0, 1], [0, 2]])
+    summary = {"period": solution.time.tolist(), "room": solution.room.tolist(),
+               "student_ptr": solution.student_ptr.tolist(), "student_classes": solution.student_classes.tolist(),
+               "soft_cost": -1.0, "hard_violations": 0, "elapsed_total": 1.0}  # the runner evaluates it again
+    with Store.open(tmp_path / "c.duckdb") as db:
+        db.classes.import_problem(problem, "uni")
+        job = db.jobs.create("uni", params={"strategy": "classes", "time_limit": 1})
+        db.jobs.start_attempt(job)
+        records = JobRecords(db)
+        original = JobRepository.update_status
+
+        def crash_on_the_end(self, job_id, status, **kwargs):
+            if status == "succeeded":
+                raise Injected("the runner died here")
+            return original(self, job_id, status, **kwargs)
+
+        monkeypatch.setattr(JobRepository, "update_status", crash_on_the_end)
+        with pytest.raises(Injected):
+            records.finish_with_result(job, problem, summary, partial=False,
+                                       outcome=lambda what: ("succeeded", f"saved {what}"))
+        assert db.variants.list("uni") == []
+        assert db.jobs.get(job)["status"] == "running" and db.jobs.read_checkpoint(job) is None
+        monkeypatch.undo()
+        status, message, vid = records.finish_with_result(job, problem, summary, partial=False,
+                                                          outcome=lambda what: ("succeeded", f"saved {what}"))
+        total = evaluate(problem, solution).total
+        assert status == "succeeded" and [v["id"] for v in db.variants.list("uni")] == [vid]
+        assert f"total {total}, 0 hard violation(s)" in message
+        saved, info = db.classes.load_solution(vid)
+        assert info["soft_cost"] == total and info["job_id"] == job and db.jobs.get(job)["variant_id"] == vid
+        assert np.array_equal(saved.student_classes, solution.student_classes)
+        cp = db.jobs.read_checkpoint(job)
+        assert cp["soft_cost"] == total and np.array_equal(cp["student_ptr"], solution.student_ptr)

@@ -38,7 +38,9 @@ def register(sub) -> None:
 
     s = add("submit", "queue a job for SCENARIO (and run it with --wait)", run_submit)
     s.add_argument("scenario")
-    s.add_argument("--strategy", default=None, help="local, cpsat, hierarchical, … (default: the default strategy)")
+    s.add_argument("--strategy", default=None,
+                   help="local, cpsat, hierarchical, … for curriculum scenarios, classes for class-based (ITC2019) "
+                        "ones (default: the scenario's default strategy)")
     s.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--name", default=None, help="a label for the job")
@@ -230,7 +232,7 @@ def run_submit(args) -> int:
 
         # no runner yet: refuse bad settings before waiting for the file, and load what queueing
         # imports now rather than while holding the file
-        validate_settings(args.strategy, args.time_limit, args.seed)
+        validate_settings(args.strategy, args.time_limit, args.seed, family=None)
     handle = _reach(args.db, (lambda: _make_runner(args)) if args.wait else (lambda: _offline(args.db)))
     if isinstance(handle, RunnerClient):
         job_id = handle.submit(args.scenario, **kwargs)

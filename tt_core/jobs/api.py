@@ -18,6 +18,9 @@ import numpy as np
 from ..errors import TimetableError
 from ..store import FINAL, JOB_STATUSES, RETRYABLE
 
+#: a checkpoint's timetable arrays (left out of a job's checkpoint summary)
+TIMETABLE_KEYS = ("period", "room", "student_ptr", "student_classes")
+
 
 @runtime_checkable
 class JobAPI(Protocol):
@@ -44,13 +47,59 @@ class JobAPI(Protocol):
         """The job's events after sequence number ``after``."""
 
 
-def validate_settings(strategy: str | None, time_limit, seed) -> tuple[str, float, int]:
-    """Check job settings before a row is written; raises TimetableError saying what to change."""
-    from ..solvers import DEFAULT_STRATEGY, STRATEGIES
+#: what a problem family is called in messages
+FAMILY_LABELS = {"curriculum": "curriculum", "classes": "class-based (ITC2019)"}
 
-    name = strategy or DEFAULT_STRATEGY
-    if name not in STRATEGIES:
-        raise TimetableError(f"unknown strategy {name!r}; choose one of: {', '.join(sorted(STRATEGIES))}")
+
+def scenario_family(con, scenario) -> str:
+    """``"classes"`` for a class-based scenario (ITC2019 data), ``"curriculum"`` otherwise."""
+    return "classes" if con.classes.is_class_scenario(scenario) else "curriculum"
+
+
+def family_strategies(family: str) -> tuple[dict, str]:
+    """The strategy registry and the default strategy of a problem family."""
+    from ..solvers import CLASS_DEFAULT_STRATEGY, CLASS_STRATEGIES, DEFAULT_STRATEGY, STRATEGIES
+
+    return (CLASS_STRATEGIES, CLASS_DEFAULT_STRATEGY) if family == "classes" else (STRATEGIES, DEFAULT_STRATEGY)
+
+
+def check_strategy(strategy: str | None, family: str | None, scenario=None) -> str | None:
+    """The strategy a job runs: ``strategy`` if it solves the family, its default if None.
+
+    With ``family`` None (the scenario is not known yet) any strategy of either family passes and
+    None stays None. A class-based scenario with no strategy gets ``classes``, its only solver, as
+    a curriculum one gets the curriculum default; a strategy of the other family is refused rather
+    than swapped, so a job never runs a solver other than the one asked for.
+    """
+    from ..solvers import CLASS_STRATEGIES, STRATEGIES
+
+    if family is None:
+        if strategy is None or strategy in STRATEGIES or strategy in CLASS_STRATEGIES:
+            return strategy
+        raise TimetableError(f"unknown strategy {strategy!r}; choose one of: "
+                             f"{', '.join(sorted(STRATEGIES))} (curriculum scenarios) or "
+                             f"{', '.join(sorted(CLASS_STRATEGIES))} (class-based ITC2019 scenarios)")
+    registry, default = family_strategies(family)
+    name = strategy or default
+    if name in registry:
+        return name
+    where = f"scenario {scenario!r} is {FAMILY_LABELS[family]}" if scenario is not None \
+        else f"this is a {FAMILY_LABELS[family]} scenario"
+    other = "classes" if family == "curriculum" else "curriculum"
+    if name in family_strategies(other)[0]:
+        raise TimetableError(f"strategy {name!r} solves {FAMILY_LABELS[other]} scenarios, but {where}; "
+                             f"choose one of: {', '.join(sorted(registry))}")
+    raise TimetableError(f"unknown strategy {name!r}: {where}; choose one of: {', '.join(sorted(registry))}")
+
+
+def validate_settings(strategy: str | None, time_limit, seed, *, family: str | None = "curriculum",
+                      scenario=None) -> tuple[str | None, float, int]:
+    """Check job settings before a row is written; raises TimetableError saying what to change.
+
+    ``family`` is the scenario's problem family (:func:`scenario_family`; None while the scenario
+    is not known yet, see :func:`check_strategy`).
+    """
+    name = check_strategy(strategy, family, scenario)
     try:
         limit = float(time_limit)
     except (TypeError, ValueError):
@@ -62,7 +111,6 @@ def validate_settings(strategy: str | None, time_limit, seed) -> tuple[str, floa
     except (TypeError, ValueError):
         raise TimetableError(f"seed must be a whole number, got {seed!r}") from None
     return name, limit, seed
-
 
 
 def info_event(message: str, kind: str = "info") -> dict:
@@ -83,7 +131,7 @@ def job_with_checkpoint(con, job_id: int, db_path=None) -> dict:
     if job is None:
         raise TimetableError(f"no job {job_id} in {db_path or con.path}")
     cp = con.jobs.read_checkpoint(job_id)
-    job["checkpoint"] = None if cp is None else {k: cp[k] for k in cp if k not in ("period", "room")}
+    job["checkpoint"] = None if cp is None else {k: cp[k] for k in cp if k not in TIMETABLE_KEYS}
     return job
 
 
@@ -91,37 +139,75 @@ def queue_job(con, scenario: str, *, strategy: str | None, weights=None, time_li
               seed: int = 0, initial_variant: int | None = None, pinned=None, name: str | None = None,
               user: str | None = None) -> int:
     """Validate the settings and write a ``queued`` job row (used by the runner and the CLI);
-    ``user`` is who asked (``jobs.created_by`` and the audit log)."""
-    strategy, time_limit, seed = validate_settings(strategy, time_limit, seed)
+    ``user`` is who asked (``jobs.created_by`` and the audit log).
+
+    The strategy, ``weights``, ``pinned`` and ``initial_variant`` are checked against the
+    scenario's problem family (:func:`scenario_family`): class-based scenarios take the
+    ``classes`` strategy, weights by name among ``time``, ``room``, ``distribution``, ``student``,
+    and pinned class indices.
+    """
     if not con.scenarios.exists(scenario):
         known = con.scenarios.names()
         raise TimetableError(f"unknown scenario {scenario!r}; "
                              + (f"known: {', '.join(known)}" if known else "the database has none; import one first"))
+    family = scenario_family(con, scenario)
+    strategy, time_limit, seed = validate_settings(strategy, time_limit, seed, family=family, scenario=scenario)
+    what = "classes" if family == "classes" else "lectures"
     if pinned is not None:
         arr = np.asarray(pinned)
         ids = np.flatnonzero(arr) if arr.dtype == bool else arr.astype(np.int64).ravel()
         pinned = sorted({int(x) for x in ids})
         if pinned and initial_variant is None:
-            raise TimetableError("pinned lectures need initial_variant: the variant that says where they are pinned")
+            raise TimetableError(f"pinned {what} need initial_variant: the variant that says where they are pinned")
     if initial_variant is not None:
-        _tt, info = con.variants.load(int(initial_variant), check_stale=False)  # TimetableError when unknown
+        if family == "classes":  # TimetableError when unknown or a curriculum timetable
+            _sol, info = con.classes.load_solution(int(initial_variant), check_stale=False)
+        else:
+            _tt, info = con.variants.load(int(initial_variant), check_stale=False)  # TimetableError when unknown
         if info["scenario"] != scenario and info["scenario_id"] != scenario:
             raise TimetableError(f"variant {initial_variant} belongs to scenario {info['scenario']!r}, "
                                  f"not {scenario!r}; start from a variant of the same scenario")
     if weights is not None:
-        from ..cost import resolve_weights
-
-        try:
-            if isinstance(weights, dict):
-                weights = {str(k): float(v) for k, v in weights.items()}
-            else:
-                weights = [float(x) for x in np.asarray(weights, dtype=np.float64).ravel()]
-        except (TypeError, ValueError):
-            raise TimetableError(f"weights must be numbers by constraint name, got {weights!r}") from None
-        resolve_weights(weights)  # unknown constraint names, wrong length: TimetableError now, not at run time
+        weights = _class_weights(weights, scenario) if family == "classes" else _curriculum_weights(weights)
     params = {"strategy": strategy, "time_limit": time_limit, "seed": seed, "weights": weights,
               "initial_variant": initial_variant, "pinned": pinned or None}
     return con.jobs.create(scenario, params=params, name=name, user=user)
+
+
+def _curriculum_weights(weights) -> dict | list:
+    from ..cost import resolve_weights
+
+    try:
+        if isinstance(weights, dict):
+            weights = {str(k): float(v) for k, v in weights.items()}
+        else:
+            weights = [float(x) for x in np.asarray(weights, dtype=np.float64).ravel()]
+    except (TypeError, ValueError):
+        raise TimetableError(f"weights must be numbers by constraint name, got {weights!r}") from None
+    resolve_weights(weights)  # unknown constraint names, wrong length: TimetableError now, not at run time
+    return weights
+
+
+# the class model's four objective weights (tt_core.classes.model.WEIGHT_NAMES; not imported here:
+# the model loads the numba kernels)
+CLASS_WEIGHT_NAMES = ("time", "room", "distribution", "student")
+
+
+def _class_weights(weights, scenario) -> dict:
+    if not isinstance(weights, dict):
+        raise TimetableError(f"scenario {scenario!r} is class-based (ITC2019): its weights are whole numbers by "
+                             f"name among {', '.join(CLASS_WEIGHT_NAMES)}, e.g. {{\"student\": 5}}; got {weights!r}")
+    unknown = sorted(set(map(str, weights)) - set(CLASS_WEIGHT_NAMES))
+    if unknown:
+        raise TimetableError(f"unknown weight(s) {', '.join(unknown)} for the class-based scenario {scenario!r}; "
+                             f"it has {', '.join(CLASS_WEIGHT_NAMES)}")
+    try:
+        out = {str(k): int(v) for k, v in weights.items()}
+    except (TypeError, ValueError):
+        raise TimetableError(f"class weights must be whole numbers, got {weights!r}") from None
+    if any(v < 0 for v in out.values()):
+        raise TimetableError(f"class weights must not be negative, got {weights!r}")
+    return out
 
 
 def requeue_job(con, job_id: int) -> str:

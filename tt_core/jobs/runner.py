@@ -274,7 +274,8 @@ class JobRunner:
             Unknown scenario or strategy, a time limit that is not positive or above the runner's
             ``max_time_limit``, an unknown ``initial_variant``, or ``pinned`` without one.
         """
-        strategy, time_limit, seed = validate_settings(strategy, time_limit, seed)
+        # the strategy is checked against the scenario's family when the row is written
+        strategy, time_limit, seed = validate_settings(strategy, time_limit, seed, family=None)
         check_time_limit(time_limit, self.max_time_limit)
         with self._lock:
             self._check_open()

@@ -19,6 +19,11 @@ one solve runs and the event timetables are checkpointed), the budget is split i
 (a killed worker loses only the running step). For the simulated annealing this is
 annealing with restarts from the best, which the solver also does on stagnation.
 
+Both problem families run here through :func:`tt_core.solvers.solve`: for a class-based problem
+(:class:`~tt_core.classes.ClassProblem`) the timetable lists are each class's time option
+(``period``) and room option (``room``) plus the students' classes (``student_ptr``,
+``student_classes``), and the cost is the weighted total of the class evaluator.
+
 No DuckDB here: workers never touch the database (only the runner process writes).
 """
 
@@ -41,20 +46,23 @@ FLUSH_EVERY = 0.2
 # kills the process at 95 % (distributed.worker.memory.terminate), losing the segment.
 MEMORY_STOP_FRACTION = 0.9
 
-_warm = False
+_warm: set[str] = set()
 _warm_lock = threading.Lock()
 
 
-def _warm_up() -> bool:
-    """Compile/load the numba kernels once per worker process; True when it did the work now."""
-    global _warm
+def _warm_up(family: str = "curriculum") -> bool:
+    """Compile/load one problem family's numba kernels once per worker process; True when it did
+    the work now."""
     with _warm_lock:
-        if _warm:
+        if family in _warm:
             return False
-        from ..benchmark import warm_up
+        if family == "classes":
+            from ..solvers.classes.warmup import warm_up
+        else:
+            from ..benchmark import warm_up
 
         warm_up()
-        _warm = True
+        _warm.add(family)
         return True
 
 
@@ -159,42 +167,94 @@ class Courier:
             log.warning("job %s: could not send %d progress message(s): %s", self.job_id, len(items), exc)
 
 
+def _timetable_lists(timetable) -> dict:
+    """A timetable of either family as plain lists (a :class:`~tt_core.classes.ClassSolution`
+    gives its time and room options as ``period``/``room`` and its students' classes)."""
+    if hasattr(timetable, "student_classes"):
+        return {"period": [int(x) for x in timetable.time], "room": [int(x) for x in timetable.room],
+                "student_ptr": [int(x) for x in timetable.student_ptr],
+                "student_classes": [int(x) for x in timetable.student_classes],
+                "solution_meta": dict(timetable.meta)}
+    return {"period": [int(x) for x in timetable.period], "room": [int(x) for x in timetable.room]}
+
+
 def _timetable_message(timetable, soft_cost: float, hard: int, elapsed: float) -> dict:
-    return {"kind": "checkpoint", "period": [int(x) for x in timetable.period],
-            "room": [int(x) for x in timetable.room], "best_cost": _finite(soft_cost),
-            "hard_violations": int(hard), "elapsed": float(elapsed)}
+    message = {"kind": "checkpoint", **_timetable_lists(timetable), "best_cost": _finite(soft_cost),
+               "hard_violations": int(hard), "elapsed": float(elapsed)}
+    message.pop("solution_meta", None)
+    return message
+
+
+def _start_timetable(problem, initial: dict | None, family: str):
+    """``params["initial"]`` as the family's timetable, checked against ``problem``."""
+    if initial is None:
+        return None
+    if family == "classes":
+        from ..classes.model import ClassSolution
+
+        ptr = initial.get("student_ptr")
+        if ptr is None:  # placements only: the solver sections the students afresh
+            ptr, classes = np.zeros(problem.n_students + 1, np.int32), np.zeros(0, np.int32)
+        else:
+            classes = initial["student_classes"]
+        sol = ClassSolution(time=np.asarray(initial["period"], np.int32), room=np.asarray(initial["room"], np.int32),
+                            student_ptr=np.asarray(ptr, np.int32), student_classes=np.asarray(classes, np.int32))
+        sol.check(problem)
+        return sol
+    from ..model import Timetable
+
+    tt = Timetable(np.asarray(initial["period"]), np.asarray(initial["room"]))
+    tt.check_shape(problem)
+    return tt
+
+
+def _pinned_flags(problem, pinned, family: str):
+    """Pinned lecture (class) indices as one flag per lecture (class), or None."""
+    if not pinned:
+        return None
+    n, what = (problem.n_classes, "class") if family == "classes" else (problem.n_lectures, "lecture")
+    flags = np.zeros(n, bool)
+    ids = np.asarray(pinned, np.int64)
+    if ids.min() < 0 or ids.max() >= n:
+        from ..errors import TimetableError
+
+        raise TimetableError(f"pinned {what} ids must be between 0 and {n - 1}")
+    flags[ids] = True
+    return flags
+
+
+def _summary(best, family: str) -> dict:
+    """The best result's timetable lists and cost breakdown (the variant's numbers)."""
+    report = best.report
+    if family == "classes":
+        return {**_timetable_lists(best.timetable), "soft_cost": float(report.total),
+                "hard_violations": int(report.hard_violations),
+                "by_constraint": {k: [int(v), float(report.weighted.get(k, 0))] for k, v in report.units.items()}}
+    return {**_timetable_lists(best.timetable), "soft_cost": _finite(report.soft_cost),
+            "hard_violations": int(report.hard_violations),
+            "by_constraint": {k: [int(u), float(w)] for k, (u, w) in report.by_constraint().items()}}
 
 
 def solve_in_segments(problem, strategy: str | None, params: dict, *, stop, post) -> dict:
     """Solve with checkpoints; ``post(message)`` receives progress and checkpoint messages.
 
     ``params``: ``time_limit`` (this attempt's budget), ``seed``, ``weights``, ``initial``
-    (``{"period": [...], "room": [...]}`` or None), ``pinned`` (lecture ids), ``checkpoint_every``,
+    (``{"period": [...], "room": [...]}`` or None; for a class problem the time and room options
+    and maybe ``student_ptr``/``student_classes``), ``pinned`` (lecture or class ids), ``checkpoint_every``,
     ``elapsed_before`` (solver seconds spent by earlier attempts, for the progress fraction).
     Returns the summary of :func:`run_job` without the worker fields.
     """
-    from ..model import Timetable
-    from ..solvers import solve
+    from ..solvers import problem_family, solve
 
+    family = problem_family(problem)
     time_limit = float(params["time_limit"])
     every = float(params.get("checkpoint_every") or 5.0)
     before = float(params.get("elapsed_before") or 0.0)
     total = before + time_limit
     seed = int(params.get("seed") or 0)
     weights = params.get("weights")
-    initial = None
-    if params.get("initial") is not None:
-        initial = Timetable(np.asarray(params["initial"]["period"]), np.asarray(params["initial"]["room"]))
-        initial.check_shape(problem)
-    pinned = None
-    if params.get("pinned"):
-        pinned = np.zeros(problem.n_lectures, bool)
-        ids = np.asarray(params["pinned"], np.int64)
-        if ids.min() < 0 or ids.max() >= problem.n_lectures:
-            from ..errors import TimetableError
-
-            raise TimetableError(f"pinned lecture ids must be between 0 and {problem.n_lectures - 1}")
-        pinned[ids] = True
+    initial = _start_timetable(problem, params.get("initial"), family)
+    pinned = _pinned_flags(problem, params.get("pinned"), family)
     single = _events_carry_timetables()
     start = time.perf_counter()
     best = None  # SolveResult with the lowest (hard, soft)
@@ -241,13 +301,8 @@ def solve_in_segments(problem, strategy: str | None, params: dict, *, stop, post
         last_checkpoint[0] = time.perf_counter()
         if stopped:
             break
-    report = best.report
     return {
-        "period": [int(x) for x in best.timetable.period],
-        "room": [int(x) for x in best.timetable.room],
-        "soft_cost": _finite(report.soft_cost),
-        "hard_violations": int(report.hard_violations),
-        "by_constraint": {k: [int(u), float(w)] for k, (u, w) in report.by_constraint().items()},
+        **_summary(best, family),
         "strategy": best.strategy,
         "segments": segment,
         "stopped": bool(stopped),
@@ -257,15 +312,26 @@ def solve_in_segments(problem, strategy: str | None, params: dict, *, stop, post
     }
 
 
+def _refrozen(problem, family: str):
+    """Unpickled numpy arrays are writeable, and numba compiles a separate specialisation for
+    writeable arrays (seconds to minutes on a busy machine); re-freeze them as the models do."""
+    if family == "classes":
+        for value in vars(problem).values():  # the arrays own their data once unpickled
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                value.setflags(write=False)
+        return problem
+    return problem.replace()
+
+
 def run_job(problem, strategy: str | None, params: dict, job_id: int, attempt: int,
             channel: str | None, stop_name: str | None) -> dict:
     """Run one attempt of a job on a Dask worker (or in-process when ``channel`` is None).
 
     Parameters
     ----------
-    problem : Problem
+    problem : Problem or ClassProblem
     strategy : str or None
-        A name of ``tt_core.solvers.STRATEGIES``.
+        A name of ``tt_core.solvers.STRATEGIES`` (``CLASS_STRATEGIES`` for a class problem).
     params : dict
         See :func:`solve_in_segments`; plus ``memory_limit`` (bytes, optional): stop above 90 % of
         it (default: the Dask worker's own memory limit).
@@ -279,7 +345,9 @@ def run_job(problem, strategy: str | None, params: dict, job_id: int, attempt: i
     Returns
     -------
     dict
-        ``period``/``room`` lists of the best timetable, ``soft_cost``, ``hard_violations``,
+        ``period``/``room`` lists of the best timetable (for a class problem also ``student_ptr``,
+        ``student_classes`` and ``solution_meta``), ``soft_cost`` (a class problem's weighted
+        total), ``hard_violations``,
         ``by_constraint``, ``ended_by`` (``"time"``, ``"cancel"`` or ``"memory"``), ``reason``,
         ``worker``, ``pid`` and statistics.
     """
@@ -298,15 +366,16 @@ def run_job(problem, strategy: str | None, params: dict, job_id: int, attempt: i
             memory_limit = memory_limit or worker.memory_manager.memory_limit
         except ValueError:  # not on a worker (client.submit on a local client)
             pass
-    # Unpickled numpy arrays are writeable, and numba compiles a separate specialisation for
-    # writeable arrays (seconds to minutes on a busy machine); re-freeze them as Problem.create does
-    problem = problem.replace()
+    from ..solvers import problem_family
+
+    family = problem_family(problem)
+    problem = _refrozen(problem, family)
     local_stop = threading.Event()
     courier = Courier(job_id, attempt, queue, stop_event, local_stop, memory_limit)
     courier.post({"kind": "started", "worker": worker_address, "pid": os.getpid()})
     courier.start()
     try:
-        if _warm_up():
+        if _warm_up(family):
             courier.post({"kind": "event", "stage": "warm-up", "fraction": 0.0, "best_cost": None,
                           "hard_violations": 0, "elapsed": float(params.get("elapsed_before") or 0.0),
                           "eta": float(params["time_limit"]), "message": "numba kernels loaded on this worker"})

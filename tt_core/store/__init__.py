@@ -48,7 +48,8 @@ jobs                        status, strategy, params (JSON), message, error, var
                             attempts, worker, created/started/finished/updated_at
 job_events                  job_id, seq, logged_at, kind, stage, fraction, best_cost,
                             hard_violations, elapsed, eta, message
-job_checkpoints             job_id, saved_at, period[], room[], soft_cost, hard_violations, elapsed
+job_checkpoints             job_id, saved_at, period[], room[], soft_cost, hard_violations, elapsed,
+                            student_ptr[], student_classes[] (a class-based job: time and room options, students)
 variants                    scenario, name, parent_variant_id, job_id, status, chosen, partial,
                             soft_cost, hard_violations, units (JSON), weights (JSON),
                             problem_hash, meta (JSON), review_round (version 5; status is
@@ -153,8 +154,8 @@ class Store(Database):
         self.variants = VariantRepository(self, self.scenarios)
         self.approvals = ApprovalRepository(self)
         self.substitutions = SubstitutionRepository(self)
-        self.jobs = JobRepository(self, self.scenarios, self.variants)
         self.classes = ClassScenarioRepository(self)
+        self.jobs = JobRepository(self, self.scenarios, self.variants, self.classes)
         if not self.read_only:
             try:
                 self.scenarios.purge_deleted()

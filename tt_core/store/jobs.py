@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,10 @@ from .database import Database, StoreStateError
 from .scenarios import ScenarioRepository, problem_fingerprint, scenario_id
 from .sql import audit_row, bulk, fetch_rows, first_row, loads, next_ids, to_json, utcnow
 from .variants import VariantRepository
+
+if TYPE_CHECKING:  # the class model loads the numba kernels: imported where a class job ends
+    from ..classes.model import ClassProblem, ClassSolution
+    from .classes import ClassScenarioRepository
 
 #: every status a job can have, in life-cycle order
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
@@ -62,10 +66,12 @@ _EVENT_FIELDS = ("kind", "stage", "fraction", "best_cost", "hard_violations", "e
 class JobRepository:
     """The jobs of the database (``store.jobs``)."""
 
-    def __init__(self, db: Database, scenarios: ScenarioRepository, variants: VariantRepository):
+    def __init__(self, db: Database, scenarios: ScenarioRepository, variants: VariantRepository,
+                 classes: ClassScenarioRepository | None = None):
         self.db = db
         self.scenarios = scenarios
         self.variants = variants
+        self.classes = classes
 
     def create(self, scenario: int | str, *, params: dict | None = None, name: str = "",
                strategy: str | None = None, user: str | None = None) -> int:
@@ -244,34 +250,49 @@ class JobRepository:
 
     def write_checkpoint(self, job_id: int, period: Sequence[int], room: Sequence[int], *,
                          soft_cost: float | None = None, hard_violations: int | None = None,
-                         elapsed: float = 0.0) -> None:
-        """Replace the job's best-so-far timetable (one checkpoint per job)."""
+                         elapsed: float = 0.0, student_ptr: Sequence[int] | None = None,
+                         student_classes: Sequence[int] | None = None) -> None:
+        """Replace the job's best-so-far timetable (one checkpoint per job).
+
+        A job on a class-based scenario gives each class's time option as ``period``, its room
+        option as ``room`` and, when the solution sections students, their classes as
+        ``student_ptr``/``student_classes`` (:class:`~tt_core.classes.model.ClassSolution`).
+        """
         period = [int(x) for x in period]
         room = [int(x) for x in room]
         if len(period) != len(room):
             raise TimetableError(f"checkpoint of job {job_id}: {len(period)} periods but {len(room)} rooms")
+        ptr = None if student_ptr is None else [int(x) for x in student_ptr]
+        classes = None if student_classes is None else [int(x) for x in student_classes]
+        if (ptr is None) != (classes is None) or (ptr is not None and (not ptr or ptr[-1] != len(classes))):
+            raise TimetableError(f"checkpoint of job {job_id}: the students' classes do not match their pointers")
         soft = None if soft_cost is None or not math.isfinite(float(soft_cost)) else float(soft_cost)
         with self.db.transaction() as cur:
             if first_row(cur.execute("SELECT 1 FROM jobs WHERE id = ?", [int(job_id)])) is None:
                 raise TimetableError(f"no job {job_id} in {self.db.path}")
             cur.execute("INSERT INTO job_checkpoints (job_id, saved_at, period, room, soft_cost, hard_violations, "
-                        "elapsed) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+                        "elapsed, student_ptr, student_classes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (job_id) DO UPDATE SET "
                         "saved_at = excluded.saved_at, period = excluded.period, room = excluded.room, "
                         "soft_cost = excluded.soft_cost, "
-                        "hard_violations = excluded.hard_violations, elapsed = excluded.elapsed",
+                        "hard_violations = excluded.hard_violations, elapsed = excluded.elapsed, "
+                        "student_ptr = excluded.student_ptr, student_classes = excluded.student_classes",
                         [int(job_id), utcnow(), period, room, soft,
-                         None if hard_violations is None else int(hard_violations), float(elapsed or 0.0)])
+                         None if hard_violations is None else int(hard_violations), float(elapsed or 0.0),
+                         ptr, classes])
 
     def read_checkpoint(self, job_id: int) -> dict | None:
         """The job's latest checkpoint (``period``, ``room`` as int32 arrays, ``soft_cost``,
-        ``hard_violations``, ``elapsed``, ``saved_at``), or None."""
-        rows = self.db.query("SELECT job_id, saved_at, period, room, soft_cost, hard_violations, elapsed "
-                             "FROM job_checkpoints WHERE job_id = ?", [int(job_id)])
+        ``hard_violations``, ``elapsed``, ``saved_at``; ``student_ptr``/``student_classes`` as
+        int32 arrays or None), or None."""
+        rows = self.db.query("SELECT job_id, saved_at, period, room, soft_cost, hard_violations, elapsed, "
+                             "student_ptr, student_classes FROM job_checkpoints WHERE job_id = ?", [int(job_id)])
         if not rows:
             return None
         cp = rows[0]
-        cp["period"] = np.asarray(cp["period"], np.int32)
-        cp["room"] = np.asarray(cp["room"], np.int32)
+        for k in ("period", "room", "student_ptr", "student_classes"):
+            if cp[k] is not None:
+                cp[k] = np.asarray(cp[k], np.int32)
         return cp
 
     def drop_checkpoint(self, job_id: int) -> None:
@@ -319,3 +340,24 @@ class JobRepository:
                                  units=None if units is None else to_json(units, "cost units"), weights=None,
                                  meta_json=to_json(meta, "variant meta"))
         return vid
+
+    def save_class_variant(self, job_id: int, problem: ClassProblem, solution: ClassSolution, report, *,
+                           partial: bool = False, stats: dict | None = None) -> int:
+        """Store a job's result on a class-based scenario as a variant (as :meth:`save_variant`
+        names it and links its parent); ``report`` is the solution's
+        :class:`~tt_core.classes.evaluator.ClassReport` (its weighted total is the variant's cost)."""
+        job = self.get(job_id)
+        if job is None:
+            raise TimetableError(f"no job {job_id} in {self.db.path}")
+        made_by = f"{job['name']} (job {job_id})" if job.get("name") else f"job {job_id}"
+        meta = {"job": int(job_id), "strategy": job["strategy"], "params": job["params"], "stats": stats or {}}
+        with self.db.transaction() as cur:
+            parent = (job["params"] or {}).get("initial_variant")
+            if parent is not None and first_row(cur.execute("SELECT 1 FROM variants WHERE id = ? AND scenario_id = ?",
+                                                         [int(parent), job["scenario_id"]])) is None:
+                parent = None
+            return self.classes.save_solution(job["scenario_id"], solution, report=report, meta=meta,
+                                              name=made_by + (" (partial)" if partial else ""),
+                                              parent=None if parent is None else int(parent), job_id=int(job_id),
+                                              partial=partial, problem=problem)
+

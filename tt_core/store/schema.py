@@ -401,6 +401,13 @@ CREATE INDEX class_attendance_variant ON class_attendance (variant_id);
 CREATE INDEX class_classes_scenario ON class_classes (scenario_id, position);
 """
 
+# a job on a class-based scenario checkpoints its students' classes too (period = time option,
+# room = room option per class; a curriculum job leaves these NULL)
+_V7 = """
+ALTER TABLE job_checkpoints ADD COLUMN student_ptr INTEGER[];
+ALTER TABLE job_checkpoints ADD COLUMN student_classes INTEGER[];
+"""
+
 #: the tables of a class-based scenario's data (deleted with it)
 CLASS_TABLES = ("class_rooms", "class_travel", "class_room_unavailable", "class_courses", "class_configs",
                 "class_subparts", "class_classes", "class_times", "class_room_options", "class_distributions",
@@ -414,6 +421,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (4, "students, enrolments and course sections", _V4),
     (5, "approval workflow (variant statuses, approvals) and substitution overlays", _V5),
     (6, "class-based scenarios (ITC2019-style real university data) and their timetables", _V6),
+    (7, "job checkpoints of class-based scenarios keep the students' classes", _V7),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
