@@ -118,3 +118,19 @@ def test_commands_talking_to_a_live_runner_import_neither_solver_nor_store(tmp_p
         except subprocess.TimeoutExpired:
             runner.kill()
             runner.wait()
+
+
+
+def test_output_to_a_reader_that_has_gone_ends_quietly(itc_dir):
+    # `tt jobs show 3 | head`: head exits, the next write fails with EPIPE; that is the reader's
+    # choice, not an error of the command (it was a BrokenPipeError traceback and exit 1)
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes
+    try:
+        out = subprocess.run([sys.executable, "-m", "tt_core.cli", "info", str(itc_dir / "comp01.ctt")], stdout=write_end,
+                             stderr=subprocess.PIPE, text=True, timeout=120, cwd=REPO_ROOT)
+    finally:
+        os.close(write_end)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
