@@ -185,7 +185,7 @@ def test_scenarios_listing_and_default_database(capsys, tmp_path, monkeypatch, r
     code, out, err = run(capsys, "scenarios")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].split() == ["id", "name", "institution", "term", "instance", "courses", "lectures", "rooms",
+    assert lines[0].split() == ["id", "name", "institution", "term", "instance", "courses", "lectures", "classes", "rooms",
                                 "curricula", "variants", "created"]
     assert lines[1].split()[:2] == ["1", "rich"] and " T1 " in lines[1] and "rich test" in lines[1]
     data = json.loads(run(capsys, "scenarios", "--json")[1])

@@ -64,6 +64,9 @@ def test_data_frames_for_people_and_refusals(db):
     assert len(db.classes.frame("wbg", "rooms")) == problem.n_rooms
     assert len(db.classes.frame("wbg", "distributions")) == problem.n_distributions
     assert len(db.classes.frame("wbg", "students")) == problem.n_students
+    [row] = db.scenarios.overview()  # `tt scenarios` (it showed 0 courses and 0 rooms)
+    assert (row["courses"], row["classes"], row["rooms"], row["lectures"]) == \
+           (problem.n_courses, problem.n_classes, problem.n_rooms, 0)
     with pytest.raises(TimetableError, match="unknown table"):
         db.classes.frame("wbg", "teachers")
     with pytest.raises(TimetableError, match="already exists"):

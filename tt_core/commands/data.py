@@ -352,8 +352,8 @@ def run_scenarios(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no scenarios in {_db(args)}; import one with `tt import SOURCE`")
         return 0
-    cols = ("id", "name", "institution", "term", "instance_name", "courses", "lectures", "rooms", "curricula",
-            "variants", "created_at")
+    cols = ("id", "name", "institution", "term", "instance_name", "courses", "lectures", "classes", "rooms",
+            "curricula", "variants", "created_at")
     heads = [c.replace("_name", "").replace("_at", "") for c in cols]
     cells = [[str(r[c] if c != "created_at" else r[c].strftime("%Y-%m-%d %H:%M")) for c in cols] for r in rows]
     widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(heads)]

@@ -198,12 +198,19 @@ class ScenarioRepository:
         return [r["name"] for r in self.db.query("SELECT name FROM scenarios WHERE deleted_at IS NULL ORDER BY id")]
 
     def overview(self) -> list[dict]:
-        """One dict per scenario: id, name, institution, term, instance, sizes, variants, created."""
+        """One dict per scenario: id, name, institution, term, instance, sizes, variants, created.
+
+        Class-based (ITC2019) scenarios count their courses, classes and rooms in their own tables;
+        ``lectures`` is a curriculum scenario's, ``classes`` a class scenario's.
+        """
         return self.db.query("""
             SELECT s.id, s.name, s.institution, s.term, s.instance_name, s.days, s.periods_per_day,
-                   (SELECT count(*) FROM courses c WHERE c.scenario_id = s.id) AS courses,
+                   (SELECT count(*) FROM courses c WHERE c.scenario_id = s.id)
+                   + (SELECT count(*) FROM class_courses c WHERE c.scenario_id = s.id) AS courses,
                    (SELECT coalesce(sum(lectures), 0) FROM courses c WHERE c.scenario_id = s.id) AS lectures,
-                   (SELECT count(*) FROM rooms r WHERE r.scenario_id = s.id) AS rooms,
+                   (SELECT count(*) FROM class_classes c WHERE c.scenario_id = s.id) AS classes,
+                   (SELECT count(*) FROM rooms r WHERE r.scenario_id = s.id)
+                   + (SELECT count(*) FROM class_rooms r WHERE r.scenario_id = s.id) AS rooms,
                    (SELECT count(*) FROM curricula q WHERE q.scenario_id = s.id) AS curricula,
                    (SELECT count(*) FROM variants v WHERE v.scenario_id = s.id) AS variants,
                    s.created_at
