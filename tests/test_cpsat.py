@@ -217,6 +217,53 @@ def test_complete_hint_is_followed():
     assert hinted.timetable == hint    # the feasible hint is taken, lecture ids kept
 
 
+def hall_problem(seed: int, rooms: int = 12, periods: int = 4) -> Problem:
+    """Every room taken in every period, each course with its own few suitable rooms (a planted
+    timetable: its two lectures' rooms plus one more at random), no clashes. The closure of the
+    suitable room sets exceeds ``MAX_FAMILIES``, so the aggregated model keeps only some Hall
+    conditions and its periods need not be matchable."""
+    rng = np.random.default_rng(seed)
+    perm = [rng.permutation(rooms) for _ in range(periods)]
+    suit = []
+    for q in range(0, periods, 2):
+        for k in range(rooms):
+            s = np.zeros(rooms, bool)
+            s[[perm[q][k], perm[q + 1][k], rng.integers(rooms)]] = True
+            suit.append(s)
+    n = len(suit)
+    return Problem.create(name=f"hall{seed}", days=1, periods_per_day=periods, courses=[f"c{i}" for i in range(n)],
+                          course_teacher=[f"t{i}" for i in range(n)], course_lectures=[2] * n,
+                          course_min_days=[1] * n, course_students=[10] * n, rooms=[f"r{i}" for i in range(rooms)],
+                          room_capacity=[10] * rooms, curricula=[], unavailable=[], suitable=np.array(suit))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_aggregated_feasibility_with_too_many_room_families(seed):
+    # before the Hall cuts every seed came back with all 48 lectures unplaced: periods that
+    # no room assignment could serve
+    pb = hall_problem(seed)
+    res = solve_cpsat(pb, time_limit=20, rooms="aggregated", objective="feasibility")
+    assert res.stats["room_families_complete"] is False
+    assert res.stats["status"] == "OPTIMAL"
+    assert res.timetable.n_unplaced == 0
+    assert evaluate(pb, res.timetable).hard_violations == 0
+
+
+def test_hall_violations_name_the_overfull_room_set():
+    from tt_core.solvers.cpsat.instance import Instance
+    from tt_core.solvers.cpsat.rooms import hall_violations
+
+    suit = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]], bool)
+    pb = Problem.create(name="hall", days=1, periods_per_day=2, courses=["a", "b", "c", "d"],
+                        course_teacher=["t0", "t1", "t2", "t3"], course_lectures=[1] * 4, course_min_days=[1] * 4,
+                        course_students=[10] * 4, rooms=["r0", "r1", "r2", "r3"], room_capacity=[10] * 4,
+                        curricula=[], unavailable=[], suitable=suit)
+    inst = Instance(pb, [])
+    # a, b and c all at period 0 need rooms r0/r1: three lectures, two rooms
+    assert hall_violations(inst, [(0, 0), (1, 0), (2, 0), (3, 0)]) == [frozenset({0, 1})]
+    assert hall_violations(inst, [(0, 0), (1, 0), (2, 1), (3, 0)]) == []
+
+
 # ---------------------------------------------------------------------------- pins
 @pytest.mark.parametrize("rooms", ["exact", "aggregated"])
 def test_pinned_lectures_unchanged(rooms):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from .instance import Instance
@@ -133,19 +134,36 @@ class Constraints:
 
     def _room_families(self) -> None:
         """Per period, each room family holds at most as many lectures as it has rooms (Hall)."""
-        inst = self.inst
-        pinned_at: dict[int, list] = defaultdict(list)  # period -> pins occupying it
-        for s in inst.pins:
-            for q in range(s.period, s.period + int(inst.length[s.course])):
-                pinned_at[q].append(s)
-        for U, courses in zip(inst.families, inst.family_courses):
+        pinned_at = self._pinned_at()
+        for U, courses in zip(self.inst.families, self.inst.family_courses):
             self.check()
-            for q in range(inst.P):
-                pins = pinned_at.get(q, [])
-                # a pinned course's occupancy is already counted by its pin (room known)
-                pinned_courses = {s.course for s in pins}
-                free = len(U) - sum(1 for s in pins if s.room in U)
-                occ = [v for c in courses if int(c) not in pinned_courses
-                       for v in self.vars.occupancy(int(c), q)]
-                if len(occ) > free:
-                    self._add(self.model.add(sum(occ) <= free))
+            self._family(U, courses, pinned_at)
+
+    def add_room_family(self, rooms) -> None:
+        """Hall's condition for one more room set ``rooms`` (a cut found after a solve whose
+        lectures could not all get rooms: ``rooms.hall_violations``)."""
+        inst = self.inst
+        outside = np.ones(inst.R, np.bool_)
+        outside[list(rooms)] = False
+        courses = np.flatnonzero(~inst.problem.suitable[:, outside].any(axis=1) & inst.has_room)
+        self._family(frozenset(rooms), courses, self._pinned_at())
+
+    def _pinned_at(self) -> dict[int, list]:
+        """Period -> the pins occupying it."""
+        pinned_at: dict[int, list] = defaultdict(list)
+        for s in self.inst.pins:
+            for q in range(s.period, s.period + int(self.inst.length[s.course])):
+                pinned_at[q].append(s)
+        return pinned_at
+
+    def _family(self, U, courses, pinned_at) -> None:
+        inst = self.inst
+        for q in range(inst.P):
+            pins = pinned_at.get(q, [])
+            # a pinned course's occupancy is already counted by its pin (room known)
+            pinned_courses = {s.course for s in pins}
+            free = len(U) - sum(1 for s in pins if s.room in U)
+            occ = [v for c in courses if int(c) not in pinned_courses
+                   for v in self.vars.occupancy(int(c), q)]
+            if len(occ) > free:
+                self._add(self.model.add(sum(occ) <= free))

@@ -31,7 +31,7 @@ from ...model import Problem, Timetable
 from .constraints import Constraints
 from .instance import Instance, PinnedSlot
 from .objective import Objective
-from .rooms import assign_rooms
+from .rooms import assign_rooms, hall_violations
 from .variables import Variables
 
 #: allowed (course, start, room) triples above which ``rooms="auto"`` optimises with the aggregated model
@@ -97,6 +97,7 @@ class TimetableModel:
         self.vars = Variables(self.model, self.inst, rooms_exact=rooms == "exact", check=check)
         self.constraints = Constraints(self.model, self.vars, self.inst)
         self.constraints.add_all(check)
+        self.cuts: set[frozenset[int]] = set()  # room families added by add_hall_cuts
         self.objective: Objective | None = None
         if objective == "soft":
             self.objective = Objective(self.model, self.vars, self.inst, weights)
@@ -190,6 +191,20 @@ class TimetableModel:
         for i in range(len(self.model.proto.variables)):
             self.model.add_hint(self.model.get_int_var_from_proto_index(i), int(values[i]))
         return True
+
+    def add_hall_cuts(self, solution: np.ndarray) -> int:
+        """Aggregated rooms with only some families: add Hall's condition for each room set the
+        solution's periods break (``rooms.hall_violations``), so that the next solve keeps them
+        matchable. Returns how many were added (0: every period's lectures can get rooms)."""
+        if self.rooms_model != "aggregated" or self.inst.families_complete:
+            return 0
+        pinned = {(s.course, s.period) for s in self.inst.pins}
+        starts = [cp for cp in self.start_values(solution) if cp not in pinned]
+        cuts = [U for U in hall_violations(self.inst, starts) if U not in self.cuts]
+        for U in cuts:
+            self.constraints.add_room_family(U)
+            self.cuts.add(U)
+        return len(cuts)
 
     # ------------------------------------------------------------------ decoding
     def decode(self, solution: np.ndarray, initial: Timetable | None = None,

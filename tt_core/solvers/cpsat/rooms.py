@@ -190,3 +190,56 @@ def _assign_day_exact(inst: Instance, day: list[tuple[int, int]], busy: np.ndarr
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {key: -1 for key in day}
     return {key: next((r for r, v in rooms.items() if solver.value(v)), -1) for key, rooms in a.items()}
+
+
+def hall_violations(inst: Instance, starts) -> list[frozenset[int]]:
+    """Room sets whose Hall condition the start periods ``starts`` break: in some period more
+    lectures than rooms need rooms all inside the set, so no room assignment exists.
+
+    Only needed when the aggregated model keeps a subset of the room families
+    (``Instance.families_complete`` false: DDS1 under UD4, with 86 distinct suitable sets): its
+    periods can then be unmatchable. Per period, a maximum matching of the lectures occupying it
+    (pinned ones in their own room) to suitable rooms; from each lecture left unmatched, the rooms
+    reachable by alternating paths form a set with fewer rooms than lectures that need it.
+    """
+    suit = inst.problem.suitable
+    at: dict[int, list[frozenset[int]]] = defaultdict(list)  # period -> the room sets of its lectures
+    for c, p in starts:
+        rooms = frozenset(np.flatnonzero(suit[c]).tolist())
+        for q in range(p, p + int(inst.length[c])):
+            at[q].append(rooms)
+    for s in inst.pins:
+        for q in range(s.period, s.period + int(inst.length[s.course])):
+            at[q].append(frozenset([s.room]))
+    found: set[frozenset[int]] = set()
+    for q in sorted(at):
+        found.update(_deficient_sets(at[q]))
+    return sorted(found, key=lambda U: (len(U), sorted(U)))
+
+
+def _deficient_sets(needs: list[frozenset[int]]) -> list[frozenset[int]]:
+    """For lectures with suitable room sets ``needs``: a maximum matching (augmenting paths), then
+    for each unmatched lecture the rooms its alternating tree reaches (a Hall violator)."""
+    owner: dict[int, int] = {}  # room -> the lecture matched to it
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for r in needs[i]:
+            if r not in seen:
+                seen.add(r)
+                if r not in owner or augment(owner[r], seen):
+                    owner[r] = i
+                    return True
+        return False
+
+    unmatched = [i for i in range(len(needs)) if not augment(i, set())]
+    out = []
+    for i in unmatched:
+        rooms: set[int] = set()
+        todo = [i]
+        while todo:  # every room reached is matched (else i would have been matched)
+            for r in needs[todo.pop()]:
+                if r not in rooms:
+                    rooms.add(r)
+                    todo.append(owner[r])
+        out.append(frozenset(rooms))
+    return out
