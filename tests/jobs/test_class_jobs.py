@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from waiting import wait_for
 
 from tt_core import cli, store
 from tt_core.classes import evaluate
 from tt_core.cluster import on_each_worker
 from tt_core.errors import TimetableError
-from tt_core.jobs.runner import JobRunner, local_cluster
+from tt_core.jobs.runner import local_cluster
 from tt_core.jobs.task import _warm_up
 from tt_core.solvers.classes.warmup import tiny_problem, warm_up
 from tt_core.synth import Recipe, generate
@@ -57,29 +58,8 @@ def db(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture
-def make_runner(db, client):
-    runners = []
-
-    def make(**options):
-        options = {"checkpoint_every": 0.5, "backoff": 0.2, "control": False, **options}
-        runner = JobRunner(db, client=client, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for r in runners:
-        r.close()
 
 
-def _wait_for(predicate, timeout: float, what: str, poll: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_a_class_job_saves_a_class_variant_whose_evaluated_total_is_the_jobs_cost(make_runner):
@@ -142,7 +122,7 @@ def test_settings_that_do_not_fit_a_class_scenario_are_refused_naming_it(db, mak
 def test_cancel_stops_a_class_job_and_keeps_a_partial_class_variant(make_runner):
     runner = make_runner()
     job_id = runner.submit("uni", time_limit=30, seed=1)
-    _wait_for(lambda: (runner.attempt(job_id) or {}).get("solving"), 30, "the solver's first event")
+    wait_for(lambda: (runner.attempt(job_id) or {}).get("solving"), 30, "the solver's first event")
     t0 = time.monotonic()
     assert runner.cancel(job_id) == "cancelling"
     assert runner.wait(job_id, timeout=10) == "cancelled"
@@ -156,7 +136,7 @@ def test_cancel_stops_a_class_job_and_keeps_a_partial_class_variant(make_runner)
 def test_a_class_job_whose_worker_is_killed_resumes_from_its_checkpoint(make_runner, client):
     runner = make_runner(max_retries=2)
     job_id = runner.submit("uni", time_limit=4, seed=5)
-    _wait_for(lambda: (runner.attempt(job_id) or {}).get("checkpoint_elapsed", 0) > 0, 60, "a checkpoint")
+    wait_for(lambda: (runner.attempt(job_id) or {}).get("checkpoint_elapsed", 0) > 0, 60, "a checkpoint")
     attempt = runner.attempt(job_id)
     cp = runner.store.jobs.read_checkpoint(job_id)
     assert cp["student_ptr"] is not None and len(cp["period"]) == 3

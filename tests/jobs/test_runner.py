@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from waiting import wait_for
 
 from tt_core import cli, store
 from tt_core.benchmark import warm_up
@@ -80,20 +81,6 @@ def db(tmp_path, tiny) -> Path:
     return path
 
 
-@pytest.fixture
-def make_runner(db, client):
-    """``make_runner(**options)``: a runner on ``db`` and the shared cluster, closed afterwards."""
-    runners = []
-
-    def make(**options):
-        options = {"checkpoint_every": 0.5, "backoff": 0.2, "control": False, **options}
-        runner = JobRunner(db, client=client, **options)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for r in runners:
-        r.close()
 
 
 def _variant(runner, variant_id):
@@ -105,14 +92,6 @@ def _couriers() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("tt-job-")]
 
 
-def _wait_for(predicate, timeout: float, what: str, poll: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _checkpoint_if_any(jobs, job_id: int):
@@ -178,7 +157,7 @@ def test_cancel_stops_a_running_job_within_a_second_and_keeps_a_partial_variant(
     runner = make_runner(max_concurrent=1)
     running = runner.submit("tiny", "local", time_limit=30, seed=1)
     waiting = runner.submit("tiny", "local", time_limit=30, seed=2)
-    _wait_for(lambda: (runner.attempt(running) or {}).get("solving"), 30, "the solver's first event")
+    wait_for(lambda: (runner.attempt(running) or {}).get("solving"), 30, "the solver's first event")
 
     # a queued job leaves the queue at once and never runs
     assert runner.cancel(waiting) == "cancelled"
@@ -202,7 +181,7 @@ def test_cancel_stops_a_running_job_within_a_second_and_keeps_a_partial_variant(
 def test_a_worker_killed_mid_job_is_retried_from_the_checkpoint(make_runner, client):
     runner = make_runner(max_retries=2)
     job_id = runner.submit("tiny", "local", time_limit=3, seed=5)
-    _wait_for(lambda: (runner.attempt(job_id) or {}).get("checkpoint_elapsed", 0) > 0, 30, "a checkpoint")
+    wait_for(lambda: (runner.attempt(job_id) or {}).get("checkpoint_elapsed", 0) > 0, 30, "a checkpoint")
     attempt = runner.attempt(job_id)
     pids = client.run(os.getpid)
     assert pids[attempt["worker"]] == attempt["pid"]
@@ -226,7 +205,7 @@ def test_a_worker_killed_mid_job_is_retried_from_the_checkpoint(make_runner, cli
 def test_a_job_whose_worker_dies_more_often_than_allowed_fails_with_the_reason(make_runner, client):
     runner = make_runner(max_retries=0, memory_limit="8GiB")
     job_id = runner.submit("tiny", "local", time_limit=3, seed=6)
-    _wait_for(lambda: (runner.attempt(job_id) or {}).get("pid"), 30, "the worker's pid")
+    wait_for(lambda: (runner.attempt(job_id) or {}).get("pid"), 30, "the worker's pid")
     os.kill(runner.attempt(job_id)["pid"], signal.SIGKILL)
     assert runner.wait(job_id, timeout=30) == "failed"
     message = runner.get_job(job_id)["message"]
@@ -244,10 +223,10 @@ def test_killed_runner_leaves_an_interrupted_job_that_retry_resumes(db, client, 
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         # the runner in the other process owns the database: talk to it over its control channel
-        remote = _wait_for(lambda: find_runner(db), 60, "the runner's control channel", poll=0.2)
+        remote = wait_for(lambda: find_runner(db), 60, "the runner's control channel", poll=0.2)
         assert remote.pid == proc.pid
         # the channel comes up before `submit` writes the job: wait for the job's checkpoint itself
-        cp = _wait_for(lambda: _checkpoint_if_any(remote, 1), 60, "job 1 and its first checkpoint", poll=0.1)
+        cp = wait_for(lambda: _checkpoint_if_any(remote, 1), 60, "job 1 and its first checkpoint", poll=0.1)
         assert [j["id"] for j in remote.list_jobs()] == [1]
         proc.kill()
         proc.wait(timeout=10)
@@ -262,7 +241,7 @@ def test_killed_runner_leaves_an_interrupted_job_that_retry_resumes(db, client, 
 
     runner = make_runner()
     assert runner.recovered == [(1, 1)]
-    _wait_for(lambda: not any(client.run(_couriers).values()), 5, "the dead runner's task to stop", poll=0.1)
+    wait_for(lambda: not any(client.run(_couriers).values()), 5, "the dead runner's task to stop", poll=0.1)
     job = runner.get_job(1)
     assert job["status"] == "interrupted" and "checkpoint" in job["message"]
     kept = job["checkpoint"]
@@ -374,7 +353,7 @@ def test_memory_limit_stops_the_job_with_the_reason_and_keeps_its_best(make_runn
 def test_close_interrupts_running_jobs_keeping_their_best(make_runner):
     runner = make_runner()
     job_id = runner.submit("tiny", "local", time_limit=30)
-    _wait_for(lambda: (runner.attempt(job_id) or {}).get("solving"), 30, "the solver's first event")
+    wait_for(lambda: (runner.attempt(job_id) or {}).get("solving"), 30, "the solver's first event")
     runner.close()
     with store.Store.open(runner.db_path) as s:
         job = s.jobs.get(job_id)
