@@ -38,9 +38,8 @@ def _summary(tiny):
             "hard_violations": 0, "elapsed_total": 1.0}
 
 
-def test_a_crash_between_saving_the_variant_and_ending_the_job_leaves_no_variant(db, tiny, monkeypatch):
-    job = _running_job(db)
-    records = JobRecords(db)
+def _crash_when_the_job_ends(monkeypatch) -> None:
+    """The runner dies as it marks the job succeeded, after everything before it in the transaction."""
     original = JobRepository.update_status
 
     def crash_on_the_end(self, job_id, status, **kwargs):
@@ -49,6 +48,12 @@ def test_a_crash_between_saving_the_variant_and_ending_the_job_leaves_no_variant
         return original(self, job_id, status, **kwargs)
 
     monkeypatch.setattr(JobRepository, "update_status", crash_on_the_end)
+
+
+def test_a_crash_between_saving_the_variant_and_ending_the_job_leaves_no_variant(db, tiny, monkeypatch):
+    job = _running_job(db)
+    records = JobRecords(db)
+    _crash_when_the_job_ends(monkeypatch)
     with pytest.raises(Injected):
         records.finish_with_result(job, tiny.problem, _summary(tiny), partial=False,
                                    outcome=lambda what: ("succeeded", f"saved {what}"))
@@ -131,14 +136,7 @@ def test_a_crash_between_saving_a_class_variant_and_ending_the_job_leaves_no_var
         job = db.jobs.create("uni", params={"strategy": "classes", "time_limit": 1})
         db.jobs.start_attempt(job)
         records = JobRecords(db)
-        original = JobRepository.update_status
-
-        def crash_on_the_end(self, job_id, status, **kwargs):
-            if status == "succeeded":
-                raise Injected("the runner died here")
-            return original(self, job_id, status, **kwargs)
-
-        monkeypatch.setattr(JobRepository, "update_status", crash_on_the_end)
+        _crash_when_the_job_ends(monkeypatch)
         with pytest.raises(Injected):
             records.finish_with_result(job, problem, summary, partial=False,
                                        outcome=lambda what: ("succeeded", f"saved {what}"))
