@@ -15,6 +15,7 @@ import json
 
 from ..errors import TimetableError
 from ..io.itc2019 import read_problem_xml, read_solution_xml, write_solution_xml
+from .progress import progress_bar
 
 
 def _sha256(path: str) -> str:
@@ -63,7 +64,6 @@ def run_solve(args: argparse.Namespace) -> int:
     the solver's numba code (:func:`tt_core.solvers.classes.warmup.warm_up`) come first and are
     reported as the start-up.
     """
-    import sys
     import time
 
     from ..solvers import solve
@@ -81,23 +81,9 @@ def run_solve(args: argparse.Namespace) -> int:
 
         warm_up()
     start_up = time.perf_counter() - t0
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=100, unit="%", desc="solving", file=sys.stderr)
-
-    def progress(ev):
-        if bar is not None:
-            bar.n = int(ev.fraction * 100)
-            cost = "-" if ev.best_cost == float("inf") else f"{ev.best_cost:g}"
-            bar.set_postfix_str(f"{ev.stage}: total {cost}, hard {ev.hard_violations}")
-            bar.refresh()
-
-    result = solve(problem, strategy=args.strategy, time_limit=args.time_limit, seed=args.seed,
-                   initial=initial, progress=progress, **options)
-    if bar is not None:
-        bar.close()
+    with progress_bar(args.quiet, "total") as progress:
+        result = solve(problem, strategy=args.strategy, time_limit=args.time_limit, seed=args.seed,
+                       initial=initial, progress=progress, **options)
     if args.out:
         write_solution_xml(problem, result.solution, args.out)
     print(result.report.format_validator())

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .progress import progress_bar
+
 
 def register(sub) -> None:
     p = sub.add_parser("solve", help="solve an instance and write its solution (.sol or ITC2019 XML)",
@@ -88,22 +90,9 @@ def run_solve(args) -> int:
         importlib.import_module(STRATEGIES[strategy][0])
     warm_up()
     start_up = time.perf_counter() - t0
-    bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=100, unit="%", desc="solving", file=sys.stderr)
-
-    def progress(ev):
-        if bar is not None:
-            bar.n = int(ev.fraction * 100)
-            bar.set_postfix_str(f"{ev.stage}: cost {ev.best_cost:g}, hard {ev.hard_violations}")
-            bar.refresh()
-
-    result = solve(problem, strategy=args.strategy, weights=weights, time_limit=args.time_limit, seed=args.seed,
-                   initial=initial, progress=progress)
-    if bar is not None:
-        bar.close()
+    with progress_bar(args.quiet) as progress:
+        result = solve(problem, strategy=args.strategy, weights=weights, time_limit=args.time_limit,
+                       seed=args.seed, initial=initial, progress=progress)
     if args.out:
         write_sol(problem, result.timetable, args.out)
     print(result.report.format_validator(layout=form.lines if form is not None else None))
