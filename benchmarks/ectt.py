@@ -21,24 +21,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tt_core.benchmark import resolve_instances  # noqa: E402
+from tt_core.errors import TimetableError  # noqa: E402
+
 DEFAULT_DIR = ROOT.parent / "shared" / "ectt"
 FIELDS = ["instance", "formulation", "seed", "time_limit", "hard", "cost", "feasible_at", "elapsed", "strategy"]
 
 
 def instance_paths(names: list[str], folder: Path) -> list[Path]:
     """Names (``DDS1``) or paths -> existing ``.ectt`` paths; all of ``folder`` when none."""
-    if not names:
-        found = sorted(folder.glob("*.ectt"))
-        if not found:
-            raise SystemExit(f"error: no .ectt instances in {folder}; give instance paths or --dir")
-        return found
-    out = []
-    for n in names:
-        p = Path(n) if n.endswith(".ectt") else folder / f"{n}.ectt"
-        if not p.is_file():
-            raise SystemExit(f"error: instance {n}: {p} does not exist")
-        out.append(p)
-    return out
+    try:
+        return resolve_instances(names, folder, suffix=".ectt", dir_option="--dir")
+    except TimetableError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def run_one(path: str, form_name: str, seed: int, time_limit: float, out_dir: str | None = None) -> dict:

@@ -30,19 +30,24 @@ def default_itc_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "shared" / "itc2007"
 
 
-def resolve_instances(names: list[str] | None, itc_dir: Path | None = None) -> list[Path]:
-    """Instance names (``comp01``) or paths → existing ``.ctt`` paths, with a clear error."""
+def resolve_instances(names: list[str] | None, itc_dir: Path | None = None, *, suffix: str = ".ctt",
+                      dir_option: str = "--itc-dir") -> list[Path]:
+    """Instance names (``comp01``) or paths → existing instance paths, with a clear error.
+
+    Every ``*{suffix}`` file of ``itc_dir`` when no name is given (``.ectt`` for the extended
+    benchmark); ``dir_option`` is the command's option that names the folder, for the message.
+    """
     itc_dir = Path(itc_dir) if itc_dir else default_itc_dir()
     if not names:
-        found = sorted(itc_dir.glob("*.ctt"))
+        found = sorted(itc_dir.glob(f"*{suffix}"))
         if not found:
-            raise TimetableError(f"no .ctt instances in {itc_dir}; give instance paths or --itc-dir")
+            raise TimetableError(f"no {suffix} instances in {itc_dir}; give instance paths or {dir_option}")
         return found
     out = []
     for n in names:
         p = Path(n)
         if not p.suffix:
-            p = itc_dir / f"{n}.ctt"
+            p = itc_dir / f"{n}{suffix}"
         if not p.exists():
             raise TimetableError(f"instance {n}: {p} does not exist")
         out.append(p)
