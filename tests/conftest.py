@@ -6,17 +6,12 @@ repository; tests that need them are skipped (not failed) where that folder is a
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ITC_DIR = REPO_ROOT.parent / "shared" / "itc2007"
-ITC2019_DIR = Path(os.environ.get("TT_ITC2019_DIR", REPO_ROOT.parent / "shared" / "itc2019"))
-CHROMIUM = "/usr/bin/chromium"  # Debian's; browser tests never use `playwright install`
+from paths import CHROMIUM, ITC2019_DIR, ITC_DIR
 
 
 @pytest.fixture(scope="session")

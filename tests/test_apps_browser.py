@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CHROMIUM  # one definition, beside the launch fixture
+from paths import CHROMIUM  # one definition, shared with the launch fixture
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"

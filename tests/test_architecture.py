@@ -101,3 +101,16 @@ def _long_functions(limit: int) -> list[str]:
 def test_no_function_over_about_a_hundred_lines():
     # a newcomer reads a function in one screenful or two; split longer ones into named steps
     assert _long_functions(110) == []
+
+
+def test_no_test_imports_a_conftest_by_name():
+    """``import conftest`` finds whichever of the folders' conftest.py pytest collected last (the
+    jobs folder's broke collection of six modules in CI); shared constants live in tests/paths.py."""
+    tests = Path(__file__).resolve().parent
+    offenders = [
+        f"{path.relative_to(tests)}:{number}"
+        for path in sorted(tests.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if line.startswith(("from conftest import", "import conftest"))
+    ]
+    assert offenders == [], f"import from tests/paths.py (or take a fixture) instead: {offenders}"

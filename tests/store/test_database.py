@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ITC_DIR
 from data_samples import COURSES, ROOMS, assert_same_problem, rich_problem
+from paths import ITC_DIR
 from store_samples import db, rich_db  # noqa: F401 - fixtures
 
 from tt_core.errors import TimetableError
