@@ -17,7 +17,7 @@ from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
-from tt_core.solvers.local_search.kernels import keeps_feasible
+from tt_core.solvers.local_search.kernels import clash_partner, keeps_feasible
 from tt_core.synth import Recipe, generate
 
 
@@ -240,3 +240,26 @@ def test_sharing_portfolio_meets_and_keeps_the_best(tiny):
     assert (res.hard_violations, res.cost) == min(costs)
     assert res.timetable.n_unplaced == 0
     assert evaluate(tiny, res.timetable).soft_cost == res.cost
+
+
+@pytest.mark.parametrize("preset", ["tiny", "campus"])
+def test_clash_partner_is_the_one_lecture_a_move_would_clash_with(preset):
+    """The annealer swaps a lecture with the lecture it would clash with (``clash_partner``):
+    wherever exactly one course it may not overlap teaches at a period, that course's lecture there
+    when it is a single-period one (a lab covering the period cannot take a lecture's place: -1)."""
+    u = generate(Recipe.preset(preset, lab_length=(2, 3)))
+    pb = u.problem
+    ev = IncrementalEvaluator(pb, u.hidden)
+    st, lc, length, start = ev.state, pb.lecture_course, pb.course_length, u.hidden.period
+    found = {True: 0, False: 0}
+    for c in range(pb.n_courses):
+        for p in range(pb.n_periods):
+            if st.conf_load[c, p] != 1:
+                continue
+            covering = [l for l in range(pb.n_lectures) if start[l] <= p < start[l] + length[lc[l]]
+                        and pb.conflict[c, lc[l]]]  # a curriculum, a teacher or a student
+            assert len(covering) == 1, (c, p)
+            single = length[lc[covering[0]]] == 1
+            assert clash_partner(ev.ka, st, c, p) == (covering[0] if single else -1), (c, p)
+            found[single] += 1
+    assert found[True] > 20 and found[False] > 0

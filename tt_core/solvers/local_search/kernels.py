@@ -68,14 +68,22 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             if feasible and (ka.unavailable[c, p] or st.conf_load[c, p] >= 2):
                 counters[3] += 1
                 continue  # a clash no swap can undo (a swap partner frees one conflict at most)
-        if r0 >= 0 and np.random.random() < keep_room_rate:
+        l2 = -1
+        if feasible and p != p0 and length == 1 and st.conf_load[c, p] == 1:
+            # the one lecture it would clash with at p: swap slots with it (a move into the
+            # clash is certain to be skipped; drawing that lecture's room at random is rare)
+            l2 = clash_partner(ka, st, c, p)
+            if l2 < 0 or not movable_flag(movable, l2, init_p):
+                counters[3] += 1
+                continue
+            r = st.room[l2]
+        elif r0 >= 0 and np.random.random() < keep_room_rate:
             r = r0
         else:
             r = suit_idx[suit_ptr[c] + np.random.randint(suit_ptr[c + 1] - suit_ptr[c])]
         if p == p0 and r == r0:
             continue
-        l2 = -1
-        if st.room_cnt[r, p] == 1 and (swap_rate >= 1.0 or np.random.random() < swap_rate):
+        if l2 < 0 and st.room_cnt[r, p] == 1 and (swap_rate >= 1.0 or np.random.random() < swap_rate):
             cand = st.room_lec[r, p]
             if cand >= 0 and cand != l and st.period[cand] == p and st.room[cand] == r:
                 c2 = ka.lecture_course[cand]
@@ -187,6 +195,19 @@ def keeps_feasible(ka, st, l, c, p, r, l2):
             if k > 0 and not (k == 1 and st.course_cover[c, q] > 0 and _adjacent(ka, c2, c)):
                 return False
     return True
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def clash_partner(ka, st, c, p):
+    """The single-period lecture at ``p`` of a course ``c`` may not overlap, or -1 (``p``'s
+    rooms are scanned; the caller knows exactly one such course is there)."""
+    for r in range(st.room_lec.shape[0]):
+        o = st.room_lec[r, p]
+        if o >= 0 and st.period[o] == p and st.room[o] == r:
+            c2 = ka.lecture_course[o]
+            if c2 != c and ka.course_length[c2] == 1 and _adjacent(ka, c, c2):
+                return o
+    return -1
 
 
 @njit(cache=True, inline="always")
