@@ -93,12 +93,14 @@ def test_submits_while_a_runner_starts_are_handed_to_its_channel(db):
         assert sorted(j["params"]["seed"] for j in remote.list_jobs()) == list(range(n))
     finally:
         runner.send_signal(signal.SIGINT)  # Ctrl-C: the runner closes its cluster and the channel
-        try:
-            runner.communicate(timeout=120)
+        try:  # communicate, not wait: it drains the runner's output (a full pipe would block it)
+            _, err = runner.communicate(timeout=120)
+            ended = f"exit code {runner.returncode}"
         except subprocess.TimeoutExpired:
             runner.kill()
-            runner.communicate()
-    assert not side_file(db).exists()
+            _, err = runner.communicate()
+            ended = "killed: still running 120 s after Ctrl-C"
+    assert not side_file(db).exists(), f"runner {ended}; its stderr:\n{err[-3000:]}"
 
 
 @pytest.fixture

@@ -395,6 +395,21 @@ def test_cli_run_works_off_the_queue_on_the_cluster_of_tt_dask_scheduler(db, cli
         assert [j["status"] for j in s.jobs.list()] == ["succeeded", "succeeded"]
 
 
+def test_a_stop_removes_the_control_channel_before_waiting_for_running_jobs(make_runner, db, monkeypatch):
+    """Ctrl-C on `tt jobs run`: other commands stop finding the runner at once, not only after its
+    running jobs have handed back their timetables (a CI run killed a runner still serving then)."""
+    runner = make_runner(control=True)
+    job_id = runner.submit("tiny", "local", time_limit=30)
+    wait_for(lambda: (runner.attempt(job_id) or {}).get("solving"), 30, "the solver's first event")
+    seen = []
+    set_stop = runner._dispatch.set_stop
+    monkeypatch.setattr(runner._dispatch, "set_stop", lambda a: (seen.append(side_file(db).exists()), set_stop(a)))
+    runner.close()
+    assert seen == [False] and find_runner(db) is None
+    with store.Store.open(db) as s:
+        assert s.jobs.get(job_id)["status"] == "interrupted"
+
+
 def test_cli_talks_to_the_runner_that_holds_the_database(make_runner, db, capsys):
     runner = make_runner(control=True)
     assert find_runner(db) is not None

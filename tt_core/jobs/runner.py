@@ -202,6 +202,10 @@ class JobRunner:
         running = self.scheduler.running
         with self._lock:
             self._closing_requested = True  # no new starts from here on
+        if not wait:
+            # a stop (Ctrl-C): other commands stop reaching this runner at once and wait for the
+            # database instead, however long the running jobs take to hand back their timetables
+            self._close_control()
         if wait:
             with self._done_cond:
                 while running and self._thread is not None and self._thread.is_alive():
@@ -234,10 +238,14 @@ class JobRunner:
         self._check_open()
         return self._con
 
-    def _shutdown_resources(self) -> None:
+    def _close_control(self) -> None:
+        """Stop serving other processes' commands and remove the side file that points to us."""
         if self._control is not None:
             self._control.close()
             self._control = None
+
+    def _shutdown_resources(self) -> None:
+        self._close_control()
         if self._dispatch is not None:
             self._dispatch.close()
         if self._own_client and getattr(self, "client", None) is not None:
