@@ -168,10 +168,14 @@ def _make_runner(args):
     runner = JobRunner(args.db, max_concurrent=args.max_concurrent, max_retries=args.max_retries,
                        memory_limit=args.memory_limit, n_workers=args.workers,
                        checkpoint_every=args.checkpoint_every)
-    print(f"job runner: {runner.hardware}; Dask dashboard {runner.client.dashboard_link}", file=sys.stderr)
-    for job_id, _attempt in runner.recovered:
-        print(f"job {job_id} was left running by a stopped runner: marked interrupted "
-              f"(`tt jobs retry {job_id} --db {args.db}` resumes it)", file=sys.stderr)
+    try:  # a Ctrl-C here would otherwise leave the runner (its cluster, its side file) unclosed
+        print(f"job runner: {runner.hardware}; Dask dashboard {runner.client.dashboard_link}", file=sys.stderr)
+        for job_id, _attempt in runner.recovered:
+            print(f"job {job_id} was left running by a stopped runner: marked interrupted "
+                  f"(`tt jobs retry {job_id} --db {args.db}` resumes it)", file=sys.stderr)
+    except BaseException:
+        runner.close()
+        raise
     return runner
 
 

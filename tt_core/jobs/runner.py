@@ -200,12 +200,14 @@ class JobRunner:
         if self._closed:
             return
         running = self.scheduler.running
-        with self._lock:
-            self._closing_requested = True  # no new starts from here on
         if not wait:
             # a stop (Ctrl-C): other commands stop reaching this runner at once and wait for the
             # database instead, however long the running jobs take to hand back their timetables
+            # (and before taking the lock, which the runner's thread can hold while it submits a
+            # task to a worker that is busy compiling: minutes on a fresh clone)
             self._close_control()
+        with self._lock:
+            self._closing_requested = True  # no new starts from here on
         if wait:
             with self._done_cond:
                 while running and self._thread is not None and self._thread.is_alive():
