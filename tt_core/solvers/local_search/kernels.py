@@ -84,8 +84,8 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
         if p == p0 and r == r0:
             continue
         if l2 < 0 and st.room_cnt[r, p] == 1 and (swap_rate >= 1.0 or np.random.random() < swap_rate):
-            cand = st.room_lec[r, p]
-            if cand >= 0 and cand != l and st.period[cand] == p and st.room[cand] == r:
+            cand = _occupant(st, r, p)
+            if cand >= 0 and cand != l:
                 c2 = ka.lecture_course[cand]
                 if c2 != c and ka.course_length[c2] == length and movable_flag(movable, cand, init_p):
                     l2 = cand
@@ -202,12 +202,19 @@ def clash_partner(ka, st, c, p):
     """The single-period lecture at ``p`` of a course ``c`` may not overlap, or -1 (``p``'s
     rooms are scanned; the caller knows exactly one such course is there)."""
     for r in range(st.room_lec.shape[0]):
-        o = st.room_lec[r, p]
-        if o >= 0 and st.period[o] == p and st.room[o] == r:
+        o = _occupant(st, r, p)
+        if o >= 0:
             c2 = ka.lecture_course[o]
             if c2 != c and ka.course_length[c2] == 1 and _adjacent(ka, c, c2):
                 return o
     return -1
+
+
+@njit(cache=True, inline="always")
+def _occupant(st, r, p):
+    """The lecture that starts at ``p`` in room ``r``, or -1 (``room_lec`` is exact only there)."""
+    o = st.room_lec[r, p]
+    return o if o >= 0 and st.period[o] == p and st.room[o] == r else -1
 
 
 @njit(cache=True, inline="always")
