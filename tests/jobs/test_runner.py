@@ -410,6 +410,67 @@ def test_a_stop_removes_the_control_channel_before_waiting_for_running_jobs(make
         assert s.jobs.get(job_id)["status"] == "interrupted"
 
 
+def _hold_submits(runner, monkeypatch, *, then_fail: bool = False):
+    """Make the runner's hand-over to Dask wait (as on a worker busy compiling) until the returned
+    event is set; returns ``(entered, release)``."""
+    entered, release = threading.Event(), threading.Event()
+    submit = runner._dispatch.submit
+
+    def held(*args):
+        entered.set()
+        release.wait(60)
+        if then_fail:
+            raise ConnectionError("the scheduler went away")
+        return submit(*args)
+
+    monkeypatch.setattr(runner._dispatch, "submit", held)
+    return entered, release
+
+
+def test_a_cancel_while_the_job_is_handed_to_dask_answers_at_once_and_stops_it(make_runner, monkeypatch):
+    runner = make_runner()
+    entered, release = _hold_submits(runner, monkeypatch)
+    job_id = runner.submit("tiny", "local", time_limit=30)
+    assert entered.wait(30)
+    t0 = time.monotonic()
+    assert runner.cancel(job_id) == "cancelling"  # the runner's lock is not held across the hand-over
+    assert runner.get_job(job_id)["status"] == "running"
+    assert time.monotonic() - t0 < 5
+    release.set()
+    assert runner.wait(job_id, timeout=60) == "cancelled"
+    assert any(e["message"] == "cancel requested" for e in runner.events(job_id))
+
+
+def test_a_job_cancelled_while_the_one_before_it_starts_does_not_start(make_runner, monkeypatch):
+    runner = make_runner(max_concurrent=2)
+    entered, release = _hold_submits(runner, monkeypatch)
+    with runner._lock:  # the runner's next round sees both
+        first = runner.submit("tiny", "local", time_limit=0.5)
+        second = runner.submit("tiny", "local", time_limit=0.5)
+    assert entered.wait(30)
+    assert runner.cancel(second) in ("cancelled", "cancelling")
+    release.set()
+    assert runner.wait(first, timeout=60) == "succeeded"
+    assert runner.wait(second, timeout=60) == "cancelled"
+    assert not any(e["kind"] == "start" for e in runner.events(second))
+
+
+def test_a_stop_while_a_job_is_handed_to_dask_ends_promptly_and_marks_it_interrupted(make_runner, db, monkeypatch):
+    runner = make_runner(control=True)
+    entered, release = _hold_submits(runner, monkeypatch, then_fail=True)
+    job_id = runner.submit("tiny", "local", time_limit=30)
+    assert entered.wait(30)
+    t0 = time.monotonic()
+    runner.close(timeout=1)
+    assert time.monotonic() - t0 < 10 and find_runner(db) is None
+    release.set()  # the hand-over fails after the runner closed: nothing more is written
+    runner._thread.join(30)
+    assert not runner._thread.is_alive()
+    with store.Store.open(db) as s:
+        job = s.jobs.get(job_id)
+    assert job["status"] == "interrupted" and "while the job was starting" in job["message"]
+
+
 def test_cli_talks_to_the_runner_that_holds_the_database(make_runner, db, capsys):
     runner = make_runner(control=True)
     assert find_runner(db) is not None

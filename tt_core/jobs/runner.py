@@ -42,10 +42,12 @@ else a ``LocalCluster`` of ``hardware.recommended_workers()`` single-threaded wo
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hardware
@@ -63,7 +65,7 @@ from .api import (
 from .attempt import Attempt
 from .dispatch import Dispatcher
 from .policy import RetryPolicy, TimeLimits, check_time_limit, first_line, is_worker_loss, memory_bytes
-from .records import JobRecords
+from .records import JobRecords, StartPlan
 from .scheduler import Scheduler
 
 __all__ = ["JobRunner", "RunnerClosedError", "local_cluster", "progress_bar", "watch_events"]
@@ -72,6 +74,17 @@ log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[int, dict], None]
 DoneHook = Callable[[int, str], None]
+
+
+@dataclass
+class _Start:
+    """A job planned to start whose task is being handed to Dask (outside the runner's lock)."""
+
+    job: dict
+    plan: StartPlan
+    attempt: int
+    task: tuple         # Dispatcher.submit's arguments
+    cancelled: bool = False
 
 
 def local_cluster(n_workers: int | None = None, memory_limit: str | int | None = None):
@@ -160,6 +173,7 @@ class JobRunner:
         self._dispatch = None
         self._control = None
         self._thread = None
+        self._starting: dict[int, _Start] = {}  # jobs planned and being submitted, not yet running
         try:
             self.recovered = self._recover()
             self.client = client if client is not None else self._make_client(n_workers)
@@ -230,6 +244,10 @@ class JobRunner:
                              "retry resumes it from its last checkpoint")
                 self._dispatch.abandon(a)
             running.clear()
+            for job_id in list(self._starting):  # still being handed to a (busy) worker
+                self._finish(job_id, "interrupted", "the runner shut down while the job was starting; "
+                             "retry starts it again")
+            self._starting.clear()
         self._shutdown_resources()
         self._closed = True
 
@@ -306,6 +324,10 @@ class JobRunner:
                     self._dispatch.set_stop(a)
                     self._records.note(job_id, "cancel requested")
                 self._wake.set()
+                return "cancelling"
+            start = self._starting.get(job_id)
+            if start is not None:  # being handed to Dask right now: stopped once it is
+                start.cancelled = True
                 return "cancelling"
             job = self._job(job_id)
             if job["status"] == "queued":
@@ -510,38 +532,75 @@ class JobRunner:
                     self._finish(a.job_id, *ended)
 
     def _start_queued(self) -> None:
-        """Start queued jobs while the scheduler has free slots."""
+        """Start queued jobs while the scheduler has free slots.
+
+        Each start is planned and recorded under the lock, but its task is handed to Dask outside
+        it: that round trip can take minutes while a fresh worker compiles, and a cancel, a stop
+        or another process's command must not wait for it.
+        """
         if self._closing.is_set() or self._closing_requested:
             return
         with self._lock:
             now = time.monotonic()
             if not self.scheduler.should_look(now):
                 return
-            for job in self.scheduler.candidates(self._con.jobs.list(status="queued", oldest_first=True), now):
-                job_id = int(job["id"])
-                try:
-                    self._start(job)
-                except TimetableError as exc:
-                    self._finish(job_id, "failed", str(exc))
-                except Exception as exc:  # noqa: BLE001 - a broken job must not block the queue
-                    log.exception("job %s could not start", job_id)
-                    self._finish(job_id, "failed", f"could not start: {type(exc).__name__}: {exc}")
+            queued = self._con.jobs.list(status="queued", oldest_first=True)
+            jobs = list(itertools.islice(self.scheduler.candidates(queued, now), self.scheduler.free()))
+        for job in jobs:
+            job_id = int(job["id"])
+            try:
+                with self._lock:
+                    if self._closing_requested:
+                        return  # the job stays queued for the next runner
+                    job = self._con.jobs.get(job_id)  # read again: cancelled while the one before started?
+                    if job is None or job["status"] != "queued":
+                        continue
+                    start = self._plan_start(job)
+                future, stop = self._dispatch.submit(*start.task)
+                with self._lock:
+                    if self._con is None:
+                        return  # the runner closed meanwhile and marked the job interrupted
+                    self._register(start, future, stop)
+            except TimetableError as exc:
+                self._start_failed(job_id, str(exc))
+            except Exception as exc:  # noqa: BLE001 - a broken job must not block the queue
+                log.exception("job %s could not start", job_id)
+                self._start_failed(job_id, f"could not start: {type(exc).__name__}: {exc}")
 
-    def _start(self, job: dict) -> None:
-        """Load the problem and the start timetable, mark the job running and submit its task."""
+    def _start_failed(self, job_id: int, message: str) -> None:
+        with self._lock:
+            self._starting.pop(job_id, None)
+            if self._con is not None:  # else the runner closed meanwhile and marked it interrupted
+                self._finish(job_id, "failed", message)
+
+    def _plan_start(self, job: dict) -> _Start:
+        """Load the problem and the start timetable and mark the job running (caller holds the lock)."""
         job_id = int(job["id"])
         plan = self._records.plan_start(job)
         attempt = self._records.start_attempt(job_id)
         task_params = {"time_limit": plan.budget, "seed": plan.seed, "weights": plan.weights,
                        "initial": plan.initial, "pinned": plan.pinned, "checkpoint_every": self.checkpoint_every,
                        "elapsed_before": plan.elapsed_before, "memory_limit": self.memory_limit}
-        future, stop = self._dispatch.submit(plan.problem, plan.strategy, task_params, job_id, attempt)
-        a = Attempt(job_id, attempt, future, stop, plan.problem, job["scenario"], plan.budget,
+        start = _Start(job, plan, attempt, (plan.problem, plan.strategy, task_params, job_id, attempt))
+        self._starting[job_id] = start
+        return start
+
+    def _register(self, start: _Start, future, stop) -> None:
+        """The task is submitted: the attempt takes its slot (caller holds the lock); a cancel or a
+        stop that came while it was being submitted reaches it now."""
+        job_id, plan = int(start.job["id"]), start.plan
+        self._starting.pop(job_id, None)
+        a = Attempt(job_id, start.attempt, future, stop, plan.problem, start.job["scenario"], plan.budget,
                     checkpoint_elapsed=plan.elapsed_before)
         self.scheduler.started(a)
         future.add_done_callback(lambda _f: self._wake.set())
-        self._records.note(job_id, f"attempt {attempt} submitted: {plan.strategy}, {plan.budget:g} s, seed "
+        self._records.note(job_id, f"attempt {start.attempt} submitted: {plan.strategy}, {plan.budget:g} s, seed "
                                    f"{plan.seed}{plan.note}", kind="start")
+        if start.cancelled or self._closing_requested:
+            a.request_stop(shutdown=not start.cancelled)
+            self._dispatch.set_stop(a)
+            if start.cancelled:
+                self._records.note(job_id, "cancel requested")
 
     # ================================================================= helpers
     def _finish(self, job_id: int, status: str, message: str) -> None:
