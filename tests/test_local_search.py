@@ -12,12 +12,19 @@ from reference import conflicting_pairs, student_enrolments, taught_lectures
 
 from tt_core import constraints as K
 from tt_core.cost import evaluate
-from tt_core.kernels.incremental import IncrementalEvaluator
+from tt_core.kernels.incremental import IncrementalEvaluator, new_state
 from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
-from tt_core.solvers.local_search.kernels import clash_partner, keeps_feasible
+from tt_core.solvers.local_search.kernels import (
+    chain_buffer,
+    clash_partner,
+    keeps_feasible,
+    kempe_chain,
+    kempe_step,
+    seed_kernels,
+)
 from tt_core.synth import Recipe, generate
 
 
@@ -263,3 +270,85 @@ def test_clash_partner_is_the_one_lecture_a_move_would_clash_with(preset):
             assert clash_partner(ev.ka, st, c, p) == (covering[0] if single else -1), (c, p)
             found[single] += 1
     assert found[True] > 20 and found[False] > 0
+
+
+def _kempe_component(pb, tt, l, p1):
+    """Plain Python: the lectures linked to ``l`` (same course, conflicting courses or same room)
+    through lectures at its period and at ``p1``, alternately; None when a longer lecture covers either."""
+    p0 = int(tt.period[l])
+    length = pb.course_length[pb.lecture_course]
+    covers = {q: [x for x in range(pb.n_lectures) if tt.period[x] <= q < tt.period[x] + length[x]] for q in (p0, p1)}
+    if any(length[x] > 1 for q in (p0, p1) for x in covers[q]):
+        return None
+    lc = pb.lecture_course
+
+    def linked(x, y):
+        return lc[x] == lc[y] or tt.room[x] == tt.room[y] or pb.conflict[lc[x], lc[y]]
+
+    side = {x: 0 for x in covers[p0]} | {x: 1 for x in covers[p1]}
+    seen, todo = {l}, [l]
+    while todo:
+        x = todo.pop()
+        for y in covers[p1 if side[x] == 0 else p0]:
+            if y not in seen and linked(x, y):
+                seen.add(y)
+                todo.append(y)
+    return {x for x in seen if side[x] == 0}, {x for x in seen if side[x] == 1}
+
+
+@pytest.mark.parametrize("preset", ["tiny", "campus"])
+def test_a_kempe_chain_is_the_component_of_linked_lectures_at_the_two_periods(preset):
+    u = generate(Recipe.preset(preset, lab_length=(2, 3)))
+    pb, tt = u.problem, u.hidden
+    ev = IncrementalEvaluator(pb, tt)
+    buf = chain_buffer(pb.n_rooms)
+    rng = np.random.default_rng(1)
+    sizes, refused = [], 0
+    for _ in range(150):
+        l, p1 = int(rng.integers(pb.n_lectures)), int(rng.integers(pb.n_periods))
+        if p1 == tt.period[l] or pb.course_length[pb.lecture_course[l]] != 1:
+            continue
+        n0, n1 = kempe_chain(ev.ka, ev.state, l, p1, buf)
+        expected = _kempe_component(pb, tt, l, p1)
+        if expected is None:
+            assert (n0, n1) == (-1, -1)
+            refused += 1
+            continue
+        R = pb.n_rooms
+        assert (set(buf[:n0]), set(buf[R:R + n1])) == expected and buf[0] == l
+        sizes.append(n0 + n1)
+    assert refused > 0 and max(sizes) >= 4  # chains longer than a swap were met
+
+
+def test_kempe_steps_keep_every_counter_exact_and_the_timetable_feasible():
+    """Accepted and undone chains alike leave the incremental state equal to one built afresh
+    (hot enough that about half of the chains are kept), never add a hard violation and never move
+    a lecture outside ``movable``."""
+    u = generate(Recipe.preset("campus"))
+    pb, tt = u.problem, u.hidden
+    st = new_state(pb, tt)
+    assert st.units[K.HARD_MASK].sum() == 0
+    ev = IncrementalEvaluator(pb, tt)
+    w = np.ones(K.N_CONSTRAINTS)
+    w[K.HARD_MASK] = 20.0
+    movable = np.arange(pb.n_lectures, dtype=np.int32)[5:]  # the first five are pinned
+    cur = np.array([float(st.units @ w), 0.0, 0.0])
+    best, best_p, best_r = cur.copy(), st.period.copy(), st.room.copy()
+    counters, du = np.zeros(4, np.int64), np.zeros(K.N_CONSTRAINTS, np.int64)
+    seed_kernels(7)
+    rng = np.random.default_rng(3)
+    for _ in range(30_000):
+        l, p1 = int(rng.choice(movable)), int(rng.integers(pb.n_periods))
+        if p1 != st.period[l] and pb.course_length[pb.lecture_course[l]] == 1:
+            kempe_step(ev.ka, st, movable, movable, w, 3.0, chain_buffer(pb.n_rooms), du, cur, best, best_p, best_r,
+                       counters, l, p1)
+    fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
+    for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "course_day", "course_room"):
+        assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
+    placed = st.period >= 0
+    assert (st.room_lec[st.room[placed], st.period[placed]] == np.flatnonzero(placed)).all()
+    assert st.units[K.HARD_MASK].sum() == 0 and cur[1] == 0
+    assert cur[0] == pytest.approx(float(st.units @ w))
+    assert np.array_equal(st.period[:5], tt.period[:5]) and np.array_equal(st.room[:5], tt.room[:5])
+    assert counters[0] > 300 and 0 < counters[1] < counters[0]  # kept and undone chains both
+    assert (st.period != tt.period).sum() > 20

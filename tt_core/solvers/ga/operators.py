@@ -270,7 +270,7 @@ def hard_anneal(ctx: Context, st: KState, rng: np.random.Generator, iterations: 
         n = min(20_000, iterations - done)
         anneal_steps(ctx.ka, st, ctx.movable, in_violation(ctx.ka, st, ctx.movable), ctx.suit_ptr, ctx.suit_idx,
                 ctx.no_initial, ctx.no_initial, ctx.w_repair, 0.0, 1.0, 0.4, n, 0.15, 0.05, best_p, best_r, cur, best,
-                ctx.du, counters)
+                ctx.du, counters, 0.0, NO_FOCUS)  # no Kempe chains; the annealer's own signature
         done += n
     if not (np.array_equal(best_p, st.period) and np.array_equal(best_r, st.room)):
         st = new_state(pb, Timetable(best_p, best_r))
@@ -346,7 +346,7 @@ def improve(ctx: Context, period: np.ndarray, room: np.ndarray, rng: np.random.G
         ta = hot * (cold / hot) ** (done / iterations)
         tb = hot * (cold / hot) ** ((done + n) / iterations)
         anneal_steps(ctx.ka, st, ctx.movable, NO_FOCUS, ctx.suit_ptr, ctx.suit_idx, ctx.no_initial, ctx.no_initial,
-                ctx.w_hard, 0.0, 1.0, 0.4, n, ta, tb, best_p, best_r, cur, best, ctx.du, counters)
+                ctx.w_hard, 0.0, 1.0, 0.4, n, ta, tb, best_p, best_r, cur, best, ctx.du, counters, 0.0, NO_FOCUS)
         done += n
     if temperatures is None:
         return best_p, best_r, int(counters[0])

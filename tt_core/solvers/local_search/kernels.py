@@ -13,10 +13,15 @@ import numpy as np
 from numba import njit
 
 from ... import constraints as K
-from ...kernels.incremental import _span, apply_move, apply_swap, delta_move, delta_swap
+from ...kernels.incremental import _span, apply_move, apply_swap, delta_move, delta_swap, relocate
 from ...kernels.soft_delta import soft_delta_move, soft_delta_swap
 
 NO_FOCUS = np.empty(0, np.int32)  # feasible: every movable lecture is drawn alike
+
+
+def chain_buffer(n_rooms: int) -> np.ndarray:
+    """Work space of :func:`kempe_step` for a problem with ``n_rooms`` rooms."""
+    return np.empty(4 * n_rooms + 4, np.int32)
 
 
 @njit(cache=True, nogil=True)
@@ -36,8 +41,12 @@ def weighted_sum(du, w):
 
 @njit(cache=True, nogil=True, _nrt=False)
 def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
-            n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters):
+                 n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters, kempe_rate=0.0, chain=NO_FOCUS):
     """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved].
+
+    ``kempe_rate``: the share of steps (once feasible, without a perturbation weight) that trade
+    two periods for a Kempe chain instead (see :func:`kempe_step`; ``chain`` is its
+    :func:`chain_buffer`, of at least ``4 * n_rooms`` entries when ``kempe_rate > 0``).
 
     ``focus``: lectures in a hard violation (see :func:`in_violation`; empty when feasible) — half of
     the proposals move one of them. On a large instance a random lecture is almost never one of the
@@ -49,6 +58,12 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
     temp = t_start / step
     for _it in range(n_iter):
         temp *= step  # geometric schedule t_start → t_end over the n_iter steps
+        if kempe_rate > 0.0 and cur[1] == 0 and pert_w == 0.0 and np.random.random() < kempe_rate:
+            l = movable[np.random.randint(n_mov)]
+            p = np.random.randint(n_days * ppd)
+            if p != st.period[l] and ka.course_length[ka.lecture_course[l]] == 1:
+                kempe_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters, l, p)
+            continue
         if focus.shape[0] > 0 and np.random.random() < 0.5:
             l = focus[np.random.randint(focus.shape[0])]
         else:
@@ -124,14 +139,147 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             cur[0] += dv
             cur[1] += hard
             cur[2] += moved_delta
-            if cur[1] < best[1] or (cur[1] == best[1] and cur[0] < best[0] - 1e-9):
-                best[0] = cur[0]
-                best[1] = cur[1]
-                best[2] = cur[2]
-                for k in range(best_p.shape[0]):
-                    best_p[k] = st.period[k]
-                    best_r[k] = st.room[k]
-                counters[2] += 1
+            _track_best(st, cur, best, best_p, best_r, counters)
+
+
+@njit(cache=True, inline="always")
+def _track_best(st, cur, best, best_p, best_r, counters):
+    """Keep the current timetable as the best when it is (fewer hard violations, then cheaper)."""
+    if cur[1] < best[1] or (cur[1] == best[1] and cur[0] < best[0] - 1e-9):
+        best[0] = cur[0]
+        best[1] = cur[1]
+        best[2] = cur[2]
+        for k in range(best_p.shape[0]):
+            best_p[k] = st.period[k]
+            best_r[k] = st.room[k]
+        counters[2] += 1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _at_period(ka, st, p, buf, at):
+    """Put the lectures starting at ``p`` (one per room) into ``buf[at:]``; returns how many, or -1
+    when a lecture longer than one period covers ``p`` (chains move single periods only)."""
+    n = 0
+    for r in range(st.room_lec.shape[0]):
+        if st.room_cnt[r, p] == 0:
+            continue
+        o = _occupant(st, r, p)
+        if o < 0 or ka.course_length[ka.lecture_course[o]] != 1:
+            return -1
+        buf[at + n] = o
+        n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def _linked(ka, st, x, y):
+    """Lectures ``x`` and ``y`` may not share a period: same course, conflicting courses or same room."""
+    cx = ka.lecture_course[x]
+    cy = ka.lecture_course[y]
+    return cx == cy or st.room[x] == st.room[y] or _adjacent(ka, cx, cy)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def kempe_chain(ka, st, l, p1, buf):
+    """The Kempe chain of lecture ``l`` between its period ``p0`` and ``p1``: the smallest set of
+    lectures at ``p0`` and ``p1`` that contains ``l`` and can trade periods, each keeping its room,
+    without a new clash or a shared room. Returns ``(n0, n1)``: ``buf[0:n0]`` are the chain's
+    lectures at ``p0``, ``buf[R:R+n1]`` those at ``p1`` (R rooms); ``(-1, -1)`` when a lecture longer
+    than one period covers either period. ``buf``: :func:`chain_buffer`."""
+    R = st.room_lec.shape[0]
+    p0 = st.period[l]
+    a_all = 2 * R                 # buf[2R:3R] every lecture at p0, buf[3R:4R] every lecture at p1
+    b_all = 3 * R
+    na = _at_period(ka, st, p0, buf, a_all)
+    nb = _at_period(ka, st, p1, buf, b_all)
+    if na < 0 or nb < 0:
+        return -1, -1
+    # the chain: buf[0:n0] at p0 and buf[R:R+n1] at p1; a lecture taken into it is marked -1 in
+    # its all-lectures list. Breadth first: each new member draws in what it is linked to opposite.
+    n0 = 1
+    n1 = 0
+    buf[0] = l
+    for i in range(na):
+        if buf[a_all + i] == l:
+            buf[a_all + i] = -1
+    i0 = 0
+    i1 = 0
+    while i0 < n0 or i1 < n1:
+        if i0 < n0:
+            x = buf[i0]
+            i0 += 1
+            for j in range(nb):
+                y = buf[b_all + j]
+                if y >= 0 and _linked(ka, st, x, y):
+                    buf[R + n1] = y
+                    n1 += 1
+                    buf[b_all + j] = -1
+        else:
+            x = buf[R + i1]
+            i1 += 1
+            for j in range(na):
+                y = buf[a_all + j]
+                if y >= 0 and _linked(ka, st, x, y):
+                    buf[n0] = y
+                    n0 += 1
+                    buf[a_all + j] = -1
+    return n0, n1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _trade(ka, st, buf, n0, n1, p0, p1, du):
+    """Move the chain's lectures at ``p0`` to ``p1`` and those at ``p1`` to ``p0`` (rooms kept);
+    adds the units delta to ``du``. Every lecture leaves before any arrives (no transient clash)."""
+    R = st.room_lec.shape[0]
+    for i in range(n0):
+        buf[2 * R + i] = st.room[buf[i]]
+        relocate(ka, st, buf[i], -1, -1, du)
+    for i in range(n1):
+        buf[3 * R + i] = st.room[buf[R + i]]
+        relocate(ka, st, buf[R + i], -1, -1, du)
+    for i in range(n0):
+        relocate(ka, st, buf[i], p1, buf[2 * R + i], du)
+    for i in range(n1):
+        relocate(ka, st, buf[R + i], p0, buf[3 * R + i], du)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best_r, counters, l, p1):
+    """One Kempe-chain proposal on a feasible timetable: the chain (:func:`kempe_chain`) of the
+    single-period lecture ``l`` towards period ``p1`` trades the two periods, kept by the Metropolis
+    rule (and only when it adds no hard violation).
+
+    A single move or swap cannot take a lecture into a period where two or more of its conflicting
+    lectures sit; the chain carries them all along at once and stays feasible by construction
+    (unavailable periods and pinned lectures excepted: such chains are skipped)."""
+    p0 = st.period[l]
+    n0, n1 = kempe_chain(ka, st, l, p1, buf)
+    if n0 < 0:
+        return
+    R = st.room_lec.shape[0]
+    for i in range(n0 + n1):
+        x = buf[i] if i < n0 else buf[R + i - n0]
+        q = p1 if i < n0 else p0
+        if ka.unavailable[ka.lecture_course[x], q] or not movable_flag(movable, x, init_p):
+            counters[3] += 1
+            return
+    for k in range(du.shape[0]):
+        du[k] = 0
+    _trade(ka, st, buf, n0, n1, p0, p1, du)
+    counters[0] += 1
+    hard = 0
+    for k in range(K.N_HARD):
+        hard += du[k]
+    dv = weighted_sum(du, w)
+    if hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
+        for k in range(du.shape[0]):
+            st.units[k] += du[k]
+        counters[1] += 1
+        cur[0] += dv
+        cur[1] += hard
+        _track_best(st, cur, best, best_p, best_r, counters)
+    else:
+        _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)  # back: each side to where it came from
 
 
 @njit(cache=True, nogil=True, _nrt=False)
