@@ -97,10 +97,12 @@ def test_submits_while_a_runner_starts_are_handed_to_its_channel(db):
             _, err = runner.communicate(timeout=120)
             ended = f"exit code {runner.returncode}"
         except subprocess.TimeoutExpired:
+            runner.send_signal(signal.SIGUSR1)  # `tt` prints every thread's stack: where it is stuck
+            time.sleep(2)
             runner.kill()
             _, err = runner.communicate()
-            ended = "killed: still running 120 s after Ctrl-C"
-    assert not side_file(db).exists(), f"runner {ended}; its stderr:\n{err[-3000:]}"
+            ended = "killed: still running 120 s after Ctrl-C (its threads' stacks follow)"
+    assert not side_file(db).exists(), f"runner {ended}; its stderr:\n{err[-12000:]}"
 
 
 @pytest.fixture

@@ -134,3 +134,30 @@ def test_output_to_a_reader_that_has_gone_ends_quietly(itc_dir):
     finally:
         os.close(write_end)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+
+
+_STUCK = """
+import argparse, sys, time
+from tt_core import cli
+
+def parser():
+    p = argparse.ArgumentParser()
+    p.set_defaults(func=lambda args: (print("ready", flush=True), time.sleep(60)))
+    return p
+
+cli.build_parser = parser
+sys.exit(cli.main([]))
+"""
+
+
+def test_sigusr1_makes_a_running_command_print_every_threads_stack_and_go_on():
+    proc = subprocess.Popen([sys.executable, "-c", _STUCK], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGUSR1)  # the stacks; the command goes on
+        proc.send_signal(signal.SIGINT)   # then Ctrl-C ends it the usual way
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert "most recent call first" in err and "<lambda>" in err
+    assert err.rstrip().endswith("interrupted") and proc.returncode == 130

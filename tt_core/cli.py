@@ -1,13 +1,18 @@
 """The ``tt`` command. Each group of sub-commands lives in ``tt_core/commands/<name>.py`` and exposes
 ``register(subparsers)``; user errors (:class:`~tt_core.errors.TimetableError`, ``OSError`` on the
 user's files) are printed as one clear message with exit status 2, never as a traceback.
+
+``kill -USR1 <pid>`` makes a running ``tt`` (a job runner, a long solve) print every thread's stack
+to its stderr and go on: what to look at when one seems stuck.
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import os
+import signal
 import sys
 
 from .errors import TimetableError
@@ -37,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if hasattr(signal, "SIGUSR1") and sys.stderr is not None and hasattr(sys.stderr, "fileno"):
+        try:  # every thread's stack on SIGUSR1 (see the module doc)
+            faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True, chain=False)
+        except (ValueError, OSError, RuntimeError, AttributeError):  # no real stderr (e.g. captured)
+            pass
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
