@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import ctrl_c_ends_it
 
 from tt_core import store
 from tt_core.errors import TimetableError
@@ -74,7 +75,7 @@ def test_submits_started_together_without_a_runner_all_queue(db):
 
 
 def test_submits_while_a_runner_starts_are_handed_to_its_channel(db):
-    runner = _tt("jobs", "run", "--forever", "--db", str(db), "--workers", "1")
+    runner = _tt("jobs", "run", "--forever", "--db", str(db), "--workers", "1", preexec_fn=ctrl_c_ends_it)
     try:
         # the runner holds the file from its first moment; its channel follows once its cluster is up
         deadline = time.monotonic() + 120

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import ctrl_c_ends_it
 
 from tt_core import store
 from tt_core.jobs.control import find_runner
@@ -88,7 +89,7 @@ def test_commands_talking_to_a_live_runner_import_neither_solver_nor_store(tmp_p
         s.scenarios.import_problem(generate(Recipe.preset("tiny")).problem, "tiny")
     runner = subprocess.Popen([sys.executable, "-m", "tt_core.cli", "jobs", "run", "--forever", "--db", str(path),
                                "--workers", "1"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              text=True)
+                              text=True, preexec_fn=ctrl_c_ends_it)
     try:
         remote = None
         deadline = time.monotonic() + 90
@@ -151,7 +152,8 @@ sys.exit(cli.main([]))
 
 
 def test_sigusr1_makes_a_running_command_print_every_threads_stack_and_go_on():
-    proc = subprocess.Popen([sys.executable, "-c", _STUCK], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", _STUCK], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_ends_it)
     try:
         assert proc.stdout.readline().strip() == "ready"
         proc.send_signal(signal.SIGUSR1)  # the stacks; the command goes on
