@@ -42,10 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if hasattr(signal, "SIGUSR1") and sys.stderr is not None and hasattr(sys.stderr, "fileno"):
+    if hasattr(signal, "SIGUSR1"):  # not on Windows
         try:  # every thread's stack on SIGUSR1 (see the module doc)
             faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True, chain=False)
-        except (ValueError, OSError, RuntimeError, AttributeError):  # no real stderr (e.g. captured)
+        except (ValueError, OSError, RuntimeError, AttributeError):  # no real stderr (None, or captured)
             pass
     parser = build_parser()
     args = parser.parse_args(argv)

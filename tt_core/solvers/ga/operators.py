@@ -16,7 +16,7 @@ from ...constraints import AVAILABILITY, CONFLICTS, ROOM_OCCUPATION, ROOM_SUITAB
 from ...kernels.incremental import KState, apply_move, apply_swap, delta_move, delta_swap, new_state
 from ...model import Timetable
 from ..base import Deadline, in_chunks
-from ..local_search import NO_FOCUS, anneal_steps, in_violation, seed_kernels, weighted_sum
+from ..local_search import NO_FOCUS, anneal_steps, hard_units, in_violation, seed_kernels, weighted_sum
 from .context import Context, hard_of
 
 
@@ -154,9 +154,7 @@ def _mutate(ka, st, movable, movable_mask, suit_ptr, suit_idx, n_moves, max_trie
             delta_swap(ka, st, l, l2, du)
         else:
             delta_move(ka, st, l, p, r, du)
-        hard = 0
-        for k in range(K.N_HARD):
-            hard += du[k]
+        hard = hard_units(du)
         if hard > 0:
             continue
         if l2 >= 0:

@@ -30,6 +30,15 @@ def seed_kernels(seed):
     np.random.seed(seed)
 
 
+@njit(cache=True, inline="always")
+def hard_units(du):
+    """The hard units of a units vector (its first ``N_HARD`` terms)."""
+    hard = 0
+    for k in range(K.N_HARD):
+        hard += du[k]
+    return hard
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def weighted_sum(du, w):
     """The weighted sum of a units vector (a delta or a state's units)."""
@@ -132,9 +141,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             else:
                 apply_move(ka, st, l, p, r, du)
             counters[1] += 1
-            hard = 0
-            for k in range(K.N_HARD):
-                hard += du[k]
+            hard = hard_units(du)
             dv = weighted_sum(du, w) + pert_w * moved_delta  # the exact applied delta (no drift)
             cur[0] += dv
             cur[1] += hard
@@ -267,9 +274,7 @@ def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, bes
         du[k] = 0
     _trade(ka, st, buf, n0, n1, p0, p1, du)
     counters[0] += 1
-    hard = 0
-    for k in range(K.N_HARD):
-        hard += du[k]
+    hard = hard_units(du)
     dv = weighted_sum(du, w)
     if hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
         for k in range(du.shape[0]):
