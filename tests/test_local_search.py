@@ -3,6 +3,7 @@ stop latency, progress monotonicity, determinism, minimal perturbation, and the 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -12,6 +13,7 @@ from reference import conflicting_pairs, student_enrolments, taught_lectures
 
 from tt_core import constraints as K
 from tt_core.cost import evaluate
+from tt_core.kernels.arrays import kernel_arrays
 from tt_core.kernels.incremental import IncrementalEvaluator, new_state
 from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap
 from tt_core.model import Problem, Timetable
@@ -47,6 +49,14 @@ def known_optimum_problem() -> Problem:
 @pytest.fixture(scope="module")
 def tiny():
     return generate(Recipe.preset("tiny")).problem
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled_kernels(tiny):
+    """numba compiles the annealer's kernels at their first call (tens of seconds after a kernel
+    file changed, or on a fresh clone): the tests below give the solver 3-30 s and fixed
+    iteration counts, so this run pays the compilation, not theirs."""
+    solve_local(tiny, time_limit=600, seed=0, iterations=5_000)
 
 
 def test_reaches_known_optimum():
@@ -153,6 +163,69 @@ def test_soft_delta_equals_exact_delta_with_the_extended_benchmarks_terms(preset
     w = K.itc_weights()
     w[[K.WINDOWS, K.DOUBLE_LECTURES, K.TRAVEL, K.UNSUITABLE_ROOMS, K.CURRICULUM_LOAD]] = [1.5, 2.0, 0.75, 3.0, 1.25]
     _check_soft_deltas(pb, u.hidden, w)
+
+
+def test_soft_delta_without_the_day_masks_on_long_days():
+    """Days of more than 16 periods have no table of isolated periods: the soft delta counts the
+    curricula's periods instead, with the same result."""
+    u = generate(dataclasses.replace(Recipe.preset("tiny"), periods_per_day=18, period_minutes=30))
+    assert kernel_arrays(u.problem).day_isolated.shape[0] == 1
+    _check_soft_deltas(u.problem, u.hidden, K.itc_weights())
+
+
+def test_the_day_masks_are_the_curricula_busy_periods():
+    """``curr_mask[g, d]`` has bit ``s`` set exactly when curriculum ``g`` teaches at period ``s`` of
+    day ``d``, after random moves (hard violations included), and the table counts a day's
+    lectures with no neighbour."""
+    u = generate(Recipe.preset("demo"))
+    pb = u.problem
+    ev = IncrementalEvaluator(pb, u.hidden)
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        ev.apply_move(int(rng.integers(pb.n_lectures)), int(rng.integers(pb.n_periods)), int(rng.integers(pb.n_rooms)))
+    ppd = pb.periods_per_day
+    busy = (ev.state.curr_cnt > 0).reshape(pb.n_curricula, pb.days, ppd)
+    assert np.array_equal(ev.state.curr_mask, (busy * (1 << np.arange(ppd))).sum(axis=2))
+    table = kernel_arrays(pb).day_isolated
+    assert [table[m] for m in (0b0, 0b1, 0b11, 0b101, 0b1011, 0b10101)] == [0, 1, 0, 2, 1, 3]
+
+
+def test_trial_moves_and_swaps_leave_the_state_as_it_was():
+    """``delta_move``/``delta_swap`` into occupied rooms and clashes (the start temperature's
+    samples, the repair's and the GA's trials) change no counter and lose no entry of the room
+    occupants' index: entries lost there once hid a fifth of comp05's lectures from the swaps and
+    the Kempe chains."""
+    u = generate(Recipe.preset("demo"))
+    pb = u.problem
+    ev = IncrementalEvaluator(pb, u.hidden)
+    rng = np.random.default_rng(8)
+    for _ in range(60):  # a timetable with double-booked rooms as well
+        ev.apply_move(int(rng.integers(pb.n_lectures)), int(rng.integers(pb.n_periods)), int(rng.integers(pb.n_rooms)))
+    before = {name: getattr(ev.state, name).copy() for name in ev.state._fields if name != "scratch"}
+    for _ in range(3000):
+        l = int(rng.integers(pb.n_lectures))
+        if rng.random() < 0.5:
+            ev.delta_move(l, int(rng.integers(pb.n_periods)), int(rng.integers(pb.n_rooms)))
+        else:
+            ev.delta_swap(l, int(rng.integers(pb.n_lectures)))
+    st = ev.state
+    for name, value in before.items():
+        if name != "room_lec":
+            assert np.array_equal(getattr(st, name), value), name
+    # no entry is lost, and every entry names a lecture in that room then (in a double-booked room
+    # it may name the other occupant after a trial; one left empty by the double bookings above
+    # may be filled on the way)
+    assert not ((before["room_lec"] >= 0) & (st.room_lec < 0)).any()
+    for r, q in zip(*np.nonzero(st.room_lec >= 0)):
+        o = int(st.room_lec[r, q])
+        assert st.room[o] == r and st.period[o] <= q < st.period[o] + pb.course_length[pb.lecture_course[o]]
+
+
+def test_each_course_lists_its_curricula_in_ascending_order():
+    """The soft delta of a swap finds the curricula both courses share in one pass over both lists."""
+    ka = kernel_arrays(generate(Recipe.preset("demo")).problem)
+    for c in range(len(ka.cc_ptr) - 1):
+        assert (np.diff(ka.cc_idx[ka.cc_ptr[c]:ka.cc_ptr[c + 1]]) >= 0).all()
 
 
 def _check_soft_deltas(pb: Problem, start: Timetable, w: np.ndarray) -> None:
@@ -343,7 +416,7 @@ def test_kempe_steps_keep_every_counter_exact_and_the_timetable_feasible():
             kempe_step(ev.ka, st, movable, movable, w, 3.0, chain_buffer(pb.n_rooms), du, cur, best, best_p, best_r,
                        counters, l, p1)
     fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
-    for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "course_day", "course_room"):
+    for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "curr_mask", "course_day", "course_room"):
         assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
     placed = st.period >= 0
     assert (st.room_lec[st.room[placed], st.period[placed]] == np.flatnonzero(placed)).all()

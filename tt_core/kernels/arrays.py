@@ -25,7 +25,7 @@ class KArrays(NamedTuple):
     suitable: np.ndarray            # bool [C, R]
     room_capacity: np.ndarray       # int32 [R]
     cc_ptr: np.ndarray              # int32 [C+1] course -> curricula CSR
-    cc_idx: np.ndarray              # int32
+    cc_idx: np.ndarray              # int32 ascending within a course (the soft delta walks two at once)
     conf_ptr: np.ndarray            # int32 [C+1] course -> courses it may not overlap (curriculum,
     conf_idx: np.ndarray            # int32         teacher or shared students): CSR of problem.conflict
     conf_group: np.ndarray          # int32 [nnz] 1: the pair counts for Conflicts (curriculum/teacher)
@@ -47,6 +47,20 @@ class KArrays(NamedTuple):
     any_double: bool                # some course wants double lectures
     count_windows: bool             # CurriculumWindows is counted (problem.count_windows)
     ext: bool                       # some .ectt term can be non-zero: the soft delta reads them only then
+    day_isolated: np.ndarray        # int8 [2^ppd] isolated periods of a day whose busy periods are the
+    #                                 mask's bits ([0] when ppd > MASK_MAX_PPD: the soft delta counts instead)
+
+
+MASK_MAX_PPD = 16  # the largest day for a table of isolated periods (2^16 bytes)
+
+
+def day_isolated_table(ppd: int) -> np.ndarray:
+    """``t[m]``: the busy periods of a day (bits of ``m``) with no busy neighbour in the day."""
+    if ppd > MASK_MAX_PPD:
+        return np.zeros(1, np.int8)
+    m = np.arange(1 << ppd, dtype=np.int64)
+    iso = m & ~(m << 1) & ~(m >> 1)
+    return np.array([bin(int(x)).count("1") for x in iso], np.int8)
 
 
 def kernel_arrays(problem: Problem) -> KArrays:
@@ -96,6 +110,7 @@ def kernel_arrays(problem: Problem) -> KArrays:
         count_windows=bool(problem.count_windows),
         ext=bool(problem.count_windows or (travel and len(sites) > 1) or problem.course_double.any()
                  or problem.room_unsuitable.any() or problem.curriculum_min_per_day.any()),
+        day_isolated=day_isolated_table(int(problem.periods_per_day)),
     )
     problem.__dict__["_karrays"] = ka  # frozen dataclass: cache like functools.cached_property does
     return ka

@@ -59,13 +59,16 @@ class KState(NamedTuple):
     conf_load: np.ndarray    # int32 [C, P] sum of course_cover over the courses c may not overlap:
     #                          0 ⇔ teaching c at that period clashes with nothing (an O(1) test)
     room_cnt: np.ndarray     # int32 [R, P] taught lectures occupying the room
-    room_lec: np.ndarray     # int32 [R, P] a lecture occupying the room (exact when room_cnt == 1)
+    room_lec: np.ndarray     # int32 [R, P] -1, or a lecture occupying the room: exact while no room is
+    #                          double-booked; -1 with an occupant only after the named one left a
+    #                          double-booked room (``delta_*`` trials restore it exactly)
     course_day: np.ndarray   # int32 [C, D] taught lectures per day
     n_days: np.ndarray       # int32 [C]
     course_room: np.ndarray  # int32 [C, R] taught lectures per room
     n_rooms: np.ndarray      # int32 [C]
     curr_cnt: np.ndarray     # int32 [Q, P]
     curr_day: np.ndarray     # int32 [Q, D]
+    curr_mask: np.ndarray    # int32 [Q, D] the curriculum's busy periods of the day as bits (curr_cnt > 0)
     teacher_day: np.ndarray  # int32 [T, D]
     course_room_at: np.ndarray  # int32 [C, P] room of the course's taught lecture there, -1 none (double
     #                             lectures and travel read it; [0, 0] when neither is counted)
@@ -174,7 +177,8 @@ def _teach(ka, st, l, p, r, s, du):
         du[ROOM_OCCUPATION] += (a - 1 if a > 1 else 0) - (b - 1 if b > 1 else 0)
         st.room_cnt[r, q] = a
         if s > 0:
-            st.room_lec[r, q] = l
+            if st.room_lec[r, q] < 0:  # a lecture already named keeps the entry: a trial move
+                st.room_lec[r, q] = l   # into an occupied room then leaves it as it was
         elif st.room_lec[r, q] == l:
             st.room_lec[r, q] = -1
         k = 0
@@ -201,6 +205,8 @@ def _teach(ka, st, l, p, r, s, du):
             if ka.count_windows and (b + s == 0 or b == 0):  # the period turns free or busy for the curriculum
                 du[WINDOWS] += s * _window_change(st.curr_cnt, g, q, ppd)
             st.curr_cnt[g, q] = b + s
+            if b == 0 or b + s == 0:
+                st.curr_mask[g, d] ^= 1 << (q - d * ppd)
             du[COMPACTNESS] += _isolated_around(st.curr_cnt, g, q, ppd) - before
     du[AVAILABILITY] += s * av
     du[TEACHER_PREFERENCE] += s * pref
@@ -421,6 +427,7 @@ def new_state(problem: Problem, timetable: Timetable | None = None) -> KState:
         n_rooms=np.zeros(C, np.int32),
         curr_cnt=np.zeros((problem.n_curricula, P), np.int32),
         curr_day=np.zeros((problem.n_curricula, D), np.int32),
+        curr_mask=np.zeros((problem.n_curricula, D), np.int32),
         teacher_day=np.zeros((problem.n_teachers, D), np.int32),
         course_room_at=np.full((C, P) if ka.any_double or ka.n_sites > 1 else (0, 0), -1, np.int32),
         curr_site=np.zeros((problem.n_curricula, P, ka.n_sites) if ka.n_sites > 1 else (0, 0, 0), np.int32),

@@ -103,6 +103,23 @@ def compact_delta(curr_cnt, g, ppd, q1, s1, q2, s2):
 
 
 @njit(cache=True, inline="always")
+def mask_compact_delta(day_isolated, curr_mask, g, ppd, p0, p):
+    """Change of curriculum ``g``'s isolated lectures when its lecture at ``p0`` moves to a free ``p``,
+    read off the day masks: in a feasible timetable a curriculum has at most one lecture per period,
+    so a day's isolated lectures are those of its busy-period bits (``day_isolated``)."""
+    d0 = p0 // ppd
+    d = p // ppd
+    b0 = 1 << (p0 - d0 * ppd)
+    b1 = 1 << (p - d * ppd)
+    if d0 == d:
+        m = curr_mask[g, d]
+        return day_isolated[m ^ b0 ^ b1] - day_isolated[m]
+    m0 = curr_mask[g, d0]
+    m1 = curr_mask[g, d]
+    return day_isolated[m0 ^ b0] - day_isolated[m0] + day_isolated[m1 | b1] - day_isolated[m1]
+
+
+@njit(cache=True, inline="always")
 def _busy(curr_cnt, g, q, q1, s1, q2, s2):
     return _vcount(curr_cnt, g, q, q1, s1, q2, s2) > 0
 
@@ -169,11 +186,12 @@ def _excess(v, m):
 
 
 @njit(cache=True, inline="always")
-def _in(idx, lo, hi, g):
-    for j in range(lo, hi):
-        if idx[j] == g:
-            return True
-    return False
+def _shared_from(idx, k, hi, g):
+    """Walk ``k`` along the sorted curricula ``idx[k:hi]`` of a swap partner to the first one ``>= g``
+    (the caller's curricula come in ascending order too: one pass over both lists)."""
+    while k < hi and idx[k] < g:
+        k += 1
+    return k
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -184,6 +202,7 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
     d0 = p0 // ppd
     d = p // ppd
     v = 0.0
+    masks = ka.day_isolated.shape[0] > 1
     st_c = ka.course_students[c]
     cap0 = st_c - ka.room_capacity[r0]
     cap1 = st_c - ka.room_capacity[r]
@@ -199,15 +218,20 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
         v += w[ROOM_STABILITY] * ((na - 1 if na > 1 else 0) - (nr - 1 if nr > 1 else 0))
     v += w[TEACHER_PREFERENCE] * (int(ka.undesired[c, p]) - int(ka.undesired[c, p0]))
     v += w[TIME_OF_DAY] * (ka.period_penalty[p] - ka.period_penalty[p0])
+    k = ka.cc_ptr[other] if other >= 0 else 0
+    k_end = ka.cc_ptr[other + 1] if other >= 0 else 0
     for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
         g = ka.cc_idx[j]
-        shared = other >= 0 and _in(ka.cc_idx, ka.cc_ptr[other], ka.cc_ptr[other + 1], g)
-        if shared:
+        k = _shared_from(ka.cc_idx, k, k_end, g)
+        if k < k_end and ka.cc_idx[k] == g:
             # the partner moves the other way: counts unchanged for this curriculum, and each of the
             # two periods keeps its room (so its site)
             continue
         if p != p0:
-            v += w[COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
+            if masks:
+                v += w[COMPACTNESS] * mask_compact_delta(ka.day_isolated, st.curr_mask, g, ppd, p0, p)
+            else:
+                v += w[COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, p0, -1, p, 1)
         m = ka.curriculum_max[g]
         if m > 0 and d != d0:
             a = st.curr_day[g, d0]
@@ -257,9 +281,12 @@ def _ext_part(ka, st, w, c, p0, r0, p, r, other):
     travel = w[TRAVEL] != 0.0 and ka.n_sites > 1
     s0 = room_site[r0]
     s1 = room_site[r]
+    k = cc_ptr[other] if other >= 0 else 0
+    k_end = cc_ptr[other + 1] if other >= 0 else 0
     for j in range(cc_ptr[c], cc_ptr[c + 1]):
         g = cc_idx[j]
-        if other >= 0 and _in(cc_idx, cc_ptr[other], cc_ptr[other + 1], g):
+        k = _shared_from(cc_idx, k, k_end, g)
+        if k < k_end and cc_idx[k] == g:
             # the partner moves the other way: counts unchanged for this curriculum, and each of the
             # two periods keeps its room (so its site)
             continue

@@ -352,20 +352,25 @@ def keeps_feasible(ka, st, l, c, p, r, l2):
 
 @njit(cache=True, nogil=True, _nrt=False)
 def clash_partner(ka, st, c, p):
-    """The single-period lecture at ``p`` of a course ``c`` may not overlap, or -1 (``p``'s
-    rooms are scanned; the caller knows exactly one such course is there)."""
-    for r in range(st.room_lec.shape[0]):
-        o = _occupant(st, r, p)
-        if o >= 0:
-            c2 = ka.lecture_course[o]
-            if c2 != c and ka.course_length[c2] == 1 and _adjacent(ka, c, c2):
-                return o
+    """The single-period lecture at ``p`` of a course ``c`` may not overlap, or -1 (the caller knows
+    exactly one such course covers ``p``: it is found among ``c``'s conflicts, then among its
+    lectures; a longer lecture covering ``p`` gives -1)."""
+    for j in range(ka.conf_ptr[c], ka.conf_ptr[c + 1]):
+        o = ka.conf_idx[j]
+        if st.course_cover[o, p] > 0:
+            if ka.course_length[o] != 1:
+                return -1
+            for l in range(ka.course_ptr[o], ka.course_ptr[o + 1]):
+                if st.period[l] == p and st.taught[l]:
+                    return l
+            return -1
     return -1
 
 
 @njit(cache=True, inline="always")
 def _occupant(st, r, p):
-    """The lecture that starts at ``p`` in room ``r``, or -1 (``room_lec`` is exact only there)."""
+    """The lecture that starts at ``p`` in room ``r``, or -1 (``room_lec`` names a lecture covering the
+    room at ``p``; only in a double-booked room may it name none)."""
     o = st.room_lec[r, p]
     return o if o >= 0 and st.period[o] == p and st.room[o] == r else -1
 

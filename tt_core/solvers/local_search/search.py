@@ -244,8 +244,13 @@ class _Run:
                 break
             frac0, n, frac1 = chunk
             ta, tb = self.schedule.window(frac0, frac1)
-            focus = in_violation(self.ka, st, self.movable) if cur[1] > 0 else NO_FOCUS
+            infeasible = cur[1] > 0
+            focus = in_violation(self.ka, st, self.movable) if infeasible else NO_FOCUS
             self.steps(st, focus, self.w, self.perturbation_weight, n, ta, tb, self.best_p, self.best_r, cur, best)
+            if infeasible and cur[1] == 0:
+                # feasible from here on: a fresh state names every room's occupant again (double
+                # bookings can leave an occupied room unnamed, hiding it from swaps and chains)
+                st = new_state(self.problem, Timetable(st.period.copy(), st.room.copy()))
             self.done_iters += n
             now = self.deadline.elapsed()
             if self.exchange is not None and next_meet < len(self.exchange[0].POINTS) \
