@@ -68,7 +68,8 @@ class KState(NamedTuple):
     n_rooms: np.ndarray      # int32 [C]
     curr_cnt: np.ndarray     # int32 [Q, P]
     curr_day: np.ndarray     # int32 [Q, D]
-    curr_mask: np.ndarray    # int32 [Q, D] the curriculum's busy periods of the day as bits (curr_cnt > 0)
+    curr_mask: np.ndarray    # int32 [Q, D] the curriculum's busy periods of the day as bits (curr_cnt > 0;
+    #                          read only for days of at most 16 periods, see KArrays.day_isolated)
     teacher_day: np.ndarray  # int32 [T, D]
     course_room_at: np.ndarray  # int32 [C, P] room of the course's taught lecture there, -1 none (double
     #                             lectures and travel read it; [0, 0] when neither is counted)
