@@ -20,6 +20,7 @@ from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
 from tt_core.solvers.local_search.kernels import (
+    _free_room,
     chain_buffer,
     clash_partner,
     keeps_feasible,
@@ -343,6 +344,30 @@ def test_clash_partner_is_the_one_lecture_a_move_would_clash_with(preset):
             assert clash_partner(ev.ka, st, c, p) == (covering[0] if single else -1), (c, p)
             found[single] += 1
     assert found[True] > 20 and found[False] > 0
+
+
+@pytest.mark.parametrize("preset", ["tiny", "campus"])
+def test_free_room_is_suitable_and_free_over_the_whole_lecture(preset):
+    """When a swap with a taken room's occupant would break a hard constraint, the annealer moves
+    the lecture into ``_free_room``: a room suitable for the course and free at every period the
+    lecture would cover from ``p``; -1 exactly when no such room exists."""
+    u = generate(Recipe.preset(preset, lab_length=(2, 3)))
+    pb = u.problem
+    ev = IncrementalEvaluator(pb, u.hidden)
+    st, ka = ev.state, ev.ka
+    seed_kernels(5)
+    seen = {True: 0, False: 0}
+    for c in range(pb.n_courses):
+        length = int(pb.course_length[c])
+        for p in range(pb.n_periods):
+            if p % pb.periods_per_day + length > pb.periods_per_day:
+                continue
+            free = {r for r in range(pb.n_rooms)
+                    if ka.suitable[c, r] and all(st.room_cnt[r, q] == 0 for q in range(p, p + length))}
+            r = _free_room(ka, st, c, p, length)
+            assert (r in free) if free else r == -1, (c, p, r)
+            seen[bool(free)] += 1
+    assert seen[True] > 50 and seen[False] > 50, seen  # both answers met
 
 
 def _kempe_component(pb, tt, l, p1):

@@ -59,7 +59,14 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
 
     ``focus``: lectures in a hard violation (see :func:`in_violation`; empty when feasible) — half of
     the proposals move one of them. On a large instance a random lecture is almost never one of the
-    few that clash, and the one move that frees a 3-period lab is then not found in seconds."""
+    few that clash, and the one move that frees a 3-period lab is then not found in seconds.
+
+    A move towards a period whose drawn room is taken becomes a swap with the occupant; when that
+    swap would break a hard constraint, the lecture moves to the period into a free suitable room
+    instead (:func:`_free_room`), rather than the proposal being skipped. On comp06/comp07 (80% and
+    72% of the room-periods taken) most drawn rooms are taken. 20 s, comp02/05/06/07 × 32 seeds
+    (two runs of 16, back to back with the code before), sum of means 448.2 → 443.4: comp06 53.6 →
+    50.5, comp07 24.5 → 21.8, comp05 322.5 → 322.6, comp02 47.6 → 48.6."""
     ppd = ka.ppd
     n_days = ka.n_days
     n_mov = movable.shape[0]
@@ -93,7 +100,9 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
                 counters[3] += 1
                 continue  # a clash no swap can undo (a swap partner frees one conflict at most)
         l2 = -1
+        clash = False
         if feasible and p != p0 and length == 1 and st.conf_load[c, p] == 1:
+            clash = True
             # the one lecture it would clash with at p: swap slots with it (a move into the
             # clash is certain to be skipped; drawing that lecture's room at random is rare)
             l2 = clash_partner(ka, st, c, p)
@@ -114,8 +123,15 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
                 if c2 != c and ka.course_length[c2] == length and movable_flag(movable, cand, init_p):
                     l2 = cand
         if feasible and not keeps_feasible(ka, st, l, c, p, r, l2):
-            counters[3] += 1
-            continue  # feasible-space search: a move that breaks a hard constraint is skipped cheaply
+            # the room at p is taken and its occupant cannot take l's place: move l to p into a
+            # free room instead (on dense instances most drawn rooms are taken; see the docstring)
+            r = -1
+            if l2 >= 0 and not clash and p != p0:
+                r = _free_room(ka, st, c, p, length)
+            if r < 0 or not keeps_feasible(ka, st, l, c, p, r, -1):
+                counters[3] += 1
+                continue  # feasible-space search: a move that breaks a hard constraint is skipped cheaply
+            l2 = -1
         moved_delta = 0
         if pert_w > 0.0:
             moved_delta = _moved(p, r, init_p[l], init_r[l]) - _moved(p0, r0, init_p[l], init_r[l])
@@ -147,6 +163,26 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             cur[1] += hard
             cur[2] += moved_delta
             _track_best(st, cur, best, best_p, best_r, counters)
+
+
+@njit(cache=True, inline="always")
+def _free_room(ka, st, c, p, length):
+    """A suitable room free over ``length`` periods from ``p`` (scanned from a random room), or -1."""
+    R = st.room_cnt.shape[0]
+    k0 = np.random.randint(R)
+    for k in range(R):
+        rr = k0 + k
+        if rr >= R:
+            rr -= R
+        if not ka.suitable[c, rr]:
+            continue
+        free = True
+        for q in range(p, p + length):
+            if st.room_cnt[rr, q] > 0:
+                free = False
+        if free:
+            return rr
+    return -1
 
 
 @njit(cache=True, inline="always")
