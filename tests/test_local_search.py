@@ -20,9 +20,9 @@ from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
 from tt_core.solvers.local_search.kernels import (
-    _free_room,
     chain_buffer,
     clash_partner,
+    free_room,
     keeps_feasible,
     kempe_chain,
     kempe_step,
@@ -349,7 +349,7 @@ def test_clash_partner_is_the_one_lecture_a_move_would_clash_with(preset):
 @pytest.mark.parametrize("preset", ["tiny", "campus"])
 def test_free_room_is_suitable_and_free_over_the_whole_lecture(preset):
     """When a swap with a taken room's occupant would break a hard constraint, the annealer moves
-    the lecture into ``_free_room``: a room suitable for the course and free at every period the
+    the lecture into ``free_room``: a room suitable for the course and free at every period the
     lecture would cover from ``p``; -1 exactly when no such room exists."""
     u = generate(Recipe.preset(preset, lab_length=(2, 3)))
     pb = u.problem
@@ -364,7 +364,7 @@ def test_free_room_is_suitable_and_free_over_the_whole_lecture(preset):
                 continue
             free = {r for r in range(pb.n_rooms)
                     if ka.suitable[c, r] and all(st.room_cnt[r, q] == 0 for q in range(p, p + length))}
-            r = _free_room(ka, st, c, p, length)
+            r = free_room(ka, st, c, p, length)
             assert (r in free) if free else r == -1, (c, p, r)
             seen[bool(free)] += 1
     assert seen[True] > 50 and seen[False] > 50, seen  # both answers met

@@ -63,7 +63,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
 
     A move towards a period whose drawn room is taken becomes a swap with the occupant; when that
     swap would break a hard constraint, the lecture moves to the period into a free suitable room
-    instead (:func:`_free_room`), rather than the proposal being skipped. On comp06/comp07 (80% and
+    instead (:func:`free_room`), rather than the proposal being skipped. On comp06/comp07 (80% and
     72% of the room-periods taken) most drawn rooms are taken. 20 s, comp02/05/06/07 × 32 seeds
     (two runs of 16, back to back with the code before), sum of means 448.2 → 443.4: comp06 53.6 →
     50.5, comp07 24.5 → 21.8, comp05 322.5 → 322.6, comp02 47.6 → 48.6."""
@@ -127,7 +127,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             # free room instead (on dense instances most drawn rooms are taken; see the docstring)
             r = -1
             if l2 >= 0 and not clash and p != p0:
-                r = _free_room(ka, st, c, p, length)
+                r = free_room(ka, st, c, p, length)
             if r < 0 or not keeps_feasible(ka, st, l, c, p, r, -1):
                 counters[3] += 1
                 continue  # feasible-space search: a move that breaks a hard constraint is skipped cheaply
@@ -166,7 +166,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
 
 
 @njit(cache=True, inline="always")
-def _free_room(ka, st, c, p, length):
+def free_room(ka, st, c, p, length):
     """A suitable room free over ``length`` periods from ``p`` (scanned from a random room), or -1."""
     R = st.room_cnt.shape[0]
     k0 = np.random.randint(R)
