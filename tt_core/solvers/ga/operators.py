@@ -16,7 +16,7 @@ from ...constraints import AVAILABILITY, CONFLICTS, ROOM_OCCUPATION, ROOM_SUITAB
 from ...kernels.incremental import KState, apply_move, apply_swap, delta_move, delta_swap, new_state
 from ...model import Timetable
 from ..base import Deadline, in_chunks
-from ..local_search import NO_FOCUS, anneal_steps, hard_units, in_violation, seed_kernels, weighted_sum
+from ..local_search import NO_FOCUS, anneal_steps, hard_units, in_violation, room_free, seed_kernels, weighted_sum
 from .context import Context, hard_of
 
 
@@ -51,14 +51,6 @@ def _slot_free(ka, st, c, p, length):
     return True
 
 
-@njit(cache=True, inline="always")
-def _room_free(st, r, p, length):
-    for q in range(p, p + length):
-        if st.room_cnt[r, q] > 0:
-            return False
-    return True
-
-
 @njit(cache=True)
 def _reinsert(ka, st, lectures, suit_ptr, suit_idx, w, du):
     """Place each unplaced lecture at its cheapest hard-feasible (period, room) by exact delta;
@@ -85,7 +77,7 @@ def _reinsert(ka, st, lectures, suit_ptr, suit_idx, w, du):
                 tried = 0
                 for k in range(suit_ptr[c], suit_ptr[c + 1]):
                     r = suit_idx[k]
-                    if not _room_free(st, r, p, length):
+                    if not room_free(st, r, p, length):
                         continue
                     if tried > 0 and st.course_room[c, r] == 0:
                         continue
@@ -107,7 +99,7 @@ def _reinsert(ka, st, lectures, suit_ptr, suit_idx, w, du):
                         continue
                     r = suit_idx[suit_ptr[c]]
                     for k in range(suit_ptr[c], suit_ptr[c + 1]):
-                        if _room_free(st, suit_idx[k], p, length):
+                        if room_free(st, suit_idx[k], p, length):
                             r = suit_idx[k]
                             break
                     delta_move(ka, st, l, p, r, du)

@@ -25,11 +25,20 @@ hierarchical pipeline build on the public names below.
 from __future__ import annotations
 
 from .construct import construct, suitable_rooms
-from .kernels import NO_FOCUS, anneal_steps, hard_units, in_violation, movable_flag, seed_kernels, weighted_sum
+from .kernels import (
+    NO_FOCUS,
+    anneal_steps,
+    hard_units,
+    in_violation,
+    movable_flag,
+    room_free,
+    seed_kernels,
+    weighted_sum,
+)
 from .portfolio import Exchange, solve_local
 from .schedule import Schedule, start_temperature
 from .search import CPSAT_REPAIR_MAX_SIZE, anneal
 
 __all__ = ["solve_local", "anneal", "construct", "suitable_rooms", "in_violation", "anneal_steps", "seed_kernels",
-           "weighted_sum", "hard_units", "movable_flag", "NO_FOCUS", "CPSAT_REPAIR_MAX_SIZE", "Exchange", "Schedule",
-           "start_temperature"]
+           "weighted_sum", "hard_units", "movable_flag", "room_free", "NO_FOCUS", "CPSAT_REPAIR_MAX_SIZE", "Exchange",
+           "Schedule", "start_temperature"]

@@ -174,15 +174,18 @@ def free_room(ka, st, c, p, length):
         rr = k0 + k
         if rr >= R:
             rr -= R
-        if not ka.suitable[c, rr]:
-            continue
-        free = True
-        for q in range(p, p + length):
-            if st.room_cnt[rr, q] > 0:
-                free = False
-        if free:
+        if ka.suitable[c, rr] and room_free(st, rr, p, length):
             return rr
     return -1
+
+
+@njit(cache=True, inline="always")
+def room_free(st, r, p, length):
+    """Room ``r`` holds no lecture at any of the ``length`` periods from ``p``."""
+    for q in range(p, p + length):
+        if st.room_cnt[r, q] > 0:
+            return False
+    return True
 
 
 @njit(cache=True, inline="always")
