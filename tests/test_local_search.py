@@ -21,11 +21,13 @@ from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
 from tt_core.solvers.local_search.kernels import (
     chain_buffer,
+    cheapest_free_room,
     clash_partner,
     free_room,
     keeps_feasible,
     kempe_chain,
     kempe_step,
+    ruin_step,
     seed_kernels,
 )
 from tt_core.synth import Recipe, generate
@@ -450,3 +452,69 @@ def test_kempe_steps_keep_every_counter_exact_and_the_timetable_feasible():
     assert np.array_equal(st.period[:5], tt.period[:5]) and np.array_equal(st.room[:5], tt.room[:5])
     assert counters[0] > 300 and 0 < counters[1] < counters[0]  # kept and undone chains both
     assert (st.period != tt.period).sum() > 20
+
+
+def test_ruin_steps_keep_every_counter_exact_and_the_timetable_feasible():
+    """Kept and undone ruin-and-recreate steps alike leave the incremental state equal to one built
+    afresh, never add a hard violation and never move a lecture outside ``movable``; cold (no
+    worsening kept), the cost never rises."""
+    u = generate(Recipe.preset("campus"))
+    pb, tt = u.problem, u.hidden
+    st = new_state(pb, tt)
+    ev = IncrementalEvaluator(pb, tt)
+    w = np.ones(K.N_CONSTRAINTS)
+    w[K.HARD_MASK] = 20.0
+    movable = np.arange(pb.n_lectures, dtype=np.int32)[5:]  # the first five are pinned
+    cur = np.array([float(st.units @ w), 0.0, 0.0])
+    best, best_p, best_r = cur.copy(), st.period.copy(), st.room.copy()
+    counters, du = np.zeros(4, np.int64), np.zeros(K.N_CONSTRAINTS, np.int64)
+    buf = chain_buffer(pb.n_rooms)
+    seed_kernels(7)
+    rng = np.random.default_rng(3)
+    single = movable[pb.course_length[pb.lecture_course[movable]] == 1]
+    for _ in range(3_000):
+        ruin_step(ev.ka, st, movable, movable, w, 3.0, buf, du, cur, best, best_p, best_r, counters,
+                  int(rng.choice(single)), 6)
+    assert counters[0] > 300 and 0 < counters[1] < counters[0]  # kept and undone steps both
+    for _ in range(1_000):
+        before = cur[0]
+        ruin_step(ev.ka, st, movable, movable, w, 1e-9, buf, du, cur, best, best_p, best_r, counters,
+                  int(rng.choice(single)), 6)
+        assert cur[0] <= before + 1e-9
+    fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
+    for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "curr_mask", "course_day", "course_room"):
+        assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
+    placed = st.period >= 0
+    assert (st.room_lec[st.room[placed], st.period[placed]] == np.flatnonzero(placed)).all()
+    assert st.units[K.HARD_MASK].sum() == 0 and cur[1] == 0
+    assert cur[0] == pytest.approx(float(st.units @ w))
+    assert np.array_equal(st.period[:5], tt.period[:5]) and np.array_equal(st.room[:5], tt.room[:5])
+    assert (st.period != tt.period).sum() > 20
+
+
+@pytest.mark.parametrize("preset", ["tiny", "campus"])
+def test_cheapest_free_room_is_free_suitable_and_cheapest(preset):
+    """Against a plain-Python scan: the room is suitable and free, and no free suitable room costs
+    less in capacity, stability and unsuitable-room weight."""
+    u = generate(Recipe.preset(preset))
+    pb, tt = u.problem, u.hidden
+    st = new_state(pb, tt)
+    ka = kernel_arrays(pb)
+    w = np.arange(1.0, K.N_CONSTRAINTS + 1.0)
+    seed_kernels(5)
+    rng = np.random.default_rng(5)
+
+    def cost(c, r):
+        v = w[K.ROOM_CAPACITY] * max(0, int(pb.course_students[c]) - int(pb.room_capacity[r]))
+        if st.n_rooms[c] > 0 and st.course_room[c, r] == 0:
+            v += w[K.ROOM_STABILITY]
+        return v + (w[K.UNSUITABLE_ROOMS] if ka.room_unsuitable[c, r] else 0.0)
+
+    for _ in range(300):
+        c, q = int(rng.integers(pb.n_courses)), int(rng.integers(pb.n_periods))
+        free = [r for r in range(pb.n_rooms) if ka.suitable[c, r] and st.room_cnt[r, q] == 0]
+        r = cheapest_free_room(ka, st, w, c, q)
+        if not free:
+            assert r == -1
+            continue
+        assert r in free and cost(c, r) == min(cost(c, x) for x in free)

@@ -17,6 +17,7 @@ from ...kernels.incremental import _span, apply_move, apply_swap, delta_move, de
 from ...kernels.soft_delta import soft_delta_move, soft_delta_swap
 
 NO_FOCUS = np.empty(0, np.int32)  # feasible: every movable lecture is drawn alike
+RUIN_SIZE = 6  # the most lectures one ruin-and-recreate step takes out (see ruin_step)
 
 
 def chain_buffer(n_rooms: int) -> np.ndarray:
@@ -50,12 +51,15 @@ def weighted_sum(du, w):
 
 @njit(cache=True, nogil=True, _nrt=False)
 def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
-                 n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters, kempe_rate=0.0, chain=NO_FOCUS):
+                 n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters, kempe_rate=0.0, chain=NO_FOCUS,
+                 ruin_rate=0.0):
     """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved].
 
     ``kempe_rate``: the share of steps (once feasible, without a perturbation weight) that trade
     two periods for a Kempe chain instead (see :func:`kempe_step`; ``chain`` is its
     :func:`chain_buffer`, of at least ``4 * n_rooms`` entries when ``kempe_rate > 0``).
+    ``ruin_rate``: the share of steps (same conditions) that ruin and recreate a lecture's day
+    instead (see :func:`ruin_step`; ``chain`` is its work space too).
 
     ``focus``: lectures in a hard violation (see :func:`in_violation`; empty when feasible) — half of
     the proposals move one of them. On a large instance a random lecture is almost never one of the
@@ -79,6 +83,12 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             p = np.random.randint(n_days * ppd)
             if p != st.period[l] and ka.course_length[ka.lecture_course[l]] == 1:
                 kempe_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters, l, p)
+            continue
+        if ruin_rate > 0.0 and cur[1] == 0 and pert_w == 0.0 and np.random.random() < ruin_rate:
+            l = movable[np.random.randint(n_mov)]
+            if ka.course_length[ka.lecture_course[l]] == 1:
+                ruin_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters, l,
+                          min(RUIN_SIZE, (chain.shape[0] - 4) // 4))
             continue
         if focus.shape[0] > 0 and np.random.random() < 0.5:
             l = focus[np.random.randint(focus.shape[0])]
@@ -440,3 +450,136 @@ def movable_flag(movable, l, init_p):
         else:
             hi = mid
     return lo < movable.shape[0] and movable[lo] == l
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def cheapest_free_room(ka, st, w, c, q):
+    """The suitable room free at ``q`` whose capacity, stability and unsuitable-room cost for course
+    ``c`` is the least (ties: the first from a random room on), or -1 when none is free."""
+    R = st.room_cnt.shape[0]
+    k0 = np.random.randint(R)
+    best_r = -1
+    best_v = 1e300
+    for k in range(R):
+        r = k0 + k
+        if r >= R:
+            r -= R
+        if not ka.suitable[c, r] or st.room_cnt[r, q] > 0:
+            continue
+        v = w[K.ROOM_CAPACITY] * max(0, ka.course_students[c] - ka.room_capacity[r])
+        if st.n_rooms[c] > 0 and st.course_room[c, r] == 0:
+            v += w[K.ROOM_STABILITY]
+        if ka.room_unsuitable[c, r]:
+            v += w[K.UNSUITABLE_ROOMS]
+        if v < best_v:
+            best_v = v
+            best_r = r
+    return best_r
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _ruined(ka, st, movable, init_p, l, k_max, buf):
+    """Put ``l`` and up to ``k_max - 1`` single-period lectures of the courses it may not overlap,
+    on ``l``'s day, into ``buf[0:n]`` (the courses scanned from a random one); returns ``n``."""
+    ppd = ka.ppd
+    c = ka.lecture_course[l]
+    d = st.period[l] // ppd
+    n = 1
+    buf[0] = l
+    m = ka.conf_ptr[c + 1] - ka.conf_ptr[c]
+    if m == 0:
+        return n
+    j0 = np.random.randint(m)
+    for jj in range(m):
+        j = j0 + jj
+        if j >= m:
+            j -= m
+        o = ka.conf_idx[ka.conf_ptr[c] + j]
+        if ka.course_length[o] != 1:
+            continue
+        for x in range(ka.course_ptr[o], ka.course_ptr[o + 1]):
+            px = st.period[x]
+            if n < k_max and px >= 0 and px // ppd == d and st.taught[x] and movable_flag(movable, x, init_p):
+                buf[n] = x
+                n += 1
+        if n >= k_max:
+            break
+    return n
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best_r, counters, l, k_max):
+    """One ruin-and-recreate proposal on a feasible timetable: take out the single-period lecture
+    ``l`` and up to ``k_max - 1`` single-period lectures of the courses it may not overlap that sit
+    on its day (:func:`_ruined`), then put them back one by one, in random order, each at the
+    feasible period and room where it costs least (rooms by :func:`cheapest_free_room`; a period
+    where the course already teaches, is unavailable or clashes is not a candidate). The whole change
+    is kept by the Metropolis rule, else undone. ``buf``: at least ``4 * k_max`` entries.
+
+    A move or swap changes one or two lectures; this re-plans a curriculum's day at once, which
+    escapes timetables where every single move costs (after the destroy-and-repair neighbourhoods of
+    Kiefer, Hartl & Schnell 2017's ALNS for this problem). Each lecture is tried at every period, so a
+    step costs about as much as a Kempe chain."""
+    P = st.conf_load.shape[1]
+    n = _ruined(ka, st, movable, init_p, l, k_max, buf)
+    if n < 2:
+        return
+    for k in range(du.shape[0]):
+        du[k] = 0
+    for i in range(n):  # out: every lecture leaves before any is put back
+        x = buf[i]
+        buf[k_max + i] = st.period[x]
+        buf[2 * k_max + i] = st.room[x]
+        relocate(ka, st, x, -1, -1, du)
+    order = 3 * k_max  # buf[3k:3k+n]: the order of reinsertion, shuffled
+    for i in range(n):
+        buf[order + i] = i
+    for i in range(n - 1, 0, -1):
+        j = np.random.randint(i + 1)
+        t = buf[order + i]
+        buf[order + i] = buf[order + j]
+        buf[order + j] = t
+    placed = 0
+    for ii in range(n):
+        x = buf[buf[order + ii]]
+        cx = ka.lecture_course[x]
+        bq = -1
+        br = -1
+        bv = 1e300
+        q0 = np.random.randint(P)
+        for qq in range(P):
+            q = q0 + qq
+            if q >= P:
+                q -= P
+            if st.all_cover[cx, q] > 0 or ka.unavailable[cx, q] or st.conf_load[cx, q] > 0:
+                continue
+            r = cheapest_free_room(ka, st, w, cx, q)
+            if r < 0:
+                continue
+            before = weighted_sum(du, w)  # the trial placement's cost, read off the running delta
+            relocate(ka, st, x, q, r, du)
+            v = weighted_sum(du, w) - before
+            relocate(ka, st, x, -1, -1, du)
+            if v < bv:
+                bv = v
+                bq = q
+                br = r
+        if bq < 0:
+            break  # nowhere feasible left for it: undo the whole step
+        relocate(ka, st, x, bq, br, du)
+        placed += 1
+    counters[0] += 1
+    hard = hard_units(du)
+    dv = weighted_sum(du, w)
+    if placed == n and hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
+        for k in range(du.shape[0]):
+            st.units[k] += du[k]
+        counters[1] += 1
+        cur[0] += dv
+        cur[1] += hard
+        _track_best(st, cur, best, best_p, best_r, counters)
+        return
+    for ii in range(placed):  # back: the new places emptied first, then each lecture to its old one
+        relocate(ka, st, buf[buf[order + ii]], -1, -1, st.scratch)
+    for i in range(n):
+        relocate(ka, st, buf[i], buf[k_max + i], buf[2 * k_max + i], st.scratch)

@@ -22,6 +22,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
            pinned=None, progress=None, stop=None, iterations: int | None = None,
            hard_weight: float = 20.0, t0: float | None = None, t_min: float = 0.1,
            swap_rate: float = 1.0, keep_room_rate: float = 0.4, kempe_rate: float = 0.03,
+           ruin_rate: float = 0.005,
            perturbation_weight: float = 0.0,
            use_cpsat: bool = True, stage: str = "anneal", t0_factor: float = 1.0, _exchange=None) -> SolveResult:
     """One simulated-annealing run (single thread). Returns within ~0.1 s of ``stop``.
@@ -36,12 +37,15 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     (:func:`~.kernels.kempe_step`). At 20 s, comp02/05/06/07, sum of means without / with 3%:
     452.0 / 434.5 and 446.75 / 445.0 (4 seeds, two runs), 464.6 / 453.4 (8 seeds); 1% 449.75,
     6% 458.0, 10% 463.25 (a chain costs ~25 ordinary steps).
+    ``ruin_rate``: the share of steps that, once feasible, ruin and recreate a lecture's day
+    (:func:`~.kernels.ruin_step`). At 20 s, comp02/05/06/07, sum of means with 0.5% / without:
+    431.4 / 438.1 (seeds 17–32) and 434.5 / 442.3 (seeds 1–16); the steps take ~30% of the time (comp05).
     ``t0`` is the start temperature (default: measured from random moves, times ``t0_factor``).
     ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
     still caps it); otherwise the temperature schedule spans ``time_limit``.
     """
     run = _Run(problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations, hard_weight,
-               swap_rate, keep_room_rate, kempe_rate, perturbation_weight, stage, _exchange)
+               swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, _exchange)
     if initial is not None and initial.n_unplaced == 0:
         start = initial.copy()
     else:
@@ -68,7 +72,7 @@ class _Run:
     """What the phases of one :func:`anneal` share: the problem's arrays, weights, counters, clock."""
 
     def __init__(self, problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations,
-                 hard_weight, swap_rate, keep_room_rate, kempe_rate, perturbation_weight, stage, exchange):
+                 hard_weight, swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, exchange):
         self.problem = problem
         self.deadline = Deadline(time_limit, stop)
         self.time_limit = time_limit
@@ -93,6 +97,7 @@ class _Run:
         self.swap_rate = float(swap_rate)
         self.keep_room_rate = float(keep_room_rate)
         self.kempe_rate = float(kempe_rate)
+        self.ruin_rate = float(ruin_rate)
         self.chain = chain_buffer(problem.n_rooms)
         self.perturbation_weight = float(perturbation_weight)
         self.stage = stage
@@ -122,7 +127,8 @@ class _Run:
     def steps(self, st, focus, w, pert_w, n, t_start, t_end, best_p, best_r, cur, best) -> None:
         anneal_steps(self.ka, st, self.movable, focus, self.suit_ptr, self.suit_idx, self.init_p, self.init_r, w,
                      pert_w, self.swap_rate, self.keep_room_rate, n, t_start, t_end, best_p, best_r, cur, best,
-                     self.du, self.counters, self.kempe_rate, self.chain)
+                     self.du, self.counters, self.kempe_rate, self.chain,
+                     self.ruin_rate)
 
     # ------------------------------------------------------------------ phase 1: repair
     def _repair_done(self, use_cpsat: bool, last_drop: float, last_drop_it: int, stall_s: float) -> bool:
