@@ -420,6 +420,20 @@ def test_a_kempe_chain_is_the_component_of_linked_lectures_at_the_two_periods(pr
     assert refused > 0 and max(sizes) >= 4  # chains longer than a swap were met
 
 
+def _assert_exact_feasible_and_pinned(pb, tt, st, cur, w):
+    """After steps on ``st`` from the feasible ``tt`` (its first five lectures pinned): every counter
+    equals a state built afresh, the occupant index names every placed lecture, no hard violation,
+    ``cur`` is the state's weighted total and the pinned lectures are where they were."""
+    fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
+    for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "curr_mask", "course_day", "course_room"):
+        assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
+    placed = st.period >= 0
+    assert (st.room_lec[st.room[placed], st.period[placed]] == np.flatnonzero(placed)).all()
+    assert st.units[K.HARD_MASK].sum() == 0 and cur[1] == 0
+    assert cur[0] == pytest.approx(float(st.units @ w))
+    assert np.array_equal(st.period[:5], tt.period[:5]) and np.array_equal(st.room[:5], tt.room[:5])
+
+
 def test_kempe_steps_keep_every_counter_exact_and_the_timetable_feasible():
     """Accepted and undone chains alike leave the incremental state equal to one built afresh
     (hot enough that about half of the chains are kept), never add a hard violation and never move
@@ -442,14 +456,7 @@ def test_kempe_steps_keep_every_counter_exact_and_the_timetable_feasible():
         if p1 != st.period[l] and pb.course_length[pb.lecture_course[l]] == 1:
             kempe_step(ev.ka, st, movable, movable, w, 3.0, chain_buffer(pb.n_rooms), du, cur, best, best_p, best_r,
                        counters, l, p1)
-    fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
-    for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "curr_mask", "course_day", "course_room"):
-        assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
-    placed = st.period >= 0
-    assert (st.room_lec[st.room[placed], st.period[placed]] == np.flatnonzero(placed)).all()
-    assert st.units[K.HARD_MASK].sum() == 0 and cur[1] == 0
-    assert cur[0] == pytest.approx(float(st.units @ w))
-    assert np.array_equal(st.period[:5], tt.period[:5]) and np.array_equal(st.room[:5], tt.room[:5])
+    _assert_exact_feasible_and_pinned(pb, tt, st, cur, w)
     assert counters[0] > 300 and 0 < counters[1] < counters[0]  # kept and undone chains both
     assert (st.period != tt.period).sum() > 20
 
@@ -481,14 +488,7 @@ def test_ruin_steps_keep_every_counter_exact_and_the_timetable_feasible():
         ruin_step(ev.ka, st, movable, movable, w, 1e-9, buf, du, cur, best, best_p, best_r, counters,
                   int(rng.choice(single)), 6)
         assert cur[0] <= before + 1e-9
-    fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
-    for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "curr_mask", "course_day", "course_room"):
-        assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
-    placed = st.period >= 0
-    assert (st.room_lec[st.room[placed], st.period[placed]] == np.flatnonzero(placed)).all()
-    assert st.units[K.HARD_MASK].sum() == 0 and cur[1] == 0
-    assert cur[0] == pytest.approx(float(st.units @ w))
-    assert np.array_equal(st.period[:5], tt.period[:5]) and np.array_equal(st.room[:5], tt.room[:5])
+    _assert_exact_feasible_and_pinned(pb, tt, st, cur, w)
     assert (st.period != tt.period).sum() > 20
 
 

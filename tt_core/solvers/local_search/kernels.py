@@ -211,6 +211,26 @@ def _track_best(st, cur, best, best_p, best_r, counters):
         counters[2] += 1
 
 
+@njit(cache=True, inline="always")
+def _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, complete):
+    """Judge a change already applied to the state with delta ``du`` (a Kempe trade, a ruin and
+    recreate): kept when ``complete``, without a new hard violation and by the Metropolis rule —
+    then the state's units take ``du`` and the best is tracked. Returns whether it was kept (the
+    caller undoes it otherwise)."""
+    counters[0] += 1
+    hard = hard_units(du)
+    dv = weighted_sum(du, w)
+    if complete and hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
+        for k in range(du.shape[0]):
+            st.units[k] += du[k]
+        counters[1] += 1
+        cur[0] += dv
+        cur[1] += hard
+        _track_best(st, cur, best, best_p, best_r, counters)
+        return True
+    return False
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _at_period(ka, st, p, buf, at):
     """Put the lectures starting at ``p`` (one per room) into ``buf[at:]``; returns how many, or -1
@@ -322,17 +342,7 @@ def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, bes
     for k in range(du.shape[0]):
         du[k] = 0
     _trade(ka, st, buf, n0, n1, p0, p1, du)
-    counters[0] += 1
-    hard = hard_units(du)
-    dv = weighted_sum(du, w)
-    if hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
-        for k in range(du.shape[0]):
-            st.units[k] += du[k]
-        counters[1] += 1
-        cur[0] += dv
-        cur[1] += hard
-        _track_best(st, cur, best, best_p, best_r, counters)
-    else:
+    if not _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, True):
         _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)  # back: each side to where it came from
 
 
@@ -568,16 +578,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
             break  # nowhere feasible left for it: undo the whole step
         relocate(ka, st, x, bq, br, du)
         placed += 1
-    counters[0] += 1
-    hard = hard_units(du)
-    dv = weighted_sum(du, w)
-    if placed == n and hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
-        for k in range(du.shape[0]):
-            st.units[k] += du[k]
-        counters[1] += 1
-        cur[0] += dv
-        cur[1] += hard
-        _track_best(st, cur, best, best_p, best_r, counters)
+    if _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, placed == n):
         return
     for ii in range(placed):  # back: the new places emptied first, then each lecture to its old one
         relocate(ka, st, buf[buf[order + ii]], -1, -1, st.scratch)
