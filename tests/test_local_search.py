@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -420,17 +421,35 @@ def test_a_kempe_chain_is_the_component_of_linked_lectures_at_the_two_periods(pr
     assert refused > 0 and max(sizes) >= 4  # chains longer than a swap were met
 
 
-def _assert_exact_feasible_and_pinned(pb, tt, st, cur, w):
-    """After steps on ``st`` from the feasible ``tt`` (its first five lectures pinned): every counter
-    equals a state built afresh, the occupant index names every placed lecture, no hard violation,
-    ``cur`` is the state's weighted total and the pinned lectures are where they were."""
+def _feasible_campus_search():
+    """The campus preset's hidden (feasible) timetable as an annealer's state, with what its steps
+    take: hard weight 20, the first five lectures pinned (``movable`` is the rest), ``cur``/``best``
+    at the state's weighted total, counters and a delta buffer."""
+    u = generate(Recipe.preset("campus"))
+    pb, tt = u.problem, u.hidden
+    st = new_state(pb, tt)
+    assert st.units[K.HARD_MASK].sum() == 0
+    w = np.ones(K.N_CONSTRAINTS)
+    w[K.HARD_MASK] = 20.0
+    cur = np.array([float(st.units @ w), 0.0, 0.0])
+    return SimpleNamespace(pb=pb, tt=tt, st=st, ka=IncrementalEvaluator(pb, tt).ka, w=w,
+                           movable=np.arange(pb.n_lectures, dtype=np.int32)[5:], cur=cur, best=cur.copy(),
+                           best_p=st.period.copy(), best_r=st.room.copy(), counters=np.zeros(4, np.int64),
+                           du=np.zeros(K.N_CONSTRAINTS, np.int64))
+
+
+def _assert_exact_feasible_and_pinned(s):
+    """After steps on ``s.st`` (see :func:`_feasible_campus_search`): every counter equals a state
+    built afresh, the occupant index names every placed lecture, no hard violation, ``s.cur`` is the
+    state's weighted total and the pinned lectures are where they were."""
+    pb, tt, st = s.pb, s.tt, s.st
     fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
     for name in ("units", "course_cover", "conf_load", "room_cnt", "curr_cnt", "curr_mask", "course_day", "course_room"):
         assert np.array_equal(getattr(st, name), getattr(fresh, name)), name
     placed = st.period >= 0
     assert (st.room_lec[st.room[placed], st.period[placed]] == np.flatnonzero(placed)).all()
-    assert st.units[K.HARD_MASK].sum() == 0 and cur[1] == 0
-    assert cur[0] == pytest.approx(float(st.units @ w))
+    assert st.units[K.HARD_MASK].sum() == 0 and s.cur[1] == 0
+    assert s.cur[0] == pytest.approx(float(st.units @ s.w))
     assert np.array_equal(st.period[:5], tt.period[:5]) and np.array_equal(st.room[:5], tt.room[:5])
 
 
@@ -438,58 +457,41 @@ def test_kempe_steps_keep_every_counter_exact_and_the_timetable_feasible():
     """Accepted and undone chains alike leave the incremental state equal to one built afresh
     (hot enough that about half of the chains are kept), never add a hard violation and never move
     a lecture outside ``movable``."""
-    u = generate(Recipe.preset("campus"))
-    pb, tt = u.problem, u.hidden
-    st = new_state(pb, tt)
-    assert st.units[K.HARD_MASK].sum() == 0
-    ev = IncrementalEvaluator(pb, tt)
-    w = np.ones(K.N_CONSTRAINTS)
-    w[K.HARD_MASK] = 20.0
-    movable = np.arange(pb.n_lectures, dtype=np.int32)[5:]  # the first five are pinned
-    cur = np.array([float(st.units @ w), 0.0, 0.0])
-    best, best_p, best_r = cur.copy(), st.period.copy(), st.room.copy()
-    counters, du = np.zeros(4, np.int64), np.zeros(K.N_CONSTRAINTS, np.int64)
+    s = _feasible_campus_search()
+    pb, st, movable = s.pb, s.st, s.movable
     seed_kernels(7)
     rng = np.random.default_rng(3)
     for _ in range(30_000):
         l, p1 = int(rng.choice(movable)), int(rng.integers(pb.n_periods))
         if p1 != st.period[l] and pb.course_length[pb.lecture_course[l]] == 1:
-            kempe_step(ev.ka, st, movable, movable, w, 3.0, chain_buffer(pb.n_rooms), du, cur, best, best_p, best_r,
-                       counters, l, p1)
-    _assert_exact_feasible_and_pinned(pb, tt, st, cur, w)
-    assert counters[0] > 300 and 0 < counters[1] < counters[0]  # kept and undone chains both
-    assert (st.period != tt.period).sum() > 20
+            kempe_step(s.ka, st, movable, movable, s.w, 3.0, chain_buffer(pb.n_rooms), s.du, s.cur, s.best,
+                       s.best_p, s.best_r, s.counters, l, p1)
+    _assert_exact_feasible_and_pinned(s)
+    assert s.counters[0] > 300 and 0 < s.counters[1] < s.counters[0]  # kept and undone chains both
+    assert (st.period != s.tt.period).sum() > 20
 
 
 def test_ruin_steps_keep_every_counter_exact_and_the_timetable_feasible():
     """Kept and undone ruin-and-recreate steps alike leave the incremental state equal to one built
     afresh, never add a hard violation and never move a lecture outside ``movable``; cold (no
     worsening kept), the cost never rises."""
-    u = generate(Recipe.preset("campus"))
-    pb, tt = u.problem, u.hidden
-    st = new_state(pb, tt)
-    ev = IncrementalEvaluator(pb, tt)
-    w = np.ones(K.N_CONSTRAINTS)
-    w[K.HARD_MASK] = 20.0
-    movable = np.arange(pb.n_lectures, dtype=np.int32)[5:]  # the first five are pinned
-    cur = np.array([float(st.units @ w), 0.0, 0.0])
-    best, best_p, best_r = cur.copy(), st.period.copy(), st.room.copy()
-    counters, du = np.zeros(4, np.int64), np.zeros(K.N_CONSTRAINTS, np.int64)
+    s = _feasible_campus_search()
+    pb, st, movable = s.pb, s.st, s.movable
     buf = chain_buffer(pb.n_rooms)
     seed_kernels(7)
     rng = np.random.default_rng(3)
     single = movable[pb.course_length[pb.lecture_course[movable]] == 1]
     for _ in range(3_000):
-        ruin_step(ev.ka, st, movable, movable, w, 3.0, buf, du, cur, best, best_p, best_r, counters,
+        ruin_step(s.ka, st, movable, movable, s.w, 3.0, buf, s.du, s.cur, s.best, s.best_p, s.best_r, s.counters,
                   int(rng.choice(single)), 6)
-    assert counters[0] > 300 and 0 < counters[1] < counters[0]  # kept and undone steps both
+    assert s.counters[0] > 300 and 0 < s.counters[1] < s.counters[0]  # kept and undone steps both
     for _ in range(1_000):
-        before = cur[0]
-        ruin_step(ev.ka, st, movable, movable, w, 1e-9, buf, du, cur, best, best_p, best_r, counters,
+        before = s.cur[0]
+        ruin_step(s.ka, st, movable, movable, s.w, 1e-9, buf, s.du, s.cur, s.best, s.best_p, s.best_r, s.counters,
                   int(rng.choice(single)), 6)
-        assert cur[0] <= before + 1e-9
-    _assert_exact_feasible_and_pinned(pb, tt, st, cur, w)
-    assert (st.period != tt.period).sum() > 20
+        assert s.cur[0] <= before + 1e-9
+    _assert_exact_feasible_and_pinned(s)
+    assert (st.period != s.tt.period).sum() > 20
 
 
 @pytest.mark.parametrize("preset", ["tiny", "campus"])

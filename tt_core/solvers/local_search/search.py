@@ -127,8 +127,7 @@ class _Run:
     def steps(self, st, focus, w, pert_w, n, t_start, t_end, best_p, best_r, cur, best) -> None:
         anneal_steps(self.ka, st, self.movable, focus, self.suit_ptr, self.suit_idx, self.init_p, self.init_r, w,
                      pert_w, self.swap_rate, self.keep_room_rate, n, t_start, t_end, best_p, best_r, cur, best,
-                     self.du, self.counters, self.kempe_rate, self.chain,
-                     self.ruin_rate)
+                     self.du, self.counters, self.kempe_rate, self.chain, self.ruin_rate)
 
     # ------------------------------------------------------------------ phase 1: repair
     def _repair_done(self, use_cpsat: bool, last_drop: float, last_drop_it: int, stall_s: float) -> bool:
