@@ -15,8 +15,8 @@ from reference import conflicting_pairs, student_enrolments, taught_lectures
 from tt_core import constraints as K
 from tt_core.cost import evaluate
 from tt_core.kernels.arrays import kernel_arrays
-from tt_core.kernels.incremental import IncrementalEvaluator, new_state
-from tt_core.kernels.soft_delta import soft_delta_move, soft_delta_swap
+from tt_core.kernels.incremental import IncrementalEvaluator, new_state, relocate
+from tt_core.kernels.soft_delta import soft_delta_insert, soft_delta_move, soft_delta_swap
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
@@ -261,6 +261,32 @@ def _check_soft_deltas(pb: Problem, start: Timetable, w: np.ndarray) -> None:
         checked += 1
         if rng.random() < 0.3:
             ev.apply_swap(l, l2) if l2 >= 0 else ev.apply_move(l, p, r)
+    _check_soft_inserts(pb, ka, st, w, rng)
+
+
+def _check_soft_inserts(pb: Problem, ka, st, w: np.ndarray, rng) -> None:
+    """300 lectures taken out of the feasible state and put back at a random free, clash-free
+    (period, room), as the ruin step prices them: the insert delta equals the exact delta's soft part."""
+    du = np.zeros(K.N_CONSTRAINTS, np.int64)
+    soft = ~K.HARD_MASK
+    checked = 0
+    while checked < 300:
+        l = int(rng.integers(pb.n_lectures))
+        c = pb.lecture_course[l]
+        if pb.course_length[c] != 1:
+            continue
+        p0, r0 = int(st.period[l]), int(st.room[l])
+        relocate(ka, st, l, -1, -1, du)
+        p, r = int(rng.integers(pb.n_periods)), int(rng.integers(pb.n_rooms))
+        if (st.all_cover[c, p] == 0 and not ka.unavailable[c, p] and st.conf_load[c, p] == 0
+                and ka.suitable[c, r] and st.room_cnt[r, p] == 0):
+            du[:] = 0
+            relocate(ka, st, l, p, r, du)
+            assert du[K.LECTURES] == -1 and du[K.HARD_MASK].sum() == -1  # taught again, nothing else hard
+            relocate(ka, st, l, -1, -1, np.zeros_like(du))
+            assert soft_delta_insert(ka, st, c, p, r, w) == pytest.approx(float(du[soft] @ w[soft]), abs=1e-9)
+            checked += 1
+        relocate(ka, st, l, p0, r0, du)
 
 
 def reference_in_violation(pb: Problem, tt: Timetable) -> set[int]:

@@ -28,7 +28,7 @@ from ..constraints import (
     UNSUITABLE_ROOMS,
     WINDOWS,
 )
-from .full import double_day_units
+from .full import double_day_units, load_units
 
 
 @njit(cache=True, inline="always")
@@ -337,4 +337,57 @@ def soft_delta_swap(ka, st, l1, l2, w):
     )
     if ka.ext:
         v += _ext_part(ka, st, w, c1, p1, r1, p2, r2, c2) + _ext_part(ka, st, w, c2, p2, r2, p1, r1, c1)
+    return v
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def soft_delta_insert(ka, st, c, p, r, w):
+    """Weighted soft delta of teaching an unplaced single-period lecture of course ``c`` at a free
+    (p, r) where it clashes with nothing (the ruin-and-recreate step prices every period this way;
+    the Lectures unit it removes is the same everywhere and left out)."""
+    ppd = ka.ppd
+    d = p // ppd
+    v = 0.0
+    over = ka.course_students[c] - ka.room_capacity[r]
+    if over > 0:
+        v += w[ROOM_CAPACITY] * over
+    if st.course_day[c, d] == 0 and st.n_days[c] < ka.course_min_days[c]:
+        v -= w[MIN_WORKING_DAYS]
+    if st.course_room[c, r] == 0 and st.n_rooms[c] > 0:
+        v += w[ROOM_STABILITY]
+    v += w[TEACHER_PREFERENCE] * int(ka.undesired[c, p]) + w[TIME_OF_DAY] * ka.period_penalty[p]
+    masks = ka.day_isolated.shape[0] > 1
+    ext = ka.ext
+    windows = ext and w[WINDOWS] != 0.0 and ka.count_windows
+    travel = ext and w[TRAVEL] != 0.0 and ka.n_sites > 1
+    si = ka.room_site[r]
+    for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
+        g = ka.cc_idx[j]
+        if masks:
+            m = st.curr_mask[g, d]
+            v += w[COMPACTNESS] * (ka.day_isolated[m | (1 << (p - d * ppd))] - ka.day_isolated[m])
+        else:
+            v += w[COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, p, 1, p, 0)
+        b = st.curr_day[g, d]
+        v += w[CURRICULUM_LOAD] * (load_units(b + 1, ka.curriculum_min[g], ka.curriculum_max[g])
+                                   - load_units(b, ka.curriculum_min[g], ka.curriculum_max[g]))
+        if windows:
+            v += w[WINDOWS] * windows_delta(st.curr_cnt, g, ppd, p, 1, p, 0)
+        if travel:  # the pairs with the adjacent periods' lectures on another site
+            k = p % ppd
+            if k > 0:
+                v += w[TRAVEL] * (st.curr_cnt[g, p - 1] - st.curr_site[g, p - 1, si])
+            if k < ppd - 1:
+                v += w[TRAVEL] * (st.curr_cnt[g, p + 1] - st.curr_site[g, p + 1, si])
+    t = ka.course_teacher[c]
+    m = ka.teacher_max[t]
+    if m > 0:
+        b = st.teacher_day[t, d]
+        v += w[TEACHER_LOAD] * (_excess(b + 1, m) - _excess(b, m))
+    if ext:
+        if ka.room_unsuitable[c, r]:
+            v += w[UNSUITABLE_ROOMS]
+        if w[DOUBLE_LECTURES] != 0.0 and ka.course_double[c]:
+            v += w[DOUBLE_LECTURES] * (double_day_units(st.course_room_at, c, d, ppd, -1, -1, p, r)
+                                       - double_day_units(st.course_room_at, c, d, ppd, -1, -1, -1, -1))
     return v
