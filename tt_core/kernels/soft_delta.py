@@ -1,10 +1,11 @@
-"""Mutation-free soft-cost delta of a move or swap inside the feasible space (numba).
+"""Mutation-free soft-cost delta of a move, a swap or a placement inside the feasible space (numba).
 
 The simulated annealing spends most of its time rejecting moves. Inside the feasible region (all
 lectures taught, no clash — checked first in O(conflict degree)), the hard units cannot change and
 every soft term of a single-period lecture is a function of a few counters, so the weighted delta
 can be read off the state without touching it. ``incremental.delta_*`` stays the general, exact
-path (multi-period lectures, infeasible states); tests check both agree on random feasible moves.
+path (multi-period lectures, infeasible states); tests check both agree on random feasible moves,
+and on placements of a lecture taken out (:func:`soft_delta_insert`, the ruin step's pricing).
 
 The extended benchmark's terms (windows, double lectures, travel, listed unsuitable rooms) are read
 only when their weight is not zero, so an ITC2007 run pays one comparison for each.
