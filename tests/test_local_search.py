@@ -232,6 +232,15 @@ def test_each_course_lists_its_curricula_in_ascending_order():
         assert (np.diff(ka.cc_idx[ka.cc_ptr[c]:ka.cc_ptr[c + 1]]) >= 0).all()
 
 
+def _single_period_lecture(pb: Problem, rng) -> tuple[int, int]:
+    """A random lecture of a single-period course, and its course (the soft deltas' domain)."""
+    while True:
+        l = int(rng.integers(pb.n_lectures))
+        c = int(pb.lecture_course[l])
+        if pb.course_length[c] == 1:
+            return l, c
+
+
 def _check_soft_deltas(pb: Problem, start: Timetable, w: np.ndarray) -> None:
     """1500 random feasible moves and swaps from ``start``: the fast soft delta equals the exact
     delta weighed by ``w``; some of them are applied on the way."""
@@ -240,10 +249,7 @@ def _check_soft_deltas(pb: Problem, start: Timetable, w: np.ndarray) -> None:
     rng = np.random.default_rng(11)
     checked = 0
     while checked < 1500:
-        l = int(rng.integers(pb.n_lectures))
-        c = pb.lecture_course[l]
-        if pb.course_length[c] != 1:
-            continue
+        l, c = _single_period_lecture(pb, rng)
         p, r = int(rng.integers(pb.n_periods)), int(rng.integers(pb.n_rooms))
         if (st.all_cover[c, p] > 0 and p != st.period[l]) or (p == st.period[l] and r == st.room[l]):
             continue
@@ -271,10 +277,7 @@ def _check_soft_inserts(pb: Problem, ka, st, w: np.ndarray, rng) -> None:
     soft = ~K.HARD_MASK
     checked = 0
     while checked < 300:
-        l = int(rng.integers(pb.n_lectures))
-        c = pb.lecture_course[l]
-        if pb.course_length[c] != 1:
-            continue
+        l, c = _single_period_lecture(pb, rng)
         p0, r0 = int(st.period[l]), int(st.room[l])
         relocate(ka, st, l, -1, -1, du)
         p, r = int(rng.integers(pb.n_periods)), int(rng.integers(pb.n_rooms))

@@ -341,6 +341,21 @@ def soft_delta_swap(ka, st, l1, l2, w):
     return v
 
 
+@njit(cache=True, inline="always")
+def room_cost(ka, st, w, c, r):
+    """The room's part of placing one more lecture of course ``c`` in room ``r``: seats short,
+    a new room for the course (stability) and a listed unsuitable room."""
+    v = 0.0
+    over = ka.course_students[c] - ka.room_capacity[r]
+    if over > 0:
+        v += w[ROOM_CAPACITY] * over
+    if st.course_room[c, r] == 0 and st.n_rooms[c] > 0:
+        v += w[ROOM_STABILITY]
+    if ka.room_unsuitable[c, r]:
+        v += w[UNSUITABLE_ROOMS]
+    return v
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def soft_delta_insert(ka, st, c, p, r, w):
     """Weighted soft delta of teaching an unplaced single-period lecture of course ``c`` at a free
@@ -348,14 +363,9 @@ def soft_delta_insert(ka, st, c, p, r, w):
     the Lectures unit it removes is the same everywhere and left out)."""
     ppd = ka.ppd
     d = p // ppd
-    v = 0.0
-    over = ka.course_students[c] - ka.room_capacity[r]
-    if over > 0:
-        v += w[ROOM_CAPACITY] * over
+    v = room_cost(ka, st, w, c, r)
     if st.course_day[c, d] == 0 and st.n_days[c] < ka.course_min_days[c]:
         v -= w[MIN_WORKING_DAYS]
-    if st.course_room[c, r] == 0 and st.n_rooms[c] > 0:
-        v += w[ROOM_STABILITY]
     v += w[TEACHER_PREFERENCE] * int(ka.undesired[c, p]) + w[TIME_OF_DAY] * ka.period_penalty[p]
     masks = ka.day_isolated.shape[0] > 1
     ext = ka.ext
@@ -385,10 +395,7 @@ def soft_delta_insert(ka, st, c, p, r, w):
     if m > 0:
         b = st.teacher_day[t, d]
         v += w[TEACHER_LOAD] * (_excess(b + 1, m) - _excess(b, m))
-    if ext:
-        if ka.room_unsuitable[c, r]:
-            v += w[UNSUITABLE_ROOMS]
-        if w[DOUBLE_LECTURES] != 0.0 and ka.course_double[c]:
-            v += w[DOUBLE_LECTURES] * (double_day_units(st.course_room_at, c, d, ppd, -1, -1, p, r)
-                                       - double_day_units(st.course_room_at, c, d, ppd, -1, -1, -1, -1))
+    if ext and w[DOUBLE_LECTURES] != 0.0 and ka.course_double[c]:
+        v += w[DOUBLE_LECTURES] * (double_day_units(st.course_room_at, c, d, ppd, -1, -1, p, r)
+                                   - double_day_units(st.course_room_at, c, d, ppd, -1, -1, -1, -1))
     return v

@@ -14,7 +14,7 @@ from numba import njit
 
 from ... import constraints as K
 from ...kernels.incremental import _span, apply_move, apply_swap, delta_move, delta_swap, relocate
-from ...kernels.soft_delta import soft_delta_insert, soft_delta_move, soft_delta_swap
+from ...kernels.soft_delta import room_cost, soft_delta_insert, soft_delta_move, soft_delta_swap
 
 NO_FOCUS = np.empty(0, np.int32)  # feasible: every movable lecture is drawn alike
 RUIN_SIZE = 6  # the most lectures one ruin-and-recreate step takes out (see ruin_step)
@@ -476,11 +476,7 @@ def cheapest_free_room(ka, st, w, c, q):
             r -= R
         if not ka.suitable[c, r] or st.room_cnt[r, q] > 0:
             continue
-        v = w[K.ROOM_CAPACITY] * max(0, ka.course_students[c] - ka.room_capacity[r])
-        if st.n_rooms[c] > 0 and st.course_room[c, r] == 0:
-            v += w[K.ROOM_STABILITY]
-        if ka.room_unsuitable[c, r]:
-            v += w[K.UNSUITABLE_ROOMS]
+        v = room_cost(ka, st, w, c, r)
         if v < best_v:
             best_v = v
             best_r = r
