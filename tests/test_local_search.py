@@ -21,6 +21,7 @@ from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
 from tt_core.solvers.local_search.kernels import (
+    below,
     chain_buffer,
     cheapest_free_room,
     clash_partner,
@@ -376,6 +377,18 @@ def test_clash_partner_is_the_one_lecture_a_move_would_clash_with(preset):
             assert clash_partner(ev.ka, st, c, p) == (covering[0] if single else -1), (c, p)
             found[single] += 1
     assert found[True] > 20 and found[False] > 0
+
+
+def test_below_draws_every_integer_below_n_alike():
+    """The annealer's random integers (``below``: a uniform float scaled): always in 0 .. n-1, each
+    value about equally often, and the top of a large range reachable."""
+    seed_kernels(11)
+    draws = np.array([below(7) for _ in range(70_000)])
+    assert draws.min() == 0 and draws.max() == 6
+    assert np.all(np.abs(np.bincount(draws, minlength=7) - 10_000) < 500)  # ~5 standard deviations
+    big = np.array([below(2**31 - 1) for _ in range(20_000)])
+    assert big.min() >= 0 and big.max() < 2**31 - 1 and big.max() > 0.99 * 2**31
+    assert below(1) == 0
 
 
 @pytest.mark.parametrize("preset", ["tiny", "campus"])
