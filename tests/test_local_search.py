@@ -20,7 +20,10 @@ from tt_core.kernels.soft_delta import soft_delta_insert, soft_delta_move, soft_
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
+from tt_core.solvers.local_search.construct import suitable_rooms
 from tt_core.solvers.local_search.kernels import (
+    NO_FOCUS,
+    anneal_steps,
     below,
     chain_buffer,
     cheapest_free_room,
@@ -389,6 +392,27 @@ def test_below_draws_every_integer_below_n_alike():
     big = np.array([below(2**31 - 1) for _ in range(20_000)])
     assert big.min() >= 0 and big.max() < 2**31 - 1 and big.max() > 0.99 * 2**31
     assert below(1) == 0
+
+
+def test_annealing_steps_with_every_lecture_pinned_change_nothing():
+    """An empty ``movable`` (every lecture pinned): the kernel returns at once instead of drawing
+    an index into an empty array."""
+    u = generate(Recipe.preset("tiny"))
+    pb = u.problem
+    ev = IncrementalEvaluator(pb, u.hidden)
+    st, ka = ev.state, ev.ka
+    period, room, units = st.period.copy(), st.room.copy(), st.units.copy()
+    suit_ptr, suit_idx = suitable_rooms(pb)
+    none = np.full(pb.n_lectures, -1, np.int32)
+    w = K.itc_weights().astype(float)
+    cur = np.array([float(st.units @ w), 0.0, 0.0])
+    best = cur.copy()
+    counters = np.zeros(4, np.int64)
+    anneal_steps(ka, st, np.empty(0, np.int32), NO_FOCUS, suit_ptr, suit_idx, none, none, w, 0.0, 1.0, 0.4,
+                 10_000, 2.0, 0.1, period.copy(), room.copy(), cur, best, np.zeros(K.N_CONSTRAINTS, np.int64),
+                 counters, 0.03, chain_buffer(pb.n_rooms), 0.005)
+    assert np.array_equal(st.period, period) and np.array_equal(st.room, room)
+    assert np.array_equal(st.units, units) and counters.sum() == 0
 
 
 @pytest.mark.parametrize("preset", ["tiny", "campus"])

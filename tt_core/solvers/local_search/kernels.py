@@ -84,6 +84,8 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
     step = (t_end / t_start) ** (1.0 / max(n_iter, 1))
     temp = t_start / step
     big_steps = (kempe_rate > 0.0 or ruin_rate > 0.0) and pert_w == 0.0  # Kempe chains, ruin and recreate
+    if n_mov == 0:
+        return  # every lecture pinned: nothing to draw (``below(0)`` is 0, not an index)
     for _it in range(n_iter):
         temp *= step  # geometric schedule t_start → t_end over the n_iter steps
         if big_steps and cur[1] == 0:
