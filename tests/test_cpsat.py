@@ -324,7 +324,7 @@ def test_stop_before_start_skips_the_search():
     assert res.hard_violations == pb.n_lectures  # unplaced lectures are reported, not hidden
 
 
-def test_progress_events_monotone_and_frequent():
+def test_progress_events_monotone_and_frequent(frozen_heap):
     pb = random_problem(5, courses=40, days=5, ppd=6, rooms=8, max_lectures=4)
     evaluate(pb, Timetable.empty(pb))
     events = []

@@ -205,7 +205,7 @@ def test_bad_settings_are_reported(tiny):
 
 
 @pytest.mark.slow
-def test_two_islands_on_a_local_cluster(tiny, warm):
+def test_two_islands_on_a_local_cluster(tiny, warm, frozen_heap):
     events = []
     res = solve_ga(tiny, time_limit=240, seed=5, islands=2, generations=4, migration_interval=1,
                    progress=events.append, **SMALL)

@@ -204,7 +204,7 @@ def test_room_shares_respect_reserved_slots(demo):
 
 
 @pytest.mark.parametrize("preset,limit", [("tiny", 3.0), ("demo", 10.0)])
-def test_synthetic_university_feasible_with_stage_statistics(preset, limit):
+def test_synthetic_university_feasible_with_stage_statistics(preset, limit, frozen_heap):
     pb = generate(Recipe.preset(preset)).problem
     events = []
     res = solve_hierarchical(pb, time_limit=limit, seed=1, progress=events.append)

@@ -110,7 +110,7 @@ def test_minimal_perturbation_keeps_most_lectures(tiny):
     assert tight.stats["moved_lectures"] <= 3
 
 
-def test_stop_returns_within_one_second(tiny):
+def test_stop_returns_within_one_second(tiny, frozen_heap):
     stop = threading.Event()
     out = {}
 
@@ -129,7 +129,7 @@ def test_stop_returns_within_one_second(tiny):
     assert out["res"].timetable.n_unplaced == 0
 
 
-def test_progress_events_monotone(tiny):
+def test_progress_events_monotone(tiny, frozen_heap):
     events = []
     solve_local(tiny, time_limit=2.0, seed=4, progress=events.append)
     assert len(events) >= 4  # at least every 0.5 s over 2 s
