@@ -22,7 +22,7 @@ def frozen_heap():
 
     The suite runs in one process; by the time the solver tests run it holds hundreds of thousands
     of objects (Bokeh documents, DuckDB results, ...). A full collection scans them all with every
-    thread held: 0.3-0.45 s a time on the development machine (measured with ``gc.callbacks``), and
+    thread held: 0.28-0.45 s a time on the development machine (measured with ``gc.callbacks``), and
     a 1.58-s gap between two heartbeats of the hierarchical solver on CI's slower machine. A solve
     in the product runs in a job worker of its own, where a full collection takes ~0.06 s.
     ``gc.freeze`` keeps those old objects out of collections; the test's own objects are collected
