@@ -7,12 +7,33 @@ repository; tests that need them are skipped (not failed) where that folder is a
 from __future__ import annotations
 
 import gc
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from paths import CHROMIUM, ITC2019_DIR, ITC_DIR
+
+
+@pytest.fixture(scope="session")
+def warm_solvers():
+    """Every strategy's code imported and the numba kernels loaded before a clock starts (a first
+    call loads them from numba's cache: a second or two a strategy; after a change, or on a fresh
+    clone, it compiles them: run alone there, test_hierarchical.py's first solve compiled inside
+    its 3-s limit and left 41 lectures unplaced)."""
+    from tt_core.benchmark import _WARM_UP_CTT, warm_up
+    from tt_core.io.itc2007 import parse_ctt
+    from tt_core.solvers import STRATEGIES, solve
+    from tt_core.synth import Recipe, generate
+
+    warm_up()
+    for module, _ in STRATEGIES.values():
+        importlib.import_module(module)
+    # numba specialises on the array types: a generated problem's and a parsed one's can differ
+    for problem in (generate(Recipe.preset("tiny")).problem, parse_ctt(_WARM_UP_CTT, source="<warm-up>")):
+        for strategy in STRATEGIES:
+            solve(problem, strategy=strategy, time_limit=1.0, seed=1)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import time
 import numpy as np
 import pytest
 
-from tt_core.benchmark import warm_up
 from tt_core.cost import evaluate
 from tt_core.io.itc2007 import read_ctt
 from tt_core.model import Problem, Timetable
@@ -27,20 +26,12 @@ from tt_core.solvers.hierarchical import (
 from tt_core.solvers.local_search import construct
 from tt_core.synth import Recipe, generate
 
+pytestmark = pytest.mark.usefixtures("warm_solvers")  # no clock here starts while numba compiles
+
 
 @pytest.fixture(scope="module")
 def tiny() -> Problem:
     return generate(Recipe.preset("tiny")).problem
-
-
-@pytest.fixture(scope="module", autouse=True)
-def warm(tiny):
-    """The numba kernels compiled (or loaded from numba's cache) before any test here starts a
-    clock, as the job runner and ``tt solve`` do: run alone on a fresh clone, this file's first
-    solve compiled inside its 3-s limit and left 41 lectures unplaced. Loading from the cache
-    takes a second or two."""
-    warm_up()
-    solve_hierarchical(tiny, time_limit=2, seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ took 9–16 s for a 2 s limit and a long week tens of seconds for 1 s.
 
 from __future__ import annotations
 
-import importlib
 import re
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from tt_core import constraints as K
-from tt_core.benchmark import warm_up
 from tt_core.errors import InfeasibleError
 from tt_core.model import Problem
 from tt_core.solvers import STRATEGIES, solve
@@ -53,23 +51,6 @@ END.
 
 
 @pytest.fixture(scope="module")
-def warm():
-    """Every strategy's code imported and the numba kernels loaded before a clock starts (a first
-    call loads them from numba's cache: a second or two; after a change it compiles them)."""
-    from tt_core.benchmark import _WARM_UP_CTT
-    from tt_core.io.itc2007 import parse_ctt
-    from tt_core.synth import Recipe, generate
-
-    warm_up()
-    for module, _ in STRATEGIES.values():
-        importlib.import_module(module)
-    # numba specialises on the array types: a generated problem's and a parsed one's can differ
-    for problem in (generate(Recipe.preset("tiny")).problem, parse_ctt(_WARM_UP_CTT, source="<warm-up>")):
-        for strategy in STRATEGIES:
-            solve(problem, strategy=strategy, time_limit=1.0, seed=1)
-
-
-@pytest.fixture(scope="module")
 def overfull(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("instances") / "overfull.ctt"
     path.write_text(OVERFULL)
@@ -100,7 +81,7 @@ def _timed(problem, strategy: str, time_limit: float):
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
 @pytest.mark.parametrize("time_limit", [2.0, 6.0])
-def test_an_impossible_instance_returns_within_its_time_limit(overfull, warm, strategy, time_limit):
+def test_an_impossible_instance_returns_within_its_time_limit(overfull, warm_solvers, strategy, time_limit):
     from tt_core.io.itc2007 import read_ctt
 
     result, wall = _timed(read_ctt(overfull), strategy, time_limit)
@@ -113,7 +94,7 @@ def test_an_impossible_instance_returns_within_its_time_limit(overfull, warm, st
 
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
-def test_a_long_week_returns_within_its_time_limit(long_week, warm, strategy):
+def test_a_long_week_returns_within_its_time_limit(long_week, warm_solvers, strategy):
     result, wall = _timed(long_week, strategy, 1.0)
     assert wall < 1.0 + MARGIN
     # what could not be placed in time stays unplaced and counts as missing lectures: nothing made up
@@ -122,7 +103,7 @@ def test_a_long_week_returns_within_its_time_limit(long_week, warm, strategy):
     assert result.stats.get("stopped_during"), result.stats
 
 
-def test_construction_stops_at_its_deadline_and_else_places_every_lecture(long_week, warm):
+def test_construction_stops_at_its_deadline_and_else_places_every_lecture(long_week, warm_solvers):
     from tt_core.solvers.base import Deadline
 
     t0 = time.perf_counter()
@@ -131,7 +112,7 @@ def test_construction_stops_at_its_deadline_and_else_places_every_lecture(long_w
     assert 0 < part.n_unplaced < long_week.n_lectures
 
 
-def test_the_same_seed_constructs_the_same_timetable_with_or_without_a_deadline(warm):
+def test_the_same_seed_constructs_the_same_timetable_with_or_without_a_deadline(warm_solvers):
     from tt_core.solvers.base import Deadline
     from tt_core.synth import Recipe, generate
 
@@ -139,7 +120,7 @@ def test_the_same_seed_constructs_the_same_timetable_with_or_without_a_deadline(
     assert construct(pb, seed=5) == construct(pb, seed=5, deadline=Deadline(600))
 
 
-def test_the_diagnosis_stops_at_its_time_limit(long_week, warm):
+def test_the_diagnosis_stops_at_its_time_limit(long_week, warm_solvers):
     t0 = time.perf_counter()
     assert precheck(long_week) == []  # counting finds nothing: the diagnosis builds its model
     assert diagnose(long_week, time_limit=0.5) == []  # nothing isolated in time: says so, no hang
