@@ -27,7 +27,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).resolve().parent
-STAMP = PACKAGE / "__pycache__" / "numba-sources.sha256"
+STAMP_NAME = "numba-sources.sha256"  # in the package's __pycache__: the digest the cache was built from
 _FROM = re.compile(r"^\s*from\s+(\.+)([\w.]*)\s+import\s+\(?([^)#\n]*)", re.M)
 
 
@@ -75,7 +75,7 @@ def sources_digest(package: Path = PACKAGE) -> str:
 def refresh(package: Path = PACKAGE, stamp: Path | None = None) -> int:
     """Delete the package's cached kernels when their sources changed since they were cached;
     returns how many cache files were deleted. Never raises: a read-only install keeps its cache."""
-    stamp = stamp if stamp is not None else package / "__pycache__" / STAMP.name
+    stamp = stamp if stamp is not None else package / "__pycache__" / STAMP_NAME
     try:
         digest = sources_digest(package)
         if stamp.is_file() and stamp.read_text().strip() == digest:
