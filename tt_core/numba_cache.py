@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PACKAGE = Path(__file__).resolve().parent
 STAMP_NAME = "numba-sources.sha256"  # in the package's __pycache__: the digest the cache was built from
+_KERNEL = re.compile(r"^\s*@njit\b", re.M)  # a module that compiles (not one that names njit in prose)
 _FROM = re.compile(r"^\s*from\s+(\.+)([\w.]*)\s+import\s+\(?([^)#\n]*)", re.M)
 
 
@@ -36,7 +37,7 @@ def kernel_sources(package: Path = PACKAGE) -> list[Path]:
     found: set[Path] = set()
     for path in package.rglob("*.py"):
         text = path.read_text(encoding="utf-8", errors="replace")
-        if "njit" not in text or path.name == "numba_cache.py":
+        if not _KERNEL.search(text):
             continue
         found.add(path)
         found.update(_imported(package, path, text))
@@ -54,10 +55,10 @@ def _imported(package: Path, path: Path, text: str) -> set[Path]:
         if target.with_suffix(".py").is_file():
             out.add(target.with_suffix(".py"))
             continue
-        for name in names.replace("\n", " ").split(","):  # ``from .. import constraints as K``
-            sub = target / (name.strip().split(" ")[0] + ".py") if name.strip() else None
-            if sub is not None and sub.is_file():
-                out.add(sub)
+        for name in names.split(","):  # ``from .. import constraints as K``
+            words = name.split()
+            if words and (target / f"{words[0]}.py").is_file():
+                out.add(target / f"{words[0]}.py")
     return {p for p in out if package in p.parents}
 
 
@@ -81,7 +82,7 @@ def refresh(package: Path = PACKAGE, stamp: Path | None = None) -> int:
         if stamp.is_file() and stamp.read_text().strip() == digest:
             return 0
         removed = 0
-        for cached in [*package.rglob("__pycache__/*.nbi"), *package.rglob("__pycache__/*.nbc")]:
+        for cached in list(package.rglob("__pycache__/*.nb[ci]")):  # numba's index and data files
             try:
                 cached.unlink()
                 removed += 1
