@@ -42,7 +42,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     431.4 / 438.1 (seeds 17–32) and 434.5 / 442.3 (seeds 1–16); the steps take ~30% of the time (comp05).
     ``keep_room_rate``: the share of moves that keep the lecture's room (the others draw a suitable
     room at random). At 20 s, comp02/05/06/07 × 16 seeds, sum of means: 0.2 447.0, 0.4 439.7,
-    0.7 445.9 (comp06/07 worse either way).
+    0.7 445.9 (comp06 50.6 at both ends against 47.8).
     ``t0`` is the start temperature (default: measured from random moves, times ``t0_factor``).
     ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
     still caps it); otherwise the temperature schedule spans ``time_limit``.
