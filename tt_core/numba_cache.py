@@ -52,13 +52,15 @@ def _imported(package: Path, path: Path, text: str) -> set[Path]:
         for _ in range(len(dots) - 1):
             base = base.parent
         target = base.joinpath(*module.split(".")) if module else base
-        if target.with_suffix(".py").is_file():
-            out.add(target.with_suffix(".py"))
+        own = target.with_suffix(".py")
+        if own.is_file():
+            out.add(own)
             continue
         for name in names.split(","):  # ``from .. import constraints as K``
             words = name.split()
-            if words and (target / f"{words[0]}.py").is_file():
-                out.add(target / f"{words[0]}.py")
+            sub = target / f"{words[0]}.py" if words else None
+            if sub is not None and sub.is_file():
+                out.add(sub)
     return {p for p in out if package in p.parents}
 
 
