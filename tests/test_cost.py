@@ -15,7 +15,8 @@ import pytest
 from reference import reference_units
 
 from tt_core import constraints as K
-from tt_core.cost import evaluate
+from tt_core.cost import evaluate, resolve_weights
+from tt_core.errors import TimetableError
 from tt_core.io.itc2007 import read_ctt, read_sol
 from tt_core.kernels.incremental import IncrementalEvaluator
 from tt_core.model import Problem, Timetable
@@ -293,6 +294,13 @@ def test_teacher_daily_load():
     rep = check(pb, place(pb, ("a", "r", 0, 0), ("a", "r", 0, 2), ("b", "r", 1, 0)), hard=0, soft=1,
                 TeacherDailyLoad=1)
     assert "t1" in items(rep, "TeacherDailyLoad")[0].text
+
+
+@pytest.mark.parametrize("weights", [{"RoomStability": -1}, np.where(np.arange(K.N_CONSTRAINTS) == K.ROOM_STABILITY, -1.0, 1.0)],
+                         ids=["by-name", "vector"])
+def test_negative_weights_are_refused_by_name_and_as_a_vector(weights):
+    with pytest.raises(TimetableError, match="must not be negative: RoomStability=-1"):
+        resolve_weights(weights)
 
 
 def test_weights_scale_soft_units():

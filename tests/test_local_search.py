@@ -16,13 +16,20 @@ from tt_core import constraints as K
 from tt_core.cost import evaluate
 from tt_core.kernels.arrays import kernel_arrays
 from tt_core.kernels.incremental import IncrementalEvaluator, new_state, relocate
-from tt_core.kernels.soft_delta import soft_delta_insert, soft_delta_move, soft_delta_swap
+from tt_core.kernels.soft_delta import (
+    period_delta_insert,
+    room_cost,
+    soft_delta_insert,
+    soft_delta_move,
+    soft_delta_swap,
+)
 from tt_core.model import Problem, Timetable
 from tt_core.solvers import solve
 from tt_core.solvers.local_search import construct, in_violation, solve_local
 from tt_core.solvers.local_search.construct import suitable_rooms
 from tt_core.solvers.local_search.kernels import (
     NO_FOCUS,
+    _trade,
     anneal_steps,
     below,
     chain_buffer,
@@ -34,6 +41,7 @@ from tt_core.solvers.local_search.kernels import (
     kempe_step,
     ruin_step,
     seed_kernels,
+    trade_delta,
 )
 from tt_core.synth import Recipe, generate
 
@@ -276,7 +284,8 @@ def _check_soft_deltas(pb: Problem, start: Timetable, w: np.ndarray) -> None:
 
 def _check_soft_inserts(pb: Problem, ka, st, w: np.ndarray, rng) -> None:
     """300 lectures taken out of the feasible state and put back at a random free, clash-free
-    (period, room), as the ruin step prices them: the insert delta equals the exact delta's soft part."""
+    (period, room), as the ruin step prices them: the insert delta (and, without the extended terms,
+    its period's part plus its room's) equals the exact delta's soft part."""
     du = np.zeros(K.N_CONSTRAINTS, np.int64)
     soft = ~K.HARD_MASK
     checked = 0
@@ -292,6 +301,9 @@ def _check_soft_inserts(pb: Problem, ka, st, w: np.ndarray, rng) -> None:
             assert du[K.LECTURES] == -1 and du[K.HARD_MASK].sum() == -1  # taught again, nothing else hard
             relocate(ka, st, l, -1, -1, np.zeros_like(du))
             assert soft_delta_insert(ka, st, c, p, r, w) == pytest.approx(float(du[soft] @ w[soft]), abs=1e-9)
+            if not ka.ext:  # the period's part and the room's, as the ruin step adds them
+                assert period_delta_insert(ka, st, c, p, w) + room_cost(ka, st, w, c, r) == pytest.approx(
+                    float(du[soft] @ w[soft]), abs=1e-9)
             checked += 1
         relocate(ka, st, l, p0, r0, du)
 
@@ -485,6 +497,47 @@ def test_a_kempe_chain_is_the_component_of_linked_lectures_at_the_two_periods(pr
         assert (set(buf[:n0]), set(buf[R:R + n1])) == expected and buf[0] == l
         sizes.append(n0 + n1)
     assert refused > 0 and max(sizes) >= 4  # chains longer than a swap were met
+
+
+@pytest.mark.parametrize(("recipe", "longest"), [
+    (Recipe.preset("tiny"), 4), (Recipe.preset("campus"), 4),
+    (dataclasses.replace(Recipe.preset("tiny"), periods_per_day=18, period_minutes=30), 2),  # sparse: short chains
+], ids=["tiny", "campus", "long-days"])
+def test_a_trade_is_priced_as_the_trade_itself(recipe, longest):
+    """``trade_delta``, read off the state, equals the soft part of the delta of making the trade,
+    every soft term weighted (teacher and curriculum loads, preferences, time of day; the long
+    days have no day masks), on feasible timetables reached by keeping half of the trades."""
+    u = generate(recipe)
+    pb, tt = u.problem, u.hidden
+    st = new_state(pb, tt)
+    assert st.units[K.HARD_MASK].sum() == 0
+    ka = kernel_arrays(pb)
+    assert not ka.ext
+    w = np.ones(K.N_CONSTRAINTS)
+    w[K.HARD_MASK] = 20.0
+    soft = ~K.HARD_MASK
+    buf, du = chain_buffer(pb.n_rooms), np.zeros(K.N_CONSTRAINTS, np.int64)
+    rng = np.random.default_rng(5)
+    sizes, nonzero = [], 0
+    for _ in range(3_000):
+        l, p1 = int(rng.integers(pb.n_lectures)), int(rng.integers(pb.n_periods))
+        p0 = int(st.period[l])
+        if p1 == p0 or pb.course_length[pb.lecture_course[l]] != 1:
+            continue
+        n0, n1 = kempe_chain(ka, st, l, p1, buf)
+        if n0 < 0:
+            continue
+        priced = trade_delta(ka, st, w, buf, n0, n1, p0, p1)
+        du[:] = 0
+        _trade(ka, st, buf, n0, n1, p0, p1, du)
+        assert priced == pytest.approx(float(du[soft] @ w[soft]))
+        sizes.append(n0 + n1)
+        nonzero += priced != 0
+        if du[K.HARD_MASK].any() or rng.random() < 0.5:
+            _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)  # undone: the walk stays feasible
+    fresh = new_state(pb, Timetable(st.period.copy(), st.room.copy()))
+    assert fresh.units[K.HARD_MASK].sum() == 0
+    assert len(sizes) > 300 and max(sizes) >= longest and nonzero > 100
 
 
 def _feasible_campus_search():

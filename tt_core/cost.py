@@ -144,11 +144,13 @@ def resolve_weights(weights) -> np.ndarray:
                 w[K.index_of(name)] = float(value)
             except KeyError as exc:
                 raise TimetableError(str(exc.args[0])) from None
-        return w
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (K.N_CONSTRAINTS,):
-        raise TimetableError(f"a weight vector needs {K.N_CONSTRAINTS} values (one per constraint: "
-                             f"{', '.join(K.NAMES)}), got shape {w.shape}")
+    else:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (K.N_CONSTRAINTS,):
+            raise TimetableError(f"a weight vector needs {K.N_CONSTRAINTS} values (one per constraint: "
+                                 f"{', '.join(K.NAMES)}), got shape {w.shape}")
+    # the solvers rely on it: e.g. the ruin step rules a period out by its cost before the room's
+    # part, which is never negative with weights that are not
     if (w < 0).any():
         raise TimetableError("weights must not be negative: " + ", ".join(
             f"{K.NAMES[i]}={w[i]:g}" for i in np.flatnonzero(w < 0)))

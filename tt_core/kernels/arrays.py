@@ -31,6 +31,7 @@ class KArrays(NamedTuple):
     conf_group: np.ndarray          # int32 [nnz] 1: the pair counts for Conflicts (curriculum/teacher)
     conf_students: np.ndarray       # int32 [nnz] students the pair shares (StudentClashes per period)
     conflict: np.ndarray            # bool [C, C] curriculum/teacher pairs only (problem.group_conflict)
+    adjacent: np.ndarray            # bool [C, C] every pair that may not overlap (problem.conflict, as conf_idx)
     curriculum_max: np.ndarray      # int32 [Q] 0 = no limit
     teacher_max: np.ndarray         # int32 [T] 0 = no limit
     period_penalty: np.ndarray      # int32 [P]
@@ -94,6 +95,7 @@ def kernel_arrays(problem: Problem) -> KArrays:
         conf_group=np.ascontiguousarray(conf_group, np.int32),
         conf_students=np.ascontiguousarray(conf_students, np.int32),
         conflict=np.ascontiguousarray(problem.group_conflict, np.bool_),
+        adjacent=np.ascontiguousarray(problem.conflict, np.bool_),
         curriculum_max=np.ascontiguousarray(problem.curriculum_max_per_day, np.int32),
         teacher_max=np.ascontiguousarray(problem.teacher_max_per_day, np.int32),
         period_penalty=np.ascontiguousarray(problem.period_penalty, np.int32),

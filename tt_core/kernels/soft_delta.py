@@ -361,9 +361,24 @@ def soft_delta_insert(ka, st, c, p, r, w):
     """Weighted soft delta of teaching an unplaced single-period lecture of course ``c`` at a free
     (p, r) where it clashes with nothing (the ruin-and-recreate step prices every period this way;
     the Lectures unit it removes is the same everywhere and left out)."""
+    return room_cost(ka, st, w, c, r) + _insert_at(ka, st, c, p, r, w)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def period_delta_insert(ka, st, c, p, w):
+    """:func:`soft_delta_insert` less the room's part (:func:`room_cost`, never negative), for a
+    problem without the extended benchmark's terms (``not ka.ext``: no other term reads the room),
+    so that a caller can rule a period out before it looks for a room."""
+    return _insert_at(ka, st, c, p, -1, w)
+
+
+@njit(cache=True, inline="always")
+def _insert_at(ka, st, c, p, r, w):
+    """The period's part of :func:`soft_delta_insert`; with the extended benchmark's terms (travel,
+    double lectures) also what depends on the room ``r`` there (``r >= 0`` then)."""
     ppd = ka.ppd
     d = p // ppd
-    v = room_cost(ka, st, w, c, r)
+    v = 0.0
     if st.course_day[c, d] == 0 and st.n_days[c] < ka.course_min_days[c]:
         v -= w[MIN_WORKING_DAYS]
     v += w[TEACHER_PREFERENCE] * int(ka.undesired[c, p]) + w[TIME_OF_DAY] * ka.period_penalty[p]
@@ -371,7 +386,7 @@ def soft_delta_insert(ka, st, c, p, r, w):
     ext = ka.ext
     windows = ext and w[WINDOWS] != 0.0 and ka.count_windows
     travel = ext and w[TRAVEL] != 0.0 and ka.n_sites > 1
-    si = ka.room_site[r]
+    si = ka.room_site[r] if travel else 0
     for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
         g = ka.cc_idx[j]
         if masks:

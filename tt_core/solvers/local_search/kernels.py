@@ -13,8 +13,18 @@ import numpy as np
 from numba import njit
 
 from ... import constraints as K
+from ...kernels.full import load_units
 from ...kernels.incremental import _span, apply_move, apply_swap, delta_move, delta_swap, relocate
-from ...kernels.soft_delta import room_cost, soft_delta_insert, soft_delta_move, soft_delta_swap
+from ...kernels.soft_delta import (
+    _excess,
+    compact_delta,
+    mask_compact_delta,
+    period_delta_insert,
+    room_cost,
+    soft_delta_insert,
+    soft_delta_move,
+    soft_delta_swap,
+)
 
 NO_FOCUS = np.empty(0, np.int32)  # feasible: every movable lecture is drawn alike
 RUIN_SIZE = 6  # the most lectures one ruin-and-recreate step takes out (see ruin_step)
@@ -93,8 +103,13 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             if u < kempe_rate:
                 l = movable[below(n_mov)]
                 p = below(n_days * ppd)
-                if p != st.period[l] and ka.course_length[ka.lecture_course[l]] == 1:
-                    kempe_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters, l, p)
+                c = ka.lecture_course[l]
+                if p != st.period[l] and ka.course_length[c] == 1:
+                    if ka.unavailable[c, p]:
+                        counters[3] += 1  # kempe_step would refuse the chain: not built
+                    else:
+                        kempe_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters,
+                                   l, p)
                 continue
             if u < kempe_rate + ruin_rate:
                 l = movable[below(n_mov)]
@@ -234,14 +249,21 @@ def _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, complete
     hard = hard_units(du)
     dv = weighted_sum(du, w)
     if complete and hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
-        for k in range(du.shape[0]):
-            st.units[k] += du[k]
-        counters[1] += 1
-        cur[0] += dv
-        cur[1] += hard
-        _track_best(st, cur, best, best_p, best_r, counters)
+        _commit(st, du, w, cur, best, best_p, best_r, counters)
         return True
     return False
+
+
+@njit(cache=True, inline="always")
+def _commit(st, du, w, cur, best, best_p, best_r, counters):
+    """A change applied to the state and kept: the state's units and ``cur`` take its delta ``du``,
+    and the best is tracked."""
+    for k in range(du.shape[0]):
+        st.units[k] += du[k]
+    counters[1] += 1
+    cur[0] += weighted_sum(du, w)
+    cur[1] += hard_units(du)
+    _track_best(st, cur, best, best_p, best_r, counters)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -340,7 +362,12 @@ def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, bes
 
     A single move or swap cannot take a lecture into a period where two or more of its conflicting
     lectures sit; the chain carries them all along at once and stays feasible by construction
-    (unavailable periods and pinned lectures excepted: such chains are skipped)."""
+    (unavailable periods and pinned lectures excepted: such chains are skipped).
+
+    The trade is priced off the state (:func:`trade_delta`) and made only when kept; with the
+    extended benchmark's terms it is made, priced from its delta and undone when refused. Making
+    and undoing every chain costs 1.7-2.5× more per chain on comp01-07
+    (``benchmarks/annealer_steps.py``); at 3% of the steps it took about a third of a run's time."""
     p0 = st.period[l]
     n0, n1 = kempe_chain(ka, st, l, p1, buf)
     if n0 < 0:
@@ -354,9 +381,88 @@ def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, bes
             return
     for k in range(du.shape[0]):
         du[k] = 0
-    _trade(ka, st, buf, n0, n1, p0, p1, du)
-    if not _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, True):
-        _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)  # back: each side to where it came from
+    if ka.ext:  # the extended benchmark's terms: price the trade by making it (and undo it if refused)
+        _trade(ka, st, buf, n0, n1, p0, p1, du)
+        if not _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, True):
+            _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)  # back: each side to where it came from
+        return
+    counters[0] += 1
+    dv = trade_delta(ka, st, w, buf, n0, n1, p0, p1)
+    if dv <= 0.0 or np.random.random() < math.exp(-dv / temp):
+        _trade(ka, st, buf, n0, n1, p0, p1, du)
+        if hard_units(du) > 0:  # cannot happen (closed chain, periods checked): never leave the feasible space
+            _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)
+            return
+        _commit(st, du, w, cur, best, best_p, best_r, counters)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def trade_delta(ka, st, w, buf, n0, n1, p0, p1):
+    """Weighted soft delta of the Kempe trade ``buf``/``n0``/``n1`` (:func:`kempe_chain`) of periods
+    ``p0`` and ``p1`` on a feasible timetable, read off the state without changing it (ITC2007's
+    terms and the loads; :func:`kempe_step` prices the extended benchmark's terms by trading).
+
+    Every lecture keeps its room, so the room terms stay; the chain is closed under "may not
+    overlap", so a course, curriculum or teacher busy at both periods has both lectures in it and
+    they only trade places. What changes is each lecture's own period terms and, for a course,
+    curriculum or teacher busy at one of the two periods only, one lecture moving between them:
+    each such change is priced alone, as for a single move."""
+    ppd = ka.ppd
+    R = st.room_lec.shape[0]
+    masks = ka.day_isolated.shape[0] > 1
+    other_day = p0 // ppd != p1 // ppd
+    v = 0.0
+    for i in range(n0 + n1):
+        if i < n0:
+            x = buf[i]
+            a = p0
+            b = p1
+        else:
+            x = buf[R + i - n0]
+            a = p1
+            b = p0
+        c = ka.lecture_course[x]
+        da = a // ppd
+        db = b // ppd
+        v += w[K.TEACHER_PREFERENCE] * (int(ka.undesired[c, b]) - int(ka.undesired[c, a]))
+        v += w[K.TIME_OF_DAY] * (ka.period_penalty[b] - ka.period_penalty[a])
+        if other_day and st.all_cover[c, b] == 0:
+            nd = st.n_days[c]
+            na = nd - (1 if st.course_day[c, da] == 1 else 0) + (1 if st.course_day[c, db] == 0 else 0)
+            m = ka.course_min_days[c]
+            v += w[K.MIN_WORKING_DAYS] * ((m - na if na < m else 0) - (m - nd if nd < m else 0))
+        for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
+            g = ka.cc_idx[j]
+            if st.curr_cnt[g, b] > 0:
+                continue  # busy at both periods: its two lectures trade places
+            if masks:
+                v += w[K.COMPACTNESS] * mask_compact_delta(ka.day_isolated, st.curr_mask, g, ppd, a, b)
+            else:
+                v += w[K.COMPACTNESS] * compact_delta(st.curr_cnt, g, ppd, a, -1, b, 1)
+            lo = ka.curriculum_min[g]
+            hi = ka.curriculum_max[g]
+            if other_day and (lo > 0 or hi > 0):
+                ca = st.curr_day[g, da]
+                cb = st.curr_day[g, db]
+                v += w[K.CURRICULUM_LOAD] * (load_units(ca - 1, lo, hi) - load_units(ca, lo, hi)
+                                             + load_units(cb + 1, lo, hi) - load_units(cb, lo, hi))
+        t = ka.course_teacher[c]
+        m = ka.teacher_max[t]
+        if m > 0 and other_day and not _teaches_in(ka, buf, R if i < n0 else 0, n1 if i < n0 else n0, t):
+            ta = st.teacher_day[t, da]
+            tb = st.teacher_day[t, db]
+            v += w[K.TEACHER_LOAD] * (_excess(ta - 1, m) - _excess(ta, m) + _excess(tb + 1, m) - _excess(tb, m))
+    return v
+
+
+@njit(cache=True, inline="always")
+def _teaches_in(ka, buf, at, n, t):
+    """Teacher ``t`` teaches one of the lectures ``buf[at:at+n]`` (the chain's other side: a
+    teacher's courses may not overlap, so the teacher's lecture there, if any, is among them)."""
+    for i in range(at, at + n):
+        if ka.course_teacher[ka.lecture_course[buf[i]]] == t:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -449,11 +555,9 @@ def _occupant(st, r, p):
 
 @njit(cache=True, inline="always")
 def _adjacent(ka, c, o):
-    """``o`` is one of the courses ``c`` may not overlap."""
-    for j in range(ka.conf_ptr[c], ka.conf_ptr[c + 1]):
-        if ka.conf_idx[j] == o:
-            return True
-    return False
+    """``o`` is one of the courses ``c`` may not overlap (one of ``conf_idx``'s pairs, read off the
+    dense matrix: the chains test every pair of lectures at two periods)."""
+    return ka.adjacent[c, o]
 
 
 @njit(cache=True, inline="always")
@@ -574,10 +678,19 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
                 q -= P
             if st.all_cover[cx, q] > 0 or ka.unavailable[cx, q] or st.conf_load[cx, q] > 0:
                 continue
-            r = cheapest_free_room(ka, st, w, cx, q)
-            if r < 0:
-                continue
-            v = soft_delta_insert(ka, st, cx, q, r, w)  # the trial placement's cost, state untouched
+            if ka.ext:
+                r = cheapest_free_room(ka, st, w, cx, q)
+                if r < 0:
+                    continue
+                v = soft_delta_insert(ka, st, cx, q, r, w)  # the trial placement's cost, state untouched
+            else:
+                v = period_delta_insert(ka, st, cx, q, w)
+                if v >= bv:
+                    continue  # the room's part is never negative: this period cannot win
+                r = cheapest_free_room(ka, st, w, cx, q)
+                if r < 0:
+                    continue
+                v += room_cost(ka, st, w, cx, r)
             if v < bv:
                 bv = v
                 bq = q

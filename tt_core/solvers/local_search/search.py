@@ -21,7 +21,7 @@ CPSAT_REPAIR_MAX_SIZE = 40_000  # courses × periods up to which a stalled repai
 def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0, initial=None,
            pinned=None, progress=None, stop=None, iterations: int | None = None,
            hard_weight: float = 20.0, t0: float | None = None, t_min: float = 0.1,
-           swap_rate: float = 1.0, keep_room_rate: float = 0.4, kempe_rate: float = 0.03,
+           swap_rate: float = 1.0, keep_room_rate: float = 0.4, kempe_rate: float = 0.05,
            ruin_rate: float = 0.005,
            perturbation_weight: float = 0.0,
            use_cpsat: bool = True, stage: str = "anneal", t0_factor: float = 1.0, _exchange=None) -> SolveResult:
@@ -36,7 +36,9 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     ``kempe_rate``: the share of steps that, once feasible, trade two periods for a Kempe chain
     (:func:`~.kernels.kempe_step`). At 20 s, comp02/05/06/07, sum of means without / with 3%:
     452.0 / 434.5 and 446.75 / 445.0 (4 seeds, two runs), 464.6 / 453.4 (8 seeds); 1% 449.75,
-    6% 458.0, 10% 463.25 (a chain costs ~25 ordinary steps).
+    6% 458.0, 10% 463.25 (a chain made and undone then cost ~25 ordinary steps). Since chains are
+    priced off the state (:func:`~.kernels.trade_delta`), 16 seeds: 3% 448.3, 5% 443.75 (456.5
+    for the code before, same day); with the ruin steps' cheaper pricing as well, 5% 438.6.
     ``ruin_rate``: the share of steps that, once feasible, ruin and recreate a lecture's day
     (:func:`~.kernels.ruin_step`). At 20 s, comp02/05/06/07, sum of means with 0.5% / without:
     431.4 / 438.1 (seeds 17–32) and 434.5 / 442.3 (seeds 1–16); the steps take ~30% of the time (comp05).
