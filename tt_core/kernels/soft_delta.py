@@ -187,6 +187,16 @@ def _excess(v, m):
 
 
 @njit(cache=True, inline="always")
+def days_short_delta(ka, st, c, d0, d):
+    """Change of course ``c``'s working days short of its minimum when one of its lectures moves
+    from day ``d0`` to another day ``d``."""
+    nd = st.n_days[c]
+    na = nd - (1 if st.course_day[c, d0] == 1 else 0) + (1 if st.course_day[c, d] == 0 else 0)
+    m = ka.course_min_days[c]
+    return (m - na if na < m else 0) - (m - nd if nd < m else 0)
+
+
+@njit(cache=True, inline="always")
 def _shared_from(idx, k, hi, g):
     """Walk ``k`` along the sorted curricula ``idx[k:hi]`` of a swap partner to the first one ``>= g``
     (the caller's curricula come in ascending order too: one pass over both lists)."""
@@ -209,10 +219,7 @@ def _course_part(ka, st, w, c, p0, r0, p, r, other, op0, op):
     cap1 = st_c - ka.room_capacity[r]
     v += w[ROOM_CAPACITY] * ((cap1 if cap1 > 0 else 0) - (cap0 if cap0 > 0 else 0))
     if d != d0:
-        nd = st.n_days[c]
-        na = nd - (1 if st.course_day[c, d0] == 1 else 0) + (1 if st.course_day[c, d] == 0 else 0)
-        m = ka.course_min_days[c]
-        v += w[MIN_WORKING_DAYS] * ((m - na if na < m else 0) - (m - nd if nd < m else 0))
+        v += w[MIN_WORKING_DAYS] * days_short_delta(ka, st, c, d0, d)
     if r != r0:
         nr = st.n_rooms[c]
         na = nr - (1 if st.course_room[c, r0] == 1 else 0) + (1 if st.course_room[c, r] == 0 else 0)

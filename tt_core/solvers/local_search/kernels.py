@@ -18,6 +18,7 @@ from ...kernels.incremental import _span, apply_move, apply_swap, delta_move, de
 from ...kernels.soft_delta import (
     _excess,
     compact_delta,
+    days_short_delta,
     mask_compact_delta,
     period_delta_insert,
     room_cost,
@@ -249,20 +250,20 @@ def _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, complete
     hard = hard_units(du)
     dv = weighted_sum(du, w)
     if complete and hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
-        _commit(st, du, w, cur, best, best_p, best_r, counters)
+        _commit(st, du, dv, hard, cur, best, best_p, best_r, counters)
         return True
     return False
 
 
 @njit(cache=True, inline="always")
-def _commit(st, du, w, cur, best, best_p, best_r, counters):
-    """A change applied to the state and kept: the state's units and ``cur`` take its delta ``du``,
-    and the best is tracked."""
+def _commit(st, du, dv, hard, cur, best, best_p, best_r, counters):
+    """A change applied to the state and kept: the state's units take its delta ``du``, ``cur`` its
+    weighted value ``dv`` and hard units ``hard``, and the best is tracked."""
     for k in range(du.shape[0]):
         st.units[k] += du[k]
     counters[1] += 1
-    cur[0] += weighted_sum(du, w)
-    cur[1] += hard_units(du)
+    cur[0] += dv
+    cur[1] += hard
     _track_best(st, cur, best, best_p, best_r, counters)
 
 
@@ -390,10 +391,11 @@ def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, bes
     dv = trade_delta(ka, st, w, buf, n0, n1, p0, p1)
     if dv <= 0.0 or np.random.random() < math.exp(-dv / temp):
         _trade(ka, st, buf, n0, n1, p0, p1, du)
-        if hard_units(du) > 0:  # cannot happen (closed chain, periods checked): never leave the feasible space
+        hard = hard_units(du)
+        if hard > 0:  # cannot happen (closed chain, periods checked): never leave the feasible space
             _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)
             return
-        _commit(st, du, w, cur, best, best_p, best_r, counters)
+        _commit(st, du, weighted_sum(du, w), hard, cur, best, best_p, best_r, counters)  # the exact applied delta
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -427,10 +429,7 @@ def trade_delta(ka, st, w, buf, n0, n1, p0, p1):
         v += w[K.TEACHER_PREFERENCE] * (int(ka.undesired[c, b]) - int(ka.undesired[c, a]))
         v += w[K.TIME_OF_DAY] * (ka.period_penalty[b] - ka.period_penalty[a])
         if other_day and st.all_cover[c, b] == 0:
-            nd = st.n_days[c]
-            na = nd - (1 if st.course_day[c, da] == 1 else 0) + (1 if st.course_day[c, db] == 0 else 0)
-            m = ka.course_min_days[c]
-            v += w[K.MIN_WORKING_DAYS] * ((m - na if na < m else 0) - (m - nd if nd < m else 0))
+            v += w[K.MIN_WORKING_DAYS] * days_short_delta(ka, st, c, da, db)
         for j in range(ka.cc_ptr[c], ka.cc_ptr[c + 1]):
             g = ka.cc_idx[j]
             if st.curr_cnt[g, b] > 0:
