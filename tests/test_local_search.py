@@ -43,6 +43,7 @@ from tt_core.solvers.local_search.kernels import (
     seed_kernels,
     trade_delta,
 )
+from tt_core.solvers.local_search.schedule import Schedule
 from tt_core.synth import Recipe, generate
 
 
@@ -88,6 +89,30 @@ def test_same_seed_same_result_with_fixed_iterations(tiny):
     b = solve_local(tiny, time_limit=30, seed=7, iterations=100_000)
     assert a.timetable == b.timetable
     assert a.cost == b.cost
+
+
+def test_planned_cycles_split_the_rest_of_the_budget_and_each_cools_from_its_start():
+    s = Schedule.planned(10.0, 0.1, 0.1, 3)
+    assert s.ends == pytest.approx((0.4, 0.7, 1.0))
+    assert s.window(0.0, 0.4) == pytest.approx((10.0, 0.1))
+    assert not s.cycle_due(0.39) and s.cycle_due(0.4)
+    s.next_cycle(0.41, 2.0)
+    assert (s.cycle_start, s.cycle_end, s.restarts) == (0.41, 0.7, 1)
+    assert s.window(0.41, 0.7) == pytest.approx((2.0, 0.1))
+    s.next_cycle(0.72, 2.0)
+    assert s.cycle_end == 1.0 and not s.cycle_due(1.0)  # the last cycle runs to the end
+    # with planned cycles the stagnation restart is off (it would stretch a cycle past its end)
+    assert not s.stagnated(idle=100.0, now=1.0, time_limit=60.0, ta=0.01)
+    one = Schedule.planned(10.0, 0.1, 0.1, 1)
+    assert not one.cycle_due(0.99) and one.stagnated(idle=10.0, now=1.0, time_limit=60.0, ta=0.01)
+
+
+def test_planned_cycles_restart_from_the_best_and_stay_deterministic(tiny):
+    a = solve_local(tiny, time_limit=30, seed=7, iterations=60_000, cycles=3, reheat=0.2)
+    b = solve_local(tiny, time_limit=30, seed=7, iterations=60_000, cycles=3, reheat=0.2)
+    assert a.stats["restarts"] == 2
+    assert a.timetable == b.timetable and a.cost == b.cost
+    assert a.hard_violations == 0 and evaluate(tiny, a.timetable).soft_cost == a.cost
 
 
 def test_feasible_on_tiny_synth_and_reported_through_evaluator(tiny):

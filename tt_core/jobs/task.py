@@ -17,7 +17,7 @@ one solve runs and the event timetables are checkpointed), the budget is split i
 ``checkpoint_every`` seconds: each segment is a ``solve`` started from the best timetable so far
 (``initial=``), and its result is the checkpoint. A killed worker thus loses at most one segment
 (a killed worker loses only the running step). For the simulated annealing this is
-annealing with restarts from the best, which the solver also does on stagnation.
+annealing with restarts from the best, which the solver also does between its cycles.
 
 Both problem families run here through :func:`tt_core.solvers.solve`: for a class-based problem
 (:class:`~tt_core.classes.ClassProblem`) the timetable lists are each class's time option

@@ -1,8 +1,10 @@
 """The temperature: where the schedule starts, how it falls with the clock, when it restarts.
 
-``T(t) = T_hi · (T_min / T_hi)^((t − t_cycle) / (1 − t_cycle))`` over the fraction ``t`` of the
-budget (time, or iterations when they are fixed), so every budget gets a full schedule; a cycle
-that stagnates while cold restarts from the best timetable at half its starting temperature.
+``T(t) = T_hi · (T_min / T_hi)^((t − t_start) / (t_end − t_start))`` over the fraction ``t`` of the
+budget (time, or iterations when they are fixed) within a cycle ``t_start .. t_end``, so every
+budget gets full cooling. The budget is split into planned cycles, each later one from the best
+timetable so far; with a single cycle, one that stagnates while cold restarts from the best
+timetable at half its starting temperature.
 """
 
 from __future__ import annotations
@@ -35,23 +37,48 @@ def start_temperature(problem, ka, st, movable, suit_ptr, suit_idx, w, du, rng) 
 
 @dataclass
 class Schedule:
-    """A geometric cooling from ``t_hi`` to ``t_min`` over the rest of the budget, restartable."""
+    """A geometric cooling from ``t_hi`` to ``t_min`` per cycle. The budget is split into planned
+    cycles (:meth:`planned`), each from the best timetable so far; with one cycle, a cycle that
+    stagnates while cold restarts instead (:meth:`stagnated`, :meth:`restart`)."""
 
     t_hi: float
     t_min: float
     cycle_start: float = 0.0   # the fraction of the budget where the current cycle began
     restarts: int = 0
+    cycle_end: float = 1.0     # the fraction of the budget where the current cycle ends
+    ends: tuple[float, ...] = (1.0,)  # where the planned cycles end
+
+    @classmethod
+    def planned(cls, t_hi: float, t_min: float, start: float, cycles: int) -> Schedule:
+        """``cycles`` cycles of equal length over the fractions ``start .. 1`` of the budget (the
+        first cycle's cooling counts from 0: construction and repair had the budget until ``start``)."""
+        cycles = max(1, int(cycles))
+        ends = tuple(start + (1.0 - start) * (k + 1) / cycles for k in range(cycles))
+        return cls(t_hi, t_min, cycle_start=0.0, cycle_end=ends[0], ends=ends)
 
     def window(self, frac0: float, frac1: float) -> tuple[float, float]:
         """The temperatures at the start and the end of a chunk spanning ``frac0 .. frac1``."""
-        span = max(1e-9, 1.0 - self.cycle_start)
+        span = max(1e-9, self.cycle_end - self.cycle_start)
         ta = self.t_hi * (self.t_min / self.t_hi) ** ((frac0 - self.cycle_start) / span)
         tb = self.t_hi * (self.t_min / self.t_hi) ** min(1.0, (frac1 - self.cycle_start) / span)
         return max(ta, 1e-6), max(tb, 1e-6)
 
+    def cycle_due(self, frac: float) -> bool:
+        """A planned cycle ended at ``frac`` and another one follows."""
+        return frac >= self.cycle_end and self.cycle_end < self.ends[-1]
+
+    def next_cycle(self, frac: float, t_hi: float) -> None:
+        """The next planned cycle from ``frac``, starting at ``t_hi``."""
+        self.restarts += 1
+        self.cycle_start = frac
+        self.cycle_end = next(e for e in self.ends if e > frac + 1e-9)
+        self.t_hi = t_hi
+
     def stagnated(self, *, idle: float, now: float, time_limit: float, ta: float) -> bool:
-        """No better timetable for 15% of the budget while cold, with time left for a new cycle."""
-        return idle > 0.15 * time_limit and now < 0.85 * time_limit and ta < 0.2 * self.t_hi
+        """One planned cycle and no better timetable for 15% of the budget while cold, with time
+        left for a new cycle."""
+        return (len(self.ends) == 1 and idle > 0.15 * time_limit and now < 0.85 * time_limit
+                and ta < 0.2 * self.t_hi)
 
     def restart(self, fraction: float) -> None:
         """A new cycle from ``fraction`` of the budget, at half the starting temperature."""
