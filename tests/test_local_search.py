@@ -113,6 +113,9 @@ def test_planned_cycles_restart_from_the_best_and_stay_deterministic(tiny):
     assert a.stats["restarts"] == 2
     assert a.timetable == b.timetable and a.cost == b.cost
     assert a.hard_violations == 0 and evaluate(tiny, a.timetable).soft_cost == a.cost
+    for bad in ({"cycles": 0}, {"reheat": 0.0}):
+        with pytest.raises(ValueError, match="cycles must be at least 1 and reheat above 0"):
+            solve_local(tiny, time_limit=5, seed=7, iterations=1_000, **bad)
 
 
 def test_feasible_on_tiny_synth_and_reported_through_evaluator(tiny):

@@ -60,8 +60,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     still caps it); otherwise the temperature schedule spans ``time_limit``.
     """
     run = _Run(problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations, hard_weight,
-               swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, _exchange)
-    run.cycles, run.reheat = max(1, int(cycles)), float(reheat)
+               swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, _exchange, cycles, reheat)
     if initial is not None and initial.n_unplaced == 0:
         start = initial.copy()
     else:
@@ -88,7 +87,10 @@ class _Run:
     """What the phases of one :func:`anneal` share: the problem's arrays, weights, counters, clock."""
 
     def __init__(self, problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations,
-                 hard_weight, swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, exchange):
+                 hard_weight, swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, exchange,
+                 cycles, reheat):
+        if int(cycles) < 1 or not float(reheat) > 0:
+            raise ValueError(f"cycles must be at least 1 and reheat above 0 (got {cycles}, {reheat})")
         self.problem = problem
         self.deadline = Deadline(time_limit, stop)
         self.time_limit = time_limit
@@ -115,6 +117,8 @@ class _Run:
         self.kempe_rate = float(kempe_rate)
         self.ruin_rate = float(ruin_rate)
         self.chain = chain_buffer(problem.n_rooms)
+        self.cycles = int(cycles)
+        self.reheat = float(reheat)
         self.perturbation_weight = float(perturbation_weight)
         self.stage = stage
         self.exchange = exchange
