@@ -45,16 +45,20 @@ class Schedule:
     t_min: float
     cycle_start: float = 0.0   # the fraction of the budget where the current cycle began
     restarts: int = 0
-    cycle_end: float = 1.0     # the fraction of the budget where the current cycle ends
-    ends: tuple[float, ...] = (1.0,)  # where the planned cycles end
+    ends: tuple[float, ...] = (1.0,)  # where the planned cycles end (the last at 1.0)
 
     @classmethod
     def planned(cls, t_hi: float, t_min: float, start: float, cycles: int) -> Schedule:
         """``cycles`` cycles of equal length over the fractions ``start .. 1`` of the budget (the
         first cycle's cooling counts from 0: construction and repair had the budget until ``start``)."""
         cycles = max(1, int(cycles))
-        ends = tuple(start + (1.0 - start) * (k + 1) / cycles for k in range(cycles))
-        return cls(t_hi, t_min, cycle_start=0.0, cycle_end=ends[0], ends=ends)
+        ends = tuple(start + (1.0 - start) * (k + 1) / cycles for k in range(cycles - 1)) + (1.0,)
+        return cls(t_hi, t_min, cycle_start=0.0, ends=ends)
+
+    @property
+    def cycle_end(self) -> float:
+        """The fraction of the budget where the current cycle ends: the first planned end after its start."""
+        return next((e for e in self.ends if e > self.cycle_start + 1e-9), self.ends[-1])
 
     def window(self, frac0: float, frac1: float) -> tuple[float, float]:
         """The temperatures at the start and the end of a chunk spanning ``frac0 .. frac1``."""
@@ -71,7 +75,6 @@ class Schedule:
         """The next planned cycle from ``frac``, starting at ``t_hi``."""
         self.restarts += 1
         self.cycle_start = frac
-        self.cycle_end = next(e for e in self.ends if e > frac + 1e-9)
         self.t_hi = t_hi
 
     def stagnated(self, *, idle: float, now: float, time_limit: float, ta: float) -> bool:
