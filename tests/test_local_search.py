@@ -43,7 +43,7 @@ from tt_core.solvers.local_search.kernels import (
     seed_kernels,
     trade_delta,
 )
-from tt_core.solvers.local_search.schedule import Schedule
+from tt_core.solvers.local_search.schedule import Schedule, cycles_for
 from tt_core.synth import Recipe, generate
 
 
@@ -107,15 +107,30 @@ def test_planned_cycles_split_the_rest_of_the_budget_and_each_cools_from_its_sta
     assert not one.cycle_due(0.99) and one.stagnated(idle=10.0, now=1.0, time_limit=60.0, ta=0.01)
 
 
+def test_the_budget_decides_how_many_cycles_are_planned():
+    # one cycle per 0.1 s of each of 50 lectures (5 s), at least one, at most `most`
+    assert [cycles_for(t, 50, 3, 0.1) for t in (0, 9.99, 10, 14.99, 15, 1e9)] == [1, 1, 2, 2, 3, 3]
+    assert cycles_for(1e9, 0, 3, 0.1) == 3 and cycles_for(1e9, 50, 1, 0.1) == 1
+
+
 def test_planned_cycles_restart_from_the_best_and_stay_deterministic(tiny):
+    # a fixed step count plans every cycle asked for
     a = solve_local(tiny, time_limit=30, seed=7, iterations=60_000, cycles=3, reheat=0.2)
     b = solve_local(tiny, time_limit=30, seed=7, iterations=60_000, cycles=3, reheat=0.2)
-    assert a.stats["restarts"] == 2
+    assert (a.stats["cycles"], a.stats["restarts"]) == (3, 2)
     assert a.timetable == b.timetable and a.cost == b.cost
     assert a.hard_violations == 0 and evaluate(tiny, a.timetable).soft_cost == a.cost
-    for bad in ({"cycles": 0}, {"reheat": 0.0}):
-        with pytest.raises(ValueError, match="cycles must be at least 1 and reheat above 0"):
+    for bad in ({"cycles": 0}, {"reheat": 0.0}, {"cycle_seconds": 0}):
+        with pytest.raises(ValueError, match="cycles must be at least 1, reheat and cycle_seconds above 0"):
             solve_local(tiny, time_limit=5, seed=7, iterations=1_000, **bad)
+
+
+def test_on_the_clock_the_time_per_lecture_decides_the_cycles(tiny):
+    # tiny's 48 lectures: 2 s afford three cycles at 0.001 s a lecture each, one at 1 s; the
+    # default (0.115 s) gives one
+    assert solve_local(tiny, time_limit=2, seed=3, cycle_seconds=0.001).stats["cycles"] == 3
+    assert solve_local(tiny, time_limit=2, seed=3, cycle_seconds=1.0).stats["cycles"] == 1
+    assert solve_local(tiny, time_limit=2, seed=3).stats["cycles"] == 1
 
 
 def test_feasible_on_tiny_synth_and_reported_through_evaluator(tiny):

@@ -7,7 +7,8 @@ infeasible timetables, hard violations are penalised by a weight ``hard_weight``
 is the union of MoveLecture (new period and/or room) and SwapLectures (exchange two lectures'
 period and room), and the temperature falls geometrically. Two changes for a fixed *wall-clock*
 budget: the temperature follows the clock (``T(t) = T0 * (Tmin/T0)^(t/T)``) so every budget gets a
-full schedule, split into cycles (three by default), each later one reheating from the best timetable.
+full schedule, split into cycles (up to three, as many as the budget affords), each later one
+reheating from the best timetable.
 
 Pinned lectures never move. With ``initial`` and ``perturbation_weight > 0`` every lecture away
 from its initial period/room costs that weight (minimal-perturbation re-timetabling, as an explicit

@@ -13,7 +13,7 @@ from ...model import Problem, Timetable
 from ..base import Deadline, SolveResult, check_pinned, rng_from
 from .construct import construct, suitable_rooms
 from .kernels import NO_FOCUS, anneal_steps, chain_buffer, in_violation, seed_kernels
-from .schedule import Schedule, start_temperature
+from .schedule import CYCLE_SECONDS, Schedule, cycles_for, start_temperature
 
 CPSAT_REPAIR_MAX_SIZE = 40_000  # courses × periods up to which a stalled repair hands over to CP-SAT
 
@@ -25,7 +25,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
            ruin_rate: float = 0.005,
            perturbation_weight: float = 0.0,
            use_cpsat: bool = True, stage: str = "anneal", t0_factor: float = 1.0, cycles: int = 3,
-           reheat: float = 0.2, _exchange=None) -> SolveResult:
+           reheat: float = 0.2, cycle_seconds: float = CYCLE_SECONDS, _exchange=None) -> SolveResult:
     """One simulated-annealing run (single thread). Returns within ~0.1 s of ``stop``.
 
     Phases: greedy construction (unless ``initial`` is complete) → if infeasible, annealing on the
@@ -46,9 +46,12 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     ``keep_room_rate``: the share of moves that keep the lecture's room (the others draw a suitable
     room at random). At 20 s, comp02/05/06/07 × 16 seeds, sum of means: 0.2 447.0, 0.4 439.7,
     0.7 445.9 (comp06 50.6 at both ends against 47.8).
-    ``cycles``: the annealing's budget is split into that many cycles of equal length, each
+    ``cycles``: the annealing's budget is split into up to that many cycles of equal length, each
     cooling from its start temperature to ``t_min``; the second and later ones start from the best
-    timetable so far at ``reheat`` × ``t0`` (:meth:`~.schedule.Schedule.planned`). With one cycle a
+    timetable so far at ``reheat`` × ``t0`` (:meth:`~.schedule.Schedule.planned`). A cycle needs
+    ``cycle_seconds`` of the annealing's time per movable lecture (:func:`~.schedule.cycles_for`),
+    so a short budget or a large instance anneals in fewer cycles; a fixed ``iterations`` count
+    plans all ``cycles``. With one cycle a
     cold, stagnating run restarts from its best at half the start temperature instead. At 60 s,
     seeds 1–8, means on one day, 1 cycle → 3 cycles at 0.2: comp05 322.75 → 311.9, comp02 41.25 →
     43.1, comp03 78.5 → 76.25, comp06 42.6 → 43.4, comp07 13.4 → 14.0 (sum 498.5 → 488.6); 3 cycles
@@ -60,7 +63,8 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     still caps it); otherwise the temperature schedule spans ``time_limit``.
     """
     run = _Run(problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations, hard_weight,
-               swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, _exchange, cycles, reheat)
+               swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, _exchange, cycles, reheat,
+               cycle_seconds)
     if initial is not None and initial.n_unplaced == 0:
         start = initial.copy()
     else:
@@ -88,9 +92,10 @@ class _Run:
 
     def __init__(self, problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations,
                  hard_weight, swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, exchange,
-                 cycles, reheat):
-        if int(cycles) < 1 or not float(reheat) > 0:
-            raise ValueError(f"cycles must be at least 1 and reheat above 0 (got {cycles}, {reheat})")
+                 cycles, reheat, cycle_seconds):
+        if int(cycles) < 1 or not float(reheat) > 0 or not float(cycle_seconds) > 0:
+            raise ValueError(f"cycles must be at least 1, reheat and cycle_seconds above 0 "
+                             f"(got {cycles}, {reheat}, {cycle_seconds})")
         self.problem = problem
         self.deadline = Deadline(time_limit, stop)
         self.time_limit = time_limit
@@ -119,6 +124,7 @@ class _Run:
         self.chain = chain_buffer(problem.n_rooms)
         self.cycles = int(cycles)
         self.reheat = float(reheat)
+        self.cycle_seconds = float(cycle_seconds)
         self.perturbation_weight = float(perturbation_weight)
         self.stage = stage
         self.exchange = exchange
@@ -258,8 +264,11 @@ class _Run:
             t0 = start_temperature(self.problem, self.ka, st, self.movable, self.suit_ptr, self.suit_idx, self.w,
                                    self.du, self.rng) * t0_factor
         loop_start = self.deadline.elapsed()
-        start = self.done_iters / self.iterations if self.iterations is not None else loop_start / self.time_limit
-        self.schedule = Schedule.planned(t0, t_min, min(start, 1.0), self.cycles)
+        start = min(1.0, self.done_iters / self.iterations if self.iterations is not None
+                    else loop_start / self.time_limit)
+        cycles = self.cycles if self.iterations is not None else cycles_for(
+            self.time_limit - loop_start, len(self.movable), self.cycles, self.cycle_seconds)
+        self.schedule = Schedule.planned(t0, t_min, start, cycles)
         loop_iters0 = self.done_iters
         last_best_change = loop_start
         best_seen = (best[1], best[0])
@@ -338,6 +347,7 @@ class _Run:
             elapsed=self.deadline.elapsed(), trace=self.trace, stopped=self.deadline.stopped(),
             stats={"iterations": int(c[0]), "skipped_infeasible": int(c[3]), "accepted": int(c[1]),
                    "improvements": int(c[2]), "restarts": self.schedule.restarts if self.schedule else 0,
+                   "cycles": len(self.schedule.ends) if self.schedule else 0,
                    "adopted": self.adopted, "t0": float(t0) if t0 is not None else 0.0,
                    "moved_lectures": self.moved_of(final.period, final.room),
                    "iterations_per_s": float(c[0] / max(self.deadline.elapsed(), 1e-9)), **extra},
