@@ -92,7 +92,7 @@ class Schedule:
         return frac >= self.cycle_end and self.cycle_end < self.ends[-1]
 
     def next_cycle(self, frac: float, t_hi: float) -> None:
-        """The next planned cycle from ``frac``, starting at ``t_hi``."""
+        """A new cycle from ``frac``, starting at ``t_hi`` (the next planned one, or a restart)."""
         self.restarts += 1
         self.cycle_start = frac
         self.t_hi = t_hi
@@ -105,6 +105,4 @@ class Schedule:
 
     def restart(self, fraction: float) -> None:
         """A new cycle from ``fraction`` of the budget, at half the starting temperature."""
-        self.restarts += 1
-        self.cycle_start = fraction
-        self.t_hi = max(self.t_min * 4, self.t_hi * 0.5)
+        self.next_cycle(fraction, max(self.t_min * 4, self.t_hi * 0.5))

@@ -51,8 +51,8 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     timetable so far at ``reheat`` × ``t0`` (:meth:`~.schedule.Schedule.planned`). A cycle needs
     ``cycle_seconds`` of the annealing's time per movable lecture (:func:`~.schedule.cycles_for`),
     so a short budget or a large instance anneals in fewer cycles; a fixed ``iterations`` count
-    plans all ``cycles``. With one cycle a
-    cold, stagnating run restarts from its best at half the start temperature instead. At 60 s,
+    plans all ``cycles``. With one cycle a cold, stagnating run restarts from its best at half the
+    start temperature instead. At 60 s,
     seeds 1–8, means on one day, 1 cycle → 3 cycles at 0.2: comp05 322.75 → 311.9, comp02 41.25 →
     43.1, comp03 78.5 → 76.25, comp06 42.6 → 43.4, comp07 13.4 → 14.0 (sum 498.5 → 488.6); 3 cycles
     at 1.0 (each from the best, but as hot as the first): comp05 315.25, comp02 41.4. On comp05 a
