@@ -76,6 +76,11 @@ class Schedule:
         return cls(t_hi, t_min, cycle_start=0.0, ends=ends)
 
     @property
+    def cycles(self) -> int:
+        """How many cycles were planned (restarts of a single cycle not counted)."""
+        return len(self.ends)
+
+    @property
     def cycle_end(self) -> float:
         """The fraction of the budget where the current cycle ends: the first planned end after its start."""
         return next((e for e in self.ends if e > self.cycle_start + 1e-9), self.ends[-1])
@@ -100,7 +105,7 @@ class Schedule:
     def stagnated(self, *, idle: float, now: float, time_limit: float, ta: float) -> bool:
         """One planned cycle and no better timetable for 15% of the budget while cold, with time
         left for a new cycle."""
-        return (len(self.ends) == 1 and idle > 0.15 * time_limit and now < 0.85 * time_limit
+        return (self.cycles == 1 and idle > 0.15 * time_limit and now < 0.85 * time_limit
                 and ta < 0.2 * self.t_hi)
 
     def restart(self, fraction: float) -> None:

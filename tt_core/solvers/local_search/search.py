@@ -347,7 +347,7 @@ class _Run:
             elapsed=self.deadline.elapsed(), trace=self.trace, stopped=self.deadline.stopped(),
             stats={"iterations": int(c[0]), "skipped_infeasible": int(c[3]), "accepted": int(c[1]),
                    "improvements": int(c[2]), "restarts": self.schedule.restarts if self.schedule else 0,
-                   "cycles": len(self.schedule.ends) if self.schedule else 0,
+                   "cycles": self.schedule.cycles if self.schedule else 0,
                    "adopted": self.adopted, "t0": float(t0) if t0 is not None else 0.0,
                    "moved_lectures": self.moved_of(final.period, final.room),
                    "iterations_per_s": float(c[0] / max(self.deadline.elapsed(), 1e-9)), **extra},
