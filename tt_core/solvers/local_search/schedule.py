@@ -17,6 +17,9 @@ from ... import constraints as K
 from ...kernels.incremental import delta_move
 
 CYCLE_SECONDS = 0.115  # seconds of annealing per movable lecture one planned cycle needs (cycles_for)
+# the first planned cycle's share of the annealing's budget (the descent from the start timetable;
+# the later cycles, from the best at a lower temperature, split the rest): see Schedule.planned
+FIRST_CYCLE_SHARE = 0.65
 
 
 def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CYCLE_SECONDS) -> int:
@@ -68,12 +71,20 @@ class Schedule:
     ends: tuple[float, ...] = (1.0,)  # where the planned cycles end (the last at 1.0)
 
     @classmethod
-    def planned(cls, t_hi: float, t_min: float, start: float, cycles: int) -> Schedule:
-        """``cycles`` cycles of equal length over the fractions ``start .. 1`` of the budget (the
-        first cycle's cooling counts from 0: construction and repair had the budget until ``start``)."""
+    def planned(cls, t_hi: float, t_min: float, start: float, cycles: int,
+                first: float = FIRST_CYCLE_SHARE) -> Schedule:
+        """``cycles`` cycles over the fractions ``start .. 1`` of the budget: the first takes the
+        share ``first`` of it (with two or more cycles), the later ones split the rest equally (the
+        first cycle's cooling counts from 0: construction and repair had the budget until ``start``).
+        ``first=1/cycles`` gives cycles of equal length."""
         cycles = max(1, int(cycles))
-        ends = tuple(start + (1.0 - start) * (k + 1) / cycles for k in range(cycles - 1)) + (1.0,)
-        return cls(t_hi, t_min, cycle_start=0.0, ends=ends)
+        if cycles == 1:
+            return cls(t_hi, t_min, cycle_start=0.0, ends=(1.0,))
+        if not 0.0 < first < 1.0:
+            raise ValueError(f"the first cycle's share must lie strictly between 0 and 1 (got {first})")
+        e1 = start + (1.0 - start) * first
+        rest = tuple(e1 + (1.0 - e1) * (k + 1) / (cycles - 1) for k in range(cycles - 2))
+        return cls(t_hi, t_min, cycle_start=0.0, ends=(e1,) + rest + (1.0,))
 
     @property
     def cycles(self) -> int:
