@@ -30,7 +30,8 @@ def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CY
     lectures, 0.37 s each) gained with three (322.75 → 311.9, 8 seeds) while comp02/06/07
     (0.14–0.21 s) lost 0.6–1.9 each; at 20 s three cycles lost on all four of comp02/05/06/07 (sum
     of means over 16 seeds 443.1 → 455.8). At 0.115 s a cycle, comp01/05 get three cycles at 60 s,
-    comp03 two, comp02/04/06/07 one; every ITC2007 instance one at 20 s and three at 300 s.
+    comp03 two, comp02/04/06/07 one; every ITC2007 instance one at 20 s and three at 300 s. (All
+    measured with cycles of equal length, before the first one took 65% of the budget.)
 
     The rule reads the budget, fixed before the annealing starts, rather than the speed measured
     within the run (steps per lecture would carry over between machines better): the speed of the
