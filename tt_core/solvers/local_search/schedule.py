@@ -17,9 +17,6 @@ from ... import constraints as K
 from ...kernels.incremental import delta_move
 
 CYCLE_SECONDS = 0.115  # seconds of annealing per movable lecture one planned cycle needs (cycles_for)
-# the first planned cycle's share of the annealing's budget (the descent from the start timetable;
-# the later cycles, from the best at a lower temperature, split the rest): see Schedule.planned
-FIRST_CYCLE_SHARE = 0.65
 
 
 def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CYCLE_SECONDS) -> int:
@@ -30,8 +27,7 @@ def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CY
     lectures, 0.37 s each) gained with three (322.75 → 311.9, 8 seeds) while comp02/06/07
     (0.14–0.21 s) lost 0.6–1.9 each; at 20 s three cycles lost on all four of comp02/05/06/07 (sum
     of means over 16 seeds 443.1 → 455.8). At 0.115 s a cycle, comp01/05 get three cycles at 60 s,
-    comp03 two, comp02/04/06/07 one; every ITC2007 instance one at 20 s and three at 300 s. (All
-    measured with cycles of equal length, before the first one took 65% of the budget.)
+    comp03 two, comp02/04/06/07 one; every ITC2007 instance one at 20 s and three at 300 s.
 
     The rule reads the budget, fixed before the annealing starts, rather than the speed measured
     within the run (steps per lecture would carry over between machines better): the speed of the
@@ -72,20 +68,12 @@ class Schedule:
     ends: tuple[float, ...] = (1.0,)  # where the planned cycles end (the last at 1.0)
 
     @classmethod
-    def planned(cls, t_hi: float, t_min: float, start: float, cycles: int,
-                first: float = FIRST_CYCLE_SHARE) -> Schedule:
-        """``cycles`` cycles over the fractions ``start .. 1`` of the budget: the first takes the
-        share ``first`` of it (with two or more cycles), the later ones split the rest equally (the
-        first cycle's cooling counts from 0: construction and repair had the budget until ``start``).
-        ``first=1/cycles`` gives cycles of equal length."""
+    def planned(cls, t_hi: float, t_min: float, start: float, cycles: int) -> Schedule:
+        """``cycles`` cycles of equal length over the fractions ``start .. 1`` of the budget (the
+        first cycle's cooling counts from 0: construction and repair had the budget until ``start``)."""
         cycles = max(1, int(cycles))
-        if cycles == 1:
-            return cls(t_hi, t_min, cycle_start=0.0, ends=(1.0,))
-        if not 0.0 < first < 1.0:
-            raise ValueError(f"the first cycle's share must lie strictly between 0 and 1 (got {first})")
-        e1 = start + (1.0 - start) * first
-        rest = tuple(e1 + (1.0 - e1) * (k + 1) / (cycles - 1) for k in range(cycles - 2))
-        return cls(t_hi, t_min, cycle_start=0.0, ends=(e1,) + rest + (1.0,))
+        ends = tuple(start + (1.0 - start) * (k + 1) / cycles for k in range(cycles - 1)) + (1.0,)
+        return cls(t_hi, t_min, cycle_start=0.0, ends=ends)
 
     @property
     def cycles(self) -> int:

@@ -46,10 +46,9 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     ``keep_room_rate``: the share of moves that keep the lecture's room (the others draw a suitable
     room at random). At 20 s, comp02/05/06/07 × 16 seeds, sum of means: 0.2 447.0, 0.4 439.7,
     0.7 445.9 (comp06 50.6 at both ends against 47.8).
-    ``cycles``: the annealing's budget is split into up to that many cycles, each cooling from its
-    start temperature to ``t_min``: the first takes 65% of the budget
-    (:data:`~.schedule.FIRST_CYCLE_SHARE`), the second and later ones split the rest and start from
-    the best timetable so far at ``reheat`` × ``t0`` (:meth:`~.schedule.Schedule.planned`). A cycle needs
+    ``cycles``: the annealing's budget is split into up to that many cycles of equal length, each
+    cooling from its start temperature to ``t_min``; the second and later ones start from the best
+    timetable so far at ``reheat`` × ``t0`` (:meth:`~.schedule.Schedule.planned`). A cycle needs
     ``cycle_seconds`` of the annealing's time per movable lecture (:func:`~.schedule.cycles_for`),
     so a short budget or a large instance anneals in fewer cycles; a fixed ``iterations`` count
     plans all ``cycles``. With one cycle a cold, stagnating run restarts from its best at half the
@@ -58,8 +57,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     43.1, comp03 78.5 → 76.25, comp06 42.6 → 43.4, comp07 13.4 → 14.0 (sum 498.5 → 488.6); 3 cycles
     at 1.0 (each from the best, but as hot as the first): comp05 315.25, comp02 41.4. On comp05 a
     one-cycle minute's best is flat over its last quarter, so that time is better spent on two more
-    descents from the best, warm enough to leave its basin but not to lose it. (Those cycles were
-    of equal length; with the first at 65%, comp05 at 60 s, 16 seeds: 312.8 against 320.6.)
+    descents from the best, warm enough to leave its basin but not to lose it.
     ``t0`` is the start temperature (default: measured from random moves, times ``t0_factor``).
     ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
     still caps it); otherwise the temperature schedule spans ``time_limit``.
