@@ -13,7 +13,7 @@ from ...model import Problem, Timetable
 from ..base import Deadline, SolveResult, check_pinned, rng_from
 from .construct import construct, suitable_rooms
 from .kernels import NO_FOCUS, anneal_steps, chain_buffer, in_violation, seed_kernels
-from .schedule import CYCLE_SECONDS, Schedule, cycles_for, start_temperature
+from .schedule import CYCLE_SECONDS, Schedule, cycles_for, first_share, start_temperature
 
 CPSAT_REPAIR_MAX_SIZE = 40_000  # courses × periods up to which a stalled repair hands over to CP-SAT
 
@@ -266,9 +266,13 @@ class _Run:
         loop_start = self.deadline.elapsed()
         start = min(1.0, self.done_iters / self.iterations if self.iterations is not None
                     else loop_start / self.time_limit)
-        cycles = self.cycles if self.iterations is not None else cycles_for(
-            self.time_limit - loop_start, len(self.movable), self.cycles, self.cycle_seconds)
-        self.schedule = Schedule.planned(t0, t_min, start, cycles)
+        if self.iterations is not None:
+            cycles, first = self.cycles, None
+        else:
+            seconds = self.time_limit - loop_start
+            cycles = cycles_for(seconds, len(self.movable), self.cycles, self.cycle_seconds)
+            first = first_share(seconds, len(self.movable), cycles)
+        self.schedule = Schedule.planned(t0, t_min, start, cycles, first)
         loop_iters0 = self.done_iters
         last_best_change = loop_start
         best_seen = (best[1], best[0])
