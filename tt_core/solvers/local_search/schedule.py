@@ -3,7 +3,8 @@
 ``T(t) = T_hi · (T_min / T_hi)^((t − t_start) / (t_end − t_start))`` over the fraction ``t`` of the
 budget (time, or iterations when they are fixed) within a cycle ``t_start .. t_end``, so every
 budget gets full cooling. The budget is split into planned cycles (as many as its length affords,
-:func:`cycles_for`), each later one from the best timetable so far; with a single cycle, one that
+:func:`cycles_for`; the first one at least as long as its descent needs,
+:func:`first_share`), each later one from the best timetable so far; with a single cycle, one that
 stagnates while cold restarts from the best timetable at half its starting temperature.
 """
 

@@ -46,7 +46,8 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     ``keep_room_rate``: the share of moves that keep the lecture's room (the others draw a suitable
     room at random). At 20 s, comp02/05/06/07 × 16 seeds, sum of means: 0.2 447.0, 0.4 439.7,
     0.7 445.9 (comp06 50.6 at both ends against 47.8).
-    ``cycles``: the annealing's budget is split into up to that many cycles of equal length, each
+    ``cycles``: the annealing's budget is split into up to that many cycles (of equal length, but
+    for a longer first one on a short budget: :func:`~.schedule.first_share`), each
     cooling from its start temperature to ``t_min``; the second and later ones start from the best
     timetable so far at ``reheat`` × ``t0`` (:meth:`~.schedule.Schedule.planned`). A cycle needs
     ``cycle_seconds`` of the annealing's time per movable lecture (:func:`~.schedule.cycles_for`),
