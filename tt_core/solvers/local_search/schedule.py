@@ -18,7 +18,7 @@ from ... import constraints as K
 from ...kernels.incremental import delta_move
 
 CYCLE_SECONDS = 0.115  # seconds of annealing per movable lecture one planned cycle needs (cycles_for)
-FIRST_SECONDS = 0.23   # seconds per movable lecture the first cycle's descent needs (first_share)
+FIRST_SECONDS = 2 * CYCLE_SECONDS  # per movable lecture, what the first cycle's descent needs (first_share)
 FIRST_MOST = 0.65      # the largest share of the budget the first of several cycles takes
 
 

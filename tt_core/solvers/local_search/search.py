@@ -50,7 +50,8 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     for a longer first one on a short budget: :func:`~.schedule.first_share`), each
     cooling from its start temperature to ``t_min``; the second and later ones start from the best
     timetable so far at ``reheat`` × ``t0`` (:meth:`~.schedule.Schedule.planned`). A cycle needs
-    ``cycle_seconds`` of the annealing's time per movable lecture (:func:`~.schedule.cycles_for`),
+    ``cycle_seconds`` of the annealing's time per movable lecture (:func:`~.schedule.cycles_for`;
+    the first one twice that, :func:`~.schedule.first_share`),
     so a short budget or a large instance anneals in fewer cycles; a fixed ``iterations`` count
     plans all ``cycles``. With one cycle a cold, stagnating run restarts from its best at half the
     start temperature instead. At 60 s,
@@ -272,7 +273,8 @@ class _Run:
         else:
             seconds = self.time_limit - loop_start
             cycles = cycles_for(seconds, len(self.movable), self.cycles, self.cycle_seconds)
-            first = first_share(seconds, len(self.movable), cycles)
+            # the first cycle, a descent from the start, needs twice the time of a later one
+            first = first_share(seconds, len(self.movable), cycles, 2.0 * self.cycle_seconds)
         self.schedule = Schedule.planned(t0, t_min, start, cycles, first)
         loop_iters0 = self.done_iters
         last_best_change = loop_start
