@@ -114,6 +114,7 @@ def test_a_short_budget_gives_the_first_cycle_the_time_its_descent_needs():
     assert first_share(20.0, 50, 3, 0.2) == pytest.approx(0.5)
     assert first_share(12.0, 50, 3, 0.2) == pytest.approx(FIRST_MOST)
     assert first_share(12.0, 50, 1, 0.2) == 1.0
+    assert first_share(12.0, 50, 2, 0.2) == 0.5  # two cycles keep equal halves
     s = Schedule.planned(10.0, 0.1, 0.2, 3, first=0.5)
     assert s.ends == pytest.approx((0.6, 0.8, 1.0))
     assert Schedule.planned(10.0, 0.1, 0.2, 2, first=0.5).ends == pytest.approx((0.6, 1.0))

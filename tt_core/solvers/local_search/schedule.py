@@ -42,8 +42,8 @@ def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CY
 
 def first_share(seconds: float, lectures: int, cycles: int, per_lecture: float = FIRST_SECONDS) -> float:
     """The share of ``seconds`` of annealing the first of ``cycles`` planned cycles takes: an equal
-    share, or more where that leaves it under ``per_lecture`` seconds per movable lecture (up to
-    :data:`FIRST_MOST`); the later cycles split the rest.
+    share, or, of three or more cycles, more where an equal share leaves it under ``per_lecture``
+    seconds per movable lecture (up to :data:`FIRST_MOST`); the later cycles split the rest.
 
     The first cycle is the descent from the start, the later ones are shorter, cooler ones from the
     best timetable (``reheat``). On comp05 at 60 s (152 lectures, three cycles of 18 s) the first
@@ -53,11 +53,12 @@ def first_share(seconds: float, lectures: int, cycles: int, per_lecture: float =
     interleaved on one day each); one cycle alone 322.4 (same day as the last pair). At 0.23 s a
     lecture every ITC2007 instance keeps equal cycles at 300 s, where its equal share is ~100 s (a
     first cycle of 65% at 300 s scored 492 in one both-cores run, against 479 and 485 for equal
-    cycles); at 60 s comp05 gets a first cycle of 35 s of its 55, and comp03 (two cycles) 38 s of
-    59, where it lost a little: 75.5 against 73.25 (seeds 1-8, interleaved)."""
+    cycles); at 60 s comp05 gets a first cycle of 35 s of its 55 (seeds 17-24 on 2026-12-07: 315.6
+    against 323.9 for equal cycles). Two cycles keep equal halves: comp03, two cycles at 60 s, lost
+    with a 65% first one, 75.5 against 73.25 (seeds 1-8) and 76.9 against 74.1 (seeds 17-24)."""
     cycles = max(1, int(cycles))
-    if cycles == 1:
-        return 1.0
+    if cycles < 3:
+        return 1.0 / cycles  # one cycle; or two, where the second's half measured better (below)
     need = per_lecture * max(1, lectures) / max(seconds, 1e-9)
     return float(max(1.0 / cycles, min(FIRST_MOST, need)))
 
