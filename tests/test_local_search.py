@@ -108,19 +108,22 @@ def test_planned_cycles_split_the_rest_of_the_budget_and_each_cools_from_its_sta
 
 
 def test_a_short_budget_gives_the_first_cycle_the_time_its_descent_needs():
-    # 50 lectures at 0.2 s each need 10 s: of 30 s and three cycles a third already is; of 20 s
+    # 50 lectures at twice 0.1 s each need 10 s: of 30 s and three cycles a third already is; of 20 s
     # half; of 12 s the first takes FIRST_MOST, the later ones split the rest
-    assert first_share(30.0, 50, 3, 0.2) == pytest.approx(1 / 3)
-    assert first_share(20.0, 50, 3, 0.2) == pytest.approx(0.5)
-    assert first_share(12.0, 50, 3, 0.2) == pytest.approx(FIRST_MOST)
-    assert first_share(12.0, 50, 1, 0.2) == 1.0
-    assert first_share(12.0, 50, 2, 0.2) == 0.5  # two cycles keep equal halves
+    assert first_share(30.0, 50, 3, 0.1) == pytest.approx(1 / 3)
+    assert first_share(20.0, 50, 3, 0.1) == pytest.approx(0.5)
+    assert first_share(12.0, 50, 3, 0.1) == pytest.approx(FIRST_MOST)
+    assert first_share(12.0, 50, 1, 0.1) == 1.0
+    assert first_share(12.0, 50, 2, 0.1) == 0.5  # two cycles keep equal halves
     s = Schedule.planned(10.0, 0.1, 0.2, 3, first=0.5)
     assert s.ends == pytest.approx((0.6, 0.8, 1.0))
     assert Schedule.planned(10.0, 0.1, 0.2, 2, first=0.5).ends == pytest.approx((0.6, 1.0))
     assert Schedule.planned(10.0, 0.1, 0.2, 1, first=0.5).ends == (1.0,)
     # an equal share is the plan without one
     assert Schedule.planned(10.0, 0.1, 0.1, 3, first=1 / 3).ends == pytest.approx(Schedule.planned(10.0, 0.1, 0.1, 3).ends)
+    for bad in (0.0, 1.0, -0.5):
+        with pytest.raises(ValueError, match="first cycle's share must lie strictly between 0 and 1"):
+            Schedule.planned(10.0, 0.1, 0.0, 3, first=bad)
 
 
 def test_the_budget_decides_how_many_cycles_are_planned():

@@ -18,7 +18,7 @@ from ... import constraints as K
 from ...kernels.incremental import delta_move
 
 CYCLE_SECONDS = 0.115  # seconds of annealing per movable lecture one planned cycle needs (cycles_for)
-FIRST_SECONDS = 2 * CYCLE_SECONDS  # per movable lecture, what the first cycle's descent needs (first_share)
+FIRST_FACTOR = 2.0     # the first cycle's descent needs this many times a later cycle's time (first_share)
 FIRST_MOST = 0.65      # the largest share of the budget the first of several cycles takes
 
 
@@ -40,10 +40,11 @@ def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CY
     return int(max(1, min(int(most), seconds // (per_lecture * max(1, lectures)))))
 
 
-def first_share(seconds: float, lectures: int, cycles: int, per_lecture: float = FIRST_SECONDS) -> float:
+def first_share(seconds: float, lectures: int, cycles: int, per_lecture: float = CYCLE_SECONDS) -> float:
     """The share of ``seconds`` of annealing the first of ``cycles`` planned cycles takes: an equal
-    share, or, of three or more cycles, more where an equal share leaves it under ``per_lecture``
-    seconds per movable lecture (up to :data:`FIRST_MOST`); the later cycles split the rest.
+    share, or, of three or more cycles, more where an equal share leaves it under
+    :data:`FIRST_FACTOR` × ``per_lecture`` seconds (what a later cycle needs, :func:`cycles_for`) per
+    movable lecture, up to :data:`FIRST_MOST`; the later cycles split the rest.
 
     The first cycle is the descent from the start, the later ones are shorter, cooler ones from the
     best timetable (``reheat``). On comp05 at 60 s (152 lectures, three cycles of 18 s) the first
@@ -59,7 +60,7 @@ def first_share(seconds: float, lectures: int, cycles: int, per_lecture: float =
     cycles = max(1, int(cycles))
     if cycles < 3:
         return 1.0 / cycles  # one cycle; or two, where the second's half measured better (below)
-    need = per_lecture * max(1, lectures) / max(seconds, 1e-9)
+    need = FIRST_FACTOR * per_lecture * max(1, lectures) / max(seconds, 1e-9)
     return float(max(1.0 / cycles, min(FIRST_MOST, need)))
 
 
@@ -100,11 +101,12 @@ class Schedule:
         ones split the rest equally (the first cycle's cooling counts from 0: construction and
         repair had the budget until ``start``)."""
         cycles = max(1, int(cycles))
-        if cycles == 1 or first is None or abs(first - 1.0 / cycles) < 1e-12:
-            # equal cycles, the ends computed as always (a step count lands on them exactly)
-            ends = tuple(start + (1.0 - start) * (k + 1) / cycles for k in range(cycles - 1)) + (1.0,)
-            return cls(t_hi, t_min, cycle_start=0.0, ends=ends)
-        e1 = start + (1.0 - start) * float(first)
+        if cycles == 1:
+            return cls(t_hi, t_min, cycle_start=0.0, ends=(1.0,))
+        share = 1.0 / cycles if first is None else float(first)
+        if not 0.0 < share < 1.0:
+            raise ValueError(f"the first cycle's share must lie strictly between 0 and 1 (got {first})")
+        e1 = start + (1.0 - start) * share
         later = tuple(e1 + (1.0 - e1) * (k + 1) / (cycles - 1) for k in range(cycles - 2))
         return cls(t_hi, t_min, cycle_start=0.0, ends=(e1, *later, 1.0))
 
@@ -126,8 +128,10 @@ class Schedule:
         return max(ta, 1e-6), max(tb, 1e-6)
 
     def cycle_due(self, frac: float) -> bool:
-        """A planned cycle ended at ``frac`` and another one follows."""
-        return frac >= self.cycle_end and self.cycle_end < self.ends[-1]
+        """A planned cycle ended at ``frac`` and another one follows (within rounding, as in
+        :attr:`cycle_end`: a fixed step count lands on the ends, which the arithmetic of
+        :meth:`planned` may put an ulp beyond)."""
+        return frac >= self.cycle_end - 1e-9 and self.cycle_end < self.ends[-1]
 
     def next_cycle(self, frac: float, t_hi: float) -> None:
         """A new cycle from ``frac``, starting at ``t_hi`` (the next planned one, or a restart)."""

@@ -273,8 +273,7 @@ class _Run:
         else:
             seconds = self.time_limit - loop_start
             cycles = cycles_for(seconds, len(self.movable), self.cycles, self.cycle_seconds)
-            # the first cycle, a descent from the start, needs twice the time of a later one
-            first = first_share(seconds, len(self.movable), cycles, 2.0 * self.cycle_seconds)
+            first = first_share(seconds, len(self.movable), cycles, self.cycle_seconds)
         self.schedule = Schedule.planned(t0, t_min, start, cycles, first)
         loop_iters0 = self.done_iters
         last_best_change = loop_start
