@@ -20,6 +20,7 @@ from ...kernels.incremental import delta_move
 CYCLE_SECONDS = 0.115  # seconds of annealing per movable lecture one planned cycle needs (cycles_for)
 FIRST_FACTOR = 2.0     # the first cycle's descent needs this many times a later cycle's time (first_share)
 FIRST_MOST = 0.65      # the largest share of the budget the first of several cycles takes
+ROUNDING = 1e-9        # budget fractions this close to a planned cycle end count as on it
 
 
 def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CYCLE_SECONDS) -> int:
@@ -118,7 +119,7 @@ class Schedule:
     @property
     def cycle_end(self) -> float:
         """The fraction of the budget where the current cycle ends: the first planned end after its start."""
-        return next((e for e in self.ends if e > self.cycle_start + 1e-9), self.ends[-1])
+        return next((e for e in self.ends if e > self.cycle_start + ROUNDING), self.ends[-1])
 
     def window(self, frac0: float, frac1: float) -> tuple[float, float]:
         """The temperatures at the start and the end of a chunk spanning ``frac0 .. frac1``."""
@@ -131,7 +132,7 @@ class Schedule:
         """A planned cycle ended at ``frac`` and another one follows (within rounding, as in
         :attr:`cycle_end`: a fixed step count lands on the ends, which the arithmetic of
         :meth:`planned` may put an ulp beyond)."""
-        return frac >= self.cycle_end - 1e-9 and self.cycle_end < self.ends[-1]
+        return frac >= self.cycle_end - ROUNDING and self.cycle_end < self.ends[-1]
 
     def next_cycle(self, frac: float, t_hi: float) -> None:
         """A new cycle from ``frac``, starting at ``t_hi`` (the next planned one, or a restart)."""
