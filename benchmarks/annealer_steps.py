@@ -31,7 +31,8 @@ from tt_core.io.itc2007 import read_ctt, read_sol  # noqa: E402
 from tt_core.kernels.arrays import kernel_arrays  # noqa: E402
 from tt_core.kernels.incremental import new_state  # noqa: E402
 from tt_core.solvers.local_search.construct import suitable_rooms  # noqa: E402
-from tt_core.solvers.local_search.kernels import NO_FOCUS, anneal_steps, chain_buffer, seed_kernels  # noqa: E402
+from tt_core.solvers.local_search.kernels import NO_FOCUS, anneal_steps, chain_buffer  # noqa: E402
+from tt_core.solvers.local_search.stream import new_stream  # noqa: E402
 
 
 def run_steps(pb, ka, start, *, steps: int, temperature: float, kempe: float, ruin: float) -> tuple[float, int]:
@@ -43,11 +44,10 @@ def run_steps(pb, ka, start, *, steps: int, temperature: float, kempe: float, ru
     L = pb.n_lectures
     sp, si = suitable_rooms(pb)
     counters = np.zeros(4, np.int64)
-    seed_kernels(1)
     t = time.perf_counter()
     anneal_steps(ka, st, np.arange(L, dtype=np.int32), NO_FOCUS, sp, si, np.full(L, -1, np.int32),
                  np.full(L, -1, np.int32), w, 0.0, 1.0, 0.4, steps, temperature, temperature, st.period.copy(),
-                 st.room.copy(), cur, best, np.zeros(K.N_CONSTRAINTS, np.int64), counters, kempe,
+                 st.room.copy(), cur, best, np.zeros(K.N_CONSTRAINTS, np.int64), counters, new_stream(1), kempe,
                  chain_buffer(pb.n_rooms), ruin)
     return time.perf_counter() - t, int(counters[0])
 

@@ -31,7 +31,6 @@ from tt_core.solvers.local_search.kernels import (
     NO_FOCUS,
     _trade,
     anneal_steps,
-    below,
     chain_buffer,
     cheapest_free_room,
     clash_partner,
@@ -40,10 +39,10 @@ from tt_core.solvers.local_search.kernels import (
     kempe_chain,
     kempe_step,
     ruin_step,
-    seed_kernels,
     trade_delta,
 )
 from tt_core.solvers.local_search.schedule import FIRST_MOST, Schedule, cycles_for, first_share
+from tt_core.solvers.local_search.stream import below, new_stream, uniform
 from tt_core.synth import Recipe, generate
 
 
@@ -457,15 +456,30 @@ def test_clash_partner_is_the_one_lecture_a_move_would_clash_with(preset):
 
 
 def test_below_draws_every_integer_below_n_alike():
-    """The annealer's random integers (``below``: a uniform float scaled): always in 0 .. n-1, each
-    value about equally often, and the top of a large range reachable."""
-    seed_kernels(11)
-    draws = np.array([below(7) for _ in range(70_000)])
+    """The annealer's random integers (``below``: a uniform float of its stream scaled): always in
+    0 .. n-1, each value about equally often, and the top of a large range reachable."""
+    rs = new_stream(11)
+    draws = np.array([below(rs, 7) for _ in range(70_000)])
     assert draws.min() == 0 and draws.max() == 6
     assert np.all(np.abs(np.bincount(draws, minlength=7) - 10_000) < 500)  # ~5 standard deviations
-    big = np.array([below(2**31 - 1) for _ in range(20_000)])
+    big = np.array([below(rs, 2**31 - 1) for _ in range(20_000)])
     assert big.min() >= 0 and big.max() < 2**31 - 1 and big.max() > 0.99 * 2**31
-    assert below(1) == 0
+    assert below(rs, 1) == 0
+
+
+def test_the_kernels_stream_is_its_seed_s_and_uniform():
+    """A stream's state is all its caller needs: the same seed draws the same numbers, another seed
+    others; the floats lie in [0, 1), spread evenly (deciles within ~5 standard deviations) and
+    without a correlation between one draw and the next."""
+    a, b, c = new_stream(3), new_stream(3), new_stream(4)
+    xa = np.array([uniform(a) for _ in range(50_000)])
+    xb = np.array([uniform(b) for _ in range(50_000)])
+    xc = np.array([uniform(c) for _ in range(50_000)])
+    assert np.array_equal(xa, xb) and not np.array_equal(xa, xc)
+    assert xa.min() >= 0.0 and xa.max() < 1.0
+    assert np.all(np.abs(np.bincount((xa * 10).astype(int), minlength=10) - 5_000) < 350)
+    assert abs(np.corrcoef(xa[:-1], xa[1:])[0, 1]) < 0.02
+    assert new_stream(0).any()  # xoshiro's one forbidden state is all zeros
 
 
 def test_annealing_steps_with_every_lecture_pinned_change_nothing():
@@ -484,7 +498,7 @@ def test_annealing_steps_with_every_lecture_pinned_change_nothing():
     counters = np.zeros(4, np.int64)
     anneal_steps(ka, st, np.empty(0, np.int32), NO_FOCUS, suit_ptr, suit_idx, none, none, w, 0.0, 1.0, 0.4,
                  10_000, 2.0, 0.1, period.copy(), room.copy(), cur, best, np.zeros(K.N_CONSTRAINTS, np.int64),
-                 counters, 0.03, chain_buffer(pb.n_rooms), 0.005)
+                 counters, new_stream(1), 0.03, chain_buffer(pb.n_rooms), 0.005)
     assert np.array_equal(st.period, period) and np.array_equal(st.room, room)
     assert np.array_equal(st.units, units) and counters.sum() == 0
 
@@ -498,7 +512,7 @@ def test_free_room_is_suitable_and_free_over_the_whole_lecture(preset):
     pb = u.problem
     ev = IncrementalEvaluator(pb, u.hidden)
     st, ka = ev.state, ev.ka
-    seed_kernels(5)
+    rs = new_stream(5)
     seen = {True: 0, False: 0}
     for c in range(pb.n_courses):
         length = int(pb.course_length[c])
@@ -507,7 +521,7 @@ def test_free_room_is_suitable_and_free_over_the_whole_lecture(preset):
                 continue
             free = {r for r in range(pb.n_rooms)
                     if ka.suitable[c, r] and all(st.room_cnt[r, q] == 0 for q in range(p, p + length))}
-            r = free_room(ka, st, c, p, length)
+            r = free_room(ka, st, rs, c, p, length)
             assert (r in free) if free else r == -1, (c, p, r)
             seen[bool(free)] += 1
     assert seen[True] > 50 and seen[False] > 50, seen  # both answers met
@@ -640,13 +654,13 @@ def test_kempe_steps_keep_every_counter_exact_and_the_timetable_feasible():
     a lecture outside ``movable``."""
     s = _feasible_campus_search()
     pb, st, movable = s.pb, s.st, s.movable
-    seed_kernels(7)
+    rs = new_stream(7)
     rng = np.random.default_rng(3)
     for _ in range(30_000):
         l, p1 = int(rng.choice(movable)), int(rng.integers(pb.n_periods))
         if p1 != st.period[l] and pb.course_length[pb.lecture_course[l]] == 1:
             kempe_step(s.ka, st, movable, movable, s.w, 3.0, chain_buffer(pb.n_rooms), s.du, s.cur, s.best,
-                       s.best_p, s.best_r, s.counters, l, p1)
+                       s.best_p, s.best_r, s.counters, rs, l, p1)
     _assert_exact_feasible_and_pinned(s)
     assert s.counters[0] > 300 and 0 < s.counters[1] < s.counters[0]  # kept and undone chains both
     assert (st.period != s.tt.period).sum() > 20
@@ -659,17 +673,17 @@ def test_ruin_steps_keep_every_counter_exact_and_the_timetable_feasible():
     s = _feasible_campus_search()
     pb, st, movable = s.pb, s.st, s.movable
     buf = chain_buffer(pb.n_rooms)
-    seed_kernels(7)
+    rs = new_stream(7)
     rng = np.random.default_rng(3)
     single = movable[pb.course_length[pb.lecture_course[movable]] == 1]
     for _ in range(3_000):
         ruin_step(s.ka, st, movable, movable, s.w, 3.0, buf, s.du, s.cur, s.best, s.best_p, s.best_r, s.counters,
-                  int(rng.choice(single)), 6)
+                  rs, int(rng.choice(single)), 6)
     assert s.counters[0] > 300 and 0 < s.counters[1] < s.counters[0]  # kept and undone steps both
     for _ in range(1_000):
         before = s.cur[0]
         ruin_step(s.ka, st, movable, movable, s.w, 1e-9, buf, s.du, s.cur, s.best, s.best_p, s.best_r, s.counters,
-                  int(rng.choice(single)), 6)
+                  rs, int(rng.choice(single)), 6)
         assert s.cur[0] <= before + 1e-9
     _assert_exact_feasible_and_pinned(s)
     assert (st.period != s.tt.period).sum() > 20
@@ -684,7 +698,7 @@ def test_cheapest_free_room_is_free_suitable_and_cheapest(preset):
     st = new_state(pb, tt)
     ka = kernel_arrays(pb)
     w = np.arange(1.0, K.N_CONSTRAINTS + 1.0)
-    seed_kernels(5)
+    rs = new_stream(5)
     rng = np.random.default_rng(5)
 
     def cost(c, r):
@@ -696,7 +710,7 @@ def test_cheapest_free_room_is_free_suitable_and_cheapest(preset):
     for _ in range(300):
         c, q = int(rng.integers(pb.n_courses)), int(rng.integers(pb.n_periods))
         free = [r for r in range(pb.n_rooms) if ka.suitable[c, r] and st.room_cnt[r, q] == 0]
-        r = cheapest_free_room(ka, st, w, c, q)
+        r = cheapest_free_room(ka, st, rs, w, c, q)
         if not free:
             assert r == -1
             continue

@@ -16,7 +16,16 @@ from ...constraints import AVAILABILITY, CONFLICTS, ROOM_OCCUPATION, ROOM_SUITAB
 from ...kernels.incremental import KState, apply_move, apply_swap, delta_move, delta_swap, new_state
 from ...model import Timetable
 from ..base import Deadline, in_chunks
-from ..local_search import NO_FOCUS, anneal_steps, hard_units, in_violation, room_free, seed_kernels, weighted_sum
+from ..local_search import (
+    NO_FOCUS,
+    anneal_steps,
+    hard_units,
+    in_violation,
+    new_stream,
+    room_free,
+    seed_kernels,
+    weighted_sum,
+)
 from .context import Context, hard_of
 
 
@@ -250,7 +259,7 @@ def hard_anneal(ctx: Context, st: KState, rng: np.random.Generator, iterations: 
     """Anneal on hard units (soft costs as tie-breaks) until feasible or ``iterations`` are spent;
     returns the state of the best timetable seen."""
     pb = ctx.problem
-    seed_kernels(int(rng.integers(2**31)))
+    stream = new_stream(int(rng.integers(2**31)))
     cur = np.array([float(st.units @ ctx.w_repair), float(hard_of(st)), 0.0])
     best = cur.copy()
     best_p, best_r = st.period.copy(), st.room.copy()
@@ -260,7 +269,7 @@ def hard_anneal(ctx: Context, st: KState, rng: np.random.Generator, iterations: 
         n = min(20_000, iterations - done)
         anneal_steps(ctx.ka, st, ctx.movable, in_violation(ctx.ka, st, ctx.movable), ctx.suit_ptr, ctx.suit_idx,
                 ctx.no_initial, ctx.no_initial, ctx.w_repair, 0.0, 1.0, 0.4, n, 0.15, 0.05, best_p, best_r, cur, best,
-                ctx.du, counters, 0.0, NO_FOCUS)  # no Kempe chains; the annealer's own signature
+                ctx.du, counters, stream, 0.0, NO_FOCUS)  # no Kempe chains; the annealer's own signature
         done += n
     if not (np.array_equal(best_p, st.period) and np.array_equal(best_r, st.room)):
         st = new_state(pb, Timetable(best_p, best_r))
@@ -325,7 +334,7 @@ def improve(ctx: Context, period: np.ndarray, room: np.ndarray, rng: np.random.G
         hot, cold = max(hot, 0.11), 0.1
     else:
         hot, cold = temperatures
-    seed_kernels(int(rng.integers(2**31)))
+    stream = new_stream(int(rng.integers(2**31)))
     cur = np.array([float(st.units @ ctx.w_hard), float(hard_of(st)), 0.0])
     best = cur.copy()
     best_p, best_r = st.period.copy(), st.room.copy()
@@ -336,7 +345,8 @@ def improve(ctx: Context, period: np.ndarray, room: np.ndarray, rng: np.random.G
         ta = hot * (cold / hot) ** (done / iterations)
         tb = hot * (cold / hot) ** ((done + n) / iterations)
         anneal_steps(ctx.ka, st, ctx.movable, NO_FOCUS, ctx.suit_ptr, ctx.suit_idx, ctx.no_initial, ctx.no_initial,
-                ctx.w_hard, 0.0, 1.0, 0.4, n, ta, tb, best_p, best_r, cur, best, ctx.du, counters, 0.0, NO_FOCUS)
+                ctx.w_hard, 0.0, 1.0, 0.4, n, ta, tb, best_p, best_r, cur, best, ctx.du, counters, stream, 0.0,
+                NO_FOCUS)
         done += n
     if temperatures is None:
         return best_p, best_r, int(counters[0])

@@ -17,10 +17,10 @@ penalty rather than only a hint).
 Same seed and same ``iterations`` → the same timetable. With only a time limit the schedule follows
 the clock, so the result also depends on the machine's speed.
 
-The package, by concept: :mod:`.kernels` (the numba step kernel and its moves),
-:mod:`.construct` (greedy start), :mod:`.schedule` (temperature), :mod:`.search` (one run:
-construction, repair, annealing), :mod:`.portfolio` (several runs in threads). The GA and the
-hierarchical pipeline build on the public names below.
+The package, by concept: :mod:`.kernels` (the numba step kernel and its moves), :mod:`.stream`
+(the kernels' random numbers), :mod:`.construct` (greedy start), :mod:`.schedule` (temperature),
+:mod:`.search` (one run: construction, repair, annealing), :mod:`.portfolio` (several runs in
+threads). The GA and the hierarchical pipeline build on the public names below.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from .kernels import (
 from .portfolio import Exchange, solve_local
 from .schedule import Schedule, start_temperature
 from .search import CPSAT_REPAIR_MAX_SIZE, anneal
+from .stream import new_stream
 
 __all__ = ["solve_local", "anneal", "construct", "suitable_rooms", "in_violation", "anneal_steps", "seed_kernels",
            "weighted_sum", "hard_units", "movable_flag", "room_free", "NO_FOCUS", "CPSAT_REPAIR_MAX_SIZE", "Exchange",
-           "Schedule", "start_temperature"]
+           "Schedule", "start_temperature", "new_stream"]

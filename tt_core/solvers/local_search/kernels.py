@@ -26,6 +26,7 @@ from ...kernels.soft_delta import (
     soft_delta_move,
     soft_delta_swap,
 )
+from .stream import below, uniform
 
 NO_FOCUS = np.empty(0, np.int32)  # feasible: every movable lecture is drawn alike
 RUIN_SIZE = 6  # the most lectures one ruin-and-recreate step takes out (see ruin_step)
@@ -38,15 +39,10 @@ def chain_buffer(n_rooms: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def seed_kernels(seed):
-    """Seed the random stream numba's compiled code draws from (one per thread)."""
+    """Seed the random stream numba's compiled code draws from (one per thread): the greedy
+    construction's and the GA operators'. The annealing kernels draw from their own stream, an
+    argument (:mod:`.stream`)."""
     np.random.seed(seed)
-
-
-@njit(cache=True, inline="always")
-def below(n):
-    """A random integer in ``0 .. n-1``: one uniform float scaled (numba's ``np.random.randint``
-    costs ~14 ns a draw against ~6 ns; the annealer draws three or four per step)."""
-    return int(np.random.random() * n)
 
 
 @njit(cache=True, inline="always")
@@ -69,9 +65,10 @@ def weighted_sum(du, w):
 
 @njit(cache=True, nogil=True, _nrt=False)
 def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
-                 n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters, kempe_rate=0.0, chain=NO_FOCUS,
+                 n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters, rs, kempe_rate=0.0, chain=NO_FOCUS,
                  ruin_rate=0.0):
-    """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved].
+    """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved]; ``rs``: the
+    random stream (:func:`~.stream.new_stream`).
 
     ``kempe_rate``: the share of steps (once feasible, without a perturbation weight) that trade
     two periods for a Kempe chain instead (see :func:`kempe_step`; ``chain`` is its
@@ -96,39 +93,39 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
     temp = t_start / step
     big_steps = (kempe_rate > 0.0 or ruin_rate > 0.0) and pert_w == 0.0  # Kempe chains, ruin and recreate
     if n_mov == 0:
-        return  # every lecture pinned: nothing to draw (``below(0)`` is 0, not an index)
+        return  # every lecture pinned: nothing to draw (``below(rs, 0)`` is 0, not an index)
     for _it in range(n_iter):
         temp *= step  # geometric schedule t_start → t_end over the n_iter steps
         if big_steps and cur[1] == 0:
-            u = np.random.random()
+            u = uniform(rs)
             if u < kempe_rate:
-                l = movable[below(n_mov)]
-                p = below(n_days * ppd)
+                l = movable[below(rs, n_mov)]
+                p = below(rs, n_days * ppd)
                 c = ka.lecture_course[l]
                 if p != st.period[l] and ka.course_length[c] == 1:
                     if ka.unavailable[c, p]:
                         counters[3] += 1  # kempe_step would refuse the chain: not built
                     else:
                         kempe_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters,
-                                   l, p)
+                                   rs, l, p)
                 continue
             if u < kempe_rate + ruin_rate:
-                l = movable[below(n_mov)]
+                l = movable[below(rs, n_mov)]
                 if ka.course_length[ka.lecture_course[l]] == 1:
-                    ruin_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters, l,
+                    ruin_step(ka, st, movable, init_p, w, temp, chain, du, cur, best, best_p, best_r, counters, rs, l,
                               min(RUIN_SIZE, (chain.shape[0] - 4) // 4))
                 continue
-        if focus.shape[0] > 0 and np.random.random() < 0.5:
-            l = focus[below(focus.shape[0])]
+        if focus.shape[0] > 0 and uniform(rs) < 0.5:
+            l = focus[below(rs, focus.shape[0])]
         else:
-            l = movable[below(n_mov)]
+            l = movable[below(rs, n_mov)]
         c = ka.lecture_course[l]
         length = ka.course_length[c]
         p0 = st.period[l]
         r0 = st.room[l]
         # target period: a start where the lecture fits in the day (day and start from one draw)
         span = ppd - length + 1
-        k = below(n_days * span)
+        k = below(rs, n_days * span)
         d = k // span
         p = d * ppd + (k - d * span)
         feasible = cur[1] == 0
@@ -149,13 +146,13 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
                 counters[3] += 1
                 continue
             r = st.room[l2]
-        elif r0 >= 0 and np.random.random() < keep_room_rate:
+        elif r0 >= 0 and uniform(rs) < keep_room_rate:
             r = r0
         else:
-            r = suit_idx[suit_ptr[c] + below(suit_ptr[c + 1] - suit_ptr[c])]
+            r = suit_idx[suit_ptr[c] + below(rs, suit_ptr[c + 1] - suit_ptr[c])]
         if p == p0 and r == r0:
             continue
-        if l2 < 0 and st.room_cnt[r, p] == 1 and (swap_rate >= 1.0 or np.random.random() < swap_rate):
+        if l2 < 0 and st.room_cnt[r, p] == 1 and (swap_rate >= 1.0 or uniform(rs) < swap_rate):
             cand = _occupant(st, r, p)
             if cand >= 0 and cand != l:
                 c2 = ka.lecture_course[cand]
@@ -166,7 +163,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             # free room instead (on dense instances most drawn rooms are taken; see the docstring)
             r = -1
             if l2 >= 0 and not clash and p != p0:
-                r = free_room(ka, st, c, p, length)
+                r = free_room(ka, st, rs, c, p, length)
             if r < 0 or not keeps_feasible(ka, st, l, c, p, r, -1):
                 counters[3] += 1
                 continue  # feasible-space search: a move that breaks a hard constraint is skipped cheaply
@@ -190,7 +187,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             dv = weighted_sum(du, w)
         dv += pert_w * moved_delta
         counters[0] += 1
-        if dv <= 0.0 or np.random.random() < math.exp(-dv / temp):
+        if dv <= 0.0 or uniform(rs) < math.exp(-dv / temp):
             if l2 >= 0:
                 apply_swap(ka, st, l, l2, du)
             else:
@@ -205,10 +202,10 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
 
 
 @njit(cache=True, inline="always")
-def free_room(ka, st, c, p, length):
+def free_room(ka, st, rs, c, p, length):
     """A suitable room free over ``length`` periods from ``p`` (scanned from a random room), or -1."""
     R = st.room_cnt.shape[0]
-    k0 = below(R)
+    k0 = below(rs, R)
     for k in range(R):
         rr = k0 + k
         if rr >= R:
@@ -241,7 +238,7 @@ def _track_best(st, cur, best, best_p, best_r, counters):
 
 
 @njit(cache=True, inline="always")
-def _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, complete):
+def _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, rs, complete):
     """Judge a change already applied to the state with delta ``du`` (a Kempe trade, a ruin and
     recreate): kept when ``complete``, without a new hard violation and by the Metropolis rule —
     then the state's units take ``du`` and the best is tracked. Returns whether it was kept (the
@@ -249,7 +246,7 @@ def _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, complete
     counters[0] += 1
     hard = hard_units(du)
     dv = weighted_sum(du, w)
-    if complete and hard <= 0 and (dv <= 0.0 or np.random.random() < math.exp(-dv / temp)):
+    if complete and hard <= 0 and (dv <= 0.0 or uniform(rs) < math.exp(-dv / temp)):
         _commit(st, du, dv, hard, cur, best, best_p, best_r, counters)
         return True
     return False
@@ -297,7 +294,8 @@ def kempe_chain(ka, st, l, p1, buf):
     lectures at ``p0`` and ``p1`` that contains ``l`` and can trade periods, each keeping its room,
     without a new clash or a shared room. Returns ``(n0, n1)``: ``buf[0:n0]`` are the chain's
     lectures at ``p0``, ``buf[R:R+n1]`` those at ``p1`` (R rooms); ``(-1, -1)`` when a lecture longer
-    than one period covers either period. ``buf``: :func:`chain_buffer`."""
+    than one period covers either period. ``buf``: :func:`chain_buffer`. The timetable is feasible
+    (:func:`_draw_in` counts on it)."""
     R = st.room_lec.shape[0]
     p0 = st.period[l]
     a_all = 2 * R                 # buf[2R:3R] every lecture at p0, buf[3R:4R] every lecture at p1
@@ -306,36 +304,61 @@ def kempe_chain(ka, st, l, p1, buf):
     nb = _at_period(ka, st, p1, buf, b_all)
     if na < 0 or nb < 0:
         return -1, -1
-    # the chain: buf[0:n0] at p0 and buf[R:R+n1] at p1; a lecture taken into it is marked -1 in
-    # its all-lectures list. Breadth first: each new member draws in what it is linked to opposite.
+    # the chain: buf[0:n0] at p0 and buf[R:R+n1] at p1; a lecture y taken into it is marked -y-1
+    # in its all-lectures list. Breadth first: each new member draws in what it is linked to opposite.
     n0 = 1
     n1 = 0
     buf[0] = l
     for i in range(na):
         if buf[a_all + i] == l:
-            buf[a_all + i] = -1
+            buf[a_all + i] = -l - 1
     i0 = 0
     i1 = 0
     while i0 < n0 or i1 < n1:
         if i0 < n0:
             x = buf[i0]
             i0 += 1
-            for j in range(nb):
-                y = buf[b_all + j]
-                if y >= 0 and _linked(ka, st, x, y):
-                    buf[R + n1] = y
-                    n1 += 1
-                    buf[b_all + j] = -1
+            n1 = _draw_in(ka, st, x, p1, buf, b_all, nb, R, n1)
         else:
             x = buf[R + i1]
             i1 += 1
-            for j in range(na):
-                y = buf[a_all + j]
-                if y >= 0 and _linked(ka, st, x, y):
-                    buf[n0] = y
-                    n0 += 1
-                    buf[a_all + j] = -1
+            n0 = _draw_in(ka, st, x, p0, buf, a_all, na, 0, n0)
     return n0, n1
+
+
+@njit(cache=True, inline="always")
+def _draw_in(ka, st, x, q, buf, at, n, into, k):
+    """Take into the chain's side ``buf[into:into+k]`` every lecture of ``buf[at:at+n]`` (those at
+    period ``q``, in room order; ``-y-1`` marks one already in the chain) that ``x`` is linked to;
+    returns the side's new size.
+
+    On a feasible timetable ``x`` is linked to exactly ``course_cover + conf_load`` lectures at
+    ``q`` (its own course's and its conflicting courses', one each) and to the one in its room, so
+    the scan stops once it has met them all — often at once, where nothing at ``q`` conflicts (the
+    full scan of every pair took 70% of a chain's time on comp07, perf). It meets them in the same
+    order as the full scan, so the chain is the same."""
+    cx = ka.lecture_course[x]
+    rx = st.room[x]
+    left = st.course_cover[cx, q] + st.conf_load[cx, q]
+    if st.room_cnt[rx, q] > 0:
+        co = ka.lecture_course[st.room_lec[rx, q]]
+        if co != cx and not _adjacent(ka, cx, co):
+            left += 1  # the room's occupant, unless its course is counted already
+    j = 0
+    while left > 0 and j < n:
+        y = buf[at + j]
+        taken = y < 0
+        if taken:
+            y = -y - 1
+        cy = ka.lecture_course[y]
+        if cx == cy or st.room[y] == rx or _adjacent(ka, cx, cy):
+            left -= 1
+            if not taken:
+                buf[into + k] = y
+                k += 1
+                buf[at + j] = -y - 1
+        j += 1
+    return k
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -356,7 +379,7 @@ def _trade(ka, st, buf, n0, n1, p0, p1, du):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best_r, counters, l, p1):
+def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best_r, counters, rs, l, p1):
     """One Kempe-chain proposal on a feasible timetable: the chain (:func:`kempe_chain`) of the
     single-period lecture ``l`` towards period ``p1`` trades the two periods, kept by the Metropolis
     rule (and only when it adds no hard violation).
@@ -384,12 +407,12 @@ def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, bes
         du[k] = 0
     if ka.ext:  # the extended benchmark's terms: price the trade by making it (and undo it if refused)
         _trade(ka, st, buf, n0, n1, p0, p1, du)
-        if not _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, True):
+        if not _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, rs, True):
             _trade(ka, st, buf, n0, n1, p1, p0, st.scratch)  # back: each side to where it came from
         return
     counters[0] += 1
     dv = trade_delta(ka, st, w, buf, n0, n1, p0, p1)
-    if dv <= 0.0 or np.random.random() < math.exp(-dv / temp):
+    if dv <= 0.0 or uniform(rs) < math.exp(-dv / temp):
         _trade(ka, st, buf, n0, n1, p0, p1, du)
         hard = hard_units(du)
         if hard > 0:  # cannot happen (closed chain, periods checked): never leave the feasible space
@@ -566,7 +589,11 @@ def _moved(p, r, ip, ir):
 
 @njit(cache=True, inline="always")
 def movable_flag(movable, l, init_p):
-    # pinned lectures are absent from ``movable``; the caller passes a sorted array
+    # pinned lectures are absent from ``movable``; the caller passes a sorted array of distinct
+    # lectures, so ``movable[l] == l`` says that none up to ``l`` is pinned: the usual case, read
+    # at once (the binary search took 6% of the annealing loop's time on comp07, perf)
+    if l < movable.shape[0] and movable[l] == l:
+        return True
     lo = 0
     hi = movable.shape[0]
     while lo < hi:
@@ -579,11 +606,11 @@ def movable_flag(movable, l, init_p):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def cheapest_free_room(ka, st, w, c, q):
+def cheapest_free_room(ka, st, rs, w, c, q):
     """The suitable room free at ``q`` whose capacity, stability and unsuitable-room cost for course
     ``c`` is the least (ties: the first from a random room on), or -1 when none is free."""
     R = st.room_cnt.shape[0]
-    k0 = below(R)
+    k0 = below(rs, R)
     best_r = -1
     best_v = 1e300
     for k in range(R):
@@ -600,7 +627,7 @@ def cheapest_free_room(ka, st, w, c, q):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _ruined(ka, st, movable, init_p, l, k_max, buf):
+def _ruined(ka, st, rs, movable, init_p, l, k_max, buf):
     """Put ``l`` and up to ``k_max - 1`` single-period lectures of the courses it may not overlap,
     on ``l``'s day, into ``buf[0:n]`` (the courses scanned from a random one); returns ``n``."""
     ppd = ka.ppd
@@ -611,7 +638,7 @@ def _ruined(ka, st, movable, init_p, l, k_max, buf):
     m = ka.conf_ptr[c + 1] - ka.conf_ptr[c]
     if m == 0:
         return n
-    j0 = below(m)
+    j0 = below(rs, m)
     for jj in range(m):
         j = j0 + jj
         if j >= m:
@@ -630,7 +657,7 @@ def _ruined(ka, st, movable, init_p, l, k_max, buf):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best_r, counters, l, k_max):
+def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best_r, counters, rs, l, k_max):
     """One ruin-and-recreate proposal on a feasible timetable: take out the single-period lecture
     ``l`` and up to ``k_max - 1`` single-period lectures of the courses it may not overlap that sit
     on its day (:func:`_ruined`), then put them back one by one, in random order, each at the
@@ -645,7 +672,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
     trial placement in and out before: comp05, 20 s, 1.15× the evaluated moves since), so a step
     costs about as much as a Kempe chain."""
     P = st.conf_load.shape[1]
-    n = _ruined(ka, st, movable, init_p, l, k_max, buf)
+    n = _ruined(ka, st, rs, movable, init_p, l, k_max, buf)
     if n < 2:
         return
     for k in range(du.shape[0]):
@@ -659,7 +686,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
     for i in range(n):
         buf[order + i] = i
     for i in range(n - 1, 0, -1):
-        j = below(i + 1)
+        j = below(rs, i + 1)
         t = buf[order + i]
         buf[order + i] = buf[order + j]
         buf[order + j] = t
@@ -670,7 +697,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
         bq = -1
         br = -1
         bv = 1e300
-        q0 = below(P)
+        q0 = below(rs, P)
         for qq in range(P):
             q = q0 + qq
             if q >= P:
@@ -678,7 +705,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
             if st.all_cover[cx, q] > 0 or ka.unavailable[cx, q] or st.conf_load[cx, q] > 0:
                 continue
             if ka.ext:
-                r = cheapest_free_room(ka, st, w, cx, q)
+                r = cheapest_free_room(ka, st, rs, w, cx, q)
                 if r < 0:
                     continue
                 v = soft_delta_insert(ka, st, cx, q, r, w)  # the trial placement's cost, state untouched
@@ -686,7 +713,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
                 v = period_delta_insert(ka, st, cx, q, w)
                 if v >= bv:
                     continue  # the room's part is never negative: this period cannot win
-                r = cheapest_free_room(ka, st, w, cx, q)
+                r = cheapest_free_room(ka, st, rs, w, cx, q)
                 if r < 0:
                     continue
                 v += room_cost(ka, st, w, cx, r)
@@ -698,7 +725,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
             break  # nowhere feasible left for it: undo the whole step
         relocate(ka, st, x, bq, br, du)
         placed += 1
-    if _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, placed == n):
+    if _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, rs, placed == n):
         return
     for ii in range(placed):  # back: the new places emptied first, then each lecture to its old one
         relocate(ka, st, buf[buf[order + ii]], -1, -1, st.scratch)

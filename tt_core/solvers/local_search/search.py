@@ -12,8 +12,9 @@ from ...kernels.incremental import new_state
 from ...model import Problem, Timetable
 from ..base import Deadline, SolveResult, check_pinned, rng_from
 from .construct import construct, suitable_rooms
-from .kernels import NO_FOCUS, anneal_steps, chain_buffer, in_violation, seed_kernels
+from .kernels import NO_FOCUS, anneal_steps, chain_buffer, in_violation
 from .schedule import CYCLE_SECONDS, Schedule, cycles_for, first_share, start_temperature
+from .stream import new_stream
 
 CPSAT_REPAIR_MAX_SIZE = 40_000  # courses × periods up to which a stalled repair hands over to CP-SAT
 
@@ -78,7 +79,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
             run.best_p, run.best_r = start.period.copy(), start.room.copy()
             return run.result(None)
     st = new_state(problem, start)
-    seed_kernels(int(run.rng.integers(2**31)))
+    run.stream = new_stream(int(run.rng.integers(2**31)))
     # CP-SAT takes over a stalled repair only where its model is small enough to help: on the
     # 2,533-course university preset (121,584 course-periods) it spends 4.2 s building the model and
     # finds nothing in 9 s more, while the focused repair gets there in 2–6 s
@@ -117,6 +118,7 @@ class _Run:
         self.suit_ptr, self.suit_idx = suitable_rooms(problem)
         self.du = np.zeros(K.N_CONSTRAINTS, np.int64)
         self.counters = np.zeros(4, np.int64)  # evaluated, accepted, improvements, skipped as infeasible
+        self.stream = new_stream(0)  # the kernels' random stream (seeded from ``rng`` once constructed)
         self.progress = progress
         self.iterations = iterations
         self.swap_rate = float(swap_rate)
@@ -155,7 +157,7 @@ class _Run:
     def steps(self, st, focus, w, pert_w, n, t_start, t_end, best_p, best_r, cur, best) -> None:
         anneal_steps(self.ka, st, self.movable, focus, self.suit_ptr, self.suit_idx, self.init_p, self.init_r, w,
                      pert_w, self.swap_rate, self.keep_room_rate, n, t_start, t_end, best_p, best_r, cur, best,
-                     self.du, self.counters, self.kempe_rate, self.chain, self.ruin_rate)
+                     self.du, self.counters, self.stream, self.kempe_rate, self.chain, self.ruin_rate)
 
     # ------------------------------------------------------------------ phase 1: repair
     def _repair_done(self, use_cpsat: bool, last_drop: float, last_drop_it: int, stall_s: float) -> bool:
