@@ -187,7 +187,7 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             dv = weighted_sum(du, w)
         dv += pert_w * moved_delta
         counters[0] += 1
-        if dv <= 0.0 or uniform(rs) < math.exp(-dv / temp):
+        if _accepted(rs, dv, temp):
             if l2 >= 0:
                 apply_swap(ka, st, l, l2, du)
             else:
@@ -225,6 +225,13 @@ def room_free(st, r, p, length):
 
 
 @njit(cache=True, inline="always")
+def _accepted(rs, dv, temp):
+    """The Metropolis rule: a change of the weighted cost by ``dv`` is kept when it costs nothing,
+    else with probability ``exp(-dv / temp)`` (one draw of the stream ``rs``)."""
+    return dv <= 0.0 or uniform(rs) < math.exp(-dv / temp)
+
+
+@njit(cache=True, inline="always")
 def _track_best(st, cur, best, best_p, best_r, counters):
     """Keep the current timetable as the best when it is (fewer hard violations, then cheaper)."""
     if cur[1] < best[1] or (cur[1] == best[1] and cur[0] < best[0] - 1e-9):
@@ -246,7 +253,7 @@ def _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, rs, comp
     counters[0] += 1
     hard = hard_units(du)
     dv = weighted_sum(du, w)
-    if complete and hard <= 0 and (dv <= 0.0 or uniform(rs) < math.exp(-dv / temp)):
+    if complete and hard <= 0 and _accepted(rs, dv, temp):
         _commit(st, du, dv, hard, cur, best, best_p, best_r, counters)
         return True
     return False
@@ -281,11 +288,10 @@ def _at_period(ka, st, p, buf, at):
 
 
 @njit(cache=True, inline="always")
-def _linked(ka, st, x, y):
-    """Lectures ``x`` and ``y`` may not share a period: same course, conflicting courses or same room."""
-    cx = ka.lecture_course[x]
-    cy = ka.lecture_course[y]
-    return cx == cy or st.room[x] == st.room[y] or _adjacent(ka, cx, cy)
+def _linked(ka, cx, rx, cy, ry):
+    """Lectures of courses ``cx``, ``cy`` in rooms ``rx``, ``ry`` may not share a period: same course,
+    conflicting courses or same room."""
+    return cx == cy or rx == ry or _adjacent(ka, cx, cy)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -351,7 +357,7 @@ def _draw_in(ka, st, x, q, buf, at, n, into, k):
         if taken:
             y = -y - 1
         cy = ka.lecture_course[y]
-        if cx == cy or st.room[y] == rx or _adjacent(ka, cx, cy):
+        if _linked(ka, cx, rx, cy, st.room[y]):
             left -= 1
             if not taken:
                 buf[into + k] = y
@@ -412,7 +418,7 @@ def kempe_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, bes
         return
     counters[0] += 1
     dv = trade_delta(ka, st, w, buf, n0, n1, p0, p1)
-    if dv <= 0.0 or uniform(rs) < math.exp(-dv / temp):
+    if _accepted(rs, dv, temp):
         _trade(ka, st, buf, n0, n1, p0, p1, du)
         hard = hard_units(du)
         if hard > 0:  # cannot happen (closed chain, periods checked): never leave the feasible space
