@@ -288,10 +288,11 @@ def _at_period(ka, st, p, buf, at):
 
 
 @njit(cache=True, inline="always")
-def _linked(ka, cx, rx, cy, ry):
-    """Lectures of courses ``cx``, ``cy`` in rooms ``rx``, ``ry`` may not share a period: same course,
-    conflicting courses or same room."""
-    return cx == cy or rx == ry or _adjacent(ka, cx, cy)
+def _linked(ka, st, cx, rx, y):
+    """Lecture ``y`` and a lecture of course ``cx`` in room ``rx`` may not share a period: same
+    course, conflicting courses or same room."""
+    cy = ka.lecture_course[y]
+    return cx == cy or st.room[y] == rx or _adjacent(ka, cx, cy)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -356,8 +357,7 @@ def _draw_in(ka, st, x, q, buf, at, n, into, k):
         taken = y < 0
         if taken:
             y = -y - 1
-        cy = ka.lecture_course[y]
-        if _linked(ka, cx, rx, cy, st.room[y]):
+        if _linked(ka, st, cx, rx, y):
             left -= 1
             if not taken:
                 buf[into + k] = y
