@@ -123,11 +123,9 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
         length = ka.course_length[c]
         p0 = st.period[l]
         r0 = st.room[l]
-        # target period: a start where the lecture fits in the day (day and start from one draw)
-        span = ppd - length + 1
-        k = below(rs, n_days * span)
-        d = k // span
-        p = d * ppd + (k - d * span)
+        # target period: a start where the lecture fits in the day (two draws: cheaper than one
+        # split by a signed division, which took 7% of this loop's samples on comp05, perf)
+        p = below(rs, n_days) * ppd + below(rs, ppd - length + 1)
         feasible = cur[1] == 0
         if p != p0:
             if st.all_cover[c, p] > 0:

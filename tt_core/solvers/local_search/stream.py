@@ -13,7 +13,7 @@ The greedy construction and the GA's operators draw a few numbers per lecture an
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, uint64
+from numba import int64, njit, uint64
 
 _MASK = (1 << 64) - 1
 
@@ -37,8 +37,8 @@ def _rotl(x, k):
 
 
 @njit(cache=True, inline="always")
-def uniform(rs):
-    """A float in [0, 1) from the stream ``rs`` (its top 53 bits), advancing it one step."""
+def _next(rs):
+    """The stream's next 64-bit output (xoshiro256+: its top bits are the good ones), advancing it."""
     s0 = rs[0]
     s1 = rs[1]
     s2 = rs[2]
@@ -55,10 +55,18 @@ def uniform(rs):
     rs[1] = s1
     rs[2] = s2
     rs[3] = s3
-    return (out >> uint64(11)) * (1.0 / 9007199254740992.0)
+    return out
+
+
+@njit(cache=True, inline="always")
+def uniform(rs):
+    """A float in [0, 1) from the stream ``rs`` (its top 53 bits), advancing it one step."""
+    return (_next(rs) >> uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @njit(cache=True, inline="always")
 def below(rs, n):
-    """A random integer in ``0 .. n-1`` from the stream ``rs``: one uniform float scaled."""
-    return int(uniform(rs) * n)
+    """A random integer in ``0 .. n-1`` (``n`` below 2**32) from the stream ``rs``: the top 32 bits
+    of one output times ``n``, shifted down 32 bits (Lemire's multiply-shift; no float conversion
+    or division, and a bias of at most ``n / 2**32``)."""
+    return int64(((_next(rs) >> uint64(32)) * uint64(n)) >> uint64(32))
