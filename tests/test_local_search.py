@@ -456,8 +456,9 @@ def test_clash_partner_is_the_one_lecture_a_move_would_clash_with(preset):
 
 
 def test_below_draws_every_integer_below_n_alike():
-    """The annealer's random integers (``below``: a uniform float of its stream scaled): always in
-    0 .. n-1, each value about equally often, and the top of a large range reachable."""
+    """The annealer's random integers (``below``: the top 32 bits of one output of its stream times
+    ``n``, shifted): always in 0 .. n-1, each value about equally often, and the top of a large
+    range reachable."""
     rs = new_stream(11)
     draws = np.array([below(rs, 7) for _ in range(70_000)])
     assert draws.min() == 0 and draws.max() == 6
