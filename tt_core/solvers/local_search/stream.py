@@ -2,7 +2,8 @@
 
 numba's ``np.random.random()`` costs ~8 ns a draw (a call that looks up the thread's Mersenne
 Twister state, then two 32-bit outputs per float) against ~0.9 ns for this generator inlined;
-the annealer draws four or five numbers a step, and on comp07 those calls took a tenth of its time
+the annealer draws four to seven numbers a step (the kind of step, the lecture, the day, the start,
+then perhaps the room and the acceptance), and on comp07 numba's calls took a tenth of its time
 (``perf``: 7.9% of a 10-s run's samples, start-up included). The state is an argument, so every
 annealer — every thread of a portfolio — draws from its own stream, and a seed reproduces a run.
 
