@@ -138,8 +138,8 @@ def test_planned_cycles_restart_from_the_best_and_stay_deterministic(tiny):
     assert (a.stats["cycles"], a.stats["restarts"]) == (3, 2)
     assert a.timetable == b.timetable and a.cost == b.cost
     assert a.hard_violations == 0 and evaluate(tiny, a.timetable).soft_cost == a.cost
-    for bad in ({"cycles": 0}, {"reheat": 0.0}, {"cycle_seconds": 0}, {"days_boost": 0.0}):
-        with pytest.raises(ValueError, match="cycles must be at least 1, reheat, cycle_seconds and days_boost above 0"):
+    for bad in ({"cycles": 0}, {"reheat": 0.0}, {"cycle_seconds": 0}):
+        with pytest.raises(ValueError, match="cycles must be at least 1, reheat and cycle_seconds above 0"):
             solve_local(tiny, time_limit=5, seed=7, iterations=1_000, **bad)
 
 

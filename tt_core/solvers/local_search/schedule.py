@@ -1,5 +1,4 @@
-"""The temperature: where the schedule starts, how it falls with the clock, when it restarts; and
-the weights the annealing works with while it is hot (:func:`boosted`).
+"""The temperature: where the schedule starts, how it falls with the clock, when it restarts.
 
 ``T(t) = T_hi · (T_min / T_hi)^((t − t_start) / (t_end − t_start))`` over the fraction ``t`` of the
 budget (time, or iterations when they are fixed) within a cycle ``t_start .. t_end``, so every
@@ -22,7 +21,6 @@ CYCLE_SECONDS = 0.115  # seconds of annealing per movable lecture one planned cy
 FIRST_FACTOR = 2.0     # the first cycle's descent needs this many times a later cycle's time (first_share)
 FIRST_MOST = 0.65      # the largest share of the budget the first of several cycles takes
 ROUNDING = 1e-9        # budget fractions this close to a planned cycle end count as on it
-BOOST_SHARE = 0.5      # the share of the first cycle that works with the boosted weights (boosted)
 
 
 def cycles_for(seconds: float, lectures: int, most: int, per_lecture: float = CYCLE_SECONDS) -> int:
@@ -65,25 +63,6 @@ def first_share(seconds: float, lectures: int, cycles: int, per_lecture: float =
         return 1.0 / cycles  # one cycle; or two, where the second's half measured better (below)
     need = FIRST_FACTOR * per_lecture * max(1, lectures) / max(seconds, 1e-9)
     return float(max(1.0 / cycles, min(FIRST_MOST, need)))
-
-
-def boosted(w: np.ndarray, days_boost: float) -> np.ndarray:
-    """The weights for the first half of the first cycle (:attr:`Schedule.boost_end`): the minimum
-    working days' weight times ``days_boost``; ``w`` itself when that changes nothing.
-
-    The days a course is short of its minimum are the larger part of what the annealing leaves
-    above the best known timetables (comp02: 1.5 days short against none, comp03 3.2 against 2,
-    comp05 39.5 against 37; at 60 s). Late in a cooling a lecture seldom moves to a new day for its
-    course: a move out of a curriculum's block isolates lectures, which costs about what the day
-    gains. Weighted up while the timetable is still fluid, the courses spread over their days first
-    and the curricula's blocks form around them; the true weights then finish the cooling. The
-    numbers are in :func:`~.search.anneal`'s docstring."""
-    w = np.asarray(w)
-    if days_boost == 1.0 or w[K.MIN_WORKING_DAYS] == 0.0:
-        return w
-    out = w.copy()
-    out[K.MIN_WORKING_DAYS] *= days_boost
-    return out
 
 
 def start_temperature(problem, ka, st, movable, suit_ptr, suit_idx, w, du, rng) -> float:
@@ -131,12 +110,6 @@ class Schedule:
         e1 = start + (1.0 - start) * share
         later = tuple(e1 + (1.0 - e1) * (k + 1) / (cycles - 1) for k in range(cycles - 2))
         return cls(t_hi, t_min, cycle_start=0.0, ends=(e1, *later, 1.0))
-
-    @property
-    def boost_end(self) -> float:
-        """The fraction of the budget where the boosted weights give way to the true ones: half of
-        the first planned cycle, which counts from 0 (:meth:`planned`)."""
-        return BOOST_SHARE * self.ends[0]
 
     @property
     def cycles(self) -> int:

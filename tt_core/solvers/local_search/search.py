@@ -13,7 +13,7 @@ from ...model import Problem, Timetable
 from ..base import Deadline, SolveResult, check_pinned, rng_from
 from .construct import construct, suitable_rooms
 from .kernels import NO_FOCUS, anneal_steps, chain_buffer, in_violation
-from .schedule import CYCLE_SECONDS, Schedule, boosted, cycles_for, first_share, start_temperature
+from .schedule import CYCLE_SECONDS, Schedule, cycles_for, first_share, start_temperature
 from .stream import new_stream
 
 CPSAT_REPAIR_MAX_SIZE = 40_000  # courses × periods up to which a stalled repair hands over to CP-SAT
@@ -26,8 +26,7 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
            ruin_rate: float = 0.005,
            perturbation_weight: float = 0.0,
            use_cpsat: bool = True, stage: str = "anneal", t0_factor: float = 1.0, cycles: int = 3,
-           reheat: float = 0.2, cycle_seconds: float = CYCLE_SECONDS, days_boost: float = 2.0,
-           _exchange=None) -> SolveResult:
+           reheat: float = 0.2, cycle_seconds: float = CYCLE_SECONDS, _exchange=None) -> SolveResult:
     """One simulated-annealing run (single thread). Returns within ~0.1 s of ``stop``.
 
     Phases: greedy construction (unless ``initial`` is complete) → if infeasible, annealing on the
@@ -62,21 +61,13 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
     at 1.0 (each from the best, but as hot as the first): comp05 315.25, comp02 41.4. On comp05 a
     one-cycle minute's best is flat over its last quarter, so that time is better spent on two more
     descents from the best, warm enough to leave its basin but not to lose it.
-    ``days_boost``: the minimum-working-days weight is multiplied by this over the first half of
-    the first cycle (:func:`~.schedule.boosted`, :attr:`~.schedule.Schedule.boost_end`), the true
-    weights after; 1 turns it off. At 60 s, seeds 5–8, means, without / with 2: comp02 42.25 / 39.0,
-    comp03 80.0 / 75.0, comp05 311.0 / 311.75, comp06 40.5 / 42.0, comp07 13.75 / 12.25 (sum 487.5 /
-    480.0); seeds 1–4, the boost over the first half of the budget instead: comp02 42.0 / 33.5,
-    comp03 71.25 / 73.75, comp05 311.0 / 315.5, comp06 41.5 / 39.75. The boosted runs ended with
-    fewer days short (comp02 1.5 → 0.5 on average, comp03 3.2 → 2.2, comp06 2.2 → 0.2 in the first
-    set), and on comp02 with fewer isolated lectures as well.
     ``t0`` is the start temperature (default: measured from random moves, times ``t0_factor``).
     ``iterations`` fixes the number of annealing steps (deterministic per seed; the time limit
     still caps it); otherwise the temperature schedule spans ``time_limit``.
     """
     run = _Run(problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations, hard_weight,
                swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, _exchange, cycles, reheat,
-               cycle_seconds, days_boost)
+               cycle_seconds)
     if initial is not None and initial.n_unplaced == 0:
         start = initial.copy()
     else:
@@ -104,10 +95,10 @@ class _Run:
 
     def __init__(self, problem, weights, time_limit, seed, initial, pinned, progress, stop, iterations,
                  hard_weight, swap_rate, keep_room_rate, kempe_rate, ruin_rate, perturbation_weight, stage, exchange,
-                 cycles, reheat, cycle_seconds, days_boost):
-        if int(cycles) < 1 or not float(reheat) > 0 or not float(cycle_seconds) > 0 or not float(days_boost) > 0:
-            raise ValueError(f"cycles must be at least 1, reheat, cycle_seconds and days_boost above 0 "
-                             f"(got {cycles}, {reheat}, {cycle_seconds}, {days_boost})")
+                 cycles, reheat, cycle_seconds):
+        if int(cycles) < 1 or not float(reheat) > 0 or not float(cycle_seconds) > 0:
+            raise ValueError(f"cycles must be at least 1, reheat and cycle_seconds above 0 "
+                             f"(got {cycles}, {reheat}, {cycle_seconds})")
         self.problem = problem
         self.deadline = Deadline(time_limit, stop)
         self.time_limit = time_limit
@@ -138,7 +129,6 @@ class _Run:
         self.cycles = int(cycles)
         self.reheat = float(reheat)
         self.cycle_seconds = float(cycle_seconds)
-        self.days_boost = float(days_boost)
         self.perturbation_weight = float(perturbation_weight)
         self.stage = stage
         self.exchange = exchange
@@ -265,18 +255,12 @@ class _Run:
     def optimise(self, st, t0, t0_factor: float, t_min: float) -> float | None:
         """Anneal on the weighted cost for the rest of the budget (each cycle from ``t_hi`` down to
         ``t_min``; a cycle that stagnates while cold restarts from the best timetable with a lower
-        starting temperature). Keeps the best in ``best_p``/``best_r``; returns the start temperature.
-
-        Over the first half of the first cycle the weights are :func:`~.schedule.boosted` (``w``
-        below), and ``cur``/``best`` are totals under them; :meth:`_unboost` returns to the true
-        weights, at the boost's end or, if the run stops before, at its end."""
-        w = boosted(self.w, self.days_boost)
+        starting temperature). Keeps the best in ``best_p``/``best_r``; returns the start temperature."""
         moved0 = self.moved_of(st.period, st.room)
-        cur = np.array([float(st.units @ w) + self.perturbation_weight * moved0,
+        cur = np.array([float(st.units @ self.w) + self.perturbation_weight * moved0,
                         float(st.units[K.HARD_MASK].sum()), moved0], np.float64)
         best = cur.copy()
         self.best_p, self.best_r = st.period.copy(), st.room.copy()
-        start_tt = Timetable(st.period.copy(), st.room.copy())  # a candidate when the boost ends
         if len(self.movable) == 0:
             self.emit(self.stage, st.units, "every lecture is pinned")
             return t0
@@ -305,13 +289,10 @@ class _Run:
             if self.schedule.cycle_due(frac0):
                 st = self._from_best(cur, best)
                 self.schedule.next_cycle(frac0, t0 * self.reheat)
-            if w is not self.w and frac0 >= self.schedule.boost_end:
-                w = self._unboost(st, cur, best, start_tt)
-                best_seen = (best[1], best[0])
             ta, tb = self.schedule.window(frac0, frac1)
             infeasible = cur[1] > 0
             focus = in_violation(self.ka, st, self.movable) if infeasible else NO_FOCUS
-            self.steps(st, focus, w, self.perturbation_weight, n, ta, tb, self.best_p, self.best_r, cur, best)
+            self.steps(st, focus, self.w, self.perturbation_weight, n, ta, tb, self.best_p, self.best_r, cur, best)
             if infeasible and cur[1] == 0:
                 # feasible from here on: a fresh state names every room's occupant again (double
                 # bookings can leave an occupied room unnamed, hiding it from swaps and chains)
@@ -334,26 +315,7 @@ class _Run:
                 self.emit(self.stage, evaluate_units(self.ka, self.best_p, self.best_r), period=self.best_p,
                           room=self.best_r)
                 self.last_report = now
-        if w is not self.w:
-            self._unboost(st, cur, best, start_tt)
         return t0
-
-    def _unboost(self, st, cur, best, start_tt):
-        """The true weights from here on: ``cur`` and ``best`` re-totalled under them, and the
-        timetable the annealing started from back as the best when it is better under them (the best
-        under the boosted weights need not be; a run that improves a given timetable never returns a
-        worse one). Returns the weights."""
-        w, pw = self.w, self.perturbation_weight
-        cur[0] = float(st.units @ w) + pw * cur[2]
-        best[0] = float(evaluate_units(self.ka, self.best_p, self.best_r) @ w) + pw * best[2]
-        units0 = evaluate_units(self.ka, start_tt.period, start_tt.room)
-        moved0 = self.moved_of(start_tt.period, start_tt.room)
-        start = (float(units0[K.HARD_MASK].sum()), float(units0 @ w) + pw * moved0)
-        if start < (best[1], best[0]):
-            self.best_p[:] = start_tt.period
-            self.best_r[:] = start_tt.room
-            best[0], best[1], best[2] = start[1], start[0], moved0
-        return w
 
     def _from_best(self, cur, best):
         """A fresh state at the best timetable so far (a new cycle starts from there)."""
