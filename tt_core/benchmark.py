@@ -100,19 +100,26 @@ END.
 
 def warm_up() -> None:
     """Compile the numba kernels once (cached on disk) so the clock measures solving only."""
+    import numpy as np
+
     from .io.itc2007 import parse_ctt
+    from .model import Timetable
     from .solvers.local_search import solve_local
     from .synth import Recipe, generate
 
     # A count of steps, no time limit: a time limit would end the run before its annealing loop
     # whenever compiling the construction took longer (an empty cache on a busy machine: 285 s), so
     # the annealing kernel compiled in the first real job instead, past every wait for it.
+    # Each problem twice: from scratch, and from every lecture at the first period in the first
+    # room, so that the repair's kernels (the forward search's too) compile here as well.
     problem = generate(Recipe.preset("tiny")).problem
-    solve_local(problem, time_limit=math.inf, seed=0, iterations=2000)
     # the same problem read from ITC text: numba specialises on the array types an instance read
     # from a .ctt file has, which can differ from a generated one (without this, the first timed
     # ITC run compiled them: 26 s "to first feasible" on comp01 with an empty cache)
-    solve_local(parse_ctt(_WARM_UP_CTT, source="<warm-up>"), time_limit=math.inf, seed=0, iterations=2000)
+    for pb in (problem, parse_ctt(_WARM_UP_CTT, source="<warm-up>")):
+        solve_local(pb, time_limit=math.inf, seed=0, iterations=2000)
+        clashing = Timetable(np.zeros(pb.n_lectures, np.int32), np.zeros(pb.n_lectures, np.int32))
+        solve_local(pb, time_limit=math.inf, seed=0, iterations=2000, initial=clashing)
 
 
 def run_one(path: str, strategy: str, seed: int, time_limit: float, out_dir: str | None = None,

@@ -12,11 +12,14 @@ from ...kernels.incremental import new_state
 from ...model import Problem, Timetable
 from ..base import Deadline, SolveResult, check_pinned, rng_from
 from .construct import construct, suitable_rooms
+from .forward import forward_search
 from .kernels import NO_FOCUS, anneal_steps, chain_buffer, in_violation
 from .schedule import CYCLE_SECONDS, Schedule, cycles_for, first_share, start_temperature
 from .stream import new_stream
 
 CPSAT_REPAIR_MAX_SIZE = 40_000  # courses × periods up to which a stalled repair hands over to CP-SAT
+FORWARD_STALL_PER_LECTURE = 500  # steps per lecture (at least 50,000) of the forward search without a new best
+FORWARD_SHARE = 0.3  # of the time left, the most the forward search may take
 
 
 def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: int = 0, initial=None,
@@ -29,11 +32,14 @@ def anneal(problem: Problem, *, weights=None, time_limit: float = 60.0, seed: in
            reheat: float = 0.2, cycle_seconds: float = CYCLE_SECONDS, _exchange=None) -> SolveResult:
     """One simulated-annealing run (single thread). Returns within ~0.1 s of ``stop``.
 
-    Phases: greedy construction (unless ``initial`` is complete) → if infeasible, annealing on the
-    hard units alone, half of the moves drawn among the lectures in violation (≤ 10% of the
-    budget) → if it stalls, CP-SAT without objective (``use_cpsat``, on instances of at most
-    :data:`CPSAT_REPAIR_MAX_SIZE` course-periods) → annealing on the weighted cost for the rest of
-    the budget, in the feasible space once a feasible timetable is reached.
+    Phases: greedy construction (unless ``initial`` is complete) → if infeasible, the iterative
+    forward search (:mod:`.forward`: what clashes waits, then each waiting lecture goes where it
+    sends the fewest back; ≤ :data:`FORWARD_SHARE` of the time left) → if lectures still wait,
+    annealing on the hard units alone, half of the moves drawn among the lectures in violation
+    (≤ 10% of the budget, counted from the start) → if it stalls, CP-SAT without objective
+    (``use_cpsat``, on instances of at most :data:`CPSAT_REPAIR_MAX_SIZE` course-periods) →
+    annealing on the weighted cost for the rest of the budget, in the feasible space once a
+    feasible timetable is reached.
 
     ``kempe_rate``: the share of steps that, once feasible, trade two periods for a Kempe chain
     (:func:`~.kernels.kempe_step`). At 20 s, comp02/05/06/07, sum of means without / with 3%:
@@ -169,9 +175,12 @@ class _Run:
                 or (use_cpsat and self.deadline.elapsed() - last_drop >= stall_s))
 
     def repair(self, st, use_cpsat: bool):
-        """Anneal on the hard units alone (soft costs only break ties), half of the moves among the
-        lectures in violation; then CP-SAT without objective when that stalls. Returns the state."""
-        # the greedy start usually has a handful of clashes that this removes in well under a second
+        """The forward search; then, if lectures still wait, anneal on the hard units alone (soft
+        costs only break ties), half of the moves among the lectures in violation; then CP-SAT
+        without objective when that stalls. Returns the state."""
+        st = self._forward(st)
+        # what is left is usually a lecture or two the forward search cannot seat without sending
+        # another back (comp05: 1-2 of 152), which this or CP-SAT seats
         w_rep = self.w_user * 0.01
         w_rep[K.HARD_MASK] = 1.0
         rep_cur = np.array([float(st.units @ w_rep), float(st.units[K.HARD_MASK].sum()), 0.0])
@@ -199,6 +208,23 @@ class _Run:
         self.emit("repair", st.units, f"{int(st.units[K.HARD_MASK].sum())} hard violation(s) after repair",
                   period=st.period, room=st.room)
         self.last_report = self.deadline.elapsed()
+        return st
+
+    def _forward(self, st):
+        """Still infeasible: the iterative forward search (:mod:`.forward`) from the repaired
+        timetable, for at most :data:`FORWARD_SHARE` of the time left; its best timetable (some
+        lectures perhaps unplaced) replaces the state when it has fewer hard units."""
+        cap = self.deadline.elapsed() + FORWARD_SHARE * self.deadline.remaining()
+        trial = new_state(self.problem, Timetable(st.period.copy(), st.room.copy()))
+        best_p, best_r, _waiting, steps = forward_search(
+            self.ka, trial, self.movable, self.suit_ptr, self.suit_idx, self.stream, self.du, self.rng,
+            time_left=lambda: 0.0 if self.deadline.stopped() else min(self.deadline.remaining(),
+                                                                       cap - self.deadline.elapsed()),
+            stall_steps=max(50_000, FORWARD_STALL_PER_LECTURE * self.problem.n_lectures))
+        self.done_iters += steps
+        found = new_state(self.problem, Timetable(best_p, best_r))
+        if found.units[K.HARD_MASK].sum() < st.units[K.HARD_MASK].sum():
+            return found
         return st
 
     def _cpsat_repair(self, st):
