@@ -211,21 +211,24 @@ class _Run:
         return st
 
     def _forward(self, st):
-        """Still infeasible: the iterative forward search (:mod:`.forward`) from the repaired
-        timetable, for at most :data:`FORWARD_SHARE` of the time left; its best timetable (some
-        lectures perhaps unplaced) replaces the state when it has fewer hard units."""
+        """The iterative forward search (:mod:`.forward`) from the infeasible start, for at most
+        :data:`FORWARD_SHARE` of the time left; its best timetable (some lectures perhaps
+        unplaced) replaces the state when it has fewer hard units. Its steps are not annealing
+        steps: a fixed ``iterations`` count is left to the annealing whole."""
         cap = self.deadline.elapsed() + FORWARD_SHARE * self.deadline.remaining()
         trial = new_state(self.problem, Timetable(st.period.copy(), st.room.copy()))
-        best_p, best_r, _waiting, steps = forward_search(
+        best_p, best_r, waiting, _steps = forward_search(
             self.ka, trial, self.movable, self.suit_ptr, self.suit_idx, self.stream, self.du, self.rng,
             time_left=lambda: 0.0 if self.deadline.stopped() else min(self.deadline.remaining(),
                                                                        cap - self.deadline.elapsed()),
             stall_steps=max(50_000, FORWARD_STALL_PER_LECTURE * self.problem.n_lectures))
-        self.done_iters += steps
         found = new_state(self.problem, Timetable(best_p, best_r))
-        if found.units[K.HARD_MASK].sum() < st.units[K.HARD_MASK].sum():
-            return found
-        return st
+        if found.units[K.HARD_MASK].sum() >= st.units[K.HARD_MASK].sum():
+            return st
+        self.emit("repair", found.units, f"forward search: {waiting} lecture(s) still to place",
+                  period=found.period, room=found.room)
+        self.last_report = self.deadline.elapsed()
+        return found
 
     def _cpsat_repair(self, st):
         """Still infeasible: CP-SAT without objective (comp05: feasible in ~1 s), hinted by the
