@@ -20,36 +20,19 @@ import numpy as np
 from numba import njit
 
 from ...kernels.incremental import relocate
-from .kernels import movable_flag
+from .kernels import movable_flag, violates
 from .stream import below
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _violates(ka, st, l):
-    """Placed lecture ``l`` takes part in a hard violation (clash, room shared, unavailable,
-    unsuitable room, its course twice at a period, past the day's end)."""
-    p = st.period[l]
-    r = st.room[l]
-    c = ka.lecture_course[l]
-    if not st.taught[l] or not ka.suitable[c, r]:
-        return True
-    end = p + ka.course_length[c]
-    if end > (p // ka.ppd + 1) * ka.ppd:
-        return True
-    for q in range(p, end):
-        if ka.unavailable[c, q] or st.room_cnt[r, q] > 1 or st.conf_load[c, q] > 0 or st.all_cover[c, q] > 1:
-            return True
-    return False
-
-
-@njit(cache=True, nogil=True, _nrt=False)
 def clear_violations(ka, st, movable, order, du):
-    """Unplace, in ``order``, each movable lecture still in a hard violation; the placed lectures
-    left clash with nothing (a lecture kept had no violation when it was read, and unplacing others
-    only removes violations). Pinned lectures stay where they are."""
+    """Unplace, in ``order``, each placed movable lecture still in a hard violation
+    (:func:`~.kernels.violates`); the placed lectures left clash with nothing (a lecture kept
+    had no violation when it was read, and unplacing others only removes violations). Pinned
+    lectures stay where they are."""
     for i in range(order.shape[0]):
         l = order[i]
-        if st.period[l] >= 0 and movable_flag(movable, l, st.period) and _violates(ka, st, l):
+        if st.period[l] >= 0 and movable_flag(movable, l, st.period) and violates(ka, st, l):
             relocate(ka, st, l, -1, -1, du)
 
 

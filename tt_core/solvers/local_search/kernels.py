@@ -492,30 +492,37 @@ def _teaches_in(ka, buf, at, n, t):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def violates(ka, st, l):
+    """Lecture ``l`` takes part in a hard violation: unplaced or overlapping its own course (not
+    taught), past the day's end, in an unsuitable or shared room, at an unavailable period, or
+    clashing with a course it may not overlap."""
+    p = st.period[l]
+    r = st.room[l]
+    if p < 0 or r < 0 or not st.taught[l]:
+        return True
+    c = ka.lecture_course[l]
+    d, end, overflow = _span(ka, c, p)
+    if overflow > 0 or not ka.suitable[c, r]:
+        return True
+    for q in range(p, end):
+        if ka.unavailable[c, q] or st.room_cnt[r, q] > 1 or st.conf_load[c, q] > 0:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def _in_violation(ka, st, movable, out):
     n = 0
     for i in range(movable.shape[0]):
         l = movable[i]
-        p = st.period[l]
-        r = st.room[l]
-        bad = p < 0 or r < 0 or not st.taught[l]
-        if not bad:
-            c = ka.lecture_course[l]
-            d, end, overflow = _span(ka, c, p)
-            bad = overflow > 0 or not ka.suitable[c, r]
-            for q in range(p, end):
-                if ka.unavailable[c, q] or st.room_cnt[r, q] > 1 or st.conf_load[c, q] > 0:
-                    bad = True
-        if bad:
+        if violates(ka, st, l):
             out[n] = l
             n += 1
     return n
 
 
 def in_violation(ka, st, movable: np.ndarray) -> np.ndarray:
-    """The lectures of ``movable`` that take part in a hard violation: unplaced or overlapping their
-    own course, past the day's end, in an unsuitable or shared room, at an unavailable period, or
-    clashing with a course they may not overlap."""
+    """The lectures of ``movable`` that take part in a hard violation (:func:`violates`)."""
     out = np.empty(len(movable), np.int32)
     return out[:_in_violation(ka, st, movable, out)]
 
