@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from ...kernels.incremental import relocate
-from .kernels import movable_flag, violates
+from .kernels import movable_flag, room_free, violates
 from .stream import below
 
 
@@ -55,12 +55,7 @@ def _room_at(ka, st, suit_ptr, suit_idx, rs, c, p, length):
         if kk >= n:
             kk -= n
         r = suit_idx[suit_ptr[c] + kk]
-        free = True
-        for q in range(p, p + length):
-            if st.room_cnt[r, q] > 0:
-                free = False
-                break
-        if free:
+        if room_free(st, r, p, length):
             return r
     return -1
 
@@ -88,6 +83,16 @@ def _fewest_occupied(st, suit_ptr, suit_idx, rs, c, p, length):
     return best_r
 
 
+@njit(cache=True, inline="always")
+def _add_once(out, n, m):
+    """Append lecture ``m`` to ``out[:n]`` unless it is there; returns the new count."""
+    for i in range(n):
+        if out[i] == m:
+            return n
+    out[n] = m
+    return n + 1
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _collect(ka, st, c, p, r, length, out):
     """The placed lectures that placing a lecture of ``c`` at (p, r) sends back: those of the
@@ -103,25 +108,11 @@ def _collect(ka, st, c, p, r, length, out):
             for m in range(ka.course_ptr[o], ka.course_ptr[o + 1]):
                 pm = st.period[m]
                 if pm >= 0 and pm <= q < pm + lo:
-                    seen = False
-                    for i in range(n):
-                        if out[i] == m:
-                            seen = True
-                            break
-                    if not seen:
-                        out[n] = m
-                        n += 1
+                    n = _add_once(out, n, m)
         if st.room_cnt[r, q] > 0:
             m = st.room_lec[r, q]
             if m >= 0:
-                seen = False
-                for i in range(n):
-                    if out[i] == m:
-                        seen = True
-                        break
-                if not seen:
-                    out[n] = m
-                    n += 1
+                n = _add_once(out, n, m)
     return n
 
 
