@@ -33,7 +33,9 @@ from tt_core.solvers.local_search.kernels import (
     anneal_steps,
     chain_buffer,
     cheapest_free_room,
+    cheapest_place,
     clash_partner,
+    eject_step,
     free_room,
     keeps_feasible,
     kempe_chain,
@@ -688,6 +690,62 @@ def test_ruin_steps_keep_every_counter_exact_and_the_timetable_feasible():
         assert s.cur[0] <= before + 1e-9
     _assert_exact_feasible_and_pinned(s)
     assert (st.period != s.tt.period).sum() > 20
+
+
+def test_ejection_steps_keep_every_counter_exact_and_the_timetable_feasible():
+    """Kept and undone ejections alike leave the incremental state equal to one built afresh, never
+    add a hard violation and never move a pinned lecture; a kept one moves ``l`` to ``p`` and its
+    clash partner away from ``p``; cold (no worsening kept), the cost never rises."""
+    s = _feasible_campus_search()
+    pb, st, movable = s.pb, s.st, s.movable
+    rs = new_stream(7)
+    rng = np.random.default_rng(3)
+    single = movable[pb.course_length[pb.lecture_course[movable]] == 1]
+    tried = 0
+    for temp in (3.0, 1e-9):
+        for _ in range(20_000):
+            l, p = int(rng.choice(single)), int(rng.integers(pb.n_periods))
+            c = pb.lecture_course[l]
+            if p == st.period[l] or st.conf_load[c, p] != 1 or st.all_cover[c, p] or s.ka.unavailable[c, p]:
+                continue
+            l2 = clash_partner(s.ka, st, c, p)
+            if l2 < 5:  # none, or pinned
+                continue
+            before, kept = s.cur[0], s.counters[1]
+            eject_step(s.ka, st, s.w, temp, s.du, s.cur, s.best, s.best_p, s.best_r, s.counters, rs, l, p, l2)
+            tried += 1
+            if s.counters[1] > kept:
+                assert st.period[l] == p and st.period[l2] != p
+            if temp < 1:
+                assert s.cur[0] <= before + 1e-9
+    _assert_exact_feasible_and_pinned(s)
+    assert tried > 300 and 0 < s.counters[1] < s.counters[0]  # kept and undone steps both
+
+
+def test_the_cheapest_place_is_feasible_and_no_feasible_place_costs_less():
+    """Against every period and free suitable room priced by a trial placement: the place found
+    is feasible for one more lecture of the course, and none costs less."""
+    s = _feasible_campus_search()
+    pb, st, ka, w = s.pb, s.st, s.ka, s.w
+    rs = new_stream(11)
+    rng = np.random.default_rng(11)
+    soft = ~K.HARD_MASK
+    for _ in range(40):
+        l = int(rng.choice(s.movable[pb.course_length[pb.lecture_course[s.movable]] == 1]))
+        c, p0, r0 = pb.lecture_course[l], int(st.period[l]), int(st.room[l])
+        relocate(ka, st, l, -1, -1, st.scratch)
+        priced = {}
+        du = np.zeros(K.N_CONSTRAINTS, np.int64)
+        for q in range(pb.n_periods):
+            for r in range(pb.n_rooms):
+                du[:] = 0
+                relocate(ka, st, l, q, r, du)  # relocate reports the units' change in du
+                if du[K.HARD_MASK].sum() == -1:  # taught, and nothing else broken
+                    priced[q, r] = float(du[soft] @ w[soft])
+                relocate(ka, st, l, -1, -1, st.scratch)
+        q, r = cheapest_place(ka, st, rs, w, c)
+        assert (q, r) in priced and priced[q, r] == pytest.approx(min(priced.values()))
+        relocate(ka, st, l, p0, r0, st.scratch)
 
 
 @pytest.mark.parametrize("preset", ["tiny", "campus"])

@@ -30,6 +30,7 @@ from .stream import below, uniform
 
 NO_FOCUS = np.empty(0, np.int32)  # feasible: every movable lecture is drawn alike
 RUIN_SIZE = 6  # the most lectures one ruin-and-recreate step takes out (see ruin_step)
+EJECT_TRIES = 8  # periods an ejected lecture is tried at (see eject_step)
 
 
 def chain_buffer(n_rooms: int) -> np.ndarray:
@@ -66,7 +67,7 @@ def weighted_sum(du, w):
 @njit(cache=True, nogil=True, _nrt=False)
 def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, pert_w, swap_rate, keep_room_rate,
                  n_iter, t_start, t_end, best_p, best_r, cur, best, du, counters, rs, kempe_rate=0.0, chain=NO_FOCUS,
-                 ruin_rate=0.0):
+                 ruin_rate=0.0, eject_rate=0.0):
     """Run ``n_iter`` annealing steps. ``cur``/``best`` = [weighted total, hard, moved]; ``rs``: the
     random stream (:func:`~.stream.new_stream`).
 
@@ -75,6 +76,8 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
     :func:`chain_buffer`, of at least ``4 * n_rooms`` entries when ``kempe_rate > 0``).
     ``ruin_rate``: the share of steps (same conditions) that ruin and recreate a lecture's day
     instead (see :func:`ruin_step`; ``chain`` is its work space too).
+    ``eject_rate``: the share of the moves into a single clash (same conditions) that send the
+    lecture it clashes with to its cheapest place instead of swapping the two (:func:`eject_step`).
 
     ``focus``: lectures in a hard violation (see :func:`in_violation`; empty when feasible) — half of
     the proposals move one of them. On a large instance a random lecture is almost never one of the
@@ -142,6 +145,9 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
             l2 = clash_partner(ka, st, c, p)
             if l2 < 0 or not movable_flag(movable, l2, init_p):
                 counters[3] += 1
+                continue
+            if eject_rate > 0.0 and pert_w == 0.0 and uniform(rs) < eject_rate:
+                eject_step(ka, st, w, temp, du, cur, best, best_p, best_r, counters, rs, l, p, l2)
                 continue
             r = st.room[l2]
         elif r0 >= 0 and uniform(rs) < keep_room_rate:
@@ -668,6 +674,84 @@ def _ruined(ka, st, rs, movable, init_p, l, k_max, buf):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def cheapest_place(ka, st, rs, w, c, tries=0):
+    """The feasible (period, room) where one more single-period lecture of course ``c`` costs least,
+    or ``(-1, -1)``: a period where the course already teaches, is unavailable or clashes is not a
+    candidate; each candidate is priced by :func:`~tt_core.kernels.soft_delta.soft_delta_insert`
+    without touching the state, its room by :func:`cheapest_free_room`. Periods are scanned from a
+    random one (ties: the first met); with ``tries > 0``, only that many periods drawn at random
+    (with replacement) are candidates."""
+    P = st.conf_load.shape[1]
+    bq = -1
+    br = -1
+    bv = 1e300
+    q0 = below(rs, P)
+    for qq in range(P if tries <= 0 else tries):
+        if tries > 0:
+            q = below(rs, P)
+        else:
+            q = q0 + qq
+            if q >= P:
+                q -= P
+        if st.all_cover[c, q] > 0 or ka.unavailable[c, q] or st.conf_load[c, q] > 0:
+            continue
+        if ka.ext:
+            r = cheapest_free_room(ka, st, rs, w, c, q)
+            if r < 0:
+                continue
+            v = soft_delta_insert(ka, st, c, q, r, w)  # the trial placement's cost, state untouched
+        else:
+            v = period_delta_insert(ka, st, c, q, w)
+            if v >= bv:
+                continue  # the room's part is never negative: this period cannot win
+            r = cheapest_free_room(ka, st, rs, w, c, q)
+            if r < 0:
+                continue
+            v += room_cost(ka, st, w, c, r)
+        if v < bv:
+            bv = v
+            bq = q
+            br = r
+    return bq, br
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def eject_step(ka, st, w, temp, du, cur, best, best_p, best_r, counters, rs, l, p, l2):
+    """One ejection proposal on a feasible timetable: the single-period lecture ``l`` moves to ``p``,
+    where the one lecture it would clash with is ``l2`` (:func:`clash_partner`, movable); ``l2``
+    leaves, ``l`` takes the cheapest free suitable room at ``p`` (:func:`cheapest_free_room`: ``l2``'s
+    is one) and ``l2`` goes to its cheapest feasible place (:func:`cheapest_place`; ``l``'s old
+    period is one). The whole change is kept by the Metropolis rule, else undone.
+
+    The plain move swaps ``l2`` into ``l``'s old period; on a dense instance that period is often
+    a day ``l2``'s course already teaches, where this lets it go to a new one (an ejection chain of
+    length two, after the moves of Lü & Hao's tabu search and the 2007 winner's conflict-based
+    statistics)."""
+    c = ka.lecture_course[l]
+    p0 = st.period[l]
+    r0 = st.room[l]
+    r2 = st.room[l2]
+    for k in range(du.shape[0]):
+        du[k] = 0
+    relocate(ka, st, l2, -1, -1, du)
+    r = cheapest_free_room(ka, st, rs, w, c, p)
+    if r < 0:  # not suitable for l (under UD4 a room can be unsuitable)
+        relocate(ka, st, l2, p, r2, st.scratch)
+        counters[3] += 1
+        return
+    relocate(ka, st, l, p, r, du)
+    q, rq = cheapest_place(ka, st, rs, w, ka.lecture_course[l2], EJECT_TRIES)
+    if q >= 0:
+        relocate(ka, st, l2, q, rq, du)
+    if _keep_applied(st, du, w, temp, cur, best, best_p, best_r, counters, rs, q >= 0):
+        return
+    if q >= 0:
+        relocate(ka, st, l2, -1, -1, st.scratch)
+    relocate(ka, st, l, p0, r0, st.scratch)
+    relocate(ka, st, l2, p, r2, st.scratch)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best_r, counters, rs, l, k_max):
     """One ruin-and-recreate proposal on a feasible timetable: take out the single-period lecture
     ``l`` and up to ``k_max - 1`` single-period lectures of the courses it may not overlap that sit
@@ -682,7 +766,6 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
     priced by :func:`~tt_core.kernels.soft_delta.soft_delta_insert` without touching the state (a
     trial placement in and out before: comp05, 20 s, 1.15× the evaluated moves since), so a step
     costs about as much as a Kempe chain."""
-    P = st.conf_load.shape[1]
     n = _ruined(ka, st, rs, movable, init_p, l, k_max, buf)
     if n < 2:
         return
@@ -704,34 +787,7 @@ def ruin_step(ka, st, movable, init_p, w, temp, buf, du, cur, best, best_p, best
     placed = 0
     for ii in range(n):
         x = buf[buf[order + ii]]
-        cx = ka.lecture_course[x]
-        bq = -1
-        br = -1
-        bv = 1e300
-        q0 = below(rs, P)
-        for qq in range(P):
-            q = q0 + qq
-            if q >= P:
-                q -= P
-            if st.all_cover[cx, q] > 0 or ka.unavailable[cx, q] or st.conf_load[cx, q] > 0:
-                continue
-            if ka.ext:
-                r = cheapest_free_room(ka, st, rs, w, cx, q)
-                if r < 0:
-                    continue
-                v = soft_delta_insert(ka, st, cx, q, r, w)  # the trial placement's cost, state untouched
-            else:
-                v = period_delta_insert(ka, st, cx, q, w)
-                if v >= bv:
-                    continue  # the room's part is never negative: this period cannot win
-                r = cheapest_free_room(ka, st, rs, w, cx, q)
-                if r < 0:
-                    continue
-                v += room_cost(ka, st, w, cx, r)
-            if v < bv:
-                bv = v
-                bq = q
-                br = r
+        bq, br = cheapest_place(ka, st, rs, w, ka.lecture_course[x])
         if bq < 0:
             break  # nowhere feasible left for it: undo the whole step
         relocate(ka, st, x, bq, br, du)
