@@ -685,14 +685,15 @@ def cheapest_place(ka, st, rs, w, c, tries=0):
     bq = -1
     br = -1
     bv = 1e300
-    q0 = below(rs, P)
-    for qq in range(P if tries <= 0 else tries):
-        if tries > 0:
-            q = below(rs, P)
-        else:
+    scan = tries <= 0
+    q0 = below(rs, P) if scan else 0
+    for qq in range(P if scan else tries):
+        if scan:
             q = q0 + qq
             if q >= P:
                 q -= P
+        else:
+            q = below(rs, P)
         if st.all_cover[c, q] > 0 or ka.unavailable[c, q] or st.conf_load[c, q] > 0:
             continue
         if ka.ext:
@@ -720,13 +721,15 @@ def eject_step(ka, st, w, temp, du, cur, best, best_p, best_r, counters, rs, l, 
     """One ejection proposal on a feasible timetable: the single-period lecture ``l`` moves to ``p``,
     where the one lecture it would clash with is ``l2`` (:func:`clash_partner`, movable); ``l2``
     leaves, ``l`` takes the cheapest free suitable room at ``p`` (:func:`cheapest_free_room`: ``l2``'s
-    is one) and ``l2`` goes to its cheapest feasible place (:func:`cheapest_place`; ``l``'s old
-    period is one). The whole change is kept by the Metropolis rule, else undone.
+    is one) and ``l2`` goes to the cheapest feasible place among :data:`EJECT_TRIES` periods drawn
+    at random (:func:`cheapest_place`; ``l``'s old period may be one). The whole change is kept by
+    the Metropolis rule, else undone (also when none of the drawn periods takes ``l2``).
 
     The plain move swaps ``l2`` into ``l``'s old period; on a dense instance that period is often
-    a day ``l2``'s course already teaches, where this lets it go to a new one (an ejection chain of
-    length two, after the moves of Lü & Hao's tabu search and the 2007 winner's conflict-based
-    statistics)."""
+    on a day ``l2``'s course already teaches, where this lets it go to a new one (an ejection chain
+    of length two). With every period tried (30–36 on ITC2007) instead of 8 drawn, the annealer
+    made 0.84× the evaluated moves on comp05 at 20 s (18.6 M → 15.7 M) against 0.88× (20.7 M →
+    18.3 M), for the same costs (README, design section, item 1)."""
     c = ka.lecture_course[l]
     p0 = st.period[l]
     r0 = st.room[l]
