@@ -77,7 +77,8 @@ def anneal_steps(ka, st, movable, focus, suit_ptr, suit_idx, init_p, init_r, w, 
     ``ruin_rate``: the share of steps (same conditions) that ruin and recreate a lecture's day
     instead (see :func:`ruin_step`; ``chain`` is its work space too).
     ``eject_rate``: the share of the moves into a single clash (same conditions) that send the
-    lecture it clashes with to its cheapest place instead of swapping the two (:func:`eject_step`).
+    lecture it clashes with to the cheapest of :data:`EJECT_TRIES` drawn periods instead of swapping
+    the two (:func:`eject_step`).
 
     ``focus``: lectures in a hard violation (see :func:`in_violation`; empty when feasible) — half of
     the proposals move one of them. On a large instance a random lecture is almost never one of the
